@@ -1,0 +1,246 @@
+//! `bplab`: headless runs of the Backpressure Lab engine, for scripts and for checking
+//! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
+//! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
+
+use bplab_engine::{preset, Point, Scenario, Series, Simulation, PRESETS};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "bplab",
+    version,
+    about = "Backpressure Lab: run flow-control scenarios headless"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the preset ids, one a line.
+    Presets,
+    /// Print a scenario as TOML (a starting point for your own scenario file).
+    Show {
+        #[arg(long, value_name = "ID")]
+        preset: String,
+    },
+    /// Run a scenario to the end and print its summary and time series.
+    Run {
+        /// A scenario file (.toml or .json); or use --preset.
+        #[arg(
+            value_name = "SCENARIO_FILE",
+            conflicts_with = "preset",
+            required_unless_present = "preset"
+        )]
+        file: Option<String>,
+        #[arg(long, value_name = "ID")]
+        preset: Option<String>,
+        /// Change one field, by its dotted path: --set consumer.mode=sync --set stages.0.capacity=100
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Simulated seconds to run (default: the scenario's duration_s).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            return fail(&format!("{first} (try 'bplab --help')"));
+        }
+    };
+    match run(cli) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (bplab ... | head) is not an error worth reporting.
+            let _ = stdout.write_all(out.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(msg) => fail(&msg),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("bplab: {msg}");
+    ExitCode::from(2)
+}
+
+fn run(cli: Cli) -> Result<String, String> {
+    match cli.command {
+        Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
+        Command::Show { preset: id } => {
+            let s = find_preset(&id)?;
+            toml::to_string(&s).map_err(|e| format!("cannot print scenario: {e}"))
+        }
+        Command::Run {
+            file,
+            preset: id,
+            set,
+            duration,
+            seed,
+            format,
+        } => {
+            let mut scenario = match (file, id) {
+                (Some(path), _) => load(&path)?,
+                (None, Some(id)) => find_preset(&id)?,
+                (None, None) => return Err("give a scenario file or --preset ID".into()),
+            };
+            for assignment in &set {
+                scenario = apply_set(&scenario, assignment)?;
+            }
+            if let Some(d) = duration {
+                scenario.duration_s = d;
+            }
+            if let Some(s) = seed {
+                scenario.seed = s;
+            }
+            let mut sim =
+                Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            sim.run_to_end();
+            Ok(match format {
+                Format::Json => {
+                    let doc =
+                        json!({ "summary": sim.summary(), "series": series_json(sim.series()) });
+                    let mut text =
+                        serde_json::to_string_pretty(&doc).expect("plain data serializes");
+                    text.push('\n');
+                    text
+                }
+                Format::Csv => series_csv(sim.series()),
+            })
+        }
+    }
+}
+
+fn find_preset(id: &str) -> Result<Scenario, String> {
+    preset(id).ok_or_else(|| {
+        let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+        format!("unknown preset '{id}' (known: {})", known.join(", "))
+    })
+}
+
+fn load(path: &str) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let parsed = if path.ends_with(".json") {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.message().to_string())
+    };
+    parsed.map_err(|e| format!("{path}: {}", e.replace('\n', " ")))
+}
+
+/// Applies `path.to.field=value` through the scenario's JSON form.
+fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> {
+    let (path, raw) = assignment.split_once('=').ok_or_else(|| {
+        format!("--set {assignment}: expected PATH=VALUE, e.g. consumer.workers=4")
+    })?;
+    let mut doc = serde_json::to_value(scenario).expect("plain data serializes");
+    let mut node = &mut doc;
+    for key in path.split('.') {
+        node = match node {
+            Value::Object(map) => map.get_mut(key),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')")
+        })?;
+    }
+    *node = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
+}
+
+const COLUMNS: &[&str] = &[
+    "t_s",
+    "produced",
+    "consumed",
+    "lost",
+    "duplicated",
+    "channel_depth",
+    "lag",
+    "unfetched",
+    "in_flight",
+    "heap_bytes",
+    "oom_kills",
+    "producer_blocked_s",
+    "latency_p50_s",
+    "latency_p99_s",
+];
+
+fn point_fields(p: &Point) -> Map<String, Value> {
+    match serde_json::to_value(p).expect("plain data serializes") {
+        Value::Object(map) => map,
+        _ => unreachable!("a point is a struct"),
+    }
+}
+
+/// Columns: `{"t_s": [...], "produced": [...], ..., "partition_lag": [[p0, p1, ...], ...]}`.
+fn series_json(series: &Series) -> Value {
+    let mut cols: Map<String, Value> = COLUMNS
+        .iter()
+        .map(|c| (c.to_string(), Value::Array(Vec::new())))
+        .collect();
+    for p in &series.points {
+        for (k, v) in point_fields(p) {
+            if let Some(Value::Array(col)) = cols.get_mut(&k) {
+                col.push(v);
+            }
+        }
+    }
+    let lags: Vec<Value> = (0..series.points.len())
+        .map(|i| {
+            json!((0..series.partitions)
+                .map(|p| series.lag_of(i, p))
+                .collect::<Vec<_>>())
+        })
+        .collect();
+    cols.insert("partition_lag".into(), Value::Array(lags));
+    cols.insert("interval_s".into(), json!(series.interval_s));
+    Value::Object(cols)
+}
+
+fn series_csv(series: &Series) -> String {
+    let mut out = COLUMNS.join(",");
+    for p in 0..series.partitions {
+        out.push_str(&format!(",lag_p{p}"));
+    }
+    out.push('\n');
+    for (i, point) in series.points.iter().enumerate() {
+        let fields = point_fields(point);
+        let row: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| match &fields[*c] {
+                Value::Null => String::new(),
+                v => v.to_string(),
+            })
+            .chain((0..series.partitions).map(|p| series.lag_of(i, p).to_string()))
+            .collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}

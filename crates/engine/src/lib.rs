@@ -1,0 +1,35 @@
+//! Backpressure Lab's engine: a deterministic discrete-event simulation of a producer, a
+//! chain of buffers and topics, and a consumer, built to show how flow control (or its
+//! absence) decides where a backlog accumulates and what it costs.
+//!
+//! The crate has no IO, no wall clock and no web dependency; it builds for native targets
+//! and for `wasm32-unknown-unknown`. The flow is one-way:
+//! [`Scenario`] (validated plain data) → [`Simulation`] (stepped by its owner) →
+//! [`Snapshot`] / [`Series`] / [`Summary`] (plain data for views).
+//!
+//! Memory is bounded by design: messages travel as runs ([`seg::Seg`]) in bounded queues,
+//! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
+//! run grows the footprint.
+
+pub mod event;
+pub mod hist;
+pub mod presets;
+pub mod rangeset;
+pub mod scenario;
+pub mod seg;
+pub mod series;
+pub mod sim;
+pub mod snapshot;
+pub mod time;
+
+pub use presets::{preset, Preset, PRESETS};
+pub use scenario::{
+    Arrivals, ChannelSpec, Commit, ConsumerSpec, FieldError, MemorySpec, Mode, ProducerSpec,
+    Scenario, ScenarioError, SimSettings, StageSpec, TopicSpec,
+};
+pub use series::{Point, Series};
+pub use sim::{RunStatus, Simulation};
+pub use snapshot::{
+    ConsumerView, Ledger, LostByCause, PartitionView, ProducerView, Snapshot, StageView, Summary,
+    TraceEvent, TraceKind,
+};

@@ -1,0 +1,258 @@
+//! Runs of messages ("segments") and a FIFO of them whose size is bounded by design.
+//!
+//! The engine never allocates per message. A [`Seg`] stands for `n` consecutive messages
+//! whose production times are spread evenly over `[t0, t1]` and whose offsets are
+//! `off .. off + n`. A [`SegQueue`] merges neighbouring segments once it holds more than
+//! its cap, so a backlog of 10^9 messages costs as much memory as one of 10^3: what is
+//! lost is only timestamp precision inside merged runs, never a count or an offset.
+
+use crate::time::Nanos;
+use std::collections::VecDeque;
+
+/// `n` consecutive messages, produced evenly over `[t0, t1]`, with offsets `off .. off + n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seg {
+    pub n: u64,
+    pub t0: Nanos,
+    pub t1: Nanos,
+    pub off: u64,
+}
+
+impl Seg {
+    /// One message produced at `t` with offset `off`.
+    pub fn one(t: Nanos, off: u64) -> Seg {
+        Seg {
+            n: 1,
+            t0: t,
+            t1: t,
+            off,
+        }
+    }
+
+    /// One past the last offset.
+    pub fn end(&self) -> u64 {
+        self.off + self.n
+    }
+
+    /// Production time of the `i`-th message of the run (`i < n`).
+    pub fn time_of(&self, i: u64) -> Nanos {
+        if self.n <= 1 {
+            return self.t0;
+        }
+        let span = (self.t1 - self.t0) as u128;
+        self.t0 + (span * i as u128 / (self.n - 1) as u128) as Nanos
+    }
+
+    /// Splits off the first `k` messages (`0 < k < n`): returns (first k, the rest).
+    pub fn split(self, k: u64) -> (Seg, Seg) {
+        debug_assert!(k > 0 && k < self.n);
+        let head = Seg {
+            n: k,
+            t0: self.t0,
+            t1: self.time_of(k - 1),
+            off: self.off,
+        };
+        let tail = Seg {
+            n: self.n - k,
+            t0: self.time_of(k),
+            t1: self.t1,
+            off: self.off + k,
+        };
+        (head, tail)
+    }
+
+    /// Joins `next`, which must directly follow `self`, into one run.
+    fn absorb(&mut self, next: Seg) {
+        self.n += next.n;
+        self.t1 = self.t1.max(next.t1);
+    }
+}
+
+/// A FIFO of [`Seg`]s with a bounded number of entries.
+#[derive(Clone, Debug)]
+pub struct SegQueue {
+    q: VecDeque<Seg>,
+    total: u64,
+    cap: usize,
+    /// Runs merge eagerly while the merged run spans at most this long.
+    merge_span: Nanos,
+}
+
+impl SegQueue {
+    /// `cap` (at least 2) bounds the number of entries; `merge_span` is the time span
+    /// under which consecutive runs are merged eagerly (0 keeps distinct times apart).
+    pub fn new(cap: usize, merge_span: Nanos) -> SegQueue {
+        SegQueue {
+            q: VecDeque::new(),
+            total: 0,
+            cap: cap.max(2),
+            merge_span,
+        }
+    }
+
+    /// Messages held.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Entries held (at most `cap`).
+    pub fn entries(&self) -> usize {
+        self.q.len()
+    }
+
+    pub fn front(&self) -> Option<&Seg> {
+        self.q.front()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Seg> {
+        self.q.iter()
+    }
+
+    pub fn push_back(&mut self, seg: Seg) {
+        if seg.n == 0 {
+            return;
+        }
+        self.total += seg.n;
+        if let Some(back) = self.q.back_mut() {
+            if back.end() == seg.off && seg.t1.saturating_sub(back.t0) <= self.merge_span {
+                back.absorb(seg);
+                return;
+            }
+        }
+        self.q.push_back(seg);
+        if self.q.len() > self.cap {
+            self.compact();
+        }
+    }
+
+    /// Takes up to `k` messages from the front, from the front run only.
+    pub fn pop_front(&mut self, k: u64) -> Option<Seg> {
+        let front = *self.q.front()?;
+        if k == 0 {
+            return None;
+        }
+        let taken = if k >= front.n {
+            self.q.pop_front();
+            front
+        } else {
+            let (head, tail) = front.split(k);
+            self.q[0] = tail;
+            head
+        };
+        self.total -= taken.n;
+        Some(taken)
+    }
+
+    /// Drops every message with an offset below `off` (runs are in offset order).
+    pub fn drop_below(&mut self, off: u64) {
+        while let Some(front) = self.q.front().copied() {
+            if front.end() <= off {
+                self.q.pop_front();
+                self.total -= front.n;
+            } else {
+                if front.off < off {
+                    let (head, tail) = front.split(off - front.off);
+                    self.q[0] = tail;
+                    self.total -= head.n;
+                }
+                break;
+            }
+        }
+    }
+
+    /// Moves every run of `other` in front of this queue's runs, leaving `other` empty.
+    pub fn prepend(&mut self, other: &mut SegQueue) {
+        while let Some(seg) = other.q.pop_back() {
+            self.q.push_front(seg);
+        }
+        self.total += other.total;
+        other.total = 0;
+        while self.q.len() > self.cap {
+            self.compact();
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.q.clear();
+        self.total = 0;
+    }
+
+    /// Halves the number of entries by merging neighbours pairwise.
+    fn compact(&mut self) {
+        let mut merged = VecDeque::with_capacity(self.cap);
+        let mut it = self.q.drain(..);
+        while let Some(mut a) = it.next() {
+            if let Some(b) = it.next() {
+                a.absorb(b);
+            }
+            merged.push_back(a);
+        }
+        drop(it);
+        self.q = merged;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_counts_offsets_and_times() {
+        let s = Seg {
+            n: 11,
+            t0: 0,
+            t1: 100,
+            off: 5,
+        };
+        let (a, b) = s.split(4);
+        assert_eq!((a.n, a.off, a.t0, a.t1), (4, 5, 0, 30));
+        assert_eq!((b.n, b.off, b.t0, b.t1), (7, 9, 40, 100));
+    }
+
+    #[test]
+    fn queue_stays_bounded_and_keeps_every_message() {
+        let mut q = SegQueue::new(16, 0);
+        for i in 0..100_000u64 {
+            q.push_back(Seg::one(i * 10, i));
+        }
+        assert!(q.entries() <= 16);
+        assert_eq!(q.total(), 100_000);
+        let mut seen = 0;
+        let mut next_off = 0;
+        while let Some(s) = q.pop_front(333) {
+            assert_eq!(s.off, next_off);
+            next_off = s.end();
+            seen += s.n;
+        }
+        assert_eq!(seen, 100_000);
+    }
+
+    #[test]
+    fn drop_below_and_prepend_round_trip() {
+        let mut q = SegQueue::new(8, 1_000);
+        q.push_back(Seg {
+            n: 10,
+            t0: 0,
+            t1: 9,
+            off: 0,
+        });
+        q.drop_below(4);
+        assert_eq!(q.total(), 6);
+        assert_eq!(q.front().unwrap().off, 4);
+        let mut back = SegQueue::new(8, 1_000);
+        back.push_back(Seg {
+            n: 4,
+            t0: 0,
+            t1: 3,
+            off: 0,
+        });
+        q.prepend(&mut back);
+        assert_eq!(q.total(), 10);
+        assert_eq!(q.front().unwrap().off, 0);
+        assert!(back.is_empty());
+    }
+}

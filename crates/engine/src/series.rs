@@ -1,0 +1,175 @@
+//! Time series with a bounded number of points.
+//!
+//! A point is recorded every sample interval. When `max_points` are held, neighbours are
+//! merged pairwise and the stride doubles, so a 24-hour run keeps as many points as a
+//! 1-minute one. Merging keeps the later value of cumulative counters and the larger value
+//! of gauges, so peaks (the heap right before an OOM kill) survive downsampling; gauges that
+//! can spike between samples (in-flight, heap) are recorded as the maximum over the interval.
+
+use serde::{Deserialize, Serialize};
+
+/// One sample of the whole pipeline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Simulated time, seconds.
+    pub t_s: f64,
+    /// Cumulative messages accepted into the pipeline.
+    pub produced: u64,
+    /// Cumulative messages processed (each counted once).
+    pub consumed: u64,
+    /// Cumulative messages lost (discarded after their offsets were committed).
+    pub lost: u64,
+    /// Cumulative re-processings of already processed messages.
+    pub duplicated: u64,
+    /// Messages in channels.
+    pub channel_depth: u64,
+    /// Topic lag: log-end offset minus committed offset, summed over partitions.
+    pub lag: u64,
+    /// Records in the topic the consumer has not fetched yet.
+    pub unfetched: u64,
+    /// Messages fetched or received by the consumer and not processed yet (max over the interval).
+    pub in_flight: u64,
+    /// Consumer heap in bytes (max over the interval).
+    pub heap_bytes: u64,
+    /// Cumulative OOM kills.
+    pub oom_kills: u64,
+    /// Cumulative time the producer spent blocked, seconds.
+    pub producer_blocked_s: f64,
+    /// Produce-to-processed latency of messages processed in the interval, seconds.
+    pub latency_p50_s: Option<f64>,
+    pub latency_p99_s: Option<f64>,
+}
+
+impl Point {
+    /// Folds the earlier point `a` into the later point `self`.
+    fn absorb_earlier(&mut self, a: &Point) {
+        self.channel_depth = self.channel_depth.max(a.channel_depth);
+        self.lag = self.lag.max(a.lag);
+        self.unfetched = self.unfetched.max(a.unfetched);
+        self.in_flight = self.in_flight.max(a.in_flight);
+        self.heap_bytes = self.heap_bytes.max(a.heap_bytes);
+        self.latency_p50_s = max_opt(self.latency_p50_s, a.latency_p50_s);
+        self.latency_p99_s = max_opt(self.latency_p99_s, a.latency_p99_s);
+    }
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// The recorded history of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Simulated seconds between consecutive points (doubles at each downsampling).
+    pub interval_s: f64,
+    pub points: Vec<Point>,
+    /// Partitions of the topic (0 without a topic).
+    pub partitions: usize,
+    /// Lag per partition, `partitions` values per point, point-major.
+    pub partition_lag: Vec<u64>,
+    #[serde(skip)]
+    max_points: usize,
+    #[serde(skip)]
+    stride: u64,
+    #[serde(skip)]
+    pending: Option<Point>,
+    #[serde(skip)]
+    seen: u64,
+}
+
+impl Series {
+    pub fn new(interval_s: f64, max_points: usize, partitions: usize) -> Series {
+        Series {
+            interval_s,
+            points: Vec::new(),
+            partitions,
+            partition_lag: Vec::new(),
+            max_points: max_points.max(16) & !1,
+            stride: 1,
+            pending: None,
+            seen: 0,
+        }
+    }
+
+    /// Offers the sample taken at the next base interval; keeps one in `stride`.
+    pub fn record(&mut self, mut p: Point, partition_lag: &[u64]) {
+        if let Some(earlier) = self.pending.take() {
+            p.absorb_earlier(&earlier);
+        }
+        self.seen += 1;
+        if (self.seen - 1) % self.stride != 0 {
+            self.pending = Some(p);
+            return;
+        }
+        self.points.push(p);
+        self.partition_lag.extend_from_slice(partition_lag);
+        if self.points.len() >= self.max_points {
+            self.halve();
+        }
+    }
+
+    /// Lag of partition `part` at point `i`.
+    pub fn lag_of(&self, i: usize, part: usize) -> u64 {
+        self.partition_lag[i * self.partitions + part]
+    }
+
+    fn halve(&mut self) {
+        let n = self.points.len();
+        let parts = self.partitions;
+        let mut w = 0;
+        // Keep points 0, 2, 4, ... each folding in the point before it (so point 0 stays t=0).
+        for r in (0..n).step_by(2) {
+            let mut p = self.points[r];
+            if r > 0 {
+                let before = self.points[r - 1];
+                p.absorb_earlier(&before);
+            }
+            self.points[w] = p;
+            self.partition_lag
+                .copy_within(r * parts..(r + 1) * parts, w * parts);
+            w += 1;
+        }
+        if n % 2 == 0 {
+            // The last point has no partner yet: the next point recorded absorbs it.
+            self.pending = Some(self.points[n - 1]);
+        }
+        self.points.truncate(w);
+        self.partition_lag.truncate(w * parts);
+        self.stride *= 2;
+        self.interval_s *= 2.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stays_bounded_keeps_peaks_and_time_order() {
+        let mut s = Series::new(0.1, 64, 2);
+        for i in 0..100_000u64 {
+            let heap = if i == 77_777 { 1_000_000 } else { i };
+            let p = Point {
+                t_s: i as f64 * 0.1,
+                produced: i,
+                heap_bytes: heap,
+                ..Point::default()
+            };
+            s.record(p, &[i, 2 * i]);
+        }
+        assert!(s.points.len() < 64);
+        assert_eq!(s.partition_lag.len(), s.points.len() * 2);
+        assert!(s.points.windows(2).all(|w| w[0].t_s < w[1].t_s));
+        assert!(
+            s.points.iter().any(|p| p.heap_bytes == 1_000_000),
+            "peak lost in downsampling"
+        );
+        assert_eq!(s.points[0].t_s, 0.0);
+        let last = s.points.len() - 1;
+        assert_eq!(s.lag_of(last, 1), 2 * s.points[last].produced);
+    }
+}
