@@ -1,8 +1,17 @@
-//! Backpressure Lab's page (Leptos, client-side rendered).
+//! Backpressure Lab's page (Leptos, client-side rendered): a thin shell around the engine.
+//!
+//! `app` holds the state and the animation loop; `controls` and `readouts` are the DOM
+//! parts; `diagram` and `charts` draw on canvases from plain data; `driver`, `knobs` and
+//! `format` are pure Rust and tested natively.
 
-use leptos::prelude::*;
+pub mod app;
+pub mod charts;
+pub mod controls;
+pub mod diagram;
+pub mod driver;
+pub mod format;
+pub mod knobs;
+pub mod readouts;
+pub mod theme;
 
-#[component]
-pub fn App() -> impl IntoView {
-    view! { <h1>"Backpressure Lab"</h1> }
-}
+pub use app::App;

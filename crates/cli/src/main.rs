@@ -43,7 +43,7 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
         /// Simulated seconds to run (default: the scenario's duration_s).
-        #[arg(long, value_name = "SECONDS")]
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
         duration: Option<f64>,
         #[arg(long, value_name = "N")]
         seed: Option<u64>,

@@ -528,6 +528,35 @@ impl Simulation {
         out.extend(self.trace.drain(..));
     }
 
+    /// Entries held by all the queues of runs: the engine's memory for messages. Bounded
+    /// whatever the number of messages (see [`SegQueue`]).
+    pub fn queued_runs(&self) -> usize {
+        let stages: usize = self
+            .stages
+            .iter()
+            .map(|s| match s {
+                Stage::Channel(c) => c.q.entries(),
+                Stage::Topic(t) => t.parts.iter().map(|p| p.unfetched.entries() + p.uncommitted.entries()).sum(),
+            })
+            .sum();
+        stages + self.consumer.queues.iter().map(SegQueue::entries).sum::<usize>()
+    }
+
+    /// Most entries [`Simulation::queued_runs`] can ever report for this scenario.
+    pub fn queued_runs_bound(&self) -> usize {
+        let per_queue = QUEUE_CAP + 1;
+        let queues: usize = self
+            .stages
+            .iter()
+            .map(|s| match s {
+                Stage::Channel(_) => 1,
+                Stage::Topic(t) => 2 * t.parts.len(),
+            })
+            .sum::<usize>()
+            + self.consumer.queues.len();
+        queues * per_queue
+    }
+
     /// The recorded time series.
     pub fn series(&self) -> &Series {
         &self.series
@@ -1258,6 +1287,9 @@ impl Simulation {
                 })
                 .collect(),
             consumer: ConsumerView {
+                mode: c.mode,
+                commit: c.commit,
+                max_poll_records: c.max_poll,
                 up: c.up,
                 restart_in_s: (!c.up).then(|| time::secs(c.restart_at.saturating_sub(self.now))),
                 in_flight: c.in_flight,

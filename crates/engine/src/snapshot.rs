@@ -1,6 +1,7 @@
 //! Plain data read out of a running simulation: the summary, the ledger, the per-node
 //! views the diagram draws, and the trace events that drive its animation.
 
+use crate::scenario::{Commit, Mode};
 use serde::{Deserialize, Serialize};
 
 /// Messages lost, by cause.
@@ -117,8 +118,11 @@ pub enum StageView {
     Topic { partitions: Vec<PartitionView> },
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConsumerView {
+    pub mode: Mode,
+    pub commit: Commit,
+    pub max_poll_records: u64,
     pub up: bool,
     /// Seconds until a killed consumer restarts.
     pub restart_in_s: Option<f64>,
@@ -134,7 +138,7 @@ pub struct ConsumerView {
 }
 
 /// The state of every node at one instant.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub t_s: f64,
     pub producer: ProducerView,

@@ -1,0 +1,126 @@
+//! The `bplab` command-line contract: what users script against.
+
+use std::process::{Command, Output};
+
+fn bplab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bplab")).args(args).output().expect("bplab runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn presets_prints_one_id_a_line() {
+    let o = bplab(&["presets"]);
+    assert!(o.status.success());
+    let ids: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    for id in ["incident-106", "incident-106-5k", "fix-sync-poll", "fix-blocking-channel"] {
+        assert!(ids.iter().any(|l| l == id), "{id} missing from {ids:?}");
+    }
+}
+
+#[test]
+fn run_json_has_the_summary_fields_and_series() {
+    let o = bplab(&["run", "--preset", "incident-106", "--duration", "60", "--seed", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = &doc["summary"];
+    for key in [
+        "produced",
+        "consumed",
+        "lost",
+        "duplicated",
+        "oom_kills",
+        "first_oom_s",
+        "max_heap_bytes",
+        "max_in_flight",
+        "max_lag",
+        "latency_p50_s",
+        "latency_p99_s",
+        "producer_blocked_s",
+        "throughput_msgs_per_s",
+    ] {
+        assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
+    }
+    let first = s["first_oom_s"].as_f64().unwrap();
+    assert!((first - 48.29).abs() < 0.5, "{first}");
+    assert!(s["lost"].as_u64().unwrap() > 0);
+    let series = &doc["series"];
+    let t = series["t_s"].as_array().unwrap();
+    assert_eq!(t.len(), 601, "a point every 0.1 s from 0 to 60 s");
+    assert_eq!(series["produced"].as_array().unwrap().len(), t.len());
+    assert_eq!(series["partition_lag"][0].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn no_oom_is_null_not_zero() {
+    let o = bplab(&["run", "--preset", "fix-sync-poll", "--duration", "30"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["summary"]["first_oom_s"].is_null());
+}
+
+#[test]
+fn run_csv_is_a_table_with_a_header() {
+    let o = bplab(&["run", "--preset", "fix-blocking-channel", "--duration", "10", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "t_s");
+    assert!(header.contains(&"producer_blocked_s") && header.contains(&"in_flight"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 101);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let blocked = header.iter().position(|h| *h == "producer_blocked_s").unwrap();
+    let last: f64 = rows.last().unwrap()[blocked].parse().unwrap();
+    assert!(last > 9.0, "the producer is blocked most of the 10 s: {last}");
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_a_failure() {
+    for (args, needle) in [
+        (vec!["run", "--preset", "nope"], "unknown preset 'nope'"),
+        (vec!["run", "--preset", "incident-106", "--format", "xml"], "invalid value 'xml'"),
+        (vec!["run", "--preset", "incident-106", "--bogus"], "unexpected argument '--bogus'"),
+        (vec!["run", "--preset", "incident-106", "--duration", "-5"], "duration_s: must be a number from"),
+        (vec!["run", "--preset", "incident-106", "--set", "consumer.workers=0"], "consumer.workers: must be a whole number from 1 to 10000"),
+        (vec!["run", "--preset", "incident-106", "--set", "consumer.nope=1"], "--set consumer.nope: no such field"),
+        (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+    ] {
+        let o = bplab(&args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line expected, got {err:?}");
+        assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+#[test]
+fn set_and_scenario_files_change_the_run() {
+    let o = bplab(&["run", "--preset", "incident-106", "--duration", "60", "--set", "consumer.mode=sync"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["summary"]["oom_kills"], 0);
+
+    let shown = bplab(&["show", "--preset", "fix-blocking-channel"]);
+    assert!(shown.status.success());
+    let dir = std::env::temp_dir().join(format!("bplab-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, stdout(&shown).replace("capacity = 100", "capacity = 5")).unwrap();
+    let o = bplab(&["run", path.to_str().unwrap(), "--duration", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["summary"]["channel_depth"].as_u64().unwrap() <= 5);
+
+    std::fs::write(&path, "[producer]\nrate = 5\n").unwrap();
+    let o = bplab(&["run", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown field `rate`"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

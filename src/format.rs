@@ -1,0 +1,106 @@
+//! Numbers as people read them: 1.2 M msg, 448 MiB, 48.3 s.
+
+/// Counts with SI suffixes: 950, 12.3 k, 4.50 M.
+pub fn count(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let a = v.abs();
+    let (x, suffix) = if a >= 1e12 {
+        (v / 1e12, " T")
+    } else if a >= 1e9 {
+        (v / 1e9, " G")
+    } else if a >= 1e6 {
+        (v / 1e6, " M")
+    } else if a >= 1e4 {
+        (v / 1e3, " k")
+    } else {
+        return format!("{}", v.round() as i64);
+    };
+    format!("{}{suffix}", three_digits(x))
+}
+
+fn three_digits(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Bytes in binary units: 512 B, 64.0 MiB, 1.50 GiB.
+pub fn bytes(v: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = v;
+    let mut u = 0;
+    while x.abs() >= 1024.0 && u < UNITS.len() - 1 {
+        x /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{} B", x.round() as i64)
+    } else {
+        format!("{} {}", three_digits(x), UNITS[u])
+    }
+}
+
+/// Durations: 850 µs, 12.0 ms, 48.3 s, 12 min 5 s, 2 h 3 min.
+pub fn secs(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0 s".into()
+    } else if a < 1e-3 {
+        format!("{:.0} µs", v * 1e6)
+    } else if a < 1.0 {
+        format!("{} ms", three_digits(v * 1e3))
+    } else if a < 120.0 {
+        format!("{} s", three_digits(v))
+    } else if a < 7_200.0 {
+        format!("{} min {} s", (v / 60.0).floor(), (v % 60.0).floor())
+    } else {
+        format!("{} h {} min", (v / 3600.0).floor(), ((v % 3600.0) / 60.0).floor())
+    }
+}
+
+/// A knob's value as typed into its number box: integers plainly, others with at most
+/// four significant digits and no trailing zeros.
+pub fn plain(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    let digits = (4 - v.abs().log10().floor() as i32 - 1).clamp(0, 9) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_read_naturally() {
+        assert_eq!(count(950.0), "950");
+        assert_eq!(count(12_345.0), "12.3 k");
+        assert_eq!(count(4_500_000.0), "4.50 M");
+        assert_eq!(bytes(536_870_912.0), "512 MiB");
+        assert_eq!(bytes(1_024.0), "1.00 KiB");
+        assert_eq!(bytes(100.0), "100 B");
+        assert_eq!(secs(48.2911), "48.3 s");
+        assert_eq!(secs(0.0123), "12.3 ms");
+        assert_eq!(secs(725.0), "12 min 5 s");
+        assert_eq!(secs(7_380.0), "2 h 3 min");
+        assert_eq!(plain(10_000.0), "10000");
+        assert_eq!(plain(0.12345), "0.1235");
+        assert_eq!(plain(2.5), "2.5");
+    }
+}

@@ -1,0 +1,67 @@
+//! The summary figures as readouts. Each carries its raw number in `data-value` (empty
+//! when it does not apply yet), so tests and scripts read exact values, not formatting.
+
+use crate::app::Lab;
+use crate::format;
+use bplab_engine::Summary;
+use leptos::prelude::*;
+
+struct Readout {
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: fn(&Summary) -> Option<f64>,
+    show: fn(f64) -> String,
+}
+
+fn some(v: u64) -> Option<f64> {
+    Some(v as f64)
+}
+
+const READOUTS: &[Readout] = &[
+    Readout { id: "produced", label: "Produced", hint: "messages accepted into the pipeline", value: |s| some(s.produced), show: format::count },
+    Readout { id: "consumed", label: "Consumed", hint: "messages processed, each counted once", value: |s| some(s.consumed), show: format::count },
+    Readout { id: "throughput", label: "Throughput", hint: "consumed per simulated second", value: |s| Some(s.throughput_msgs_per_s), show: |v| format!("{}/s", format::count(v)) },
+    Readout { id: "lost", label: "Lost", hint: "discarded after being committed: never delivered again", value: |s| some(s.lost), show: format::count },
+    Readout { id: "duplicated", label: "Duplicated", hint: "processed a second time after redelivery", value: |s| some(s.duplicated), show: format::count },
+    Readout { id: "oom-kills", label: "OOM kills", hint: "times the consumer ran out of heap", value: |s| some(s.oom_kills), show: format::count },
+    Readout { id: "first-oom", label: "First OOM at", hint: "simulated time of the first kill", value: |s| s.first_oom_s, show: format::secs },
+    Readout { id: "max-heap", label: "Max heap", hint: "largest consumer heap seen", value: |s| some(s.max_heap_bytes), show: format::bytes },
+    Readout { id: "max-in-flight", label: "Max in flight", hint: "most messages held unprocessed by the consumer", value: |s| some(s.max_in_flight), show: format::count },
+    Readout { id: "max-lag", label: "Max lag", hint: "largest topic lag (log end − committed)", value: |s| some(s.max_lag), show: format::count },
+    Readout { id: "latency-p50", label: "Latency p50", hint: "produce → processed, median", value: |s| s.latency_p50_s, show: format::secs },
+    Readout { id: "latency-p99", label: "Latency p99", hint: "produce → processed, 99th percentile", value: |s| s.latency_p99_s, show: format::secs },
+    Readout { id: "producer-blocked", label: "Producer blocked", hint: "time the producer waited on a full channel", value: |s| Some(s.producer_blocked_s), show: format::secs },
+];
+
+#[component]
+pub fn Readouts() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let items = READOUTS
+        .iter()
+        .map(|r| {
+            let value = Memo::new(move |_| lab.snapshot.with(|s| (r.value)(&s.summary)));
+            let alarm = move || match r.id {
+                "lost" | "oom-kills" | "duplicated" => value.get().is_some_and(|v| v > 0.0),
+                _ => false,
+            };
+            view! {
+                <div class="readout" class:alarm=alarm title=r.hint>
+                    <dt>{r.label}</dt>
+                    <dd
+                        data-testid=format!("readout-{}", r.id)
+                        data-value=move || value.get().map(|v| v.to_string()).unwrap_or_default()
+                    >
+                        {move || value.get().map(r.show).unwrap_or_else(|| "–".into())}
+                    </dd>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <aside class="readouts" aria-label="Run summary" aria-live="off">
+            <h2>"Measured"</h2>
+            <dl>{items}</dl>
+        </aside>
+    }
+}
