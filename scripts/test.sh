@@ -5,12 +5,13 @@
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
 #   4. trunk build   trunk build --release  -> dist/
-#   5. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
-#                    (playwright-core driving /usr/bin/chromium)
-#   6. wasm size     raw and gzip size of the release .wasm
+#   5. wasm size     raw and gzip size of the release .wasm
+#   6. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
+#                    (playwright-core driving /usr/bin/chromium; screenshots in
+#                    tests/e2e/screenshots/)
 # Stops at the first failing phase with a non-zero exit; prints the time of every phase.
 #
-# Environment: CARGO_TARGET_DIR is honoured; BPLAB_SKIP_E2E=1 skips phase 5 (not for CI).
+# Environment: CARGO_TARGET_DIR is honoured; BPLAB_SKIP_E2E=1 skips phase 6 (not for CI).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,6 +41,7 @@ cleanup() {
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    [ -z "$SERVER_LOG" ] || rm -f "$SERVER_LOG"
     if [ -n "$CURRENT_PHASE" ]; then
         # A phase was running when we exited: it failed.
         PHASE_NAMES+=("$CURRENT_PHASE")
@@ -98,7 +100,16 @@ WASM_FILE="$(find "$ROOT/dist" -maxdepth 1 -name '*.wasm' -print -quit)"
 [ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in dist/ after trunk build" >&2; exit 1; }
 end
 
-# --- 5. end-to-end tests ------------------------------------------------------------------
+# --- 5. size of the release wasm (before e2e, so that it is printed when e2e fails) ----
+begin size "release wasm size"
+RAW="$(wc -c <"$WASM_FILE")"
+GZ="$(gzip -9 -c "$WASM_FILE" | wc -c)"
+printf 'wasm: %s  raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
+    "$(basename "$WASM_FILE")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
+    "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
+end
+
+# --- 6. end-to-end tests ------------------------------------------------------------------
 if [ "${BPLAB_SKIP_E2E:-0}" = 1 ] && [ "${CI:-}" != true ]; then
     echo
     echo "== [e2e] skipped (BPLAB_SKIP_E2E=1)"
@@ -124,21 +135,13 @@ else
     done
     python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' "$BPLAB_URL" \
         || { echo "test.sh: static server at $BPLAB_URL does not answer" >&2; exit 1; }
-    echo "serving dist/ at $BPLAB_URL (pid $SERVER_PID, log $SERVER_LOG)"
+    echo "serving dist/ at $BPLAB_URL (python3 http.server, pid $SERVER_PID)"
     mkdir -p "$ROOT/tests/e2e/screenshots"
+    echo "screenshots go to tests/e2e/screenshots/"
     node --test --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
-    echo "screenshots: tests/e2e/screenshots/"
     end
 fi
 
-# --- 6. size of the release wasm ----------------------------------------------------------
-begin size "release wasm size"
-RAW="$(wc -c <"$WASM_FILE")"
-GZ="$(gzip -9 -c "$WASM_FILE" | wc -c)"
-printf 'wasm: %s  raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
-    "$(basename "$WASM_FILE")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
-    "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
-end

@@ -144,16 +144,21 @@ async function withPage(name, body) {
   assert.deepEqual(problems, [], `the page logged errors:\n  ${problems.join('\n  ')}`);
 }
 
-/** Waits until the wasm app has mounted (its preset selector is there). */
+/**
+ * Waits until the wasm app has started (Trunk's loader sets `window.wasmBindings` once `main` has
+ * run and mounted the app), then for its preset selector, which must already be there.
+ */
 async function waitForApp(page) {
   try {
-    await page.waitForSelector('[data-testid=preset-select]', { timeout: MOUNT_TIMEOUT_MS });
+    await page.waitForFunction(() => window.wasmBindings !== undefined, null, { timeout: MOUNT_TIMEOUT_MS });
+  } catch {
+    assert.fail(`the wasm app did not start within ${MOUNT_TIMEOUT_MS / 1000} s (no window.wasmBindings)`);
+  }
+  try {
+    await page.waitForSelector('[data-testid=preset-select]', { timeout: 2_000 });
   } catch {
     const body = (await page.locator('body').innerText()).slice(0, 300);
-    assert.fail(
-      `the app did not mount within ${MOUNT_TIMEOUT_MS / 1000} s: no [data-testid=preset-select]` +
-        ` (page text: ${JSON.stringify(body)})`,
-    );
+    assert.fail(`the app started but shows no [data-testid=preset-select] (page text: ${JSON.stringify(body)})`);
   }
 }
 
@@ -266,7 +271,9 @@ describe('Backpressure Lab page', () => {
       const speedMax = await speed.evaluate((el) => el.max);
       await setInput(speed, speedMax);
       const factor = (await page.textContent('[data-testid=speed-value]')).trim();
-      const factorNumber = Number(factor.replace(/[^0-9.]/g, ''));
+      // "100×", "1,000×", "10k×"…
+      const m = factor.replace(/[,\s]/g, '').match(/([0-9]*\.?[0-9]+)([kKM]?)/);
+      const factorNumber = m ? Number(m[1]) * ({ k: 1e3, K: 1e3, M: 1e6 }[m[2]] ?? 1) : NaN;
       assert.ok(factorNumber >= 100, `top speed shows "${factor}", expected at least 100×`);
 
       await page.click('[data-testid=play]');
