@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The one command that runs every test of Backpressure Lab:
+#   1. setup         scripts/setup.sh (idempotent tool installs)
+#   2. native        cargo test --workspace
+#   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
+#                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
+#   4. trunk build   trunk build --release  -> dist/
+#   5. wasm size     raw and gzip size of the release .wasm
+#   6. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
+#                    (playwright-core driving /usr/bin/chromium; screenshots in
+#                    tests/e2e/screenshots/)
+# Stops at the first failing phase with a non-zero exit; prints the time of every phase.
+#
+# Environment: CARGO_TARGET_DIR is honoured; BPLAB_SKIP_E2E=1 skips phase 6 (not for CI).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+declare -a PHASE_NAMES=() PHASE_TIMES=() PHASE_RESULTS=()
+SERVER_PID=""
+SERVER_LOG=""
+CURRENT_PHASE=""
+PHASE_START=0
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+summary() {
+    local i
+    echo
+    echo "== test.sh summary"
+    for i in "${!PHASE_NAMES[@]}"; do
+        printf '   %-12s %8ss  %s\n' "${PHASE_NAMES[$i]}" "${PHASE_TIMES[$i]}" "${PHASE_RESULTS[$i]}"
+    done
+}
+
+cleanup() {
+    local rc=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    [ -z "$SERVER_LOG" ] || rm -f "$SERVER_LOG"
+    if [ -n "$CURRENT_PHASE" ]; then
+        # A phase was running when we exited: it failed.
+        PHASE_NAMES+=("$CURRENT_PHASE")
+        PHASE_TIMES+=("$(elapsed "$PHASE_START" "$(now)")")
+        PHASE_RESULTS+=("FAILED")
+    fi
+    summary
+    if [ "$rc" -ne 0 ]; then
+        echo "test.sh: FAILED in phase '${CURRENT_PHASE:-?}' (exit $rc)" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+begin() {
+    CURRENT_PHASE="$1"
+    PHASE_START="$(now)"
+    echo
+    echo "== [$1] $2"
+}
+
+end() {
+    local result="ok"
+    PHASE_NAMES+=("$CURRENT_PHASE")
+    PHASE_TIMES+=("$(elapsed "$PHASE_START" "$(now)")")
+    PHASE_RESULTS+=("$result")
+    echo "== [$CURRENT_PHASE] $result in ${PHASE_TIMES[-1]}s"
+    CURRENT_PHASE=""
+}
+
+# --- 1. setup -----------------------------------------------------------------------------
+begin setup "scripts/setup.sh"
+# shellcheck source=scripts/setup.sh
+source "$ROOT/scripts/setup.sh"
+end
+
+# --- 2. native tests ----------------------------------------------------------------------
+begin native "cargo test --workspace"
+cargo test --workspace
+end
+
+# --- 3. wasm tests in headless Chromium ---------------------------------------------------
+begin wasm "cargo test --target wasm32-unknown-unknown -p backpressure-lab (headless Chromium)"
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}"
+# --lib --bins --tests: doctests are host-only and have nothing to say about the browser.
+cargo test --target wasm32-unknown-unknown -p backpressure-lab --lib --bins --tests
+end
+
+# --- 4. release build ---------------------------------------------------------------------
+begin trunk "trunk build --release"
+trunk build --release
+WASM_FILE="$(find "$ROOT/dist" -maxdepth 1 -name '*.wasm' -print -quit)"
+[ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in dist/ after trunk build" >&2; exit 1; }
+end
+
+# --- 5. size of the release wasm (before e2e, so that it is printed when e2e fails) ----
+begin size "release wasm size"
+RAW="$(wc -c <"$WASM_FILE")"
+GZ="$(gzip -9 -c "$WASM_FILE" | wc -c)"
+printf 'wasm: %s  raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
+    "$(basename "$WASM_FILE")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
+    "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
+end
+
+# --- 6. end-to-end tests ------------------------------------------------------------------
+if [ "${BPLAB_SKIP_E2E:-0}" = 1 ] && [ "${CI:-}" != true ]; then
+    echo
+    echo "== [e2e] skipped (BPLAB_SKIP_E2E=1)"
+    PHASE_NAMES+=("e2e"); PHASE_TIMES+=("0.0"); PHASE_RESULTS+=("skipped")
+else
+    begin e2e "serve dist/ on 127.0.0.1, node --test tests/e2e/*.test.mjs (playwright-core)"
+    PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+    SERVER_LOG="$(mktemp -t bplab-http.XXXXXX.log)"
+    python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$ROOT/dist" >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    export BPLAB_URL="http://127.0.0.1:$PORT/"
+    # Wait (at most 10 s) until the server answers with index.html.
+    for _ in $(seq 1 100); do
+        if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1).read()' "$BPLAB_URL" 2>/dev/null; then
+            break
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            cat "$SERVER_LOG" >&2
+            echo "test.sh: the static server for dist/ died on port $PORT" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' "$BPLAB_URL" \
+        || { echo "test.sh: static server at $BPLAB_URL does not answer" >&2; exit 1; }
+    echo "serving dist/ at $BPLAB_URL (python3 http.server, pid $SERVER_PID)"
+    mkdir -p "$ROOT/tests/e2e/screenshots"
+    echo "screenshots go to tests/e2e/screenshots/"
+    node --test --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    end
+fi
+
