@@ -79,11 +79,11 @@ impl Diagram {
                     }
                     push[i] += n;
                 }
-                TraceKind::Polled { n } => {
+                TraceKind::Polled { n, .. } => {
                     polls += 1;
                     polled += n;
                 }
-                TraceKind::Processed { n } => done += n,
+                TraceKind::Processed { n, .. } => done += n,
                 TraceKind::OomKill { .. } => self.flash_until = now + 1.5,
                 _ => {}
             }
@@ -138,7 +138,13 @@ impl Diagram {
                 node.consumer(snap, now < self.flash_until);
             } else {
                 match &snap.stages[i - 1] {
-                    StageView::Channel { depth, capacity } => node.channel(*depth, *capacity),
+                    StageView::Channel { depth, capacity, .. } => node.channel(*depth, *capacity),
+                    StageView::KafkaProducer { depth, capacity, .. } => node.channel(*depth, Some(*capacity)),
+                    StageView::Map => node.operator("map", ""),
+                    StageView::Filter { pass_ratio, dropped } => node.operator(
+                        "filter",
+                        &format!("passes {:.0}% · dropped {}", pass_ratio * 100.0, format::count(*dropped as f64)),
+                    ),
                     StageView::Topic { partitions } => {
                         let max_lag = partitions.iter().map(|p| p.log_end - p.committed).max().unwrap_or(0) as f64;
                         // The scale follows growth at once and shrinks slowly, so bars mean something.
@@ -227,7 +233,8 @@ impl Layout {
         let mut weights = vec![1.0];
         for s in &snap.stages {
             weights.push(match s {
-                StageView::Channel { .. } => 1.0,
+                StageView::Channel { .. } | StageView::KafkaProducer { .. } => 1.0,
+                StageView::Map | StageView::Filter { .. } => 0.7,
                 StageView::Topic { .. } => 1.7,
             });
         }
@@ -304,13 +311,20 @@ impl Node<'_> {
         self.text(&format!("blocked {pct:.0}% of the time"), x, self.b.bottom() - 10.0, 11.0, false, t.muted);
     }
 
-    fn channel(&self, depth: u64, capacity: u64) {
+    fn operator(&self, name: &str, detail: &str) {
         let t = self.theme;
-        let full = depth >= capacity;
+        self.frame(name, t.muted, t.panel, 1.0);
+        self.text(detail, self.b.x + 8.0, self.b.y + 22.0, 11.0, false, t.fg);
+    }
+
+    fn channel(&self, depth: u64, capacity: Option<u64>) {
+        let t = self.theme;
+        let full = capacity.is_some_and(|c| depth >= c);
+        let capacity = capacity.unwrap_or(u64::MAX);
         self.frame("Channel (bounded)", if full { VERMILLION } else { t.muted }, t.panel, 1.0);
         let b = self.b;
         let (x, w) = (b.x + 10.0, b.w - 20.0);
-        let frac = depth as f64 / capacity.max(1) as f64;
+        let frac = if capacity == u64::MAX { 0.0 } else { depth as f64 / capacity.max(1) as f64 };
         // A tank that fills from the bottom.
         let (tank_top, tank_h) = (b.y + 14.0, b.h - 58.0);
         self.ctx.set_fill_style_str(&css(t.grid, 1.0));
@@ -319,7 +333,11 @@ impl Node<'_> {
         let fh = tank_h * frac.clamp(0.0, 1.0);
         self.ctx.fill_rect(x, tank_top + tank_h - fh, w, fh);
         self.text(
-            &format!("{} / {}", format::count(depth as f64), format::count(capacity as f64)),
+            &if capacity == u64::MAX {
+                format!("{} / ∞", format::count(depth as f64))
+            } else {
+                format!("{} / {}", format::count(depth as f64), format::count(capacity as f64))
+            },
             x,
             b.bottom() - 26.0,
             13.0,
@@ -370,7 +388,11 @@ impl Node<'_> {
     }
 
     fn consumer(&self, snap: &Snapshot, flash: bool) {
-        let c = &snap.consumer;
+        let g = &snap.consumer;
+        let first = g.members.first().cloned().unwrap_or_default();
+        let c = Member { up: first.up, restart_in_s: first.restart_in_s, heap_bytes: first.heap_bytes,
+            heap_limit_bytes: g.heap_limit_bytes, in_flight: first.in_flight, waiting_for_batch: first.waiting_for_batch,
+            workers: g.workers, busy_workers: first.busy_workers, mode: g.mode };
         let t = self.theme;
         let b = self.b;
         let title = match c.mode {
@@ -440,6 +462,19 @@ impl Node<'_> {
             t.muted,
         );
     }
+}
+
+/// What the consumer box shows (the first member's state).
+struct Member {
+    up: bool,
+    restart_in_s: Option<f64>,
+    heap_bytes: u64,
+    heap_limit_bytes: u64,
+    in_flight: u64,
+    waiting_for_batch: bool,
+    workers: u32,
+    busy_workers: u32,
+    mode: Mode,
 }
 
 /// An arrow between two boxes; a pull link also shows the request going upstream.

@@ -60,10 +60,10 @@ pub static KNOBS: &[Knob] = &[
         log: true,
         integer: true,
         help: "Messages the Go channel buffers before a send blocks the producer.",
-        get: |s| s.channel().map(|c| c.capacity as f64),
+        get: |s| s.channel().and_then(|c| c.capacity).map(|c| c as f64),
         set: |s, v| {
             if let Some(c) = channel(s) {
-                c.capacity = v as u64;
+                c.capacity = Some(v as u64);
             }
         },
     },

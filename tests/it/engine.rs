@@ -1,6 +1,6 @@
 //! The engine against Incident 106's arithmetic and the ledger's invariants.
 
-use bplab_engine::{preset, Arrivals, Commit, Ledger, Mode, Scenario, Simulation, PRESETS};
+use bplab_engine::{preset, Arrivals, Commit, Mode, Scenario, Simulation, PRESETS};
 
 fn run(s: &Scenario, until_s: f64) -> Simulation {
     let mut sim = Simulation::new(s).expect("valid scenario");
@@ -56,7 +56,7 @@ fn incident_106_loses_committed_records_when_killed() {
     assert_eq!(s.lost, s.lost_by_cause.after_commit);
     // Nearly everything in flight had been committed by auto-commit (every 5 s).
     assert!(s.lost > 300_000 && s.lost < 458_752, "lost {}", s.lost);
-    assert!(!sim.snapshot().consumer.up, "the consumer is down, restarting");
+    assert!(!sim.snapshot().consumer.members[0].up, "the consumer is down, restarting");
 }
 
 #[test]
@@ -99,16 +99,19 @@ fn same_seed_same_run_other_seed_other_run() {
     assert_ne!(a.series(), c.series());
 }
 
-fn check_ledger(name: &str, l: Ledger, t: f64) {
+fn check_ledger(name: &str, sim: &Simulation, t: f64) {
+    let l = sim.ledger();
     assert!(l.balanced(), "{name} at {t} s: ledger does not balance: {l:?}");
-    assert!(l.in_flight <= l.in_flight_counter, "{name} at {t} s: {l:?}");
+    let s = sim.summary();
+    assert!(l.in_flight <= s.in_flight, "{name} at {t} s: {l:?} vs {}", s.in_flight);
+    assert_eq!(l.produced + l.producer_pending, l.generated, "{name} at {t} s");
 }
 
 /// Scenarios that exercise every path: the presets and variants of them.
 fn ledger_scenarios() -> Vec<(String, Scenario)> {
     let mut out: Vec<(String, Scenario)> = PRESETS.iter().map(|p| (p.id.to_string(), p.scenario())).collect();
     let mut a = preset("incident-106").unwrap();
-    a.consumer.commit = Commit::AfterProcessing;
+    a.consumer.commit = Commit::Sync;
     a.consumer.workers = 7;
     a.consumer.rate_per_worker = 300.0;
     a.consumer.memory.restart_delay_s = 3.0;
@@ -129,7 +132,7 @@ fn ledger_scenarios() -> Vec<(String, Scenario)> {
     out.push(("direct push, no stages".into(), d));
     let mut e = preset("fix-sync-poll").unwrap();
     e.consumer.workers = 3;
-    e.consumer.commit = Commit::AfterProcessing;
+    e.consumer.commit = Commit::Sync;
     e.consumer.memory.heap_limit_mib = 64.5;
     out.push(("sync with a heap too small for one batch".into(), e));
     out
@@ -142,10 +145,8 @@ fn conservation_holds_at_every_sample() {
         for k in 1..=900 {
             let t = k as f64 * 0.1;
             sim.run_until(t, u64::MAX);
-            check_ledger(&name, sim.ledger(), t);
+            check_ledger(&name, &sim, t);
         }
-        let summary = sim.summary();
-        assert_eq!(summary.produced, sim.ledger().produced, "{name}");
     }
 }
 
@@ -158,6 +159,8 @@ fn redelivery_after_a_kill_is_counted_as_duplicates_not_as_new_work() {
     s.consumer.rate_per_worker = 990.0;
     s.consumer.memory.heap_limit_mib = 66.0;
     s.consumer.memory.restart_delay_s = 2.0;
+    // Small fetches, so the restarted consumer's fetch cache alone does not fill its heap.
+    s.consumer.fetch.max_partition_fetch_bytes = 16 * 1024;
     let sim = run(&s, 120.0);
     let sum = sim.summary();
     assert!(sum.oom_kills >= 2, "{sum:?}");
@@ -181,5 +184,5 @@ fn a_backlog_of_a_billion_costs_no_more_memory_than_a_small_one() {
     assert!(sim.ledger().balanced());
     assert!(sim.series().points.len() <= s.sim.max_points as usize);
     assert!(sim.queued_runs() <= sim.queued_runs_bound(), "{} runs", sim.queued_runs());
-    assert!(sim.queued_runs_bound() < 20_000);
+    assert!(sim.queued_runs_bound() < 64_000);
 }

@@ -7,21 +7,40 @@ use crate::time::Nanos;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// Everything that can happen in a run. Nodes are addressed by index, never by pointer.
+/// Everything that can happen in a run. Nodes, links and members are addressed by index,
+/// never by pointer; events that may have been overtaken carry a generation to detect it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The producer's next arrivals are due.
     Produce,
     /// The blocked producer may retry its pending send (space appeared downstream).
     ProducerRetry,
-    /// A poll (or a take from a channel) completes; stale when `gen` is old.
-    PollDone { gen: u32 },
-    /// A poll that waited for data returns empty; stale when `gen` is old.
-    PollTimeout { gen: u32 },
-    /// Worker `worker` finishes its current run; stale when `epoch` is old (after a kill).
-    WorkerDone { worker: u32, epoch: u32 },
-    /// The killed consumer comes back.
-    Restart,
+    /// The producer's blocked send has waited its timeout; stale when `gen` is old.
+    BlockTimeout { gen: u32 },
+    /// Credits or `request(n)` demand arrive at the sender of link `link`.
+    Grant { link: u16, n: u64 },
+    /// The Kafka producer client at node `node` may send a batch.
+    Drain { node: u16 },
+    /// Retention sweep of the topic at node `node`.
+    Retention { node: u16 },
+    /// The producer's throttle samples the lag.
+    Throttle,
+    /// A member's fetch returns from the broker.
+    FetchDone { member: u16, gen: u32 },
+    /// A member's poll (or take from a channel) completes.
+    PollDone { member: u16, gen: u32 },
+    /// A member's poll that waited for data returns empty.
+    PollTimeout { member: u16, gen: u32 },
+    /// Has the member polled within `max.poll.interval.ms`?
+    PollIntervalCheck { member: u16, gen: u32 },
+    /// A member's worker finishes its run (or its call to the downstream returns).
+    WorkerDone { member: u16, worker: u32, epoch: u32 },
+    /// A member's pending commits reach the broker.
+    CommitDone { member: u16, epoch: u32 },
+    /// A killed member comes back.
+    Restart { member: u16 },
+    /// A rebalance of the group completes.
+    RebalanceDone { gen: u32 },
     /// Record a point of the time series.
     Sample,
 }
@@ -94,9 +113,9 @@ mod tests {
     fn earliest_first_then_insertion_order() {
         let mut q = EventQueue::new();
         q.push(20, Event::Sample);
-        q.push(10, Event::Restart);
+        q.push(10, Event::Throttle);
         q.push(10, Event::Produce);
-        assert_eq!(q.pop(), Some((10, Event::Restart)));
+        assert_eq!(q.pop(), Some((10, Event::Throttle)));
         assert_eq!(q.pop(), Some((10, Event::Produce)));
         assert_eq!(q.pop(), Some((20, Event::Sample)));
         assert_eq!(q.pop(), None);

@@ -11,16 +11,21 @@
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
+mod consumer;
+pub mod control;
 pub mod event;
 pub mod hist;
 pub mod presets;
 pub mod rangeset;
+mod report;
 pub mod scenario;
 pub mod seg;
 pub mod series;
+pub mod service;
 pub mod sim;
 pub mod snapshot;
 pub mod time;
+pub mod traffic;
 
 pub use presets::{preset, Preset, PRESETS};
 pub use scenario::{

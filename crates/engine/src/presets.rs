@@ -38,10 +38,10 @@ fn fix_sync_poll() -> Scenario {
 
 fn fix_blocking_channel() -> Scenario {
     let mut s = Scenario::default();
-    s.stages = vec![StageSpec::Channel(ChannelSpec { capacity: 100 })];
+    s.stages = vec![StageSpec::Channel(ChannelSpec { capacity: Some(100), ..ChannelSpec::default() })];
     s.consumer.mode = Mode::Sync;
     s.consumer.max_poll_records = 1;
-    s.consumer.commit = Commit::AfterProcessing;
+    s.consumer.commit = Commit::Sync;
     s.duration_s = 600.0;
     s
 }

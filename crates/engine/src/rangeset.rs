@@ -24,6 +24,11 @@ impl RangeSet {
         self.ranges.is_empty()
     }
 
+    /// The ranges, in order.
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.ranges.iter().copied()
+    }
+
     /// Adds `[a, b)`.
     pub fn insert(&mut self, a: u64, b: u64) {
         if a >= b {

@@ -21,6 +21,8 @@ pub struct Point {
     pub lost: u64,
     /// Cumulative re-processings of already processed messages.
     pub duplicated: u64,
+    /// Cumulative messages dropped by a policy (overflow, filter, shedding).
+    pub dropped: u64,
     /// Messages in channels.
     pub channel_depth: u64,
     /// Topic lag: log-end offset minus committed offset, summed over partitions.
@@ -29,14 +31,23 @@ pub struct Point {
     pub unfetched: u64,
     /// Messages fetched or received by the consumer and not processed yet (max over the interval).
     pub in_flight: u64,
-    /// Consumer heap in bytes (max over the interval).
+    /// Records in the consumers' fetch caches.
+    pub fetch_cache: u64,
+    /// Consumer heap in bytes, the largest member's (max over the interval).
     pub heap_bytes: u64,
+    /// Credits or `request(n)` demand held by senders, all links.
+    pub permits: u64,
+    /// Concurrency limit (sum over members): the adaptive limiter's, or the workers.
+    pub concurrency_limit: u64,
+    /// The producer's rate now (pattern and throttle applied), msg/s.
+    pub producer_rate_per_s: f64,
     /// Cumulative OOM kills.
     pub oom_kills: u64,
     /// Cumulative time the producer spent blocked, seconds.
     pub producer_blocked_s: f64,
     /// Produce-to-processed latency of messages processed in the interval, seconds.
     pub latency_p50_s: Option<f64>,
+    pub latency_p95_s: Option<f64>,
     pub latency_p99_s: Option<f64>,
 }
 
@@ -47,8 +58,10 @@ impl Point {
         self.lag = self.lag.max(a.lag);
         self.unfetched = self.unfetched.max(a.unfetched);
         self.in_flight = self.in_flight.max(a.in_flight);
+        self.fetch_cache = self.fetch_cache.max(a.fetch_cache);
         self.heap_bytes = self.heap_bytes.max(a.heap_bytes);
         self.latency_p50_s = max_opt(self.latency_p50_s, a.latency_p50_s);
+        self.latency_p95_s = max_opt(self.latency_p95_s, a.latency_p95_s);
         self.latency_p99_s = max_opt(self.latency_p99_s, a.latency_p99_s);
     }
 }

@@ -1,157 +1,134 @@
-//! The simulation: the state of every node, the event loop and the event handlers.
+//! The simulation core: the state of every node, the event loop, the producer, and the
+//! links between nodes with their flow control.
 //!
-//! Nodes are numbered along the pipeline: 0 is the producer, `1..=S` are the stages of the
-//! scenario in order, and `S + 1` is the consumer. Data moves downstream by [`deliver`]
-//! (push) and by the consumer's polls (pull); "data arrived" and "space freed" notifications
-//! move along the same indices. Notifications that would re-enter a node already handling an
-//! event (the producer's retry, the consumer's wake-up) are scheduled as events at the
-//! current time instead of being called, so every handler sees a consistent state.
+//! Nodes are numbered along the pipeline: 0 is the producer, `1..=S` are the scenario's
+//! stages in order, and `S + 1` is the consumer group. Link `j` carries messages from node
+//! `j - 1` into node `j`. A sender asks [`Simulation::space`] how much link `j` takes now
+//! (the receiver's room, the link's credits or outstanding demand, through transparent
+//! operators), delivers that much, and applies the link's `on_full` policy to the rest
+//! (keep it and block, or drop it, counted by policy). Receivers report consumption, which
+//! grants credits or requests more upstream after the link's latency.
 //!
-//! Nothing here fails: overload, OOM kills and losses are counted.
+//! "Data arrived" and "space freed" notifications run along the same indices. Ones that
+//! would re-enter a node already handling an event (the producer's retry, a consumer's
+//! wake-up) are scheduled as events at the current time instead, so every handler sees a
+//! consistent state. The consumer group lives in `consumer.rs`, reporting in `report.rs`.
 //!
-//! [`deliver`]: Simulation::deliver
+//! Nothing here fails: overload, drops, OOM kills and losses are counted.
 
+use crate::control::Throttle;
 use crate::event::{Event, EventQueue};
 use crate::hist::Histogram;
-use crate::rangeset::RangeSet;
-use crate::scenario::{Arrivals, Commit, Mode, Scenario, ScenarioError, StageSpec};
+use crate::scenario::{FlowControl, LinkSpec, OnFull, Scenario, ScenarioError, ShedSpec, StageSpec};
 use crate::seg::{Seg, SegQueue};
-use crate::series::{Point, Series};
-use crate::snapshot::{
-    ConsumerView, Ledger, LostByCause, PartitionView, ProducerView, Snapshot, StageView, Summary,
-    TraceEvent, TraceKind,
-};
+use crate::series::Series;
+use crate::snapshot::{DropCause, DroppedBy, LostByCause, TraceEvent, TraceKind};
 use crate::time::{self, Nanos};
-use rand::SeedableRng;
-use rand_distr::{Distribution, Exp, Poisson};
+use crate::traffic::ArrivalGen;
+use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
+pub(crate) use crate::consumer::Group;
+
 /// Entries a queue of runs keeps before merging neighbours (see [`SegQueue`]).
-const QUEUE_CAP: usize = 512;
+pub(crate) const QUEUE_CAP: usize = 512;
 /// Trace events kept for the animation before the oldest are dropped.
 const TRACE_CAP: usize = 4_096;
-/// A run of completions is recorded in the latency histogram as at most this many groups.
-const LATENCY_GROUPS: u64 = 16;
-/// Above this many expected arrivals per resolution step, Poisson counts are drawn per step.
-const POISSON_COUNT_MODE: f64 = 16.0;
 
-struct Producer {
-    arrivals: Arrivals,
-    rate: f64,
-    gap_ns: f64,
-    exp: Exp<f64>,
-    count_mode: Option<Poisson<f64>>,
-    /// Constant arrivals: arrival `k` is due at `epoch + round((k + 1) * gap)`.
-    epoch: Nanos,
-    k: u64,
-    next_at: Nanos,
-    last_tick: Nanos,
-    pending: Option<Seg>,
-    blocked_since: Option<Nanos>,
-    blocked_total: Nanos,
-    retry_scheduled: bool,
+pub(crate) struct Producer {
+    pub gen: ArrivalGen,
+    pub throttle: Option<Throttle>,
+    pub pending: Option<Seg>,
+    pub blocked_since: Option<Nanos>,
+    pub blocked_total: Nanos,
+    /// Invalidates stale block-timeout events.
+    pub block_gen: u32,
+    pub retry_scheduled: bool,
     /// Sequence number of the next message generated.
-    seq: u64,
-    produced: u64,
+    pub seq: u64,
+    /// Messages sent: accepted downstream, or dropped/failed by the first link's policy.
+    pub produced: u64,
 }
 
-impl Producer {
-    fn at(&self, k: u64) -> Nanos {
-        self.epoch + ((k + 1) as f64 * self.gap_ns).round() as Nanos
+/// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
+pub(crate) struct Buffer {
+    pub cap: Option<u64>,
+    pub q: SegQueue,
+    pub shed: Option<ShedSpec>,
+    /// RED's moving average of the queue length.
+    pub avg: f64,
+    pub dropped: u64,
+}
+
+impl Buffer {
+    pub fn room(&self) -> u64 {
+        self.cap.map_or(u64::MAX, |c| c.saturating_sub(self.q.total()))
+    }
+}
+
+/// Deterministic thinning: passes exactly `ratio` of the messages in the long run.
+pub(crate) struct Filter {
+    pub ratio: f64,
+    /// Fractional pass credit carried between runs, in [0, 1).
+    pub phase: f64,
+    /// Offsets for the messages that pass (a fresh contiguous sequence).
+    pub seq: u64,
+    pub dropped: u64,
+}
+
+impl Filter {
+    /// How many of the next `k` messages pass.
+    fn passes(&self, k: u64) -> u64 {
+        (self.phase + k as f64 * self.ratio).floor() as u64
     }
 
-    /// (Re)starts the arrival process at `t`.
-    fn start(&mut self, t: Nanos, rng: &mut Pcg64Mcg) {
-        self.epoch = t;
-        self.k = 0;
-        self.last_tick = t;
-        self.next_at = match (self.arrivals, &self.count_mode) {
-            (Arrivals::Constant, _) => self.at(0),
-            (Arrivals::Poisson, None) => t + self.exp.sample(rng).round() as Nanos,
-            (Arrivals::Poisson, Some(_)) => t,
-        };
-    }
-
-    /// Every arrival due at or before `now` that has not been generated, as one run.
-    fn generate(&mut self, now: Nanos, res: Nanos, rng: &mut Pcg64Mcg) -> Option<Seg> {
-        let (n, t0, t1) = match (self.arrivals, &self.count_mode) {
-            (Arrivals::Constant, _) => {
-                let mut end = ((now - self.epoch) as f64 / self.gap_ns).floor() as u64;
-                while self.at(end) <= now {
-                    end += 1;
-                }
-                while end > self.k && self.at(end - 1) > now {
-                    end -= 1;
-                }
-                if end <= self.k {
-                    self.next_at = self.at(self.k);
-                    return None;
-                }
-                let run = (end - self.k, self.at(self.k), self.at(end - 1));
-                self.k = end;
-                self.next_at = self.at(end);
-                run
-            }
-            (Arrivals::Poisson, None) => {
-                let (mut n, t0) = (0, self.next_at);
-                let mut t1 = t0;
-                while self.next_at <= now {
-                    n += 1;
-                    t1 = self.next_at;
-                    self.next_at += self.exp.sample(rng).round() as Nanos;
-                }
-                (n, t0, t1)
-            }
-            (Arrivals::Poisson, Some(step)) => {
-                let elapsed = now - self.last_tick;
-                let n = if elapsed == res {
-                    step.sample(rng) as u64
-                } else {
-                    let mean = self.rate * time::secs(elapsed);
-                    Poisson::new(mean)
-                        .map(|p| p.sample(rng) as u64)
-                        .unwrap_or(0)
-                };
-                let t0 = (self.last_tick + 1).min(now);
-                self.last_tick = now;
-                self.next_at = now + res.max(1);
-                (n, t0, now)
-            }
-        };
-        if n == 0 {
-            return None;
+    /// The most messages that can be sent so that at most `room` pass.
+    fn originals_for(&self, room: u64) -> u64 {
+        if room == u64::MAX {
+            return u64::MAX;
         }
-        let seg = Seg {
-            n,
-            t0,
-            t1,
-            off: self.seq,
-        };
-        self.seq += n;
-        Some(seg)
+        let mut k = (((room + 1) as f64 - self.phase) / self.ratio).floor().max(0.0) as u64;
+        while k > 0 && self.passes(k) > room {
+            k -= 1;
+        }
+        while self.passes(k + 1) <= room && k < room.saturating_mul(1_000_000) {
+            k += 1;
+        }
+        k
     }
 }
 
-struct Channel {
-    cap: u64,
-    q: SegQueue,
+/// Kafka's producer client in front of the topic.
+pub(crate) struct KafkaClient {
+    pub buf: Buffer,
+    pub batch: u64,
+    pub linger: Nanos,
+    pub rate: f64,
+    /// The sender may send the next batch at this time (the broker's rate).
+    pub next_free: Nanos,
+    pub drain_at: Option<Nanos>,
 }
 
-struct Partition {
-    log_end: u64,
-    position: u64,
-    committed: u64,
+pub(crate) struct Partition {
+    /// Offsets below this were deleted by retention.
+    pub log_start: u64,
+    pub log_end: u64,
+    /// Next offset to fetch.
+    pub position: u64,
+    pub committed: u64,
     /// Records `[position, log_end)`.
-    unfetched: SegQueue,
-    /// Records `[committed, position)`: fetched, kept for redelivery after a crash.
-    uncommitted: SegQueue,
-    /// Offsets processed at least once (pruned below what can still be redelivered).
-    processed: RangeSet,
+    pub unfetched: SegQueue,
+    /// Records `[max(committed, log_start), position)`: fetched, kept for redelivery.
+    pub uncommitted: SegQueue,
+    /// Offsets handled (processed or shed) at least once, pruned below what can recur.
+    pub done: crate::rangeset::RangeSet,
+    /// Member that owns the partition now.
+    pub owner: Option<u16>,
 }
 
 impl Partition {
-    fn commit(&mut self, c: u64) {
+    pub fn commit(&mut self, c: u64) {
         let c = c.min(self.position);
         if c > self.committed {
             self.committed = c;
@@ -160,19 +137,23 @@ impl Partition {
     }
 
     /// Back to the committed offset: everything fetched since is fetched again.
-    fn rewind(&mut self) {
+    pub fn rewind(&mut self) {
         self.unfetched.prepend(&mut self.uncommitted);
-        self.position = self.committed;
+        self.position = self.committed.max(self.log_start);
+    }
+
+    pub fn lag(&self) -> u64 {
+        self.log_end - self.committed.max(self.log_start).min(self.log_end)
     }
 }
 
-struct Topic {
-    parts: Vec<Partition>,
+pub(crate) struct Topic {
+    pub parts: Vec<Partition>,
     /// Next partition for the producer's round-robin.
-    rr: usize,
-    /// First partition a poll reads from (rotates, so polls are fair).
-    poll_rr: usize,
-    fetch_latency: Nanos,
+    pub rr: usize,
+    pub fetch_latency: Nanos,
+    pub retention: Option<Nanos>,
+    pub retention_records: Option<u64>,
 }
 
 impl Topic {
@@ -186,122 +167,118 @@ impl Topic {
             let t0 = seg.time_of(g);
             let t1 = seg.time_of(g + (count - 1) * p);
             let part = &mut self.parts[(self.rr + g as usize) % p as usize];
-            part.unfetched.push_back(Seg {
-                n: count,
-                t0,
-                t1,
-                off: part.log_end,
-            });
+            part.unfetched.push_back(Seg { n: count, t0, t1, off: part.log_end });
             part.log_end += count;
         }
         self.rr = (self.rr + (seg.n % p) as usize) % p as usize;
     }
 
-    fn unfetched(&self) -> u64 {
+    pub fn unfetched(&self) -> u64 {
         self.parts.iter().map(|p| p.unfetched.total()).sum()
     }
 
-    fn lag(&self) -> u64 {
-        self.parts.iter().map(|p| p.log_end - p.committed).sum()
+    pub fn lag(&self) -> u64 {
+        self.parts.iter().map(Partition::lag).sum()
     }
 }
 
-enum Stage {
-    Channel(Channel),
+pub(crate) enum Node {
+    Channel(Buffer),
+    Map,
+    Filter(Filter),
+    Kafka(KafkaClient),
     Topic(Topic),
 }
 
-/// Where the consumer's records come from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// Pushed straight from the producer.
-    Producer,
-    /// Taken from the channel at this stage index.
-    Channel(usize),
-    /// Polled from the topic at this stage index.
-    Topic(usize),
+/// Credits or demand held by a link's sender.
+pub(crate) struct Window {
+    pub request: bool,
+    pub permits: u64,
+    /// Credits: the sender sends only with at least this many.
+    pub batch: u64,
+    pub replenish: u64,
+    /// Finished by the receiver since its last grant.
+    pub consumed: u64,
+    pub latency: Nanos,
+    pub in_transit: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum LoopState {
-    /// Not polling (down, or between steps).
-    Idle,
-    /// A poll is under way.
-    Fetching,
-    /// Waiting for data to arrive.
-    Waiting,
-    /// Sync mode: waiting for the batch to be processed.
-    Processing,
+pub(crate) struct Link {
+    pub spec: LinkSpec,
+    pub window: Option<Window>,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Worker {
-    busy: bool,
-    seg: Seg,
-    part: u32,
-    start: Nanos,
-}
+impl Link {
+    fn new(spec: &LinkSpec) -> Link {
+        let window = match &spec.control {
+            FlowControl::None => None,
+            FlowControl::Credit { initial, grant, batch, latency_ms } => Some(Window {
+                request: false,
+                permits: *initial,
+                batch: *batch,
+                replenish: *grant,
+                consumed: 0,
+                latency: time::from_millis(*latency_ms),
+                in_transit: 0,
+            }),
+            FlowControl::Request { prefetch, replenish, latency_ms } => Some(Window {
+                request: true,
+                permits: *prefetch,
+                batch: 1,
+                replenish: ((*prefetch as f64 * replenish).round() as u64).max(1),
+                consumed: 0,
+                latency: time::from_millis(*latency_ms),
+                in_transit: 0,
+            }),
+        };
+        Link { spec: spec.clone(), window }
+    }
 
-impl Default for Seg {
-    fn default() -> Self {
-        Seg {
-            n: 0,
-            t0: 0,
-            t1: 0,
-            off: 0,
+    /// What the window lets the sender send now.
+    fn permits(&self) -> u64 {
+        match &self.window {
+            None => u64::MAX,
+            Some(w) if w.permits >= w.batch => w.permits,
+            Some(_) => 0,
         }
     }
 }
 
-struct Consumer {
-    source: Source,
-    mode: Mode,
-    commit: Commit,
-    max_poll: u64,
-    service_ns: f64,
-    chunk: u64,
-    auto_commit_every: Nanos,
-    poll_timeout: Nanos,
-    baseline: u64,
-    per_message: u64,
-    limit: u64,
-    restart_delay: Nanos,
-
-    up: bool,
-    restart_at: Nanos,
-    state: LoopState,
-    gen: u32,
-    epoch: u32,
-    /// Received, not yet started; one queue per partition (one without a topic).
-    queues: Vec<SegQueue>,
-    queued: u64,
-    workers: Vec<Worker>,
-    idle: Vec<u32>,
-    in_flight: u64,
-    batch_left: u64,
-    last_auto_commit: Nanos,
-    polls: u64,
-    window_in_flight: u64,
-}
-
-impl Consumer {
-    fn heap(&self) -> u64 {
-        self.baseline
-            .saturating_add(self.per_message.saturating_mul(self.in_flight))
-    }
-}
-
 #[derive(Default)]
-struct Stats {
-    consumed: u64,
-    duplicated: u64,
-    lost: LostByCause,
-    oom_kills: u64,
-    first_oom: Option<Nanos>,
-    max_heap: u64,
-    max_in_flight: u64,
-    max_lag: u64,
-    events: u64,
+pub(crate) struct Stats {
+    pub consumed: u64,
+    pub duplicated: u64,
+    pub dropped: DroppedBy,
+    pub lost: LostByCause,
+    pub oom_kills: u64,
+    pub first_oom: Option<Nanos>,
+    pub max_heap: u64,
+    pub max_in_flight: u64,
+    pub max_lag: u64,
+    pub rebalances: u64,
+    pub evictions: u64,
+    pub events: u64,
+    /// Messages generated (sent or pending at the producer).
+    pub generated: u64,
+    /// Integral over time of messages in the system (generated, not yet departed), msg·ns.
+    pub area_system: f64,
+    /// Integral of messages waiting (in the system, not in service), msg·ns.
+    pub area_queue: f64,
+    pub area_at: Nanos,
+    /// Messages in service now (held by busy workers).
+    pub in_service: u64,
+    /// Sum of time in system over departures (processed, dropped, lost), seconds.
+    pub sojourn_s: f64,
+}
+
+impl Stats {
+    pub fn departed(&self) -> u64 {
+        self.consumed + self.dropped.total() + self.lost.total()
+    }
+
+    pub fn in_system(&self) -> u64 {
+        self.generated - self.departed()
+    }
 }
 
 /// How far a call to [`Simulation::run_until`] got.
@@ -316,22 +293,24 @@ pub struct RunStatus {
 /// One run of one scenario. Deterministic: the same scenario (seed included) gives the
 /// same events, series and summary.
 pub struct Simulation {
-    scenario: Scenario,
-    now: Nanos,
-    events: EventQueue,
-    rng: Pcg64Mcg,
-    res: Nanos,
-    sample_every: Nanos,
-    producer: Producer,
-    stages: Vec<Stage>,
-    consumer: Consumer,
-    stats: Stats,
-    series: Series,
-    latency: Histogram,
-    window: Histogram,
-    tracing: bool,
-    trace: VecDeque<TraceEvent>,
-    lag_scratch: Vec<u64>,
+    pub(crate) scenario: Scenario,
+    pub(crate) now: Nanos,
+    pub(crate) events: EventQueue,
+    pub(crate) rng: Pcg64Mcg,
+    pub(crate) sample_every: Nanos,
+    pub(crate) producer: Producer,
+    /// Stage `i` is node `i + 1`.
+    pub(crate) stages: Vec<Node>,
+    /// `links[j]` carries messages into node `j` (`links[0]` is unused).
+    pub(crate) links: Vec<Link>,
+    pub(crate) group: Group,
+    pub(crate) stats: Stats,
+    pub(crate) series: Series,
+    pub(crate) latency: Histogram,
+    pub(crate) window: Histogram,
+    pub(crate) tracing: bool,
+    pub(crate) trace: VecDeque<TraceEvent>,
+    pub(crate) lag_scratch: Vec<u64>,
 }
 
 impl Simulation {
@@ -340,118 +319,98 @@ impl Simulation {
         scenario.validate()?;
         let s = scenario.clone();
         let res = time::from_millis(s.sim.resolution_ms);
-        let mut rng = Pcg64Mcg::seed_from_u64(s.seed);
-        let rate = s.producer.rate_per_s;
-        let count_mode = (s.producer.arrivals == Arrivals::Poisson
-            && rate * time::secs(res) >= POISSON_COUNT_MODE)
-            .then(|| Poisson::new(rate * time::secs(res)).expect("validated rate"));
-        let mut producer = Producer {
-            arrivals: s.producer.arrivals,
-            rate,
-            gap_ns: time::NS_PER_S / rate,
-            exp: Exp::new(rate / time::NS_PER_S).expect("validated rate"),
-            count_mode,
-            epoch: 0,
-            k: 0,
-            next_at: 0,
-            last_tick: 0,
+        let p = &s.producer;
+        let producer = Producer {
+            gen: ArrivalGen::new(p.arrivals, &p.pattern, p.rate_per_s, res, s.seed),
+            throttle: p.throttle.as_ref().map(|t| Throttle::new(t, p.rate_per_s)),
             pending: None,
             blocked_since: None,
             blocked_total: 0,
+            block_gen: 0,
             retry_scheduled: false,
             seq: 0,
             produced: 0,
         };
-        producer.start(0, &mut rng);
-
-        let stages: Vec<Stage> = s
+        let msg_bytes = p.message_bytes.max(1);
+        let mut links = vec![Link::new(&LinkSpec::default())];
+        let stages: Vec<Node> = s
             .stages
             .iter()
-            .map(|spec| match spec {
-                StageSpec::Channel(c) => Stage::Channel(Channel {
-                    cap: c.capacity,
-                    q: SegQueue::new(QUEUE_CAP, res),
-                }),
-                StageSpec::Topic(t) => Stage::Topic(Topic {
-                    parts: (0..t.partitions)
-                        .map(|_| Partition {
-                            log_end: 0,
-                            position: 0,
-                            committed: 0,
-                            unfetched: SegQueue::new(QUEUE_CAP, res),
-                            uncommitted: SegQueue::new(QUEUE_CAP, res),
-                            processed: RangeSet::new(),
-                        })
-                        .collect(),
-                    rr: 0,
-                    poll_rr: 0,
-                    fetch_latency: time::from_millis(t.fetch_latency_ms),
-                }),
+            .map(|spec| {
+                let (node, link) = match spec {
+                    StageSpec::Channel(c) => (
+                        Node::Channel(Buffer {
+                            cap: c.capacity,
+                            q: SegQueue::new(QUEUE_CAP, res),
+                            shed: c.shed.clone(),
+                            avg: 0.0,
+                            dropped: 0,
+                        }),
+                        c.link.clone(),
+                    ),
+                    StageSpec::Map(m) => (Node::Map, m.link.clone()),
+                    StageSpec::Filter(f) => (
+                        Node::Filter(Filter { ratio: f.pass_ratio, phase: 0.0, seq: 0, dropped: 0 }),
+                        f.link.clone(),
+                    ),
+                    StageSpec::KafkaProducer(k) => (
+                        Node::Kafka(KafkaClient {
+                            buf: Buffer {
+                                cap: Some((k.buffer_memory_bytes / msg_bytes).max(1)),
+                                q: SegQueue::new(QUEUE_CAP, res),
+                                shed: None,
+                                avg: 0.0,
+                                dropped: 0,
+                            },
+                            batch: (k.batch_size_bytes / msg_bytes).max(1),
+                            linger: time::from_millis(k.linger_ms),
+                            rate: k.broker_rate_per_s,
+                            next_free: 0,
+                            drain_at: None,
+                        }),
+                        LinkSpec { block_timeout_ms: Some(k.max_block_ms), ..LinkSpec::default() },
+                    ),
+                    StageSpec::Topic(t) => (
+                        Node::Topic(Topic {
+                            parts: (0..t.partitions)
+                                .map(|_| Partition {
+                                    log_start: 0,
+                                    log_end: 0,
+                                    position: 0,
+                                    committed: 0,
+                                    unfetched: SegQueue::new(QUEUE_CAP, res),
+                                    uncommitted: SegQueue::new(QUEUE_CAP, res),
+                                    done: crate::rangeset::RangeSet::new(),
+                                    owner: None,
+                                })
+                                .collect(),
+                            rr: 0,
+                            fetch_latency: time::from_millis(t.fetch_latency_ms),
+                            retention: t.retention_ms.map(time::from_millis),
+                            retention_records: t.retention_bytes.map(|b| (b / msg_bytes).max(1)),
+                        }),
+                        LinkSpec::default(),
+                    ),
+                };
+                links.push(Link::new(&link));
+                node
             })
             .collect();
-        let source = match stages.last() {
-            None => Source::Producer,
-            Some(Stage::Channel(_)) => Source::Channel(stages.len() - 1),
-            Some(Stage::Topic(_)) => Source::Topic(stages.len() - 1),
-        };
-        let partitions = match source {
-            Source::Topic(i) => match &stages[i] {
-                Stage::Topic(t) => t.parts.len(),
-                Stage::Channel(_) => unreachable!(),
-            },
-            _ => 0,
-        };
-
-        let k = &s.consumer;
-        let mib = |m: f64| (m * 1_048_576.0).round() as u64;
-        let service_ns = time::NS_PER_S / k.rate_per_worker;
-        let consumer = Consumer {
-            source,
-            mode: k.mode,
-            commit: k.commit,
-            max_poll: k.max_poll_records as u64,
-            service_ns,
-            chunk: ((res as f64 / service_ns).floor() as u64).max(1),
-            auto_commit_every: time::from_millis(k.auto_commit_interval_ms),
-            poll_timeout: time::from_millis(k.poll_timeout_ms),
-            baseline: mib(k.memory.baseline_mib),
-            per_message: k.memory.bytes_per_message,
-            limit: mib(k.memory.heap_limit_mib),
-            restart_delay: time::from_secs(k.memory.restart_delay_s),
-            up: true,
-            restart_at: 0,
-            state: LoopState::Idle,
-            gen: 0,
-            epoch: 0,
-            queues: (0..partitions.max(1))
-                .map(|_| SegQueue::new(QUEUE_CAP, res))
-                .collect(),
-            queued: 0,
-            workers: vec![Worker::default(); k.workers as usize],
-            idle: (0..k.workers).rev().collect(),
-            in_flight: 0,
-            batch_left: 0,
-            last_auto_commit: 0,
-            polls: 0,
-            window_in_flight: 0,
-        };
-
+        links.push(Link::new(&s.consumer.link));
+        let group = Group::new(&s, &stages, res);
+        let partitions = group.partitions;
         let sample_every = time::from_millis(s.sim.sample_interval_ms);
         let mut sim = Simulation {
-            series: Series::new(
-                time::secs(sample_every),
-                s.sim.max_points as usize,
-                partitions,
-            ),
+            series: Series::new(time::secs(sample_every), s.sim.max_points as usize, partitions),
+            rng: Pcg64Mcg::seed_from_u64(s.seed ^ 0x5EED_0F_5E41_1CE5),
             scenario: s,
             now: 0,
             events: EventQueue::new(),
-            rng,
-            res,
             sample_every,
             producer,
             stages,
-            consumer,
+            links,
+            group,
             stats: Stats::default(),
             latency: Histogram::new(),
             window: Histogram::new(),
@@ -459,12 +418,26 @@ impl Simulation {
             trace: VecDeque::new(),
             lag_scratch: Vec::with_capacity(partitions),
         };
-        sim.stats.max_heap = sim.consumer.heap();
         sim.events.push(0, Event::Sample);
-        let first = sim.producer.next_at;
+        let first = sim.producer.gen.next_due();
         sim.events.push(first, Event::Produce);
-        sim.consumer_next_poll();
+        if let Some(t) = &sim.producer.throttle {
+            let every = t.interval().max(1);
+            sim.events.push(every, Event::Throttle);
+        }
+        for (i, node) in sim.stages.iter().enumerate() {
+            if let Node::Topic(t) = node {
+                if t.retention.is_some() || t.retention_records.is_some() {
+                    sim.events.push(Self::retention_every(t), Event::Retention { node: (i + 1) as u16 });
+                }
+            }
+        }
+        sim.group_start();
         Ok(sim)
+    }
+
+    fn retention_every(t: &Topic) -> Nanos {
+        t.retention.map_or(time::from_secs(1.0), |r| (r / 20).clamp(time::from_millis(10.0), time::from_secs(1.0)))
     }
 
     /// The scenario this run was built from.
@@ -491,10 +464,8 @@ impl Simulation {
                 break;
             }
             if handled == max_events {
-                return RunStatus {
-                    events: handled,
-                    reached: false,
-                };
+                self.stats.events += handled;
+                return RunStatus { events: handled, reached: false };
             }
             let (at, event) = self.events.pop().expect("peeked");
             self.now = at;
@@ -503,10 +474,7 @@ impl Simulation {
         }
         self.stats.events += handled;
         self.now = target;
-        RunStatus {
-            events: handled,
-            reached: true,
-        }
+        RunStatus { events: handled, reached: true }
     }
 
     /// Runs to `duration_s` with no event budget.
@@ -528,35 +496,6 @@ impl Simulation {
         out.extend(self.trace.drain(..));
     }
 
-    /// Entries held by all the queues of runs: the engine's memory for messages. Bounded
-    /// whatever the number of messages (see [`SegQueue`]).
-    pub fn queued_runs(&self) -> usize {
-        let stages: usize = self
-            .stages
-            .iter()
-            .map(|s| match s {
-                Stage::Channel(c) => c.q.entries(),
-                Stage::Topic(t) => t.parts.iter().map(|p| p.unfetched.entries() + p.uncommitted.entries()).sum(),
-            })
-            .sum();
-        stages + self.consumer.queues.iter().map(SegQueue::entries).sum::<usize>()
-    }
-
-    /// Most entries [`Simulation::queued_runs`] can ever report for this scenario.
-    pub fn queued_runs_bound(&self) -> usize {
-        let per_queue = QUEUE_CAP + 1;
-        let queues: usize = self
-            .stages
-            .iter()
-            .map(|s| match s {
-                Stage::Channel(_) => 1,
-                Stage::Topic(t) => 2 * t.parts.len(),
-            })
-            .sum::<usize>()
-            + self.consumer.queues.len();
-        queues * per_queue
-    }
-
     /// The recorded time series.
     pub fn series(&self) -> &Series {
         &self.series
@@ -566,742 +505,564 @@ impl Simulation {
         match event {
             Event::Produce => self.on_produce(),
             Event::ProducerRetry => self.on_producer_retry(),
-            Event::PollDone { gen } => {
-                if gen == self.consumer.gen && self.consumer.state == LoopState::Fetching {
-                    self.on_poll_done();
-                }
-            }
-            Event::PollTimeout { gen } => {
-                if gen == self.consumer.gen && self.consumer.state == LoopState::Waiting {
-                    self.on_poll_timeout();
-                }
-            }
-            Event::WorkerDone { worker, epoch } => {
-                if epoch == self.consumer.epoch {
-                    self.on_worker_done(worker as usize);
-                }
-            }
-            Event::Restart => self.on_restart(),
+            Event::BlockTimeout { gen } => self.on_block_timeout(gen),
+            Event::Grant { link, n } => self.on_grant(link as usize, n),
+            Event::Drain { node } => self.on_drain(node as usize),
+            Event::Retention { node } => self.on_retention(node as usize),
+            Event::Throttle => self.on_throttle(),
             Event::Sample => self.on_sample(),
+            other => self.handle_group(other),
         }
     }
 
-    fn note(&mut self, kind: TraceKind) {
+    pub(crate) fn note(&mut self, kind: TraceKind) {
         if self.tracing {
             if self.trace.len() == TRACE_CAP {
                 self.trace.pop_front();
             }
-            self.trace.push_back(TraceEvent {
-                t_s: time::secs(self.now),
-                kind,
-            });
+            self.trace.push_back(TraceEvent { t_s: time::secs(self.now), kind });
         }
     }
 
-    fn consumer_node(&self) -> usize {
+    pub(crate) fn consumer_node(&self) -> usize {
         self.stages.len() + 1
+    }
+
+    // ---- accounting -----------------------------------------------------------------
+
+    /// Brings the time integrals up to now; call before any change to what they integrate.
+    pub(crate) fn touch(&mut self) {
+        let dt = (self.now - self.stats.area_at) as f64;
+        if dt > 0.0 {
+            let in_system = self.stats.in_system() as f64;
+            self.stats.area_system += in_system * dt;
+            self.stats.area_queue += (in_system - self.stats.in_service as f64).max(0.0) * dt;
+            self.stats.area_at = self.now;
+        }
+    }
+
+    /// Total time in system of the messages of `seg`, leaving now, in seconds.
+    pub(crate) fn sojourn_of(&self, seg: &Seg) -> f64 {
+        let mid = (seg.t0 as f64 + seg.t1 as f64) / 2.0;
+        seg.n as f64 * (self.now as f64 - mid).max(0.0) * 1e-9
+    }
+
+    /// Counts `seg` as dropped at node `node` by `cause`.
+    pub(crate) fn drop_run(&mut self, node: usize, seg: Seg, cause: DropCause) {
+        if seg.n == 0 {
+            return;
+        }
+        self.touch();
+        self.stats.sojourn_s += self.sojourn_of(&seg);
+        self.stats.dropped.add(cause, seg.n);
+        if node >= 1 && node <= self.stages.len() {
+            match &mut self.stages[node - 1] {
+                Node::Channel(b) => b.dropped += seg.n,
+                Node::Kafka(k) => k.buf.dropped += seg.n,
+                Node::Filter(f) => f.dropped += seg.n,
+                _ => {}
+            }
+        }
+        self.note(TraceKind::Dropped { node: node as u16, n: seg.n, cause });
+    }
+
+    /// Counts `n` messages of `seg` as lost by `cause`.
+    pub(crate) fn lose(&mut self, n: u64, seg: &Seg, cause: crate::snapshot::LossCause) {
+        if n == 0 {
+            return;
+        }
+        self.touch();
+        let mid = (seg.t0 as f64 + seg.t1 as f64) / 2.0;
+        self.stats.sojourn_s += n as f64 * (self.now as f64 - mid).max(0.0) * 1e-9;
+        self.stats.lost.add(cause, n);
     }
 
     // ---- producer -------------------------------------------------------------------
 
     fn on_produce(&mut self) {
-        if let Some(seg) = self.producer.generate(self.now, self.res, &mut self.rng) {
-            self.note(TraceKind::Generated { n: seg.n });
+        if self.producer.pending.is_some() {
+            return;
+        }
+        if let Some((n, t0, t1)) = self.producer.gen.generate(self.now) {
+            self.touch();
+            self.stats.generated += n;
+            let seg = Seg { n, t0, t1, off: self.producer.seq };
+            self.producer.seq += n;
+            self.note(TraceKind::Generated { n });
             self.producer_send(seg);
         }
         if self.producer.pending.is_none() {
-            let next = self.producer.next_at.max(self.now + self.res);
+            let next = self.producer.gen.next_due().max(self.now + 1);
             self.events.push(next, Event::Produce);
         }
     }
 
     fn producer_send(&mut self, seg: Seg) {
-        let accepted = self.deliver(0, seg);
-        self.producer.produced += accepted;
-        if accepted < seg.n {
-            let rest = if accepted == 0 {
-                seg
-            } else {
-                seg.split(accepted).1
-            };
-            self.producer.pending = Some(rest);
-            if self.producer.blocked_since.is_none() {
-                self.producer.blocked_since = Some(self.now);
-                self.note(TraceKind::Blocked);
+        let before = seg.n;
+        let rest = self.push(0, seg);
+        let kept = rest.map_or(0, |r| r.n);
+        self.producer.produced += before - kept;
+        match rest {
+            Some(rest) => {
+                self.producer.pending = Some(rest);
+                if self.producer.blocked_since.is_none() {
+                    self.producer.blocked_since = Some(self.now);
+                    self.producer.block_gen = self.producer.block_gen.wrapping_add(1);
+                    if let Some(t) = self.links[1].spec.block_timeout_ms {
+                        let gen = self.producer.block_gen;
+                        self.events.push(self.now + time::from_millis(t), Event::BlockTimeout { gen });
+                    }
+                    self.note(TraceKind::Blocked);
+                }
+            }
+            None => {
+                if let Some(since) = self.producer.blocked_since.take() {
+                    self.producer.blocked_total += self.now - since;
+                    self.note(TraceKind::Unblocked);
+                    self.producer.gen.restart(self.now);
+                    let next = self.producer.gen.next_due();
+                    self.events.push(next, Event::Produce);
+                }
             }
         }
     }
 
     fn on_producer_retry(&mut self) {
         self.producer.retry_scheduled = false;
-        let Some(pending) = self.producer.pending.take() else {
+        if let Some(pending) = self.producer.pending.take() {
+            self.producer_send(pending);
+        }
+    }
+
+    /// The send has been blocked for the link's `block_timeout_ms`: it fails.
+    fn on_block_timeout(&mut self, gen: u32) {
+        if gen != self.producer.block_gen || self.producer.blocked_since.is_none() {
             return;
-        };
-        self.producer_send(pending);
-        if self.producer.pending.is_none() {
-            if let Some(since) = self.producer.blocked_since.take() {
-                self.producer.blocked_total += self.now - since;
-            }
-            self.note(TraceKind::Unblocked);
-            self.producer.start(self.now, &mut self.rng);
-            self.events.push(self.producer.next_at, Event::Produce);
+        }
+        if let Some(pending) = self.producer.pending.take() {
+            self.producer.produced += pending.n;
+            self.drop_run(0, pending, DropCause::BlockTimeout);
+        }
+        self.producer_send(Seg { n: 0, t0: self.now, t1: self.now, off: self.producer.seq });
+    }
+
+    fn on_throttle(&mut self) {
+        let lag = self.backlog() as f64;
+        if let Some(t) = &mut self.producer.throttle {
+            let rate = t.update(lag);
+            let every = t.interval().max(1);
+            self.producer.gen.set_rate(rate);
+            self.note(TraceKind::Throttled { rate_per_s: rate });
+            self.events.push(self.now + every, Event::Throttle);
         }
     }
 
-    // ---- moving data between nodes --------------------------------------------------
-
-    /// Room at node `to` for a push.
-    fn space(&self, to: usize) -> u64 {
-        if to == self.consumer_node() {
-            return u64::MAX;
-        }
-        match &self.stages[to - 1] {
-            Stage::Channel(c) => c.cap - c.q.total(),
-            Stage::Topic(_) => u64::MAX,
+    /// What a throttle reacts to: topic lag, or without a topic, everything queued.
+    pub(crate) fn backlog(&self) -> u64 {
+        match self.topic() {
+            Some(t) => t.lag(),
+            None => self.buffered() + self.group.in_flight(),
         }
     }
 
-    /// Pushes `seg` from node `from` into node `from + 1`; returns how many were accepted
-    /// (a prefix of the run).
-    fn deliver(&mut self, from: usize, seg: Seg) -> u64 {
-        let to = from + 1;
-        if to == self.consumer_node() {
-            self.note(TraceKind::Moved {
-                from: from as u16,
-                to: to as u16,
-                n: seg.n,
-            });
-            self.consumer_receive(seg);
-            return seg.n;
+    /// Messages held by channels and the Kafka client.
+    pub(crate) fn buffered(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|s| match s {
+                Node::Channel(b) => b.q.total(),
+                Node::Kafka(k) => k.buf.q.total(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    // ---- links ----------------------------------------------------------------------
+
+    /// How many messages link `j` (into node `j`) takes now.
+    pub(crate) fn space(&self, j: usize) -> u64 {
+        let permits = self.links[j].permits();
+        if j == self.consumer_node() {
+            return permits;
         }
-        let accepted = match &mut self.stages[to - 1] {
-            Stage::Channel(c) => {
-                let room = c.cap - c.q.total();
-                let take = seg.n.min(room);
-                if take == 0 {
-                    return 0;
-                }
-                c.q.push_back(if take == seg.n {
-                    seg
+        let room = match &self.stages[j - 1] {
+            Node::Channel(b) => {
+                if self.links[j].spec.on_full == OnFull::DropOldest {
+                    u64::MAX
                 } else {
-                    seg.split(take).0
-                });
-                take
+                    b.room()
+                }
             }
-            Stage::Topic(t) => {
-                t.append(seg);
-                seg.n
-            }
+            Node::Kafka(k) => k.buf.room(),
+            Node::Map => self.space(j + 1),
+            Node::Filter(f) => f.originals_for(self.space(j + 1)),
+            Node::Topic(_) => u64::MAX,
         };
-        self.note(TraceKind::Moved {
-            from: from as u16,
-            to: to as u16,
-            n: accepted,
-        });
-        self.on_data(to);
-        accepted
+        room.min(permits)
+    }
+
+    /// Sends `seg` from node `from` over link `from + 1`: delivers what fits and applies the
+    /// link's `on_full` policy to the rest. Returns what the sender keeps (blocked).
+    pub(crate) fn push(&mut self, from: usize, seg: Seg) -> Option<Seg> {
+        if seg.n == 0 {
+            return None;
+        }
+        let j = from + 1;
+        let take = seg.n.min(self.space(j));
+        let rest = if take == 0 {
+            Some(seg)
+        } else if take == seg.n {
+            self.deliver(from, seg);
+            None
+        } else {
+            let (head, tail) = seg.split(take);
+            self.deliver(from, head);
+            Some(tail)
+        };
+        let rest = rest?;
+        match self.links[j].spec.on_full {
+            OnFull::Block => Some(rest),
+            OnFull::DropNewest => {
+                self.drop_run(j, rest, DropCause::DropNewest);
+                None
+            }
+            OnFull::Fail => {
+                self.drop_run(j, rest, DropCause::Fail);
+                None
+            }
+            OnFull::DropOldest => {
+                // Only channels take this policy (validated): they never refuse, see `space`.
+                self.drop_run(j, rest, DropCause::DropOldest);
+                None
+            }
+        }
+    }
+
+    /// Moves `seg` (which fits) from node `from` into node `from + 1`.
+    fn deliver(&mut self, from: usize, seg: Seg) {
+        let j = from + 1;
+        if let Some(w) = &mut self.links[j].window {
+            w.permits -= seg.n;
+        }
+        self.note(TraceKind::Moved { from: from as u16, to: j as u16, n: seg.n });
+        if j == self.consumer_node() {
+            self.group_receive(seg);
+            return;
+        }
+        match &mut self.stages[j - 1] {
+            Node::Channel(_) => self.buffer_arrive(j, seg),
+            Node::Map => self.deliver(j, seg),
+            Node::Filter(f) => {
+                let pass = f.passes(seg.n);
+                f.phase = f.phase + seg.n as f64 * f.ratio - pass as f64;
+                let out = Seg { n: pass, t0: seg.t0, t1: seg.t1, off: f.seq };
+                f.seq += pass;
+                if pass < seg.n {
+                    let dropped = Seg { n: seg.n - pass, ..seg };
+                    self.drop_run(j, dropped, DropCause::Filter);
+                }
+                if pass > 0 {
+                    self.deliver(j, out);
+                }
+            }
+            Node::Kafka(k) => {
+                k.buf.q.push_back(seg);
+                self.kafka_schedule(j);
+            }
+            Node::Topic(t) => {
+                t.append(seg);
+                self.on_data(j);
+            }
+        }
+    }
+
+    /// A run arrives at channel `j`: shedding first, then drop-oldest, then the queue.
+    fn buffer_arrive(&mut self, j: usize, mut seg: Seg) {
+        let drop_oldest = self.links[j].spec.on_full == OnFull::DropOldest;
+        let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!("buffer_arrive on a channel") };
+        let depth = b.q.total();
+        let shed = match &b.shed {
+            Some(ShedSpec::QueueLength { max_queue }) => seg.n.saturating_sub(max_queue.saturating_sub(depth)),
+            Some(ShedSpec::Red { min_queue, max_queue, max_p, weight }) => {
+                b.avg += weight * (depth as f64 - b.avg);
+                let p = if b.avg < *min_queue as f64 {
+                    0.0
+                } else if b.avg >= *max_queue as f64 {
+                    1.0
+                } else {
+                    max_p * (b.avg - *min_queue as f64) / (*max_queue - *min_queue) as f64
+                };
+                binomial(&mut self.rng, seg.n, p)
+            }
+            _ => 0,
+        };
+        let cause = match &b.shed {
+            Some(ShedSpec::Red { .. }) => DropCause::ShedRed,
+            _ => DropCause::ShedQueueLength,
+        };
+        let mut evict = 0;
+        if drop_oldest {
+            if let Some(cap) = b.cap {
+                let incoming = seg.n - shed;
+                evict = (depth + incoming).saturating_sub(cap).min(depth);
+            }
+        }
+        let mut evicted = Vec::new();
+        let mut left = evict;
+        while left > 0 {
+            let Some(old) = b.q.pop_front(left) else { break };
+            left -= old.n;
+            evicted.push(old);
+        }
+        let (b_cap, b_total) = (b.cap, b.q.total());
+        for old in evicted {
+            self.drop_run(j, old, DropCause::DropOldest);
+            self.window_consumed(j, old.n);
+        }
+        if shed > 0 {
+            let (gone, kept) = if shed == seg.n { (seg, None) } else { let (a, b) = seg.split(shed); (a, Some(b)) };
+            self.drop_run(j, gone, cause);
+            self.window_consumed(j, gone.n);
+            match kept {
+                Some(k) => seg = k,
+                None => return,
+            }
+        }
+        // With drop-oldest, a run larger than the whole channel keeps only its newest part.
+        if let Some(cap) = b_cap {
+            let over = (b_total + seg.n).saturating_sub(cap);
+            if over > 0 {
+                let (old, new) = seg.split(over.min(seg.n - 1));
+                self.drop_run(j, old, DropCause::DropOldest);
+                self.window_consumed(j, old.n);
+                seg = new;
+            }
+        }
+        let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!() };
+        b.q.push_back(seg);
+        self.on_data(j);
     }
 
     /// Node `node` has new data: its downstream takes it.
-    fn on_data(&mut self, node: usize) {
-        if node + 1 == self.consumer_node() {
-            self.consumer_wake();
-        } else {
+    pub(crate) fn on_data(&mut self, node: usize) {
+        let next = node + 1;
+        if next == self.consumer_node() && self.group.polls {
+            self.group_wake();
+        } else if matches!(self.stages[node - 1], Node::Channel(_)) {
             self.transfer(node);
         }
     }
 
-    /// Moves what fits from stage `node` (a channel) into node `node + 1`, as a sender
-    /// goroutine between two stages would.
-    fn transfer(&mut self, node: usize) {
-        let mut moved = false;
+    /// Moves what the next link takes out of channel `node` (a sender goroutine), applying
+    /// that link's policy to what it does not take.
+    pub(crate) fn transfer(&mut self, node: usize) {
+        let mut moved = 0;
         loop {
             let room = self.space(node + 1);
-            if room == 0 {
+            let policy = self.links[node + 1].spec.on_full;
+            let want = if policy == OnFull::Block { room } else { u64::MAX };
+            if want == 0 {
                 break;
             }
-            let seg = match &mut self.stages[node - 1] {
-                Stage::Channel(c) => c.q.pop_front(room),
-                Stage::Topic(_) => None,
-            };
-            let Some(seg) = seg else { break };
-            moved = true;
-            self.deliver(node, seg);
+            let Node::Channel(b) = &mut self.stages[node - 1] else { return };
+            let Some(seg) = b.q.pop_front(want) else { break };
+            moved += seg.n;
+            if let Some(rest) = self.push(node, seg) {
+                // Blocked: put it back in front.
+                moved -= rest.n;
+                let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
+                let mut front = SegQueue::new(QUEUE_CAP, 0);
+                front.push_back(rest);
+                b.q.prepend(&mut front);
+                break;
+            }
         }
-        if moved {
-            self.on_space(node);
+        if moved > 0 {
+            self.taken_from(node, moved);
         }
     }
 
-    /// Node `node` has room again: its upstream may push.
-    fn on_space(&mut self, node: usize) {
+    /// `n` messages left channel `node`: the receiver side of its inbound link and the
+    /// sender upstream learn about it.
+    pub(crate) fn taken_from(&mut self, node: usize, n: u64) {
+        self.window_consumed(node, n);
+        self.on_space(node);
+    }
+
+    /// Node `node` has room again (or its link got permits): its upstream may push.
+    pub(crate) fn on_space(&mut self, node: usize) {
         if node == 1 {
             if self.producer.pending.is_some() && !self.producer.retry_scheduled {
                 self.producer.retry_scheduled = true;
                 self.events.push(self.now, Event::ProducerRetry);
             }
-        } else {
-            self.transfer(node - 1);
+            return;
+        }
+        match &self.stages[node - 2] {
+            Node::Channel(_) => self.transfer(node - 1),
+            Node::Map | Node::Filter(_) => self.on_space(node - 1),
+            Node::Kafka(_) | Node::Topic(_) => {}
         }
     }
 
-    // ---- consumer -------------------------------------------------------------------
+    /// The receiver of link `j` finished `n` messages: grant or request more when due.
+    pub(crate) fn window_consumed(&mut self, j: usize, n: u64) {
+        let Some(w) = &mut self.links[j].window else { return };
+        w.consumed += n;
+        let mut grants = Vec::new();
+        while w.consumed >= w.replenish {
+            w.consumed -= w.replenish;
+            w.in_transit += w.replenish;
+            grants.push((w.replenish, w.latency, w.request));
+        }
+        for (n, latency, request) in grants {
+            self.events.push(self.now + latency, Event::Grant { link: j as u16, n });
+            self.note(if request { TraceKind::Requested { link: j as u16, n } } else { TraceKind::Granted { link: j as u16, n } });
+        }
+    }
 
-    fn topic_mut(&mut self, i: usize) -> &mut Topic {
+    fn on_grant(&mut self, j: usize, n: u64) {
+        if let Some(w) = &mut self.links[j].window {
+            w.permits += n;
+            w.in_transit -= n;
+        }
+        self.note(TraceKind::PermitsArrived { link: j as u16, n });
+        self.on_space(j);
+    }
+
+    // ---- Kafka producer client and topic --------------------------------------------
+
+    fn kafka_schedule(&mut self, j: usize) {
+        let now = self.now;
+        let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
+        if k.buf.q.is_empty() {
+            return;
+        }
+        let full = k.buf.q.total() >= k.batch;
+        let oldest = k.buf.q.front().map_or(now, |s| s.t0);
+        let ready = if full { now } else { (oldest + k.linger).max(now) };
+        let at = ready.max(k.next_free);
+        if k.drain_at.is_none_or(|d| at < d) {
+            k.drain_at = Some(at);
+            self.events.push(at, Event::Drain { node: j as u16 });
+        }
+    }
+
+    /// The client sends one batch to the broker, at the broker's pace.
+    fn on_drain(&mut self, j: usize) {
+        let now = self.now;
+        let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
+        if k.drain_at != Some(now) {
+            return;
+        }
+        k.drain_at = None;
+        let full = k.buf.q.total() >= k.batch;
+        let lingered = k.buf.q.front().is_some_and(|s| s.t0 + k.linger <= now);
+        if now < k.next_free || !(full || lingered) {
+            self.kafka_schedule(j);
+            return;
+        }
+        let mut left = k.batch;
+        let mut batch = Vec::new();
+        while left > 0 {
+            let Some(seg) = k.buf.q.pop_front(left) else { break };
+            left -= seg.n;
+            batch.push(seg);
+        }
+        let sent = k.batch - left;
+        k.next_free = now + ((sent as f64 / k.rate) * 1e9).round() as Nanos;
+        for seg in batch {
+            self.deliver(j, seg);
+        }
+        if sent > 0 {
+            self.taken_from(j, sent);
+        }
+        self.kafka_schedule(j);
+    }
+
+    pub(crate) fn topic_index(&self) -> Option<usize> {
+        self.stages.iter().position(|s| matches!(s, Node::Topic(_)))
+    }
+
+    pub(crate) fn topic(&self) -> Option<&Topic> {
+        self.topic_index().map(|i| match &self.stages[i] {
+            Node::Topic(t) => t,
+            _ => unreachable!(),
+        })
+    }
+
+    pub(crate) fn topic_mut(&mut self) -> Option<&mut Topic> {
+        let i = self.topic_index()?;
         match &mut self.stages[i] {
-            Stage::Topic(t) => t,
-            Stage::Channel(_) => unreachable!("source index names a topic"),
+            Node::Topic(t) => Some(t),
+            _ => unreachable!(),
         }
     }
 
-    fn topic(&self) -> Option<&Topic> {
-        match self.consumer.source {
-            Source::Topic(i) => match &self.stages[i] {
-                Stage::Topic(t) => Some(t),
-                Stage::Channel(_) => None,
-            },
-            _ => None,
-        }
-    }
-
-    /// Decides the poll loop's next step once it is free.
-    fn consumer_next_poll(&mut self) {
-        if !self.consumer.up {
-            return;
-        }
-        self.consumer.gen = self.consumer.gen.wrapping_add(1);
-        let gen = self.consumer.gen;
-        match self.consumer.source {
-            Source::Topic(i) => {
-                let t = self.topic_mut(i);
-                let (ready, latency) = (t.unfetched() > 0, t.fetch_latency);
-                if ready {
-                    self.consumer.state = LoopState::Fetching;
-                    self.events
-                        .push(self.now + latency, Event::PollDone { gen });
-                } else {
-                    self.consumer.state = LoopState::Waiting;
-                    self.events.push(
-                        self.now + self.consumer.poll_timeout,
-                        Event::PollTimeout { gen },
-                    );
-                }
-            }
-            Source::Channel(i) => {
-                let ready = matches!(&self.stages[i], Stage::Channel(c) if !c.q.is_empty());
-                if ready {
-                    self.consumer.state = LoopState::Fetching;
-                    self.events.push(self.now, Event::PollDone { gen });
-                } else {
-                    self.consumer.state = LoopState::Waiting;
-                }
-            }
-            Source::Producer => self.consumer.state = LoopState::Waiting,
-        }
-    }
-
-    /// Data arrived upstream of a waiting consumer.
-    fn consumer_wake(&mut self) {
-        if self.consumer.up
-            && self.consumer.state == LoopState::Waiting
-            && self.consumer.source != Source::Producer
-        {
-            self.consumer_next_poll();
-        }
-    }
-
-    fn on_poll_timeout(&mut self) {
-        self.maybe_auto_commit();
-        self.consumer_next_poll();
-    }
-
-    fn maybe_auto_commit(&mut self) {
-        let c = &mut self.consumer;
-        if c.commit != Commit::Auto || self.now - c.last_auto_commit < c.auto_commit_every {
-            return;
-        }
-        c.last_auto_commit = self.now;
-        if let Source::Topic(i) = c.source {
-            for p in &mut self.topic_mut(i).parts {
-                let pos = p.position;
-                p.commit(pos);
-            }
-            self.note(TraceKind::Committed);
-        }
-    }
-
-    fn on_poll_done(&mut self) {
-        self.maybe_auto_commit();
-        let mut left = self.consumer.max_poll;
-        let mut got = 0;
-        match self.consumer.source {
-            Source::Topic(i) => {
-                let Stage::Topic(t) = &mut self.stages[i] else {
-                    unreachable!()
-                };
-                let n = t.parts.len();
-                let start = t.poll_rr;
-                t.poll_rr = (t.poll_rr + 1) % n;
-                for j in 0..n {
-                    if left == 0 {
-                        break;
-                    }
-                    let p = (start + j) % n;
-                    let part = &mut t.parts[p];
-                    while left > 0 {
-                        let Some(seg) = part.unfetched.pop_front(left) else {
+    /// Deletes records past the topic's retention; unprocessed ones are lost.
+    fn on_retention(&mut self, node: usize) {
+        let now = self.now;
+        let Node::Topic(t) = &mut self.stages[node - 1] else { return };
+        let every = Self::retention_every(t);
+        let mut deleted: Vec<(usize, Seg)> = Vec::new();
+        for (p, part) in t.parts.iter_mut().enumerate() {
+            let mut new_start = part.log_start;
+            if let Some(r) = t.retention {
+                let cutoff = now.saturating_sub(r);
+                // The log is in offset order and (nearly) in time order: delete whole old runs.
+                for q in [&part.uncommitted, &part.unfetched] {
+                    for s in q.iter() {
+                        if s.t1 < cutoff {
+                            new_start = new_start.max(s.end());
+                        } else {
                             break;
-                        };
-                        part.uncommitted.push_back(seg);
-                        part.position = seg.end();
-                        self.consumer.queues[p].push_back(seg);
-                        left -= seg.n;
-                        got += seg.n;
-                    }
-                }
-            }
-            Source::Channel(i) => {
-                let Stage::Channel(c) = &mut self.stages[i] else {
-                    unreachable!()
-                };
-                while left > 0 {
-                    let Some(seg) = c.q.pop_front(left) else {
-                        break;
-                    };
-                    self.consumer.queues[0].push_back(seg);
-                    left -= seg.n;
-                    got += seg.n;
-                }
-            }
-            Source::Producer => {}
-        }
-        self.consumer.polls += 1;
-        self.note(TraceKind::Polled { n: got });
-        if let Source::Channel(i) = self.consumer.source {
-            if got > 0 {
-                self.on_space(i + 1);
-            }
-        }
-        if self.accept_in_flight(got) {
-            return;
-        }
-        match self.consumer.mode {
-            Mode::Async => self.consumer_next_poll(),
-            Mode::Sync => {
-                if self.consumer.batch_left == 0 {
-                    self.consumer_next_poll();
-                } else {
-                    self.consumer.state = LoopState::Processing;
-                }
-            }
-        }
-    }
-
-    /// Pushed straight from the producer (no stage in between).
-    fn consumer_receive(&mut self, seg: Seg) {
-        if !self.consumer.up {
-            self.stats.lost.consumer_down += seg.n;
-            return;
-        }
-        self.consumer.queues[0].push_back(seg);
-        self.accept_in_flight(seg.n);
-    }
-
-    /// Accounts `n` newly received messages (already queued); returns true if the heap
-    /// overflowed and the consumer was killed.
-    fn accept_in_flight(&mut self, n: u64) -> bool {
-        let c = &mut self.consumer;
-        c.queued += n;
-        c.in_flight += n;
-        if c.mode == Mode::Sync {
-            c.batch_left += n;
-        }
-        c.window_in_flight = c.window_in_flight.max(c.in_flight);
-        self.stats.max_in_flight = self.stats.max_in_flight.max(c.in_flight);
-        let heap = c.heap();
-        self.stats.max_heap = self.stats.max_heap.max(heap);
-        if heap > c.limit {
-            self.oom_kill();
-            return true;
-        }
-        self.dispatch();
-        false
-    }
-
-    /// Starts idle workers on queued messages, oldest first.
-    fn dispatch(&mut self) {
-        let c = &mut self.consumer;
-        while c.queued > 0 {
-            let Some(w) = c.idle.pop() else { break };
-            let q = if c.queues.len() == 1 {
-                0
-            } else {
-                let mut best = usize::MAX;
-                let mut best_t = Nanos::MAX;
-                for (i, q) in c.queues.iter().enumerate() {
-                    if let Some(f) = q.front() {
-                        if f.t0 < best_t {
-                            best_t = f.t0;
-                            best = i;
                         }
                     }
                 }
-                best
-            };
-            let seg = c.queues[q]
-                .pop_front(c.chunk)
-                .expect("queued > 0 means a non-empty queue");
-            c.queued -= seg.n;
-            let busy_for = ((seg.n as f64 * c.service_ns).round() as Nanos).max(1);
-            c.workers[w as usize] = Worker {
-                busy: true,
-                seg,
-                part: q as u32,
-                start: self.now,
-            };
-            self.events.push(
-                self.now + busy_for,
-                Event::WorkerDone {
-                    worker: w,
-                    epoch: c.epoch,
-                },
-            );
-        }
-    }
-
-    fn on_worker_done(&mut self, w: usize) {
-        let worker = self.consumer.workers[w];
-        self.consumer.workers[w].busy = false;
-        self.consumer.idle.push(w as u32);
-        let seg = worker.seg;
-        self.consumer.in_flight -= seg.n;
-        let mut dup = 0;
-        if let Source::Topic(i) = self.consumer.source {
-            let (commit, mode) = (self.consumer.commit, self.consumer.mode);
-            let part = &mut self.topic_mut(i).parts[worker.part as usize];
-            dup = part.processed.count_in(seg.off, seg.end());
-            part.processed.insert(seg.off, seg.end());
-            if commit == Commit::AfterProcessing && mode == Mode::Async {
-                let c = part.processed.first_gap_from(part.committed);
-                part.commit(c);
             }
-        }
-        self.stats.consumed += seg.n - dup;
-        self.stats.duplicated += dup;
-        self.record_latency(seg, worker.start);
-        self.note(TraceKind::Processed { n: seg.n });
-
-        let sync_batch_done = if self.consumer.mode == Mode::Sync {
-            self.consumer.batch_left -= seg.n;
-            self.consumer.batch_left == 0
-        } else {
-            false
-        };
-        if sync_batch_done && self.consumer.commit == Commit::AfterProcessing {
-            if let Source::Topic(i) = self.consumer.source {
-                for p in &mut self.topic_mut(i).parts {
-                    let pos = p.position;
-                    p.commit(pos);
-                }
-                self.note(TraceKind::Committed);
+            if let Some(keep) = t.retention_records {
+                new_start = new_start.max(part.log_end.saturating_sub(keep));
             }
-        }
-        self.dispatch();
-        if sync_batch_done && self.consumer.state == LoopState::Processing {
-            self.consumer_next_poll();
-        }
-    }
-
-    /// Records produce-to-processed latency for a run that started service at `start` and
-    /// whose messages completed one service time apart, the last one now.
-    fn record_latency(&mut self, seg: Seg, start: Nanos) {
-        let n = seg.n;
-        let span = self.now - start;
-        let groups = n.min(LATENCY_GROUPS);
-        for g in 0..groups {
-            let (lo, hi) = (g * n / groups, (g + 1) * n / groups);
-            let mid = (lo + hi - 1) / 2;
-            let done = start + (span as u128 * (mid + 1) as u128 / n as u128) as Nanos;
-            let latency = done.saturating_sub(seg.time_of(mid));
-            self.latency.record(latency, hi - lo);
-            self.window.record(latency, hi - lo);
-        }
-    }
-
-    /// The heap overflowed: the process dies with everything it held in memory.
-    fn oom_kill(&mut self) {
-        self.stats.oom_kills += 1;
-        self.stats.first_oom.get_or_insert(self.now);
-        let mut lost = 0;
-        let in_flight = self.consumer.in_flight;
-        let busy: Vec<Worker> = self
-            .consumer
-            .workers
-            .iter()
-            .filter(|w| w.busy)
-            .copied()
-            .collect();
-        match self.consumer.source {
-            Source::Topic(i) => {
-                let queues = std::mem::take(&mut self.consumer.queues);
-                let t = self.topic_mut(i);
-                let discarded = queues
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(p, q)| q.iter().map(move |s| (p, *s)))
-                    .chain(busy.iter().map(|w| (w.part as usize, w.seg)));
-                for (p, seg) in discarded {
-                    // Committed but never processed: nobody will ever deliver it again.
-                    let part = &t.parts[p];
-                    let end = seg.end().min(part.committed);
-                    if end > seg.off {
-                        lost += (end - seg.off) - part.processed.count_in(seg.off, end);
+            if new_start <= part.log_start {
+                continue;
+            }
+            for q in [&mut part.uncommitted, &mut part.unfetched] {
+                while let Some(front) = q.front().copied() {
+                    if front.off >= new_start {
+                        break;
                     }
+                    let take = (new_start - front.off).min(front.n);
+                    let seg = q.pop_front(take).expect("front exists");
+                    deleted.push((p, seg));
                 }
-                for p in &mut t.parts {
-                    p.rewind();
-                }
-                self.consumer.queues = queues;
-                self.stats.lost.after_commit += lost;
             }
-            Source::Channel(_) | Source::Producer => {
-                lost = in_flight;
-                self.stats.lost.unacknowledged += lost;
+            part.log_start = new_start;
+            if part.position < new_start {
+                part.position = new_start;
             }
         }
-        let c = &mut self.consumer;
-        for q in &mut c.queues {
-            q.clear();
+        for (p, seg) in deleted {
+            // Deleted before being handled, and no consumer holds a copy: lost to retention.
+            let gone = self.unheld_undone(p, seg.off, seg.end());
+            self.lose(gone, &seg, crate::snapshot::LossCause::Retention);
         }
-        for w in &mut c.workers {
-            w.busy = false;
-        }
-        c.idle = (0..c.workers.len() as u32).rev().collect();
-        c.queued = 0;
-        c.in_flight = 0;
-        c.batch_left = 0;
-        c.epoch = c.epoch.wrapping_add(1);
-        c.gen = c.gen.wrapping_add(1);
-        c.up = false;
-        c.state = LoopState::Idle;
-        c.restart_at = self.now + c.restart_delay;
-        let at = c.restart_at;
-        self.events.push(at, Event::Restart);
-        self.note(TraceKind::OomKill { in_flight, lost });
+        self.events.push(now + every, Event::Retention { node: node as u16 });
     }
+}
 
-    fn on_restart(&mut self) {
-        self.consumer.up = true;
-        self.consumer.state = LoopState::Idle;
-        self.consumer.last_auto_commit = self.now;
-        self.note(TraceKind::Restarted);
-        self.consumer_next_poll();
+/// A binomial draw without per-trial cost at large `n` (normal approximation above 64).
+pub(crate) fn binomial(rng: &mut Pcg64Mcg, n: u64, p: f64) -> u64 {
+    if p <= 0.0 || n == 0 {
+        return 0;
     }
-
-    // ---- sampling and views ---------------------------------------------------------
-
-    fn on_sample(&mut self) {
-        // Forget processed offsets that can no longer be delivered again.
-        if let Source::Topic(i) = self.consumer.source {
-            let busy: Vec<Worker> = self
-                .consumer
-                .workers
-                .iter()
-                .filter(|w| w.busy)
-                .copied()
-                .collect();
-            let fronts: Vec<Option<u64>> = self
-                .consumer
-                .queues
-                .iter()
-                .map(|q| q.front().map(|s| s.off))
-                .collect();
-            let t = self.topic_mut(i);
-            for (p, part) in t.parts.iter_mut().enumerate() {
-                let mut low = part.committed;
-                if let Some(off) = fronts[p] {
-                    low = low.min(off);
-                }
-                for w in busy.iter().filter(|w| w.part as usize == p) {
-                    low = low.min(w.seg.off);
-                }
-                part.processed.prune_below(low);
-            }
-        }
-        let point = self.point();
-        self.stats.max_lag = self.stats.max_lag.max(point.lag);
-        self.lag_scratch.clear();
-        if let Some(t) = self.topic() {
-            let lags: Vec<u64> = t.parts.iter().map(|p| p.log_end - p.committed).collect();
-            self.lag_scratch.extend(lags);
-        }
-        self.series.record(point, &self.lag_scratch);
-        self.window.clear();
-        self.consumer.window_in_flight = self.consumer.in_flight;
-        self.events
-            .push(self.now + self.sample_every, Event::Sample);
+    if p >= 1.0 {
+        return n;
     }
-
-    fn channel_depth(&self) -> u64 {
-        self.stages
-            .iter()
-            .map(|s| match s {
-                Stage::Channel(c) => c.q.total(),
-                Stage::Topic(_) => 0,
-            })
-            .sum()
+    if n <= 64 {
+        return (0..n).filter(|_| rng.random::<f64>() < p).count() as u64;
     }
-
-    fn blocked_ns(&self) -> Nanos {
-        self.producer.blocked_total + self.producer.blocked_since.map_or(0, |s| self.now - s)
-    }
-
-    fn point(&self) -> Point {
-        let c = &self.consumer;
-        Point {
-            t_s: time::secs(self.now),
-            produced: self.producer.produced,
-            consumed: self.stats.consumed,
-            lost: self.stats.lost.total(),
-            duplicated: self.stats.duplicated,
-            channel_depth: self.channel_depth(),
-            lag: self.topic().map_or(0, Topic::lag),
-            unfetched: self.topic().map_or(0, Topic::unfetched),
-            in_flight: c.window_in_flight.max(c.in_flight),
-            heap_bytes: c.baseline.saturating_add(
-                c.per_message
-                    .saturating_mul(c.window_in_flight.max(c.in_flight)),
-            ),
-            oom_kills: self.stats.oom_kills,
-            producer_blocked_s: time::secs(self.blocked_ns()),
-            latency_p50_s: self.window.quantile_s(0.5),
-            latency_p99_s: self.window.quantile_s(0.99),
-        }
-    }
-
-    /// Figures for the whole run so far.
-    pub fn summary(&self) -> Summary {
-        let t = time::secs(self.now);
-        Summary {
-            t_s: t,
-            produced: self.producer.produced,
-            consumed: self.stats.consumed,
-            lost: self.stats.lost.total(),
-            lost_by_cause: self.stats.lost,
-            duplicated: self.stats.duplicated,
-            oom_kills: self.stats.oom_kills,
-            first_oom_s: self.stats.first_oom.map(time::secs),
-            max_heap_bytes: self.stats.max_heap,
-            max_in_flight: self.stats.max_in_flight,
-            max_lag: self.stats.max_lag,
-            latency_p50_s: self.latency.quantile_s(0.5),
-            latency_p99_s: self.latency.quantile_s(0.99),
-            latency_mean_s: self.latency.mean_s(),
-            producer_blocked_s: time::secs(self.blocked_ns()),
-            throughput_msgs_per_s: if t > 0.0 {
-                self.stats.consumed as f64 / t
-            } else {
-                0.0
-            },
-            in_flight: self.consumer.in_flight,
-            lag: self.topic().map_or(0, Topic::lag),
-            channel_depth: self.channel_depth(),
-            producer_pending: self.producer.pending.map_or(0, |s| s.n),
-            polls: self.consumer.polls,
-            events: self.stats.events,
-        }
-    }
-
-    /// Where every produced message is now, counted from the queues themselves.
-    pub fn ledger(&self) -> Ledger {
-        let mut in_topic = 0;
-        let mut in_flight = 0;
-        let busy = self.consumer.workers.iter().filter(|w| w.busy);
-        match self.topic() {
-            Some(t) => {
-                for p in &t.parts {
-                    in_topic += p.unfetched.total() - p.processed.count_in(p.position, p.log_end);
-                }
-                let unique =
-                    |part: usize, s: &Seg| s.n - t.parts[part].processed.count_in(s.off, s.end());
-                for (part, q) in self.consumer.queues.iter().enumerate() {
-                    in_flight += q.iter().map(|s| unique(part, s)).sum::<u64>();
-                }
-                in_flight += busy.map(|w| unique(w.part as usize, &w.seg)).sum::<u64>();
-            }
-            None => {
-                in_flight += self
-                    .consumer
-                    .queues
-                    .iter()
-                    .map(SegQueue::total)
-                    .sum::<u64>();
-                in_flight += busy.map(|w| w.seg.n).sum::<u64>();
-            }
-        }
-        Ledger {
-            produced: self.producer.produced,
-            producer_pending: self.producer.pending.map_or(0, |s| s.n),
-            in_channels: self.channel_depth(),
-            in_topic,
-            in_flight,
-            in_flight_counter: self.consumer.in_flight,
-            processed: self.stats.consumed,
-            lost: self.stats.lost.total(),
-            duplicated: self.stats.duplicated,
-        }
-    }
-
-    /// The state of every node now, for the diagram and the readouts.
-    pub fn snapshot(&self) -> Snapshot {
-        let c = &self.consumer;
-        Snapshot {
-            t_s: time::secs(self.now),
-            producer: ProducerView {
-                rate_per_s: self.producer.rate,
-                produced: self.producer.produced,
-                blocked: self.producer.pending.is_some(),
-                pending: self.producer.pending.map_or(0, |s| s.n),
-                blocked_s: time::secs(self.blocked_ns()),
-            },
-            stages: self
-                .stages
-                .iter()
-                .map(|s| match s {
-                    Stage::Channel(ch) => StageView::Channel {
-                        depth: ch.q.total(),
-                        capacity: ch.cap,
-                    },
-                    Stage::Topic(t) => StageView::Topic {
-                        partitions: t
-                            .parts
-                            .iter()
-                            .map(|p| PartitionView {
-                                log_end: p.log_end,
-                                position: p.position,
-                                committed: p.committed,
-                                lag: p.log_end - p.committed,
-                            })
-                            .collect(),
-                    },
-                })
-                .collect(),
-            consumer: ConsumerView {
-                mode: c.mode,
-                commit: c.commit,
-                max_poll_records: c.max_poll,
-                up: c.up,
-                restart_in_s: (!c.up).then(|| time::secs(c.restart_at.saturating_sub(self.now))),
-                in_flight: c.in_flight,
-                queued: c.queued,
-                busy_workers: c.workers.iter().filter(|w| w.busy).count() as u32,
-                workers: c.workers.len() as u32,
-                heap_bytes: c.heap(),
-                heap_limit_bytes: c.limit,
-                polls: c.polls,
-                waiting_for_batch: c.state == LoopState::Processing,
-            },
-            summary: self.summary(),
-        }
-    }
+    let mean = n as f64 * p;
+    let sd = (mean * (1.0 - p)).sqrt();
+    let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+    (mean + sd * z).round().clamp(0.0, n as f64) as u64
 }

@@ -4,12 +4,85 @@
 use crate::scenario::{Commit, Mode};
 use serde::{Deserialize, Serialize};
 
+/// Why a message was dropped (on purpose, by a policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropCause {
+    DropNewest,
+    DropOldest,
+    Fail,
+    BlockTimeout,
+    Filter,
+    ShedQueueLength,
+    ShedDeadline,
+    ShedRed,
+}
+
+/// Messages dropped, by the policy that dropped them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedBy {
+    /// A full receiver refused them (`on_full = "drop_newest"`).
+    pub drop_newest: u64,
+    /// Pushed out of a full channel by newer ones (`on_full = "drop_oldest"`).
+    pub drop_oldest: u64,
+    /// Sends that failed at once on a full receiver (`on_full = "fail"`).
+    pub fail: u64,
+    /// Sends that stayed blocked past `block_timeout_ms` / `max.block.ms`.
+    pub block_timeout: u64,
+    /// Filtered out by a `filter` operator.
+    pub filter: u64,
+    /// Shed: the queue was over its length threshold.
+    pub shed_queue_length: u64,
+    /// Shed: older than their deadline when their turn came.
+    pub shed_deadline: u64,
+    /// Shed by random early detection.
+    pub shed_red: u64,
+}
+
+impl DroppedBy {
+    pub fn total(&self) -> u64 {
+        self.drop_newest
+            + self.drop_oldest
+            + self.fail
+            + self.block_timeout
+            + self.filter
+            + self.shed_queue_length
+            + self.shed_deadline
+            + self.shed_red
+    }
+
+    pub fn add(&mut self, cause: DropCause, n: u64) {
+        *match cause {
+            DropCause::DropNewest => &mut self.drop_newest,
+            DropCause::DropOldest => &mut self.drop_oldest,
+            DropCause::Fail => &mut self.fail,
+            DropCause::BlockTimeout => &mut self.block_timeout,
+            DropCause::Filter => &mut self.filter,
+            DropCause::ShedQueueLength => &mut self.shed_queue_length,
+            DropCause::ShedDeadline => &mut self.shed_deadline,
+            DropCause::ShedRed => &mut self.shed_red,
+        } += n;
+    }
+}
+
+/// Why a message was lost (by accident: nobody decided to drop it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossCause {
+    AfterCommit,
+    Retention,
+    Unacknowledged,
+    ConsumerDown,
+}
+
 /// Messages lost, by cause.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostByCause {
-    /// Discarded by an OOM kill after their offsets had been committed: never redelivered.
+    /// Discarded by a crash after their offsets had been committed: never redelivered.
     /// The reference incident's hidden data loss (auto-commit with asynchronous processing).
     pub after_commit: u64,
+    /// Deleted by topic retention before anyone processed them.
+    pub retention: u64,
     /// Held in memory by a consumer with no offsets to go back to (fed by a channel or by a
     /// direct push) when it was killed.
     pub unacknowledged: u64,
@@ -19,7 +92,16 @@ pub struct LostByCause {
 
 impl LostByCause {
     pub fn total(&self) -> u64 {
-        self.after_commit + self.unacknowledged + self.consumer_down
+        self.after_commit + self.retention + self.unacknowledged + self.consumer_down
+    }
+
+    pub fn add(&mut self, cause: LossCause, n: u64) {
+        *match cause {
+            LossCause::AfterCommit => &mut self.after_commit,
+            LossCause::Retention => &mut self.retention,
+            LossCause::Unacknowledged => &mut self.unacknowledged,
+            LossCause::ConsumerDown => &mut self.consumer_down,
+        } += n;
     }
 }
 
@@ -28,10 +110,12 @@ impl LostByCause {
 pub struct Summary {
     /// Simulated time reached, seconds.
     pub t_s: f64,
-    /// Messages accepted into the pipeline.
+    /// Messages the producer sent (accepted, dropped or failed at its first link).
     pub produced: u64,
     /// Messages processed, each counted once.
     pub consumed: u64,
+    pub dropped: u64,
+    pub dropped_by: DroppedBy,
     pub lost: u64,
     pub lost_by_cause: LostByCause,
     /// Re-processings of messages already processed once.
@@ -39,23 +123,39 @@ pub struct Summary {
     pub oom_kills: u64,
     /// Time of the first OOM kill, seconds; `null` when none.
     pub first_oom_s: Option<f64>,
+    pub rebalances: u64,
+    /// Members that left the group for exceeding `max.poll.interval.ms`.
+    pub evictions: u64,
     pub max_heap_bytes: u64,
     pub max_in_flight: u64,
     /// Largest topic lag seen at a sample.
     pub max_lag: u64,
-    /// Produce-to-processed latency percentiles, seconds; `null` before anything is processed.
+    /// Produce-to-processed latency, seconds; `null` before anything is processed.
     pub latency_p50_s: Option<f64>,
+    pub latency_p95_s: Option<f64>,
     pub latency_p99_s: Option<f64>,
     pub latency_mean_s: Option<f64>,
-    /// Time the producer spent blocked on a full channel, seconds.
+    /// Time-averaged number of messages in the system (generated, not yet departed): L.
+    pub time_avg_in_system: f64,
+    /// Time-averaged number waiting (in the system, not in service): Lq.
+    pub time_avg_queue: f64,
+    /// Mean time in the system over every departure (processed, dropped, lost): W.
+    pub sojourn_mean_s: Option<f64>,
+    /// Departures (processed + dropped + lost) per second: the effective arrival rate λ.
+    pub departure_rate_per_s: f64,
+    /// Time the producer spent blocked, seconds.
     pub producer_blocked_s: f64,
+    /// The producer's current rate (after pattern and throttle), msg/s.
+    pub producer_rate_per_s: f64,
     /// `consumed / t_s`.
     pub throughput_msgs_per_s: f64,
-    /// Now: messages held by the consumer, unprocessed.
+    /// Now: messages polled or received by the consumer group, unprocessed.
     pub in_flight: u64,
-    /// Now: topic lag (log-end minus committed, all partitions).
+    /// Now: records in the consumers' fetch caches.
+    pub fetch_cache: u64,
+    /// Now: topic lag (log end minus committed, all partitions).
     pub lag: u64,
-    /// Now: messages in channels.
+    /// Now: messages in channels and the Kafka client.
     pub channel_depth: u64,
     /// Now: messages the blocked producer holds, waiting to be sent.
     pub producer_pending: u64,
@@ -64,58 +164,107 @@ pub struct Summary {
     pub events: u64,
 }
 
-/// Where every produced message is, counted from the queues themselves.
+/// Where every generated message is, counted from the queues themselves.
 ///
-/// Conservation: `produced == in_channels + in_topic + in_flight + processed + lost`, each
-/// message counted once (a record redelivered after being processed counts as processed;
-/// its second processing adds to `duplicated`).
+/// Conservation: `generated == producer_pending + in_channels + in_topic + in_cache +
+/// in_flight + processed + dropped + lost`, each message counted once (a record delivered
+/// again after being processed counts as processed; processing it again adds to
+/// `duplicated`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
+    pub generated: u64,
     pub produced: u64,
-    /// Held by the blocked producer: generated, not yet accepted, so not in `produced`.
+    /// Held by the blocked producer: generated, not yet sent.
     pub producer_pending: u64,
+    /// In channels and the Kafka client's buffer.
     pub in_channels: u64,
-    /// In the topic, not yet fetched (and never processed).
+    /// In the topic, not fetched, never handled.
     pub in_topic: u64,
-    /// Held by the consumer (queued or in a worker), never processed.
+    /// In fetch caches, never handled.
+    pub in_cache: u64,
+    /// Held by the consumers (queued or in a worker), never handled.
     pub in_flight: u64,
-    /// The consumer's own in-flight counter (including redelivered, already processed ones).
-    pub in_flight_counter: u64,
     pub processed: u64,
+    pub dropped: u64,
     pub lost: u64,
     pub duplicated: u64,
 }
 
 impl Ledger {
-    /// Every produced message is in exactly one place.
+    /// Every generated message is in exactly one place.
     pub fn balanced(&self) -> bool {
-        self.produced
-            == self.in_channels + self.in_topic + self.in_flight + self.processed + self.lost
+        self.generated
+            == self.producer_pending
+                + self.in_channels
+                + self.in_topic
+                + self.in_cache
+                + self.in_flight
+                + self.processed
+                + self.dropped
+                + self.lost
     }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProducerView {
+    /// Current rate (pattern × throttle), msg/s.
     pub rate_per_s: f64,
     pub produced: u64,
     pub blocked: bool,
     pub pending: u64,
     pub blocked_s: f64,
+    pub throttled: bool,
+}
+
+/// Credits or demand on a link.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowView {
+    /// `request(n)` demand (true) or credits (false).
+    pub request: bool,
+    /// Held by the sender now.
+    pub permits: u64,
+    /// Granted or requested by the receiver, still travelling upstream.
+    pub in_transit: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionView {
+    pub log_start: u64,
     pub log_end: u64,
     pub position: u64,
     pub committed: u64,
     pub lag: u64,
+    /// Index of the member that owns it, if any.
+    pub owner: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StageView {
-    Channel { depth: u64, capacity: u64 },
+    Channel { depth: u64, capacity: Option<u64>, dropped: u64 },
+    Map,
+    Filter { pass_ratio: f64, dropped: u64 },
+    KafkaProducer { depth: u64, capacity: u64, broker_rate_per_s: f64 },
     Topic { partitions: Vec<PartitionView> },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub up: bool,
+    /// Left the group for exceeding `max.poll.interval.ms` (still working on its batch).
+    pub evicted: bool,
+    pub paused: bool,
+    /// Seconds until a killed member restarts.
+    pub restart_in_s: Option<f64>,
+    pub in_flight: u64,
+    pub fetch_cache: u64,
+    pub busy_workers: u32,
+    /// Concurrency limit now (the adaptive limiter's, or the worker count).
+    pub limit: u32,
+    pub heap_bytes: u64,
+    pub polls: u64,
+    /// Sync mode: the loop waits for its batch before polling again.
+    pub waiting_for_batch: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,18 +272,14 @@ pub struct ConsumerView {
     pub mode: Mode,
     pub commit: Commit,
     pub max_poll_records: u64,
-    pub up: bool,
-    /// Seconds until a killed consumer restarts.
-    pub restart_in_s: Option<f64>,
-    pub in_flight: u64,
-    pub queued: u64,
-    pub busy_workers: u32,
     pub workers: u32,
-    pub heap_bytes: u64,
     pub heap_limit_bytes: u64,
-    pub polls: u64,
-    /// Sync mode: the loop waits for its batch before polling again.
-    pub waiting_for_batch: bool,
+    /// True when the consumer pulls (polls); false when messages are pushed to it.
+    pub polls: bool,
+    pub members: Vec<MemberView>,
+    /// The downstream dependency: calls in service, waiting, and its slots.
+    pub downstream: Option<(u32, u64, u32)>,
+    pub rebalancing: bool,
 }
 
 /// The state of every node at one instant.
@@ -144,12 +289,14 @@ pub struct Snapshot {
     pub producer: ProducerView,
     /// One per scenario stage, in order.
     pub stages: Vec<StageView>,
+    /// Flow control per link: `links[j]` is the link into node `j` (0 unused).
+    pub links: Vec<Option<WindowView>>,
     pub consumer: ConsumerView,
     pub summary: Summary,
 }
 
 /// Something the animation can show. Nodes are numbered along the pipeline: 0 is the
-/// producer, then the stages in order, then the consumer.
+/// producer, then the stages in order, then the consumer; link `j` enters node `j`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TraceKind {
@@ -158,19 +305,42 @@ pub enum TraceKind {
     /// `n` messages moved from node `from` to node `to` (push).
     Moved { from: u16, to: u16, n: u64 },
     /// A poll returned `n` records (pull).
-    Polled { n: u64 },
+    Polled { member: u16, n: u64 },
+    /// A fetch brought `n` records into a member's cache.
+    Fetched { member: u16, n: u64 },
     /// Workers finished `n` messages.
-    Processed { n: u64 },
+    Processed { member: u16, n: u64 },
+    /// `n` messages dropped at node `node`.
+    Dropped { node: u16, n: u64, cause: DropCause },
+    /// The receiver of link `link` granted `n` credits (they travel upstream).
+    Granted { link: u16, n: u64 },
+    /// The receiver of link `link` requested `n` more (`request(n)`).
+    Requested { link: u16, n: u64 },
+    /// Credits or demand reached the sender of link `link`.
+    PermitsArrived { link: u16, n: u64 },
     /// Offsets were committed.
-    Committed,
-    /// The producer blocked on a full channel.
+    Committed { member: u16 },
+    /// The producer blocked on a full receiver or on missing credits/demand.
     Blocked,
     /// The producer's send went through again.
     Unblocked,
-    /// The consumer was OOM-killed holding `in_flight` messages, `lost` of them for good.
-    OomKill { in_flight: u64, lost: u64 },
-    /// The consumer came back.
-    Restarted,
+    /// The throttle set the producer's rate.
+    Throttled { rate_per_s: f64 },
+    /// A member was OOM-killed holding `in_flight` messages, `lost` of them for good.
+    OomKill { member: u16, in_flight: u64, lost: u64 },
+    /// A member came back.
+    Restarted { member: u16 },
+    /// A member left the group for not polling within `max.poll.interval.ms`.
+    Evicted { member: u16 },
+    /// The group stopped to reassign partitions.
+    Rebalance,
+    /// A member paused / resumed fetching.
+    Paused { member: u16 },
+    Resumed { member: u16 },
+    /// A member's concurrency limit changed.
+    LimitChanged { member: u16, limit: u32 },
+    /// A slow message started (head-of-line blocking).
+    SlowStarted { member: u16 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
