@@ -11,6 +11,7 @@
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
+pub mod control;
 pub mod event;
 pub mod hist;
 pub mod presets;
