@@ -174,21 +174,29 @@ fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> 
     serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
 }
 
+/// The series' columns, in output order (every field of a point).
 const COLUMNS: &[&str] = &[
     "t_s",
     "produced",
     "consumed",
+    "dropped",
     "lost",
     "duplicated",
     "channel_depth",
     "lag",
     "unfetched",
+    "fetch_cache",
     "in_flight",
     "heap_bytes",
+    "permits",
+    "concurrency_limit",
+    "producer_rate_per_s",
     "oom_kills",
     "producer_blocked_s",
     "latency_p50_s",
+    "latency_p95_s",
     "latency_p99_s",
+    "call_rtt_p99_s",
 ];
 
 fn point_fields(p: &Point) -> Map<String, Value> {

@@ -138,6 +138,9 @@ pub(crate) struct Group {
     pub service: Service,
     pub downstream: Option<Downstream>,
     pub slow: Option<(Nanos, f64)>,
+    /// Round-trip times of calls to the downstream: whole run, and since the last sample.
+    pub rtt: crate::hist::Histogram,
+    pub rtt_window: crate::hist::Histogram,
 }
 
 impl Group {
@@ -167,9 +170,14 @@ impl Group {
                 state: LoopState::Idle,
                 gen: 0,
                 epoch: 0,
-                queues: (0..queues).map(|_| SegQueue::new(QUEUE_CAP, res)).collect(),
+                queues: (0..queues)
+                    .map(|_| {
+                        let q = SegQueue::new(QUEUE_CAP, res);
+                        if partitions > 0 { q.strict() } else { q }
+                    })
+                    .collect(),
                 queued: 0,
-                cache: (0..partitions).map(|_| SegQueue::new(QUEUE_CAP, res)).collect(),
+                cache: (0..partitions).map(|_| SegQueue::new(QUEUE_CAP, res).strict()).collect(),
                 cache_total: 0,
                 fetching: false,
                 fetch_gen: 0,
@@ -221,6 +229,8 @@ impl Group {
                 service: Service::new(d.service, d.rate_per_slot),
             }),
             slow: k.slow_message.as_ref().map(|m| (time::from_secs(m.at_s), m.factor)),
+            rtt: crate::hist::Histogram::new(),
+            rtt_window: crate::hist::Histogram::new(),
         }
     }
 
@@ -741,15 +751,8 @@ impl Simulation {
             if let Some(ShedSpec::Deadline { max_age_ms }) = self.group.shed {
                 let cutoff = self.now.saturating_sub(time::from_millis(max_age_ms));
                 let front = *mb.queues[best].front().expect("non-empty");
-                if front.t0 < cutoff {
-                    let stale = if front.t1 < cutoff {
-                        front.n
-                    } else {
-                        // Messages are spread evenly over [t0, t1]: count those before the cutoff.
-                        let span = (front.t1 - front.t0).max(1) as f64;
-                        (((cutoff - front.t0) as f64 / span) * (front.n - 1) as f64).floor() as u64 + 1
-                    }
-                    .min(front.n);
+                let stale = front.count_before(cutoff);
+                if stale > 0 {
                     let gone = mb.queues[best].pop_front(stale).expect("non-empty");
                     mb.queued -= gone.n;
                     mb.in_flight -= gone.n;
@@ -860,6 +863,11 @@ impl Simulation {
         self.note(TraceKind::Processed { member: m as u16, n: seg.n });
         let j = self.consumer_node();
         self.window_consumed(j, seg.n);
+        if self.group.downstream.is_some() {
+            let rtt = self.now - worker.start;
+            self.group.rtt.record(rtt, 1);
+            self.group.rtt_window.record(rtt, 1);
+        }
         if let Some(l) = &mut self.group.members[m].limiter {
             let before = l.limit();
             l.on_sample(self.now, self.now - worker.start, worker.inflight_at_start, false);
@@ -1076,7 +1084,8 @@ impl Simulation {
         self.assign();
         for m in 0..self.group.members.len() {
             let mb = &self.group.members[m];
-            if mb.up && !mb.evicted && mb.state != LoopState::Processing {
+            // Evicted members too: their next poll rejoins the group.
+            if mb.up && mb.state == LoopState::Idle {
                 self.member_next(m);
             }
         }

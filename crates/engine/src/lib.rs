@@ -27,7 +27,7 @@ pub mod snapshot;
 pub mod time;
 pub mod traffic;
 
-pub use presets::{preset, Preset, PRESETS};
+pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
     Arrivals, ChannelSpec, Commit, ConsumerSpec, FieldError, MemorySpec, Mode, ProducerSpec,
     Scenario, ScenarioError, SimSettings, StageSpec, TopicSpec,

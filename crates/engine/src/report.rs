@@ -23,6 +23,7 @@ impl Simulation {
         }
         self.series.record(point, &self.lag_scratch);
         self.window.clear();
+        self.group.rtt_window.clear();
         for mb in &mut self.group.members {
             mb.window_in_flight = mb.in_flight;
         }
@@ -99,6 +100,7 @@ impl Simulation {
             latency_p50_s: self.window.quantile_s(0.5),
             latency_p95_s: self.window.quantile_s(0.95),
             latency_p99_s: self.window.quantile_s(0.99),
+            call_rtt_p99_s: self.group.rtt_window.quantile_s(0.99),
         }
     }
 
@@ -141,6 +143,8 @@ impl Simulation {
             latency_p95_s: self.latency.quantile_s(0.95),
             latency_p99_s: self.latency.quantile_s(0.99),
             latency_mean_s: self.latency.mean_s(),
+            call_rtt_p50_s: self.group.rtt.quantile_s(0.5),
+            call_rtt_p99_s: self.group.rtt.quantile_s(0.99),
             time_avg_in_system: if self.now > 0 { area / self.now as f64 } else { 0.0 },
             time_avg_queue: if self.now > 0 { area_q / self.now as f64 } else { 0.0 },
             sojourn_mean_s: (departed > 0).then(|| self.stats.sojourn_s / departed as f64),

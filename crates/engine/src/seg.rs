@@ -61,7 +61,19 @@ impl Seg {
         (head, tail)
     }
 
-    /// Joins `next`, which must directly follow `self`, into one run.
+    /// How many of the run's messages were produced before `t`.
+    pub fn count_before(&self, t: Nanos) -> u64 {
+        if self.t0 >= t {
+            0
+        } else if self.t1 < t || self.n == 1 {
+            self.n
+        } else {
+            let span = (self.t1 - self.t0) as f64;
+            ((((t - 1 - self.t0) as f64 / span) * (self.n - 1) as f64).floor() as u64 + 1).min(self.n)
+        }
+    }
+
+    /// Joins `next`, which comes after `self`, into one run.
     fn absorb(&mut self, next: Seg) {
         self.n += next.n;
         self.t1 = self.t1.max(next.t1);
@@ -76,18 +88,24 @@ pub struct SegQueue {
     cap: usize,
     /// Runs merge eagerly while the merged run spans at most this long.
     merge_span: Nanos,
+    /// Offsets matter (topic partitions, a topic consumer's queues): only runs with
+    /// contiguous offsets ever merge.
+    strict: bool,
 }
 
 impl SegQueue {
     /// `cap` (at least 2) bounds the number of entries; `merge_span` is the time span
     /// under which consecutive runs are merged eagerly (0 keeps distinct times apart).
     pub fn new(cap: usize, merge_span: Nanos) -> SegQueue {
-        SegQueue {
-            q: VecDeque::new(),
-            total: 0,
-            cap: cap.max(2),
-            merge_span,
-        }
+        SegQueue { q: VecDeque::new(), total: 0, cap: cap.max(2), merge_span, strict: false }
+    }
+
+    /// A queue whose runs keep exact offsets: neighbours merge only when contiguous. Such a
+    /// queue stays within its cap as long as its gaps are few (gaps only come from shedding,
+    /// which itself bounds the queue).
+    pub fn strict(mut self) -> SegQueue {
+        self.strict = true;
+        self
     }
 
     /// Messages held.
@@ -171,7 +189,7 @@ impl SegQueue {
         }
         self.total += other.total;
         other.total = 0;
-        while self.q.len() > self.cap {
+        if self.q.len() > self.cap {
             self.compact();
         }
     }
@@ -181,18 +199,27 @@ impl SegQueue {
         self.total = 0;
     }
 
-    /// Halves the number of entries by merging neighbours pairwise.
+    /// Halves the number of entries by merging neighbours pairwise, in place (a strict
+    /// queue merges only neighbours with contiguous offsets).
     fn compact(&mut self) {
-        let mut merged = VecDeque::with_capacity(self.cap);
-        let mut it = self.q.drain(..);
-        while let Some(mut a) = it.next() {
-            if let Some(b) = it.next() {
-                a.absorb(b);
+        let n = self.q.len();
+        let mut w = 0;
+        let mut r = 0;
+        while r < n {
+            let mut a = self.q[r];
+            r += 1;
+            if r < n && (!self.strict || a.end() == self.q[r].off) {
+                a.absorb(self.q[r]);
+                r += 1;
             }
-            merged.push_back(a);
+            self.q[w] = a;
+            w += 1;
         }
-        drop(it);
-        self.q = merged;
+        self.q.truncate(w);
+        if self.strict && self.q.len() > self.cap {
+            // Nothing contiguous left to merge: grow rather than lose offsets.
+            self.cap = self.q.len() * 2;
+        }
     }
 }
 
@@ -229,6 +256,32 @@ mod tests {
             seen += s.n;
         }
         assert_eq!(seen, 100_000);
+    }
+
+    #[test]
+    fn strict_queues_never_merge_across_gaps() {
+        let mut q = SegQueue::new(4, 1_000_000).strict();
+        for i in 0..100u64 {
+            q.push_back(Seg::one(i, 2 * i)); // every other offset: no two runs are contiguous
+        }
+        assert_eq!(q.entries(), 100);
+        let offs: Vec<u64> = q.iter().map(|s| s.off).collect();
+        assert_eq!(offs, (0..100).map(|i| 2 * i).collect::<Vec<_>>());
+        let mut c = SegQueue::new(4, 0).strict();
+        for i in 0..100u64 {
+            c.push_back(Seg::one(i * 10, i));
+        }
+        assert!(c.entries() <= 5, "contiguous runs still merge: {}", c.entries());
+    }
+
+    #[test]
+    fn count_before_splits_a_run_by_time() {
+        let s = Seg { n: 11, t0: 100, t1: 200, off: 0 };
+        assert_eq!(s.count_before(100), 0);
+        assert_eq!(s.count_before(101), 1);
+        assert_eq!(s.count_before(150), 5);
+        assert_eq!(s.count_before(151), 6);
+        assert_eq!(s.count_before(201), 11);
     }
 
     #[test]

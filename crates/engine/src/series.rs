@@ -49,6 +49,8 @@ pub struct Point {
     pub latency_p50_s: Option<f64>,
     pub latency_p95_s: Option<f64>,
     pub latency_p99_s: Option<f64>,
+    /// Round trip of calls to the downstream dependency, 99th percentile, in the interval.
+    pub call_rtt_p99_s: Option<f64>,
 }
 
 impl Point {
@@ -62,6 +64,7 @@ impl Point {
         self.heap_bytes = self.heap_bytes.max(a.heap_bytes);
         self.latency_p50_s = max_opt(self.latency_p50_s, a.latency_p50_s);
         self.latency_p95_s = max_opt(self.latency_p95_s, a.latency_p95_s);
+        self.call_rtt_p99_s = max_opt(self.call_rtt_p99_s, a.call_rtt_p99_s);
         self.latency_p99_s = max_opt(self.latency_p99_s, a.latency_p99_s);
     }
 }

@@ -378,8 +378,8 @@ impl Simulation {
                                     log_end: 0,
                                     position: 0,
                                     committed: 0,
-                                    unfetched: SegQueue::new(QUEUE_CAP, res),
-                                    uncommitted: SegQueue::new(QUEUE_CAP, res),
+                                    unfetched: SegQueue::new(QUEUE_CAP, res).strict(),
+                                    uncommitted: SegQueue::new(QUEUE_CAP, res).strict(),
                                     done: crate::rangeset::RangeSet::new(),
                                     owner: None,
                                 })
@@ -1008,14 +1008,15 @@ impl Simulation {
         for (p, part) in t.parts.iter_mut().enumerate() {
             let mut new_start = part.log_start;
             if let Some(r) = t.retention {
+                // The log is in offset order and (nearly) in time order: what was produced
+                // before the cutoff is a prefix.
                 let cutoff = now.saturating_sub(r);
-                // The log is in offset order and (nearly) in time order: delete whole old runs.
-                for q in [&part.uncommitted, &part.unfetched] {
+                'scan: for q in [&part.uncommitted, &part.unfetched] {
                     for s in q.iter() {
-                        if s.t1 < cutoff {
-                            new_start = new_start.max(s.end());
-                        } else {
-                            break;
+                        let old = s.count_before(cutoff);
+                        new_start = new_start.max(s.off + old);
+                        if old < s.n {
+                            break 'scan;
                         }
                     }
                 }

@@ -135,6 +135,9 @@ pub struct Summary {
     pub latency_p95_s: Option<f64>,
     pub latency_p99_s: Option<f64>,
     pub latency_mean_s: Option<f64>,
+    /// Round trip of calls to the downstream dependency (wait there + service), seconds.
+    pub call_rtt_p50_s: Option<f64>,
+    pub call_rtt_p99_s: Option<f64>,
     /// Time-averaged number of messages in the system (generated, not yet departed): L.
     pub time_avg_in_system: f64,
     /// Time-averaged number waiting (in the system, not in service): Lq.
