@@ -21,6 +21,7 @@ pub mod series;
 pub mod sim;
 pub mod snapshot;
 pub mod time;
+pub mod traffic;
 
 pub use presets::{preset, Preset, PRESETS};
 pub use scenario::{
