@@ -11,8 +11,8 @@ use std::collections::BinaryHeap;
 /// never by pointer; events that may have been overtaken carry a generation to detect it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The producer's next arrivals are due.
-    Produce,
+    /// The producer's next arrivals are due; stale when `gen` is old (the rate changed).
+    Produce { gen: u32 },
     /// The blocked producer may retry its pending send (space appeared downstream).
     ProducerRetry,
     /// The producer's blocked send has waited its timeout; stale when `gen` is old.
@@ -114,9 +114,9 @@ mod tests {
         let mut q = EventQueue::new();
         q.push(20, Event::Sample);
         q.push(10, Event::Throttle);
-        q.push(10, Event::Produce);
+        q.push(10, Event::Produce { gen: 0 });
         assert_eq!(q.pop(), Some((10, Event::Throttle)));
-        assert_eq!(q.pop(), Some((10, Event::Produce)));
+        assert_eq!(q.pop(), Some((10, Event::Produce { gen: 0 })));
         assert_eq!(q.pop(), Some((20, Event::Sample)));
         assert_eq!(q.pop(), None);
     }

@@ -45,6 +45,8 @@ pub(crate) struct Producer {
     /// Invalidates stale block-timeout events.
     pub block_gen: u32,
     pub retry_scheduled: bool,
+    /// Invalidates scheduled arrivals when the schedule changes (throttling).
+    pub produce_gen: u32,
     /// Sequence number of the next message generated.
     pub seq: u64,
     /// Messages sent: accepted downstream, or dropped/failed by the first link's policy.
@@ -328,6 +330,7 @@ impl Simulation {
             blocked_total: 0,
             block_gen: 0,
             retry_scheduled: false,
+            produce_gen: 0,
             seq: 0,
             produced: 0,
         };
@@ -420,7 +423,9 @@ impl Simulation {
         };
         sim.events.push(0, Event::Sample);
         let first = sim.producer.gen.next_due();
-        sim.events.push(first, Event::Produce);
+        if first != Nanos::MAX {
+            sim.events.push(first, Event::Produce { gen: 0 });
+        }
         if let Some(t) = &sim.producer.throttle {
             let every = t.interval().max(1);
             sim.events.push(every, Event::Throttle);
@@ -503,7 +508,11 @@ impl Simulation {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Produce => self.on_produce(),
+            Event::Produce { gen } => {
+                if gen == self.producer.produce_gen {
+                    self.on_produce();
+                }
+            }
             Event::ProducerRetry => self.on_producer_retry(),
             Event::BlockTimeout { gen } => self.on_block_timeout(gen),
             Event::Grant { link, n } => self.on_grant(link as usize, n),
@@ -583,6 +592,14 @@ impl Simulation {
         if self.producer.pending.is_some() {
             return;
         }
+        self.generate_and_send();
+        if self.producer.pending.is_none() {
+            self.schedule_produce();
+        }
+    }
+
+    /// Sends whatever the source generated up to now.
+    fn generate_and_send(&mut self) {
         if let Some((n, t0, t1)) = self.producer.gen.generate(self.now) {
             self.touch();
             self.stats.generated += n;
@@ -591,9 +608,15 @@ impl Simulation {
             self.note(TraceKind::Generated { n });
             self.producer_send(seg);
         }
-        if self.producer.pending.is_none() {
-            let next = self.producer.gen.next_due().max(self.now + 1);
-            self.events.push(next, Event::Produce);
+    }
+
+    /// Schedules the next arrivals, invalidating any earlier schedule.
+    fn schedule_produce(&mut self) {
+        self.producer.produce_gen = self.producer.produce_gen.wrapping_add(1);
+        let next = self.producer.gen.next_due();
+        if next != Nanos::MAX {
+            let gen = self.producer.produce_gen;
+            self.events.push(next.max(self.now + 1), Event::Produce { gen });
         }
     }
 
@@ -620,8 +643,7 @@ impl Simulation {
                     self.producer.blocked_total += self.now - since;
                     self.note(TraceKind::Unblocked);
                     self.producer.gen.restart(self.now);
-                    let next = self.producer.gen.next_due();
-                    self.events.push(next, Event::Produce);
+                    self.schedule_produce();
                 }
             }
         }
@@ -648,12 +670,18 @@ impl Simulation {
 
     fn on_throttle(&mut self) {
         let lag = self.backlog() as f64;
-        if let Some(t) = &mut self.producer.throttle {
-            let rate = t.update(lag);
-            let every = t.interval().max(1);
-            self.producer.gen.set_rate(rate);
-            self.note(TraceKind::Throttled { rate_per_s: rate });
-            self.events.push(self.now + every, Event::Throttle);
+        let Some(t) = &mut self.producer.throttle else { return };
+        let rate = t.update(lag);
+        let every = t.interval().max(1);
+        self.events.push(self.now + every, Event::Throttle);
+        // What arrived before the change goes out at the old rate; then the new schedule.
+        if self.producer.pending.is_none() {
+            self.generate_and_send();
+        }
+        self.producer.gen.set_rate(rate);
+        self.note(TraceKind::Throttled { rate_per_s: rate });
+        if self.producer.pending.is_none() {
+            self.schedule_produce();
         }
     }
 
