@@ -93,6 +93,13 @@ pub(crate) struct Member {
     pub in_flight: u64,
     pub batch_left: u64,
     pub last_auto_commit: Nanos,
+    /// When poll() was last called, for `max.poll.interval.ms`.
+    pub last_poll: Nanos,
+    /// A waiting poll returns empty at this time.
+    pub poll_deadline: Nanos,
+    /// One timer event each, re-armed lazily, rather than one event per poll.
+    pub interval_armed: bool,
+    pub timeout_armed: bool,
     pub polls: u64,
     pub window_in_flight: u64,
     pub limiter: Option<Limiter>,
@@ -188,6 +195,10 @@ impl Group {
                 in_flight: 0,
                 batch_left: 0,
                 last_auto_commit: 0,
+                last_poll: 0,
+                poll_deadline: 0,
+                interval_armed: false,
+                timeout_armed: false,
                 polls: 0,
                 window_in_flight: 0,
                 limiter: k.limiter.as_ref().map(Limiter::new),
@@ -269,13 +280,7 @@ impl Simulation {
                     self.on_poll_done(member as usize);
                 }
             }
-            Event::PollTimeout { member, gen } => {
-                let m = &self.group.members[member as usize];
-                if gen == m.gen && m.state == LoopState::Waiting {
-                    self.maybe_auto_commit(member as usize);
-                    self.member_next(member as usize);
-                }
-            }
+            Event::PollTimeout { member, gen } => self.on_poll_timeout(member as usize, gen),
             Event::PollIntervalCheck { member, gen } => self.on_interval_check(member as usize, gen),
             Event::WorkerDone { member, worker, epoch } => self.on_worker_done(member as usize, worker as usize, epoch),
             Event::CommitDone { member, epoch } => self.on_commit_done(member as usize, epoch),
@@ -355,7 +360,12 @@ impl Simulation {
         let gen = mb.gen;
         if g.polls {
             // Every poll() call restarts the max.poll.interval.ms clock.
-            self.events.push(now + g.max_poll_interval, Event::PollIntervalCheck { member: m as u16, gen });
+            mb.last_poll = now;
+            if !mb.interval_armed {
+                mb.interval_armed = true;
+                let epoch = mb.epoch;
+                self.events.push(now + g.max_poll_interval, Event::PollIntervalCheck { member: m as u16, gen: epoch });
+            }
         }
         match g.source {
             Source::Topic(_) => {
@@ -365,7 +375,12 @@ impl Simulation {
                     self.events.push(now, Event::PollDone { member: m as u16, gen });
                 } else {
                     mb.state = LoopState::Waiting;
-                    self.events.push(now + g.poll_timeout, Event::PollTimeout { member: m as u16, gen });
+                    mb.poll_deadline = now + g.poll_timeout;
+                    if !mb.timeout_armed {
+                        mb.timeout_armed = true;
+                        let epoch = mb.epoch;
+                        self.events.push(mb.poll_deadline, Event::PollTimeout { member: m as u16, gen: epoch });
+                    }
                     self.maybe_fetch(m);
                 }
             }
@@ -708,9 +723,39 @@ impl Simulation {
         }
     }
 
-    fn on_interval_check(&mut self, m: usize, gen: u32) {
-        let mb = &self.group.members[m];
-        if gen != mb.gen || !mb.up || mb.evicted || self.group.rebalancing {
+    fn on_poll_timeout(&mut self, m: usize, epoch: u32) {
+        let mb = &mut self.group.members[m];
+        if epoch != mb.epoch {
+            return;
+        }
+        mb.timeout_armed = false;
+        if mb.state != LoopState::Waiting {
+            return;
+        }
+        if self.now < mb.poll_deadline {
+            mb.timeout_armed = true;
+            let at = mb.poll_deadline;
+            self.events.push(at, Event::PollTimeout { member: m as u16, gen: epoch });
+            return;
+        }
+        self.maybe_auto_commit(m);
+        self.member_next(m);
+    }
+
+    fn on_interval_check(&mut self, m: usize, epoch: u32) {
+        let interval = self.group.max_poll_interval;
+        let mb = &mut self.group.members[m];
+        if epoch != mb.epoch {
+            return;
+        }
+        mb.interval_armed = false;
+        if !mb.up || mb.evicted || self.group.rebalancing {
+            return;
+        }
+        if self.now < mb.last_poll + interval {
+            mb.interval_armed = true;
+            let at = mb.last_poll + interval;
+            self.events.push(at, Event::PollIntervalCheck { member: m as u16, gen: epoch });
             return;
         }
         // No poll() for max.poll.interval.ms: the member leaves the group.
@@ -958,6 +1003,8 @@ impl Simulation {
             mb.paused = false;
             mb.epoch = mb.epoch.wrapping_add(1);
             mb.gen = mb.gen.wrapping_add(1);
+            mb.interval_armed = false;
+            mb.timeout_armed = false;
             mb.up = false;
             mb.evicted = false;
             mb.state = LoopState::Idle;

@@ -29,9 +29,10 @@ pub enum Event {
     FetchDone { member: u16, gen: u32 },
     /// A member's poll (or take from a channel) completes.
     PollDone { member: u16, gen: u32 },
-    /// A member's poll that waited for data returns empty.
+    /// A member's poll that waited for data may return empty (one armed timer per member;
+    /// `gen` is the member's epoch).
     PollTimeout { member: u16, gen: u32 },
-    /// Has the member polled within `max.poll.interval.ms`?
+    /// Has the member polled within `max.poll.interval.ms`? (One armed timer per member.)
     PollIntervalCheck { member: u16, gen: u32 },
     /// A member's worker finishes its run (or its call to the downstream returns).
     WorkerDone { member: u16, worker: u32, epoch: u32 },

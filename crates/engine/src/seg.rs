@@ -39,8 +39,8 @@ impl Seg {
         if self.n <= 1 {
             return self.t0;
         }
-        let span = (self.t1 - self.t0) as u128;
-        self.t0 + (span * i as u128 / (self.n - 1) as u128) as Nanos
+        let span = (self.t1 - self.t0) as f64;
+        self.t0 + (span * (i as f64 / (self.n - 1) as f64)) as Nanos
     }
 
     /// Splits off the first `k` messages (`0 < k < n`): returns (first k, the rest).

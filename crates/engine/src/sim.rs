@@ -151,28 +151,38 @@ impl Partition {
 
 pub(crate) struct Topic {
     pub parts: Vec<Partition>,
-    /// Next partition for the producer's round-robin.
+    /// The partition the producer is filling now (sticky partitioner).
     pub rr: usize,
+    /// Records sent to it in the current batch, and a batch's size in records.
+    pub in_batch: u64,
+    pub batch: u64,
     pub fetch_latency: Nanos,
     pub retention: Option<Nanos>,
     pub retention_records: Option<u64>,
 }
 
 impl Topic {
-    /// Appends a run, spreading its messages over the partitions round-robin.
-    fn append(&mut self, seg: Seg) {
-        let p = self.parts.len() as u64;
-        let groups = seg.n.min(p);
-        for g in 0..groups {
-            // Messages g, g + P, g + 2P, ... of the run go to partition rr + g.
-            let count = (seg.n - g).div_ceil(p);
-            let t0 = seg.time_of(g);
-            let t1 = seg.time_of(g + (count - 1) * p);
-            let part = &mut self.parts[(self.rr + g as usize) % p as usize];
-            part.unfetched.push_back(Seg { n: count, t0, t1, off: part.log_end });
-            part.log_end += count;
+    /// Appends a run as Kafka's default partitioner does for records without a key (the
+    /// sticky partitioner, KIP-480 and KIP-794): records fill one partition's batch
+    /// (`batch.size`), then the next partition round-robin, so each batch lands whole.
+    fn append(&mut self, mut seg: Seg) {
+        let p = self.parts.len();
+        while seg.n > 0 {
+            let room = self.batch - self.in_batch;
+            let (now, rest) = if seg.n <= room { (seg, None) } else { let (a, b) = seg.split(room); (a, Some(b)) };
+            let part = &mut self.parts[self.rr];
+            part.unfetched.push_back(Seg { off: part.log_end, ..now });
+            part.log_end += now.n;
+            self.in_batch += now.n;
+            if self.in_batch == self.batch {
+                self.in_batch = 0;
+                self.rr = (self.rr + 1) % p;
+            }
+            match rest {
+                Some(r) => seg = r,
+                None => break,
+            }
         }
-        self.rr = (self.rr + (seg.n % p) as usize) % p as usize;
     }
 
     pub fn unfetched(&self) -> u64 {
@@ -335,6 +345,15 @@ impl Simulation {
             produced: 0,
         };
         let msg_bytes = p.message_bytes.max(1);
+        // The producer client's batch.size decides how many records go to a partition in a row.
+        let batch_bytes = s
+            .stages
+            .iter()
+            .find_map(|st| match st {
+                StageSpec::KafkaProducer(k) => Some(k.batch_size_bytes),
+                _ => None,
+            })
+            .unwrap_or(crate::scenario::KafkaProducerSpec::default().batch_size_bytes);
         let mut links = vec![Link::new(&LinkSpec::default())];
         let stages: Vec<Node> = s
             .stages
@@ -388,6 +407,8 @@ impl Simulation {
                                 })
                                 .collect(),
                             rr: 0,
+                            in_batch: 0,
+                            batch: (batch_bytes / msg_bytes).max(1),
                             fetch_latency: time::from_millis(t.fetch_latency_ms),
                             retention: t.retention_ms.map(time::from_millis),
                             retention_records: t.retention_bytes.map(|b| (b / msg_bytes).max(1)),

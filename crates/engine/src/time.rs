@@ -12,7 +12,8 @@ pub const NS_PER_S: f64 = 1e9;
 /// Seconds (finite, non-negative) to nanoseconds, rounded to the nearest nanosecond.
 pub fn from_secs(s: f64) -> Nanos {
     if s.is_finite() && s > 0.0 {
-        (s * NS_PER_S).round() as Nanos
+        // Round half up; the cast is an instruction where `round()` is a libm call.
+        (s * NS_PER_S + 0.5) as Nanos
     } else {
         0
     }

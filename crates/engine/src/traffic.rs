@@ -468,7 +468,8 @@ impl Piece {
 
     /// The rounded time at which cumulative intensity `y` (from `start`) is reached.
     fn time_of(&self, y: f64) -> Nanos {
-        let x = self.shape.inverse(y, self.len()).round() as Nanos;
+        // Round half up without a libm call (x ≥ 0; the cast saturates at infinity).
+        let x = (self.shape.inverse(y, self.len()) + 0.5) as Nanos;
         self.start.saturating_add(x).min(self.end)
     }
 }
