@@ -50,6 +50,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Time a standard workload and print wall time, rate and peak memory (one line).
+    Bench {
+        #[arg(value_enum)]
+        workload: Workload,
+        /// Repetitions; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
+}
+
+/// Standard workloads for `bplab bench`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Workload {
+    /// M/M/1 at ρ = 0.9, 10^6 customers, exact (resolution 0).
+    Mm1,
+    /// incident-106 for one simulated hour (36 million messages).
+    IncidentHour,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,6 +109,7 @@ fn fail(msg: &str) -> ExitCode {
 fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
+        Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
         Command::Show { preset: id } => {
             let s = find_preset(&id)?;
             toml::to_string(&s).map_err(|e| format!("cannot print scenario: {e}"))
@@ -134,6 +152,57 @@ fn run(cli: Cli) -> Result<String, String> {
             })
         }
     }
+}
+
+/// The M/M/1 benchmark scenario: λ = 0.9, μ = 1 per second, until about 10^6 customers.
+pub fn mm1_scenario() -> Scenario {
+    use bplab_engine::{Arrivals, ServiceDist};
+    let mut s = Scenario::default();
+    s.producer.arrivals = Arrivals::Poisson;
+    s.producer.rate_per_s = 0.9;
+    s.stages.clear();
+    s.consumer.rate_per_worker = 1.0;
+    s.consumer.service = ServiceDist::Exponential;
+    s.consumer.memory.bytes_per_message = 0;
+    s.sim.resolution_ms = 0.0;
+    s.sim.sample_interval_ms = 1_000_000.0;
+    s.duration_s = 1_000_000.0 / 0.9;
+    s
+}
+
+fn bench(workload: Workload, repeat: u32) -> String {
+    let (name, scenario) = match workload {
+        Workload::Mm1 => ("mm1-rho0.9-1e6", mm1_scenario()),
+        Workload::IncidentHour => {
+            let mut s = preset("incident-106").expect("preset");
+            s.duration_s = 3_600.0;
+            ("incident-106-1h", s)
+        }
+    };
+    let mut best = f64::INFINITY;
+    let mut summary = None;
+    for _ in 0..repeat {
+        let started = std::time::Instant::now();
+        let mut sim = Simulation::new(&scenario).expect("valid benchmark scenario");
+        sim.run_to_end();
+        best = best.min(started.elapsed().as_secs_f64());
+        summary = Some(sim.summary());
+    }
+    let s = summary.expect("ran at least once");
+    let customers = s.produced;
+    format!(
+        "{name}: best of {repeat} {best:.3} s wall, {customers} messages ({:.2} M/s), {} events ({:.1} M/s), peak RSS {}\n",
+        customers as f64 / best / 1e6,
+        s.events,
+        s.events as f64 / best / 1e6,
+        peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
+    )
+}
+
+/// Peak resident memory of this process, KiB (Linux), if known.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 fn find_preset(id: &str) -> Result<Scenario, String> {

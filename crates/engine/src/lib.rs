@@ -27,14 +27,17 @@ pub mod snapshot;
 pub mod time;
 pub mod traffic;
 
+pub use control::{LimiterSpec, ThrottleSpec};
 pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
-    Arrivals, ChannelSpec, Commit, ConsumerSpec, FieldError, MemorySpec, Mode, ProducerSpec,
-    Scenario, ScenarioError, SimSettings, StageSpec, TopicSpec,
+    Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec, FlowControl,
+    KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, PauseSpec, ProducerSpec, Scenario,
+    ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, TopicSpec,
 };
 pub use series::{Point, Series};
 pub use sim::{RunStatus, Simulation};
 pub use snapshot::{
-    ConsumerView, Ledger, LostByCause, PartitionView, ProducerView, Snapshot, StageView, Summary,
-    TraceEvent, TraceKind,
+    ConsumerView, DropCause, DroppedBy, Ledger, LossCause, LostByCause, MemberView, PartitionView, ProducerView,
+    Snapshot, StageView, Summary, TraceEvent, TraceKind, WindowView,
 };
+pub use traffic::Pattern;

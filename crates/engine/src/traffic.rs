@@ -329,6 +329,19 @@ enum Shape {
     },
 }
 
+// The trigonometry lives in functions that are never inlined: inlined, LLVM may evaluate
+// `sin`/`cos` speculatively for every shape (they are pure), on whatever the other variants'
+// fields hold, and glibc's slow path for huge arguments then dominates flat traffic.
+#[inline(never)]
+fn sine_rate(a: f64, amp: f64, omega: f64, theta0: f64, x: f64) -> f64 {
+    a * (1.0 + amp * (theta0 + omega * x).sin())
+}
+
+#[inline(never)]
+fn sine_integral(a: f64, amp: f64, omega: f64, theta0: f64, x: f64) -> f64 {
+    a * (x + amp / omega * (theta0.cos() - (theta0 + omega * x).cos()))
+}
+
 impl Shape {
     fn constant(rate_per_s: f64) -> Shape {
         if rate_per_s > 0.0 && rate_per_s.is_finite() {
@@ -351,7 +364,7 @@ impl Shape {
                 amp,
                 omega,
                 theta0,
-            } => a * (1.0 + amp * (theta0 + omega * x).sin()),
+            } => sine_rate(a, amp, omega, theta0, x),
         }
     }
 
@@ -366,7 +379,7 @@ impl Shape {
                 amp,
                 omega,
                 theta0,
-            } => a * (x + amp / omega * (theta0.cos() - (theta0 + omega * x).cos())),
+            } => sine_integral(a, amp, omega, theta0, x),
         }
     }
 
