@@ -122,16 +122,19 @@ pub fn App() -> impl IntoView {
     });
 
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| {
-        let typing = ev
+        let tag = ev
             .target()
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"))
-            .unwrap_or(false);
+            .map(|el| el.tag_name())
+            .unwrap_or_default();
+        // Keys typed into a field are the field's. On a focused button, space presses the
+        // button; `s` and `r` still work there (a clicked button keeps the focus).
+        let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
         if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
         match ev.key().as_str() {
-            " " => {
+            " " if tag != "BUTTON" => {
                 ev.prevent_default();
                 lab.playing.update(|p| *p = !*p);
             }
@@ -184,6 +187,12 @@ fn Stage() -> impl IntoView {
     let frame = StoredValue::new_local(FrameState { last: now_s(), budget: 200_000, charts_at: -1.0, charts_t: -1.0, handle: None, alive: true });
     let canvases = Canvases { diagram: diagram_ref, counts: counts_ref, memory: memory_ref, backlog: backlog_ref };
 
+    // A new scenario (a knob, a preset) replays the run, possibly to the very same time:
+    // redraw the charts on the next frame even if the simulated time has not moved.
+    Effect::new(move |_| {
+        lab.scenario.track();
+        frame.update_value(|f| f.charts_at = -1.0);
+    });
     Effect::new(move |_| {
         // Start once the canvases are in the DOM.
         if diagram_ref.get().is_some() {

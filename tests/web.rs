@@ -2,16 +2,30 @@
 //! `cargo test --target wasm32-unknown-unknown -p backpressure-lab`
 //! (`.cargo/config.toml` makes wasm-bindgen-test-runner the runner; scripts/test.sh runs it).
 //!
-//! Each test mounts a component into its own fresh `<div>` on `<body>` and asserts on the DOM
-//! it produces. Files in `tests/` are compiled for the host too, hence the cfg guard.
+//! Each test mounts the real `App` (or components with a real `Lab` context) into its own
+//! fresh `<div>` on `<body>`, acts on it the way a person would (typing into a number box,
+//! clicking a button, pressing a key) and asserts on the DOM it produces. Everything is
+//! looked up inside the test's own container. The animation loop runs on
+//! requestAnimationFrame, so the tests wait (bounded) for its frames instead of assuming them.
+//! Files in `tests/` are compiled for the host too, hence the cfg guard.
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use bplab_app::app::Lab;
+use bplab_app::format;
+use bplab_app::knobs::{self, Knob};
+use bplab_app::readouts::Readouts;
 use bplab_app::App;
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use web_sys::{Document, HtmlElement};
+use web_sys::{Document, Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+// --- helpers --------------------------------------------------------------------------------
 
 fn document() -> Document {
     web_sys::window()
@@ -31,26 +45,316 @@ fn container() -> HtmlElement {
     div.unchecked_into()
 }
 
-#[wasm_bindgen_test]
-fn app_renders_its_heading() {
-    let root = container();
-    let _mounted = leptos::mount::mount_to(root.clone(), App);
+/// The element matching `selector` inside `root`; panics with the selector when absent.
+fn find(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap_or_else(|_| panic!("invalid selector {selector}"))
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+}
 
-    let h1 = root
-        .query_selector("h1")
-        .expect("valid selector")
-        .expect("App renders an <h1>");
-    assert_eq!(h1.text_content().as_deref(), Some("Backpressure Lab"));
+fn input(root: &Element, selector: &str) -> HtmlInputElement {
+    find(root, selector)
+        .dyn_into()
+        .unwrap_or_else(|_| panic!("{selector} is not an <input>"))
+}
+
+/// The raw number in `data-value` of `[data-testid=<testid>]`, `None` when it is "".
+fn data_value(root: &Element, testid: &str) -> Option<f64> {
+    let el = find(root, &format!("[data-testid={testid}]"));
+    let raw = el
+        .get_attribute("data-value")
+        .unwrap_or_else(|| panic!("[data-testid={testid}] has no data-value"));
+    if raw.is_empty() {
+        return None;
+    }
+    Some(raw.parse().unwrap_or_else(|_| panic!("[data-testid={testid}] data-value={raw:?} is not a number")))
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default().trim().to_string()
+}
+
+/// The readouts of the page's contract (as in tests/e2e/page.test.mjs).
+const READOUTS: &[&str] = &[
+    "produced", "consumed", "lost", "duplicated", "oom-kills", "first-oom", "max-heap",
+    "max-in-flight", "max-lag", "latency-p50", "latency-p99", "producer-blocked", "throughput",
+];
+
+/// Every readout's raw `data-value` and the simulated time's, as (testid, attribute) pairs.
+fn readouts(root: &Element) -> Vec<(String, String)> {
+    READOUTS
+        .iter()
+        .map(|id| format!("readout-{id}"))
+        .chain(["sim-time".to_string()])
+        .map(|testid| {
+            let raw = find(root, &format!("[data-testid={testid}]"))
+                .get_attribute("data-value")
+                .unwrap_or_else(|| panic!("[data-testid={testid}] has no data-value"));
+            (testid, raw)
+        })
+        .collect()
+}
+
+/// Waits `ms` milliseconds of wall time (a setTimeout), letting effects and animation
+/// frames run.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("setTimeout promise");
+}
+
+/// Polls `cond` every 20 ms until it holds; panics with `what` after `timeout_ms`.
+async fn wait_until(what: &str, timeout_ms: f64, mut cond: impl FnMut() -> bool) {
+    let perf = web_sys::window().unwrap().performance().unwrap();
+    let start = perf.now();
+    while !cond() {
+        assert!(perf.now() - start < timeout_ms, "timed out after {timeout_ms} ms waiting until {what}");
+        sleep(20).await;
+    }
+}
+
+/// Sets an input's value as typing and leaving the field does: `input`, then `change`,
+/// both bubbling as the browser's own do.
+fn type_into(el: &HtmlInputElement, value: &str) {
+    el.set_value(value);
+    for kind in ["input", "change"] {
+        let init = EventInit::new();
+        init.set_bubbles(true);
+        let ev = Event::new_with_event_init_dict(kind, &init).expect("create event");
+        el.dispatch_event(&ev).expect("dispatch event");
+    }
+}
+
+/// A key press on `<body>` (where keys go when nothing has focus), bubbling to the window.
+fn press_key(key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("create keydown");
+    document().body().unwrap().dispatch_event(&ev).expect("dispatch keydown");
+}
+
+fn click(root: &Element, testid: &str) {
+    find(root, &format!("[data-testid={testid}]"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+/// Mounts `App`, waits for its first animation frame (the clock shows `t = …`) and clicks
+/// Step until the run has produced something, so that there is state to lose.
+async fn app_with_a_stepped_run(root: &HtmlElement) {
+    wait_until("the app renders its clock", 5_000.0, || {
+        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
+    })
+    .await;
+    click(root, "step");
+    wait_until("Step has advanced the run", 5_000.0, || {
+        data_value(root, "sim-time").unwrap_or(0.0) > 0.0 && data_value(root, "readout-produced").unwrap_or(0.0) > 0.0
+    })
+    .await;
+}
+
+fn max_poll_records() -> &'static Knob {
+    knobs::knob("max-poll-records").expect("the max-poll-records knob")
+}
+
+// --- tests ----------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn app_renders_its_heading_every_knob_and_every_readout() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+
+    assert_eq!(text(&root, "h1"), "Backpressure Lab");
+    // `prop:value`s are set by effects, which run once the executor gets a turn.
+    leptos::task::tick().await;
+    for k in knobs::KNOBS {
+        find(&root, &format!("[data-testid=knob-{}] input[type=range]", k.id));
+        let number = input(&root, &format!("[data-testid=knob-{}] input[type=number]", k.id));
+        // The incident uses every knob: each shows the scenario's value, none is disabled.
+        assert!(!number.disabled(), "knob {} is disabled in the incident", k.id);
+        assert!(!number.value().is_empty(), "knob {} shows no value", k.id);
+    }
+    assert_eq!(input(&root, "[data-testid=knob-max-poll-records] input[type=number]").value(), "1000");
+    assert_eq!(data_value(&root, "sim-time"), Some(0.0), "a fresh page starts at t = 0");
+    assert_eq!(data_value(&root, "readout-produced"), Some(0.0));
+    for id in READOUTS {
+        data_value(&root, &format!("readout-{id}")); // present, and "" or a number
+    }
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_applies() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    app_with_a_stepped_run(&root).await;
+
+    let k = max_poll_records();
+    let knob_sel = format!("[data-testid=knob-{}]", k.id);
+    let number = input(&root, &format!("{knob_sel} input[type=number]"));
+    let range = input(&root, &format!("{knob_sel} input[type=range]"));
+    let error_sel = format!("{knob_sel} [role=alert]");
+    let before = readouts(&root);
+    let range_before = range.value();
+    let other_numbers_before: Vec<String> = knobs::KNOBS
+        .iter()
+        .map(|o| input(&root, &format!("[data-testid=knob-{}] input[type=number]", o.id)).value())
+        .collect();
+    assert_eq!(number.value(), "1000");
+    assert_eq!(text(&root, &error_sel), "", "an error shows before any bad input");
+
+    // max.poll.records = 0: below the allowed range.
+    type_into(&number, "0");
+    wait_until("an error appears under max.poll.records", 2_000.0, || !text(&root, &error_sel).is_empty()).await;
+    let error = text(&root, &error_sel);
+    let range_text = format!("from {} to {}", format::plain(k.min), format::plain(k.max));
+    assert!(error.contains(k.label), "the error does not name the field {:?}: {error:?}", k.label);
+    assert!(error.contains(&range_text), "the error does not give the range {range_text:?}: {error:?}");
+    assert_eq!(number.get_attribute("aria-invalid").as_deref(), Some("true"), "the bad field is not marked invalid");
+
+    // A few animation frames later nothing has moved: not the scenario (the slider and the
+    // other knobs), not the run (time and readouts).
+    sleep(300).await;
+    assert_eq!(range.value(), range_before, "the rejected value moved the slider (the scenario changed)");
+    assert_eq!(
+        range.get_attribute("aria-valuetext").as_deref(),
+        Some(format!("{} {}", format::plain(1000.0), k.unit).as_str()),
+        "the slider no longer describes the previous value"
+    );
+    let other_numbers_after: Vec<String> = knobs::KNOBS
+        .iter()
+        .map(|o| input(&root, &format!("[data-testid=knob-{}] input[type=number]", o.id)).value())
+        .collect();
+    for ((o, b), a) in knobs::KNOBS.iter().zip(&other_numbers_before).zip(&other_numbers_after) {
+        if o.id != k.id {
+            assert_eq!(a, b, "knob {} changed after a bad value in {}", o.id, k.id);
+        }
+    }
+    assert_eq!(readouts(&root), before, "the run changed after a rejected value");
+
+    // A valid value is applied: the scenario takes it and the run replays to the same time.
+    type_into(&number, "500");
+    wait_until("the error disappears after a valid value", 2_000.0, || text(&root, &error_sel).is_empty()).await;
+    assert_eq!(number.get_attribute("aria-invalid").as_deref(), Some("false"));
+    assert_eq!(number.value(), "500");
+    assert_eq!(range.value(), k.to_pos(500.0).to_string(), "the slider did not follow the typed value");
+    assert_eq!(range.get_attribute("aria-valuetext").as_deref(), Some(format!("500 {}", k.unit).as_str()));
+    let t_before = data_value(&root, "sim-time").unwrap();
+    wait_until("the changed run has replayed to the same time", 5_000.0, || {
+        data_value(&root, "sim-time") == Some(t_before) && data_value(&root, "readout-produced").unwrap_or(0.0) > 0.0
+    })
+    .await;
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn step_advances_the_clock_and_produces_messages() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    wait_until("the app renders its clock", 5_000.0, || {
+        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
+    })
+    .await;
+    assert_eq!(data_value(&root, "sim-time"), Some(0.0));
+    assert_eq!(data_value(&root, "readout-produced"), Some(0.0));
+    assert_eq!(text(&root, "[data-testid=play]"), "Play");
+
+    click(&root, "step");
+    wait_until("sim-time advances after Step", 5_000.0, || data_value(&root, "sim-time").unwrap_or(0.0) > 0.0).await;
+    // Step advances by what 0.1 s of playing would: at the default speed (10×), 1 s.
+    let speed: f64 = text(&root, "[data-testid=speed-value]").trim_end_matches('×').parse().expect("speed like 10×");
+    wait_until("Step's whole 0.1 s × speed has run", 5_000.0, || {
+        (data_value(&root, "sim-time").unwrap() - 0.1 * speed).abs() < 1e-9
+    })
+    .await;
+    let produced = data_value(&root, "readout-produced").unwrap();
+    assert!(produced > 0.0, "nothing produced after a Step to t = {}", 0.1 * speed);
+    assert_eq!(text(&root, "[data-testid=play]"), "Play", "Step started playing");
+
+    // Paused after a step: the clock stays where it is.
+    sleep(200).await;
+    assert_eq!(data_value(&root, "sim-time"), Some(0.1 * speed));
+    assert_eq!(data_value(&root, "readout-produced"), Some(produced));
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_space_plays_and_pauses_and_r_resets() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    wait_until("the app renders its clock", 5_000.0, || {
+        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
+    })
+    .await;
+
+    press_key(" ");
+    wait_until("space starts playing", 2_000.0, || text(&root, "[data-testid=play]") == "Pause").await;
+    wait_until("the clock runs", 5_000.0, || data_value(&root, "sim-time").unwrap_or(0.0) > 0.0).await;
+
+    press_key(" ");
+    wait_until("space pauses", 2_000.0, || text(&root, "[data-testid=play]") == "Play").await;
+    sleep(100).await;
+    let paused_at = data_value(&root, "sim-time");
+    sleep(200).await;
+    assert_eq!(data_value(&root, "sim-time"), paused_at, "the clock runs while paused");
+
+    press_key("r");
+    wait_until("r resets to t = 0", 2_000.0, || data_value(&root, "sim-time") == Some(0.0)).await;
+    assert_eq!(data_value(&root, "readout-produced"), Some(0.0));
+    drop(mounted);
+}
+
+/// `Readouts` alone, with a `Lab` context whose snapshot is set by hand from a real run.
+#[wasm_bindgen_test]
+async fn readouts_show_raw_values_and_flag_losses_after_an_oom_kill() {
+    let root = container();
+    let lab_cell: Rc<Cell<Option<Lab>>> = Rc::new(Cell::new(None));
+    let cell = lab_cell.clone();
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
+        let lab = Lab::new("incident-106");
+        provide_context(lab);
+        cell.set(Some(lab));
+        view! { <Readouts /> }
+    });
+    let lab = lab_cell.get().expect("the Lab was created");
+    assert_eq!(data_value(&root, "readout-oom-kills"), Some(0.0));
+    assert_eq!(data_value(&root, "readout-first-oom"), None, "first-oom before any kill");
+    assert_eq!(text(&root, "[data-testid=readout-first-oom]"), "–");
+
+    // Run the incident past its first OOM kill (≈ 48.3 s) and publish the snapshot.
+    lab.driver.update_value(|d| {
+        d.step(60.0);
+        d.frame(0.0, u64::MAX);
+        lab.snapshot.set(d.sim().snapshot());
+    });
+    let summary = lab.snapshot.get_untracked().summary;
+    assert!(summary.oom_kills >= 1 && summary.lost > 0, "the incident did not OOM by 60 s: {summary:?}");
+    wait_until("the readouts show the kill", 2_000.0, || data_value(&root, "readout-oom-kills") == Some(summary.oom_kills as f64)).await;
+
+    assert_eq!(data_value(&root, "readout-lost"), Some(summary.lost as f64));
+    assert_eq!(data_value(&root, "readout-produced"), Some(summary.produced as f64));
+    let first = summary.first_oom_s.expect("first_oom_s after a kill");
+    assert_eq!(data_value(&root, "readout-first-oom"), Some(first));
+    assert_eq!(text(&root, "[data-testid=readout-first-oom]"), format::secs(first));
+    assert_eq!(text(&root, "[data-testid=readout-lost]"), format::count(summary.lost as f64));
+    let lost_box = find(&root, "[data-testid=readout-lost]").parent_element().unwrap();
+    assert!(lost_box.class_list().contains("alarm"), "lost > 0 is not flagged");
+    let produced_box = find(&root, "[data-testid=readout-produced]").parent_element().unwrap();
+    assert!(!produced_box.class_list().contains("alarm"), "produced is flagged as an alarm");
+    drop(mounted);
 }
 
 #[wasm_bindgen_test]
 fn unmounting_app_removes_its_nodes() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
-    assert!(
-        root.child_element_count() > 0,
-        "App put no element into its container"
-    );
+    assert!(root.child_element_count() > 0, "App put no element into its container");
 
     drop(mounted);
     assert!(
