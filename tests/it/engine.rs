@@ -186,3 +186,17 @@ fn a_backlog_of_a_billion_costs_no_more_memory_than_a_small_one() {
     assert!(sim.queued_runs() <= sim.queued_runs_bound(), "{} runs", sim.queued_runs());
     assert!(sim.queued_runs_bound() < 64_000);
 }
+
+#[test]
+fn a_cloned_run_continues_exactly_like_the_original() {
+    // The page's timeline keeps clones as checkpoints and replays from them.
+    for id in ["incident-106", "consumer-group", "adaptive-vegas", "reactive-request-n"] {
+        let mut a = Simulation::new(&preset(id).unwrap()).unwrap();
+        a.run_until(30.0, u64::MAX);
+        let mut b = a.clone();
+        a.run_until(90.0, u64::MAX);
+        b.run_until(90.0, u64::MAX);
+        assert_eq!(a.summary(), b.summary(), "{id}");
+        assert_eq!(a.series(), b.series(), "{id}");
+    }
+}

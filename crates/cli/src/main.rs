@@ -296,6 +296,10 @@ fn series_json(series: &Series) -> Value {
         })
         .collect();
     cols.insert("partition_lag".into(), Value::Array(lags));
+    let depths: Vec<Value> = (0..series.points.len())
+        .map(|i| json!((0..series.stages).map(|k| series.depth_of(i, k)).collect::<Vec<_>>()))
+        .collect();
+    cols.insert("stage_depth".into(), Value::Array(depths));
     cols.insert("interval_s".into(), json!(series.interval_s));
     Value::Object(cols)
 }

@@ -68,6 +68,7 @@ impl Default for Seg {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Member {
     pub up: bool,
     pub restart_at: Nanos,
@@ -108,6 +109,7 @@ pub(crate) struct Member {
     pub shed_avg: f64,
 }
 
+#[derive(Clone)]
 pub(crate) struct Downstream {
     pub slots: u32,
     pub busy: u32,
@@ -116,6 +118,7 @@ pub(crate) struct Downstream {
     pub service: Service,
 }
 
+#[derive(Clone)]
 pub(crate) struct Group {
     pub partitions: usize,
     /// The group pulls from its upstream (rather than being pushed to).

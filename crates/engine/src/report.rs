@@ -21,7 +21,16 @@ impl Simulation {
             let lags: Vec<u64> = t.parts.iter().map(|p| p.lag()).collect();
             self.lag_scratch.extend(lags);
         }
-        self.series.record(point, &self.lag_scratch);
+        self.depth_scratch.clear();
+        for st in &self.stages {
+            self.depth_scratch.push(match st {
+                Node::Channel(b) => b.q.total(),
+                Node::Kafka(k) => k.buf.q.total(),
+                Node::Topic(t) => t.lag(),
+                Node::Map | Node::Filter(_) => 0,
+            });
+        }
+        self.series.record(point, &self.lag_scratch, &self.depth_scratch);
         self.window.clear();
         self.group.rtt_window.clear();
         for mb in &mut self.group.members {
@@ -309,6 +318,7 @@ impl Simulation {
                 in_flight: m.in_flight,
                 fetch_cache: m.cache_total,
                 busy_workers: m.busy,
+                waiting_workers: m.workers.iter().filter(|w| w.busy && w.queued_call).count() as u32,
                 limit: g.cap(i),
                 heap_bytes: g.heap(i),
                 polls: m.polls,

@@ -87,6 +87,11 @@ pub struct Series {
     pub partitions: usize,
     /// Lag per partition, `partitions` values per point, point-major.
     pub partition_lag: Vec<u64>,
+    /// Stages of the pipeline (the scenario's `stages`).
+    pub stages: usize,
+    /// Messages held per stage (channel and client depth, topic lag; 0 for operators),
+    /// `stages` values per point, point-major (max over the interval when downsampled).
+    pub stage_depth: Vec<u64>,
     #[serde(skip)]
     max_points: usize,
     #[serde(skip)]
@@ -98,12 +103,14 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn new(interval_s: f64, max_points: usize, partitions: usize) -> Series {
+    pub fn new(interval_s: f64, max_points: usize, partitions: usize, stages: usize) -> Series {
         Series {
             interval_s,
             points: Vec::new(),
             partitions,
             partition_lag: Vec::new(),
+            stages,
+            stage_depth: Vec::new(),
             max_points: max_points.max(16) & !1,
             stride: 1,
             pending: None,
@@ -112,7 +119,7 @@ impl Series {
     }
 
     /// Offers the sample taken at the next base interval; keeps one in `stride`.
-    pub fn record(&mut self, mut p: Point, partition_lag: &[u64]) {
+    pub fn record(&mut self, mut p: Point, partition_lag: &[u64], stage_depth: &[u64]) {
         if let Some(earlier) = self.pending.take() {
             p.absorb_earlier(&earlier);
         }
@@ -123,6 +130,7 @@ impl Series {
         }
         self.points.push(p);
         self.partition_lag.extend_from_slice(partition_lag);
+        self.stage_depth.extend_from_slice(stage_depth);
         if self.points.len() >= self.max_points {
             self.halve();
         }
@@ -133,9 +141,15 @@ impl Series {
         self.partition_lag[i * self.partitions + part]
     }
 
+    /// Depth of stage `stage` at point `i`.
+    pub fn depth_of(&self, i: usize, stage: usize) -> u64 {
+        self.stage_depth[i * self.stages + stage]
+    }
+
     fn halve(&mut self) {
         let n = self.points.len();
         let parts = self.partitions;
+        let stages = self.stages;
         let mut w = 0;
         // Keep points 0, 2, 4, ... each folding in the point before it (so point 0 stays t=0).
         for r in (0..n).step_by(2) {
@@ -155,6 +169,7 @@ impl Series {
         }
         self.points.truncate(w);
         self.partition_lag.truncate(w * parts);
+        self.stage_depth.truncate(w * stages);
         self.stride *= 2;
         self.interval_s *= 2.0;
     }
@@ -166,7 +181,7 @@ mod tests {
 
     #[test]
     fn stays_bounded_keeps_peaks_and_time_order() {
-        let mut s = Series::new(0.1, 64, 2);
+        let mut s = Series::new(0.1, 64, 2, 1);
         for i in 0..100_000u64 {
             let heap = if i == 77_777 { 1_000_000 } else { i };
             let p = Point {
@@ -175,7 +190,7 @@ mod tests {
                 heap_bytes: heap,
                 ..Point::default()
             };
-            s.record(p, &[i, 2 * i]);
+            s.record(p, &[i, 2 * i], &[i]);
         }
         assert!(s.points.len() < 64);
         assert_eq!(s.partition_lag.len(), s.points.len() * 2);

@@ -36,6 +36,7 @@ pub(crate) const QUEUE_CAP: usize = 512;
 /// Trace events kept for the animation before the oldest are dropped.
 const TRACE_CAP: usize = 4_096;
 
+#[derive(Clone)]
 pub(crate) struct Producer {
     pub gen: ArrivalGen,
     pub throttle: Option<Throttle>,
@@ -54,6 +55,7 @@ pub(crate) struct Producer {
 }
 
 /// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
+#[derive(Clone)]
 pub(crate) struct Buffer {
     pub cap: Option<u64>,
     pub q: SegQueue,
@@ -70,6 +72,7 @@ impl Buffer {
 }
 
 /// Deterministic thinning: passes exactly `ratio` of the messages in the long run.
+#[derive(Clone)]
 pub(crate) struct Filter {
     pub ratio: f64,
     /// Fractional pass credit carried between runs, in [0, 1).
@@ -102,6 +105,7 @@ impl Filter {
 }
 
 /// Kafka's producer client in front of the topic.
+#[derive(Clone)]
 pub(crate) struct KafkaClient {
     pub buf: Buffer,
     pub batch: u64,
@@ -112,6 +116,7 @@ pub(crate) struct KafkaClient {
     pub drain_at: Option<Nanos>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Partition {
     /// Offsets below this were deleted by retention.
     pub log_start: u64,
@@ -149,6 +154,7 @@ impl Partition {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Topic {
     pub parts: Vec<Partition>,
     /// The partition the producer is filling now (sticky partitioner).
@@ -194,6 +200,7 @@ impl Topic {
     }
 }
 
+#[derive(Clone)]
 pub(crate) enum Node {
     Channel(Buffer),
     Map,
@@ -203,6 +210,7 @@ pub(crate) enum Node {
 }
 
 /// Credits or demand held by a link's sender.
+#[derive(Clone)]
 pub(crate) struct Window {
     pub request: bool,
     pub permits: u64,
@@ -215,6 +223,7 @@ pub(crate) struct Window {
     pub in_transit: u64,
 }
 
+#[derive(Clone)]
 pub(crate) struct Link {
     pub spec: LinkSpec,
     pub window: Option<Window>,
@@ -256,7 +265,7 @@ impl Link {
     }
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Stats {
     pub consumed: u64,
     pub duplicated: u64,
@@ -304,6 +313,7 @@ pub struct RunStatus {
 
 /// One run of one scenario. Deterministic: the same scenario (seed included) gives the
 /// same events, series and summary.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) scenario: Scenario,
     pub(crate) now: Nanos,
@@ -323,6 +333,7 @@ pub struct Simulation {
     pub(crate) tracing: bool,
     pub(crate) trace: VecDeque<TraceEvent>,
     pub(crate) lag_scratch: Vec<u64>,
+    pub(crate) depth_scratch: Vec<u64>,
 }
 
 impl Simulation {
@@ -425,7 +436,7 @@ impl Simulation {
         let partitions = group.partitions;
         let sample_every = time::from_millis(s.sim.sample_interval_ms);
         let mut sim = Simulation {
-            series: Series::new(time::secs(sample_every), s.sim.max_points as usize, partitions),
+            series: Series::new(time::secs(sample_every), s.sim.max_points as usize, partitions, s.stages.len()),
             rng: Pcg64Mcg::seed_from_u64(s.seed ^ 0x5EED_0F_5E41_1CE5),
             scenario: s,
             now: 0,
@@ -441,6 +452,7 @@ impl Simulation {
             tracing: false,
             trace: VecDeque::new(),
             lag_scratch: Vec::with_capacity(partitions),
+            depth_scratch: Vec::new(),
         };
         sim.events.push(0, Event::Sample);
         let first = sim.producer.gen.next_due();

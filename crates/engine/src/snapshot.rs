@@ -262,6 +262,8 @@ pub struct MemberView {
     pub in_flight: u64,
     pub fetch_cache: u64,
     pub busy_workers: u32,
+    /// Of the busy workers, those waiting for a slot at the downstream dependency.
+    pub waiting_workers: u32,
     /// Concurrency limit now (the adaptive limiter's, or the worker count).
     pub limit: u32,
     pub heap_bytes: u64,
