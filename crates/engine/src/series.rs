@@ -161,6 +161,14 @@ impl Series {
             self.points[w] = p;
             self.partition_lag
                 .copy_within(r * parts..(r + 1) * parts, w * parts);
+            // Stage depths are gauges: keep the larger of the two points folded together.
+            for k in 0..stages {
+                let mut d = self.stage_depth[r * stages + k];
+                if r > 0 {
+                    d = d.max(self.stage_depth[(r - 1) * stages + k]);
+                }
+                self.stage_depth[w * stages + k] = d;
+            }
             w += 1;
         }
         if n % 2 == 0 {
@@ -202,5 +210,9 @@ mod tests {
         assert_eq!(s.points[0].t_s, 0.0);
         let last = s.points.len() - 1;
         assert_eq!(s.lag_of(last, 1), 2 * s.points[last].produced);
+        // Stage depths move with their points when the series is halved (the peak of the
+        // two points folded together).
+        assert_eq!(s.stage_depth.len(), s.points.len());
+        assert_eq!(s.depth_of(last, 0), s.points[last].produced);
     }
 }
