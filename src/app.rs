@@ -1,19 +1,48 @@
-//! The page: state, layout and the animation loop.
+//! The page: the `Lab` state, the layout, keyboard shortcuts and the help dialog.
 //!
 //! Data flows one way. Controls write the [`Scenario`] signal (after validating it, so bad
 //! input never replaces a good scenario); an effect hands each new scenario to the
-//! [`Driver`]; the animation loop steps the driver, publishes a [`Snapshot`] and draws the
-//! diagram and the charts from plain data.
+//! [`Driver`]; the animation loop of the view on show (`stage` for the simulator,
+//! `compare` for the comparison) steps its drivers, publishes plain data and draws.
+//! Transport (play, step, reset, seek) acts on the drivers of the view on show.
 
-use crate::charts;
+use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
-use crate::diagram::Diagram;
 use crate::driver::Driver;
-use crate::readouts::Readouts;
+use crate::lanes::{Lanes, INCIDENT_VS_REMEDIES};
+use crate::narrate::Narrator;
+use crate::stage::Stage;
 use crate::theme::{Theme, DARK, LIGHT};
-use bplab_engine::{preset, Scenario, ScenarioError, Snapshot, PRESETS};
-use leptos::html::Canvas;
+use bplab_engine::{preset, Scenario, ScenarioError, Snapshot, Summary, PRESETS};
+use leptos::html::Button;
 use leptos::prelude::*;
+
+/// Which view is on show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Simulator,
+    Compare,
+}
+
+/// Light, dark, or whatever the system prefers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThemeChoice {
+    Auto,
+    Light,
+    Dark,
+}
+
+/// One row of the comparison table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneRow {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: Summary,
+    pub own_traffic: bool,
+}
+
+/// Events narrated in the visible log, most recent first, at most this many.
+pub const LOG_LEN: usize = 6;
 
 /// The page's state. Copy: every field is an arena handle.
 #[derive(Clone, Copy)]
@@ -21,13 +50,33 @@ pub struct Lab {
     pub scenario: RwSignal<Scenario>,
     pub preset: RwSignal<String>,
     pub snapshot: RwSignal<Snapshot>,
+    /// The snapshot again, refreshed a few times a second: tables need no more.
+    pub slow: RwSignal<Snapshot>,
     pub playing: RwSignal<bool>,
     pub speed: RwSignal<f64>,
     /// The latest rejected change, explained.
     pub error: RwSignal<Option<String>>,
-    /// The run is replaying to the current time after a change.
+    /// The run is replaying to the current time after a change or a seek.
     pub replaying: RwSignal<bool>,
+    /// The end of the timeline (simulated seconds).
+    pub horizon: RwSignal<f64>,
+    /// Simulated time of the view on show.
+    pub clock: RwSignal<f64>,
+    pub view: RwSignal<View>,
+    /// Charts show the last this many seconds, or the whole run.
+    pub window: RwSignal<Option<f64>>,
+    pub theme_choice: RwSignal<ThemeChoice>,
+    pub dark: RwSignal<bool>,
+    pub help_open: RwSignal<bool>,
+    /// Narrated events, most recent first.
+    pub log: RwSignal<Vec<String>>,
+    pub compare_ids: RwSignal<Vec<&'static str>>,
+    pub compare_rows: RwSignal<Vec<LaneRow>>,
+    /// Bumped whenever every chart must be redrawn (new scenario, window, theme, resize).
+    pub redraw: RwSignal<u64>,
     pub driver: StoredValue<Driver, LocalStorage>,
+    pub lanes: StoredValue<Lanes, LocalStorage>,
+    pub narrator: StoredValue<Narrator, LocalStorage>,
 }
 
 impl Lab {
@@ -35,15 +84,30 @@ impl Lab {
         let scenario = preset(preset_id).expect("a known preset");
         let driver = Driver::new(&scenario).expect("presets are valid");
         let snapshot = driver.sim().snapshot();
+        let lanes = Lanes::new(&INCIDENT_VS_REMEDIES[..2], scenario.seed);
         Lab {
+            compare_ids: RwSignal::new(lanes.ids()),
+            compare_rows: RwSignal::new(Vec::new()),
             scenario: RwSignal::new(scenario),
             preset: RwSignal::new(preset_id.to_string()),
+            slow: RwSignal::new(snapshot.clone()),
             snapshot: RwSignal::new(snapshot),
             playing: RwSignal::new(false),
             speed: RwSignal::new(driver.speed()),
             error: RwSignal::new(None),
             replaying: RwSignal::new(false),
+            horizon: RwSignal::new(0.0),
+            clock: RwSignal::new(0.0),
+            view: RwSignal::new(View::Simulator),
+            window: RwSignal::new(None),
+            theme_choice: RwSignal::new(ThemeChoice::Auto),
+            dark: RwSignal::new(false),
+            help_open: RwSignal::new(false),
+            log: RwSignal::new(Vec::new()),
+            redraw: RwSignal::new(0),
             driver: StoredValue::new_local(driver),
+            lanes: StoredValue::new_local(lanes),
+            narrator: StoredValue::new_local(Narrator::new()),
         }
     }
 
@@ -64,10 +128,11 @@ impl Lab {
         }
     }
 
-    /// Switches to a preset, back at time 0.
+    /// Switches to a preset, back at time 0 (the seed in use is kept).
     pub fn load_preset(&self, id: &str) {
         match preset(id) {
-            Some(s) => {
+            Some(mut s) => {
+                s.seed = self.scenario.with_untracked(|s| s.seed);
                 self.preset.set(id.to_string());
                 self.error.set(None);
                 self.scenario.set(s);
@@ -77,39 +142,135 @@ impl Lab {
         }
     }
 
-    /// Back to time 0, paused.
+    pub fn toggle_play(&self) {
+        self.playing.update(|p| *p = !*p);
+    }
+
+    /// Back to time 0, paused (the view on show).
     pub fn reset(&self) {
         self.playing.set(false);
-        self.driver.update_value(|d| {
-            d.reset();
-            self.snapshot.set(d.sim().snapshot());
-        });
+        match self.view.get_untracked() {
+            View::Simulator => {
+                self.driver.update_value(|d| {
+                    d.reset();
+                    self.snapshot.set(d.sim().snapshot());
+                    self.slow.set(d.sim().snapshot());
+                });
+                self.narrator.update_value(Narrator::clear);
+                self.log.set(Vec::new());
+                self.horizon.set(0.0);
+                self.clock.set(0.0);
+            }
+            View::Compare => {
+                self.lanes.update_value(Lanes::reset);
+                self.clock.set(0.0);
+            }
+        }
+        self.redraw.update(|n| *n += 1);
     }
 
     /// Advances one step: what a tenth of a second of playing would do.
     pub fn step(&self) {
         let dt = self.speed.get_untracked() * 0.1;
         self.playing.set(false);
-        self.driver.update_value(|d| d.step(dt));
+        match self.view.get_untracked() {
+            View::Simulator => self.driver.update_value(|d| d.step(dt)),
+            View::Compare => self.lanes.update_value(|l| l.step(dt)),
+        }
     }
-}
 
-fn dark_mode() -> bool {
-    media_matches("(prefers-color-scheme: dark)")
+    /// Goes back (or forward, within the timeline) to simulated time `t_s`, paused.
+    pub fn seek(&self, t_s: f64) {
+        self.playing.set(false);
+        self.driver.update_value(|d| d.seek(t_s));
+        self.narrator.update_value(Narrator::clear);
+        self.redraw.update(|n| *n += 1);
+    }
+
+    /// A new seed for the run (and the comparison).
+    pub fn set_seed(&self, seed: u64) -> Result<(), ScenarioError> {
+        self.try_update(|s| s.seed = seed)
+    }
+
+    /// Adds a narrated event to the log (and so to the live region).
+    pub fn announce(&self, text: String) {
+        self.log.update(|l| {
+            l.insert(0, text);
+            l.truncate(LOG_LEN);
+        });
+    }
+
+    pub fn theme(&self) -> Theme {
+        if self.dark.get_untracked() {
+            DARK
+        } else {
+            LIGHT
+        }
+    }
 }
 
 pub(crate) fn media_matches(query: &str) -> bool {
     window().match_media(query).ok().flatten().is_some_and(|m| m.matches())
 }
 
-fn now_s() -> f64 {
+/// Whether the page should be dark now.
+pub(crate) fn effective_dark(choice: ThemeChoice) -> bool {
+    match choice {
+        ThemeChoice::Auto => media_matches("(prefers-color-scheme: dark)"),
+        ThemeChoice::Light => false,
+        ThemeChoice::Dark => true,
+    }
+}
+
+/// Makes the page light or dark as chosen (`data-theme` on <html> drives the CSS) and
+/// redraws the canvases.
+pub(crate) fn apply_theme(lab: Lab) {
+    let dark = effective_dark(lab.theme_choice.get_untracked());
+    lab.dark.set(dark);
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
+    }
+    lab.redraw.update(|n| *n += 1);
+}
+
+pub(crate) fn now_s() -> f64 {
     window().performance().map(|p| p.now() / 1e3).unwrap_or(0.0)
+}
+
+/// `?preset=…&seed=…&speed=…&play=1&view=compare&theme=dark` from the address bar: links
+/// that open a given experiment (the bench script uses them too).
+fn apply_query(lab: &Lab) {
+    let Ok(search) = window().location().search() else { return };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
+    if let Some(id) = params.get("preset") {
+        if PRESETS.iter().any(|p| p.id == id) {
+            lab.load_preset(&id);
+        }
+    }
+    if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
+        let _ = lab.set_seed(seed);
+    }
+    if let Some(speed) = params.get("speed").and_then(|s| s.parse::<f64>().ok()) {
+        lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
+    }
+    if params.get("view").as_deref() == Some("compare") {
+        lab.view.set(View::Compare);
+    }
+    match params.get("theme").as_deref() {
+        Some("dark") => lab.theme_choice.set(ThemeChoice::Dark),
+        Some("light") => lab.theme_choice.set(ThemeChoice::Light),
+        _ => {}
+    }
+    if params.get("play").as_deref() == Some("1") {
+        lab.playing.set(true);
+    }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
+    apply_query(&lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {
@@ -119,6 +280,14 @@ pub fn App() -> impl IntoView {
                 lab.error.set(Some(e.to_string()));
             }
         });
+        lab.narrator.update_value(Narrator::clear);
+        lab.redraw.update_untracked(|n| *n += 1);
+    });
+
+    // The theme: the choice, or the system's; `data-theme` on <html> drives the CSS.
+    Effect::new(move |_| {
+        lab.theme_choice.track();
+        apply_theme(lab);
     });
 
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -127,40 +296,119 @@ pub fn App() -> impl IntoView {
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
             .map(|el| el.tag_name())
             .unwrap_or_default();
+        if ev.key() == "Escape" && lab.help_open.get_untracked() {
+            ev.prevent_default();
+            lab.help_open.set(false);
+            return;
+        }
         // Keys typed into a field are the field's. On a focused button, space presses the
-        // button; `s` and `r` still work there (a clicked button keeps the focus).
+        // button; the letters still work there (a clicked button keeps the focus).
         let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
         if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
+        if lab.help_open.get_untracked() {
+            return;
+        }
         match ev.key().as_str() {
-            " " if tag != "BUTTON" => {
+            " " if tag != "BUTTON" && tag != "SUMMARY" => {
                 ev.prevent_default();
-                lab.playing.update(|p| *p = !*p);
+                lab.toggle_play();
             }
             "s" => lab.step(),
             "r" => lab.reset(),
+            "?" => {
+                ev.prevent_default();
+                lab.help_open.set(true);
+            }
             _ => {}
         }
     });
     on_cleanup(move || shortcuts.remove());
 
+    let tab = move |v: View, label: &'static str, testid: &'static str| {
+        view! {
+            <button
+                role="tab"
+                data-testid=testid
+                aria-selected=move || (lab.view.get() == v).to_string()
+                class:active=move || lab.view.get() == v
+                on:click=move |_| {
+                    if lab.view.get_untracked() != v {
+                        lab.playing.set(false);
+                        lab.view.set(v);
+                    }
+                }
+            >
+                {label}
+            </button>
+        }
+    };
+
     view! {
         <div class="app">
             <header class="top">
                 <h1>"Backpressure Lab"</h1>
-                <PresetPicker />
+                <div class="views" role="tablist" aria-label="View">
+                    {tab(View::Simulator, "Simulator", "view-simulator")}
+                    {tab(View::Compare, "Compare strategies", "view-compare")}
+                </div>
+                <Show when=move || lab.view.get() == View::Simulator>
+                    <PresetPicker />
+                </Show>
+                <div class="tools">
+                    <label class="theme-pick">
+                        <span>"Theme"</span>
+                        <select
+                            data-testid="theme"
+                            on:change=move |ev| {
+                                lab.theme_choice.set(match event_target_value(&ev).as_str() {
+                                    "light" => ThemeChoice::Light,
+                                    "dark" => ThemeChoice::Dark,
+                                    _ => ThemeChoice::Auto,
+                                })
+                            }
+                            prop:value=move || match lab.theme_choice.get() {
+                                ThemeChoice::Auto => "auto",
+                                ThemeChoice::Light => "light",
+                                ThemeChoice::Dark => "dark",
+                            }
+                        >
+                            <option value="auto">"system"</option>
+                            <option value="light">"light"</option>
+                            <option value="dark">"dark"</option>
+                        </select>
+                    </label>
+                    <button
+                        class="help-button"
+                        data-testid="help"
+                        aria-haspopup="dialog"
+                        aria-keyshortcuts="?"
+                        title="Keyboard shortcuts (?)"
+                        on:click=move |_| lab.help_open.set(true)
+                    >
+                        "? Keys"
+                    </button>
+                </div>
                 <Transport />
             </header>
-            <Explanation />
-            <main class="layout">
-                <Controls />
-                <Stage />
-            </main>
+            <Show
+                when=move || lab.view.get() == View::Simulator
+                fallback=move || view! { <main class="layout-compare"><Compare /></main> }
+            >
+                <Explanation />
+                <main class="layout">
+                    <Controls />
+                    <Stage />
+                </main>
+            </Show>
             <footer class="foot">
-                "Keys: space play/pause · s step · r reset. Every number comes from a deterministic \
+                "Keys: space play/pause · s step · r reset · ? help. Every number comes from a deterministic \
                  discrete-event simulation running in your browser."
             </footer>
+            <Show when=move || lab.help_open.get()>
+                <HelpDialog />
+            </Show>
         </div>
     }
 }
@@ -168,160 +416,66 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Explanation() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let text = move || {
+    let found = move || {
         let id = lab.preset.get();
-        PRESETS.iter().find(|p| p.id == id).map(|p| p.explanation).unwrap_or("")
+        PRESETS.iter().find(|p| p.id == id)
     };
-    view! { <p class="explanation" data-testid="preset-explanation">{text}</p> }
-}
-
-/// The diagram and the charts, and the animation loop that feeds them.
-#[component]
-fn Stage() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let diagram_ref = NodeRef::<Canvas>::new();
-    let counts_ref = NodeRef::<Canvas>::new();
-    let memory_ref = NodeRef::<Canvas>::new();
-    let backlog_ref = NodeRef::<Canvas>::new();
-    let diagram = StoredValue::new_local(Diagram::new(media_matches("(prefers-reduced-motion: reduce)")));
-    let frame = StoredValue::new_local(FrameState { last: now_s(), budget: 200_000, charts_at: -1.0, charts_t: -1.0, handle: None, alive: true });
-    let canvases = Canvases { diagram: diagram_ref, counts: counts_ref, memory: memory_ref, backlog: backlog_ref };
-
-    // A new scenario (a knob, a preset) replays the run, possibly to the very same time:
-    // redraw the charts on the next frame even if the simulated time has not moved.
-    Effect::new(move |_| {
-        lab.scenario.track();
-        frame.update_value(|f| f.charts_at = -1.0);
-    });
-    Effect::new(move |_| {
-        // Start once the canvases are in the DOM.
-        if diagram_ref.get().is_some() {
-            schedule(lab, canvases, diagram, frame);
-        }
-    });
-    on_cleanup(move || {
-        frame.update_value(|f| {
-            f.alive = false;
-            if let Some(h) = f.handle.take() {
-                h.cancel();
-            }
-        });
-    });
-
     view! {
-        <section class="stage" aria-label="Pipeline and charts">
-            <canvas
-                node_ref=diagram_ref
-                class="diagram"
-                data-testid="diagram"
-                role="img"
-                aria-label="Animated pipeline: producer, stages and consumer with their fill levels"
-            ></canvas>
-            <Readouts />
-            <div class="charts">
-                <canvas node_ref=counts_ref class="chart" data-testid="chart-counts" role="img"
-                    aria-label="Chart: cumulative messages produced, consumed and lost over time"></canvas>
-                <canvas node_ref=memory_ref class="chart" data-testid="chart-memory" role="img"
-                    aria-label="Chart: consumer heap against its limit and in-flight messages, with OOM kills marked"></canvas>
-                <canvas node_ref=backlog_ref class="chart" data-testid="chart-backlog" role="img"
-                    aria-label="Chart: channel depth, topic lag and in-flight messages over time"></canvas>
-            </div>
+        <section class="explanation" aria-label="What this scenario shows">
+            <h2 class="preset-title" data-testid="preset-title">{move || found().map(|p| p.title).unwrap_or("")}</h2>
+            <p data-testid="preset-explanation">{move || found().map(|p| p.explanation).unwrap_or("")}</p>
         </section>
     }
 }
 
-#[derive(Clone, Copy)]
-struct Canvases {
-    diagram: NodeRef<Canvas>,
-    counts: NodeRef<Canvas>,
-    memory: NodeRef<Canvas>,
-    backlog: NodeRef<Canvas>,
-}
-
-struct FrameState {
-    last: f64,
-    /// Events one frame may handle; adapted so the engine takes about 4 ms a frame.
-    budget: u64,
-    charts_at: f64,
-    charts_t: f64,
-    handle: Option<AnimationFrameRequestHandle>,
-    alive: bool,
-}
-
-fn schedule(
-    lab: Lab,
-    canvases: Canvases,
-    diagram: StoredValue<Diagram, LocalStorage>,
-    frame: StoredValue<FrameState, LocalStorage>,
-) {
-    let handle = request_animation_frame_with_handle(move || {
-        if frame.with_value(|f| f.alive) {
-            tick(lab, canvases, diagram, frame);
-            schedule(lab, canvases, diagram, frame);
-        }
-    })
-    .ok();
-    frame.update_value(|f| f.handle = handle);
-}
-
-fn tick(lab: Lab, canvases: Canvases, diagram: StoredValue<Diagram, LocalStorage>, frame: StoredValue<FrameState, LocalStorage>) {
-    let now = now_s();
-    let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget));
-    let playing = lab.playing.get_untracked();
-    let speed = lab.speed.get_untracked();
-    let started = now_s();
-    let mut out = None;
-    lab.driver.update_value(|d| {
-        d.set_playing(playing);
-        d.set_speed(speed);
-        let f = d.frame(dt, budget);
-        out = Some((d.sim().snapshot(), d.take_trace(), f.replaying, d.sim().now_s()));
-    });
-    let Some((snapshot, trace, replaying, sim_t)) = out else { return };
-    let engine_s = now_s() - started;
-    let theme: Theme = if dark_mode() { DARK } else { LIGHT };
-
-    lab.snapshot.set(snapshot);
-    if lab.replaying.get_untracked() != replaying {
-        lab.replaying.set(replaying);
-    }
-    if let Some(canvas) = canvases.diagram.get_untracked() {
-        lab.snapshot.with_untracked(|snap| {
-            diagram.update_value(|d| {
-                d.ingest(&trace, now);
-                d.draw(&canvas, snap, &theme, now);
-            });
-        });
-    }
-    let (charts_at, charts_t) = frame.with_value(|f| (f.charts_at, f.charts_t));
-    if (sim_t != charts_t && now - charts_at >= 0.2) || charts_at < 0.0 {
-        let limit = lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes);
-        lab.driver.with_value(|d| {
-            let series = d.sim().series();
-            let draw = |r: NodeRef<Canvas>, f: &dyn Fn(&web_sys::HtmlCanvasElement) -> Result<(), String>| {
-                if let Some(c) = r.get_untracked() {
-                    if let Err(e) = f(&c) {
-                        leptos::logging::warn!("chart: {e}");
-                    }
-                }
-            };
-            draw(canvases.counts, &|c| charts::draw_counts(c, series, &theme));
-            draw(canvases.memory, &|c| charts::draw_memory(c, series, limit, &theme));
-            draw(canvases.backlog, &|c| charts::draw_backlog(c, series, &theme));
-        });
-        frame.update_value(|f| {
-            f.charts_at = now;
-            f.charts_t = sim_t;
-        });
-    }
-    frame.update_value(|f| {
-        f.last = now;
-        // Aim for ~4 ms of engine time per frame.
-        let per_event = engine_s / f.budget.max(1) as f64;
-        if engine_s > 0.006 {
-            f.budget = (f.budget * 3 / 4).max(5_000);
-        } else if engine_s < 0.002 && per_event > 0.0 {
-            f.budget = (f.budget + f.budget / 4).min(5_000_000);
+/// The keyboard shortcuts, in a modal dialog: `?` opens it, Escape or the button closes it,
+/// and the focus goes back where it was.
+#[component]
+fn HelpDialog() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let close_ref = NodeRef::<Button>::new();
+    let opener = document().active_element();
+    Effect::new(move |_| {
+        if let Some(b) = close_ref.get() {
+            let _ = b.focus();
         }
     });
+    on_cleanup(move || {
+        if let Some(el) = opener.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+            let _ = el.focus();
+        }
+    });
+    let keys = [
+        ("Space", "play or pause"),
+        ("s", "single step (what 0.1 s of playing would do)"),
+        ("r", "reset to time 0"),
+        ("?", "this help"),
+        ("Escape", "close this help"),
+        ("Tab, arrows", "move between and adjust every control; the timeline takes ← → and Page Up/Down"),
+    ];
+    let rows = keys
+        .iter()
+        .map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> })
+        .collect_view();
+    view! {
+        <div class="backdrop" on:click=move |_| lab.help_open.set(false)>
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="help-title"
+                data-testid="help-dialog"
+                on:click=|ev| ev.stop_propagation()
+            >
+                <h2 id="help-title">"Keyboard shortcuts"</h2>
+                <table class="keys">
+                    <tbody>{rows}</tbody>
+                </table>
+                <p class="hint">"Shortcuts do nothing while you type into a field."</p>
+                <button node_ref=close_ref data-testid="help-close" on:click=move |_| lab.help_open.set(false)>
+                    "Close"
+                </button>
+            </div>
+        </div>
+    }
 }

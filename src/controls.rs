@@ -1,19 +1,33 @@
-//! Controls: preset picker, transport (play, step, reset, speed) and the knobs. Knobs
-//! only write the scenario, through [`Lab::try_update`]; transport acts on the driver.
+//! Controls: the preset picker (grouped by family), transport (play, step, reset, speed,
+//! seed, timeline) and the knobs, grouped in collapsible sections. Knobs only write the
+//! scenario, through [`Lab::try_update`]; transport acts on the driver.
 
-use crate::app::Lab;
+use crate::app::{Lab, View};
 use crate::driver::SPEED_RANGE;
 use crate::format;
-use crate::knobs::{self, Knob, KNOBS, SLIDER_STEPS};
-use bplab_engine::PRESETS;
+use crate::knobs::{self, Choice, Field, Knob, Section, StageKind, SLIDER_STEPS};
+use bplab_engine::{Family, PRESETS};
 use leptos::prelude::*;
 
 #[component]
 pub fn PresetPicker() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let options = PRESETS
-        .iter()
-        .map(|p| view! { <option value=p.id selected=move || lab.preset.get() == p.id>{p.title}</option> })
+    let mut families: Vec<Family> = Vec::new();
+    for p in PRESETS {
+        if !families.contains(&p.family) {
+            families.push(p.family);
+        }
+    }
+    let groups = families
+        .into_iter()
+        .map(|f| {
+            let options = PRESETS
+                .iter()
+                .filter(|p| p.family == f)
+                .map(|p| view! { <option value=p.id selected=move || lab.preset.get() == p.id>{p.title}</option> })
+                .collect_view();
+            view! { <optgroup label=f.label()>{options}</optgroup> }
+        })
         .collect_view();
     view! {
         <label class="preset">
@@ -23,18 +37,18 @@ pub fn PresetPicker() -> impl IntoView {
                 prop:value=move || lab.preset.get()
                 on:change=move |ev| lab.load_preset(&event_target_value(&ev))
             >
-                {options}
+                {groups}
             </select>
         </label>
     }
 }
 
-fn speed_to_pos(speed: f64) -> f64 {
+pub fn speed_to_pos(speed: f64) -> f64 {
     let (lo, hi) = SPEED_RANGE;
     ((speed / lo).ln() / (hi / lo).ln() * SLIDER_STEPS).round()
 }
 
-fn pos_to_speed(pos: f64) -> f64 {
+pub fn pos_to_speed(pos: f64) -> f64 {
     let (lo, hi) = SPEED_RANGE;
     let v = lo * (hi / lo).powf((pos / SLIDER_STEPS).clamp(0.0, 1.0));
     if v >= 10.0 {
@@ -44,25 +58,37 @@ fn pos_to_speed(pos: f64) -> f64 {
     }
 }
 
+fn random_seed() -> u64 {
+    (js_sys::Math::random() * 4_294_967_296.0) as u64
+}
+
 #[component]
 pub fn Transport() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let oom = Memo::new(move |_| lab.snapshot.with(|s| s.summary.oom_kills));
-    let t = Memo::new(move |_| lab.snapshot.with(|s| s.t_s));
+    let oom = Memo::new(move |_| {
+        if lab.view.get() == View::Simulator {
+            lab.snapshot.with(|s| s.summary.oom_kills)
+        } else {
+            0
+        }
+    });
+    let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
+    let seed_error = RwSignal::new(None::<String>);
     view! {
         <div class="transport" role="group" aria-label="Playback">
             <button
                 data-testid="play"
                 class="primary"
                 aria-pressed=move || lab.playing.get().to_string()
-                on:click=move |_| lab.playing.update(|p| *p = !*p)
+                aria-keyshortcuts="Space"
+                on:click=move |_| lab.toggle_play()
             >
                 {move || if lab.playing.get() { "Pause" } else { "Play" }}
             </button>
-            <button data-testid="step" title="Advance by what 0.1 s of playing would (s)" on:click=move |_| lab.step()>
+            <button data-testid="step" aria-keyshortcuts="s" title="Advance by what 0.1 s of playing would (s)" on:click=move |_| lab.step()>
                 "Step"
             </button>
-            <button data-testid="reset" title="Back to time 0 (r)" on:click=move |_| lab.reset()>"Reset"</button>
+            <button data-testid="reset" aria-keyshortcuts="r" title="Back to time 0 (r)" on:click=move |_| lab.reset()>"Reset"</button>
             <label class="speed">
                 <span>"Speed"</span>
                 <input
@@ -71,7 +97,7 @@ pub fn Transport() -> impl IntoView {
                     min="0"
                     max=SLIDER_STEPS
                     step="1"
-                    aria-valuetext=move || format!("{} times real time", lab.speed.get())
+                    aria-valuetext=move || format!("{} times real time", format::plain(lab.speed.get()))
                     prop:value=move || speed_to_pos(lab.speed.get())
                     on:input=move |ev| {
                         if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
@@ -81,10 +107,36 @@ pub fn Transport() -> impl IntoView {
                 />
                 <output data-testid="speed-value">{move || format!("{}×", format::plain(lab.speed.get()))}</output>
             </label>
-            <span class="clock" data-testid="sim-time" data-value=move || t.get().to_string()>
-                {move || format!("t = {}", format::secs(t.get()))}
+            <label class="seed">
+                <span>"Seed"</span>
+                <input
+                    type="number"
+                    data-testid="seed"
+                    inputmode="numeric"
+                    min="0"
+                    step="1"
+                    aria-invalid=move || seed_error.get().is_some().to_string()
+                    prop:value=move || seed.get().to_string()
+                    on:change=move |ev| {
+                        let parsed: Result<u64, _> = event_target_value(&ev).trim().parse();
+                        match parsed {
+                            Ok(v) => {
+                                seed_error.set(None);
+                                let _ = lab.set_seed(v);
+                            }
+                            Err(_) => seed_error.set(Some("Seed: enter a whole number from 0".into())),
+                        }
+                    }
+                />
+            </label>
+            <button data-testid="new-seed" title="Same scenario, other random draws" on:click=move |_| {
+                seed_error.set(None);
+                let _ = lab.set_seed(random_seed());
+            }>"New seed"</button>
+            <span class="clock" data-testid="sim-time" data-value=move || lab.clock.get().to_string()>
+                {move || format!("t = {}", format::secs(lab.clock.get()))}
             </span>
-            <Show when=move || lab.replaying.get()>
+            <Show when=move || lab.replaying.get() && lab.view.get() == View::Simulator>
                 <span class="badge info">"replaying…"</span>
             </Show>
             <Show when=move || { oom.get() > 0 }>
@@ -92,52 +144,134 @@ pub fn Transport() -> impl IntoView {
                     {move || format!("OOM-killed ×{}", oom.get())}
                 </span>
             </Show>
+            <p class="field-error" role="alert">{move || seed_error.get()}</p>
         </div>
     }
+}
+
+/// The timeline: any moment of the run so far, replayed from the nearest checkpoint.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    // Tenths of a second: arrow keys move by 0.1 s.
+    let max = move || (lab.horizon.get() * 10.0).ceil().max(1.0);
+    view! {
+        <div class="timeline">
+            <label for="timeline">"Timeline"</label>
+            <input
+                id="timeline"
+                type="range"
+                data-testid="timeline"
+                min="0"
+                step="1"
+                max=move || max().to_string()
+                aria-valuetext=move || format!("{} of {}", format::secs(lab.clock.get()), format::secs(lab.horizon.get()))
+                prop:value=move || (lab.clock.get() * 10.0).round().to_string()
+                on:input=move |ev| {
+                    if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                        lab.seek(pos / 10.0);
+                    }
+                }
+            />
+            <output data-testid="timeline-value" data-max=move || lab.horizon.get().to_string()>
+                {move || format!("{} / {}", format::secs(lab.clock.get()), format::secs(lab.horizon.get()))}
+            </output>
+        </div>
+    }
+}
+
+/// Sections open at first on a wide screen; on a narrow one everything starts closed.
+fn open_at_start(section: Section) -> bool {
+    !crate::app::media_matches("(max-width: 720px)")
+        && matches!(section, Section::Traffic | Section::Polling | Section::Workers | Section::Memory)
 }
 
 #[component]
 pub fn Controls() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let knobs = KNOBS.iter().map(|k| view! { <KnobView knob=k /> }).collect_view();
+    let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
+    let before = [Section::Traffic, Section::Throttle]
+        .into_iter()
+        .map(|s| view! { <SectionView section=s /> })
+        .collect_view();
+    let after = [Section::ConsumerLink, Section::Polling, Section::Workers, Section::Memory, Section::Protection, Section::Downstream, Section::Engine]
+        .into_iter()
+        .map(|s| view! { <SectionView section=s /> })
+        .collect_view();
+    let stages = move || {
+        kinds
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| view! { <StageSection index=i kind=kind /> })
+            .collect_view()
+    };
     view! {
         <aside class="controls" aria-label="Scenario knobs">
             <h2>"Knobs"</h2>
-            <label class="toggle" data-testid="knob-async-label">
-                <input
-                    type="checkbox"
-                    data-testid="knob-async"
-                    prop:checked=move || lab.scenario.with(knobs::is_async)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        let _ = lab.try_update(|s| knobs::set_async(s, on));
-                    }
-                />
-                <span>"Async hand-off (processAsync returns at once)"</span>
-            </label>
-            {knobs}
             <p class="field-error" role="alert" data-testid="scenario-error">{move || lab.error.get()}</p>
+            {before}
+            {stages}
+            {after}
         </aside>
     }
 }
 
 #[component]
-fn KnobView(knob: &'static Knob) -> impl IntoView {
+fn SectionView(section: Section) -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s)));
+    let index = section.index();
+    let shown = Memo::new(move |_| lab.scenario.with(|s| knobs::section_fields(section).any(|f| f.applies(s, index))));
+    let fields = knobs::section_fields(section).map(|f| field_view(f, index)).collect_view();
+    view! {
+        <details class="section" data-testid=format!("section-{}", section.id()) open=open_at_start(section) hidden=move || !shown.get()>
+            <summary>{section.title()}</summary>
+            {fields}
+        </details>
+    }
+}
+
+#[component]
+fn StageSection(index: usize, kind: StageKind) -> impl IntoView {
+    let fields = knobs::stage_fields(kind).map(|f| field_view(f, index)).collect_view();
+    let open = kind == StageKind::Channel && !crate::app::media_matches("(max-width: 720px)");
+    view! {
+        <details class="section" data-testid=format!("section-stage-{index}") open=open>
+            <summary>{format!("Stage {}: {}", index + 1, kind.title())}</summary>
+            {fields}
+        </details>
+    }
+}
+
+fn field_view(f: &'static Field, index: usize) -> AnyView {
+    match f {
+        Field::Num(k) => view! { <KnobView knob=k index=index /> }.into_any(),
+        Field::Pick(c) => view! { <ChoiceView choice=c index=index /> }.into_any(),
+    }
+}
+
+#[component]
+fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s, index)));
     let error = RwSignal::new(None::<String>);
     let apply = move |v: f64| {
-        if let Err(e) = lab.try_update(|s| (knob.set)(s, v)) {
+        if let Err(e) = lab.try_update(|s| (knob.set)(s, index, v)) {
             error.set(Some(e.to_string()));
         } else {
             error.set(None);
         }
     };
-    let range_id = format!("knob-{}-range", knob.id);
-    let unit = if knob.unit.is_empty() { String::new() } else { knob.unit.to_string() };
+    let testid = knobs::testid(knob.id, knob.scope, index);
+    let range_id = format!("{testid}-range");
+    let unit = knob.unit;
+    let label = knob.label;
     view! {
-        <div class="knob" data-testid=format!("knob-{}", knob.id) class:disabled=move || value.get().is_none()>
-            <label for=range_id.clone() title=knob.help>{knob.label}</label>
+        <div class="knob" data-testid=testid hidden=move || value.get().is_none()>
+            <label for=range_id.clone() title=knob.help>
+                {label}
+                {(!unit.is_empty()).then(|| view! { <span class="unit">{format!(" ({unit})")}</span> })}
+            </label>
             <div class="knob-row">
                 <input
                     id=range_id
@@ -145,8 +279,7 @@ fn KnobView(knob: &'static Knob) -> impl IntoView {
                     min="0"
                     max=SLIDER_STEPS
                     step="1"
-                    disabled=move || value.get().is_none()
-                    aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), knob.unit)).unwrap_or_else(|| "not used in this scenario".into())
+                    aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), unit)).unwrap_or_default()
                     prop:value=move || value.get().map(|v| knob.to_pos(v)).unwrap_or(0.0)
                     on:input=move |ev| {
                         if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
@@ -158,22 +291,56 @@ fn KnobView(knob: &'static Knob) -> impl IntoView {
                     type="number"
                     inputmode="decimal"
                     step="any"
-                    min=knob.min
-                    max=knob.max
-                    aria-label=format!("{} ({})", knob.label, if knob.unit.is_empty() { "count" } else { knob.unit })
+                    min=knob.hard.0
+                    max=knob.hard.1
+                    aria-label=format!("{label}{}", if unit.is_empty() { String::new() } else { format!(" ({unit})") })
                     aria-invalid=move || error.get().is_some().to_string()
-                    disabled=move || value.get().is_none()
                     prop:value=move || value.get().map(format::plain).unwrap_or_default()
                     on:change=move |ev| match knob.parse(&event_target_value(&ev)) {
                         Ok(v) => apply(v),
                         Err(e) => error.set(Some(e)),
                     }
                 />
-                <span class="unit">{unit}</span>
             </div>
-            <Show when=move || value.get().is_none()>
-                <p class="hint">"not in this scenario's pipeline"</p>
-            </Show>
+            <p class="field-error" role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let value = Memo::new(move |_| lab.scenario.with(|s| (choice.get)(s, index)));
+    let error = RwSignal::new(None::<String>);
+    let testid = knobs::testid(choice.id, choice.scope, index);
+    let select_id = format!("{testid}-select");
+    let options = choice
+        .options
+        .iter()
+        .map(|(v, label)| view! { <option value=*v selected=move || value.get() == Some(*v)>{*label}</option> })
+        .collect_view();
+    view! {
+        <div class="knob choice" data-testid=testid hidden=move || value.get().is_none()>
+            <label for=select_id.clone() title=choice.help>{choice.label}</label>
+            <select
+                id=select_id
+                aria-invalid=move || error.get().is_some().to_string()
+                prop:value=move || value.get().unwrap_or_default()
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    match lab.try_update(|s| (choice.set)(s, index, &v)) {
+                        Ok(()) => error.set(None),
+                        Err(e) => {
+                            error.set(Some(e.to_string()));
+                            // Show the value that still holds.
+                            let el: web_sys::HtmlSelectElement = event_target(&ev);
+                            el.set_value(value.get_untracked().unwrap_or_default());
+                        }
+                    }
+                }
+            >
+                {options}
+            </select>
             <p class="field-error" role="alert">{move || error.get()}</p>
         </div>
     }

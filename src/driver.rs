@@ -4,6 +4,12 @@
 //! Controls never touch the simulation: they write a new [`Scenario`], and
 //! [`Driver::set_scenario`] rebuilds the run and replays it to the same simulated time
 //! (deterministic, so "what if the consumer were faster?" is answered for the whole run).
+//!
+//! The timeline: as the run advances the driver keeps checkpoints, clones of the
+//! simulation at multiples of an interval. [`Driver::seek`] restores the nearest one at or
+//! before the wanted time and replays from there, in budgeted frames. The number of
+//! checkpoints is bounded: past [`MAX_CHECKPOINTS`] every other one is dropped and the
+//! interval doubles, so replaying costs at most one interval whatever the run's length.
 
 use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent};
 
@@ -11,12 +17,16 @@ use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent};
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1_000.0);
 /// Wall time credited to one frame at most (a background tab must not cause a jump).
 const MAX_FRAME_S: f64 = 0.1;
+/// Checkpoints kept at most (the one at t = 0 included).
+pub const MAX_CHECKPOINTS: usize = 20;
+/// Simulated seconds between checkpoints before any thinning.
+const FIRST_CHECKPOINT_EVERY_S: f64 = 5.0;
 
 /// What one frame did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Frame {
     pub events: u64,
-    /// The run is replaying towards the time it was at before a change.
+    /// The run is replaying towards the time it was at before a change or a seek.
     pub replaying: bool,
     /// The event budget ran out before the requested time was reached.
     pub behind: bool,
@@ -25,17 +35,37 @@ pub struct Frame {
 pub struct Driver {
     sim: Simulation,
     target_s: f64,
+    /// The furthest simulated time this run has reached: the end of the timeline.
+    horizon_s: f64,
     replaying: bool,
     playing: bool,
     speed: f64,
     trace: Vec<TraceEvent>,
+    /// Clones of the run at multiples of `checkpoint_every_s`, in time order, the first at 0.
+    checkpoints: Vec<Simulation>,
+    checkpoint_every_s: f64,
+}
+
+fn fresh(scenario: &Scenario) -> Result<Simulation, ScenarioError> {
+    let mut sim = Simulation::new(scenario)?;
+    sim.set_tracing(true);
+    Ok(sim)
 }
 
 impl Driver {
     pub fn new(scenario: &Scenario) -> Result<Driver, ScenarioError> {
-        let mut sim = Simulation::new(scenario)?;
-        sim.set_tracing(true);
-        Ok(Driver { sim, target_s: 0.0, replaying: false, playing: false, speed: 10.0, trace: Vec::new() })
+        let sim = fresh(scenario)?;
+        Ok(Driver {
+            checkpoints: vec![sim.clone()],
+            sim,
+            target_s: 0.0,
+            horizon_s: 0.0,
+            replaying: false,
+            playing: false,
+            speed: 10.0,
+            trace: Vec::new(),
+            checkpoint_every_s: FIRST_CHECKPOINT_EVERY_S,
+        })
     }
 
     pub fn sim(&self) -> &Simulation {
@@ -65,21 +95,37 @@ impl Driver {
         self.target_s
     }
 
+    /// The end of the timeline: the furthest time this run has been.
+    pub fn horizon_s(&self) -> f64 {
+        self.horizon_s.max(self.sim.now_s())
+    }
+
+    pub fn replaying(&self) -> bool {
+        self.replaying
+    }
+
+    /// Times of the checkpoints held (for tests and the timeline's ticks).
+    pub fn checkpoint_times(&self) -> Vec<f64> {
+        self.checkpoints.iter().map(Simulation::now_s).collect()
+    }
+
     /// Rebuilds the run from a new scenario and replays it to the current time. On a
     /// validation error nothing changes.
     pub fn set_scenario(&mut self, scenario: &Scenario) -> Result<(), ScenarioError> {
-        let mut sim = Simulation::new(scenario)?;
-        sim.set_tracing(true);
+        let sim = fresh(scenario)?;
+        self.checkpoints = vec![sim.clone()];
+        self.checkpoint_every_s = FIRST_CHECKPOINT_EVERY_S;
         self.sim = sim;
         self.trace.clear();
         self.replaying = self.target_s > 0.0;
         Ok(())
     }
 
-    /// Back to time 0 with the same scenario, paused.
+    /// Back to time 0 with the same scenario, paused; the timeline is emptied.
     pub fn reset(&mut self) {
         let scenario = self.sim.scenario().clone();
         self.target_s = 0.0;
+        self.horizon_s = 0.0;
         self.playing = false;
         self.set_scenario(&scenario).expect("the running scenario is valid");
     }
@@ -89,30 +135,114 @@ impl Driver {
         self.target_s = self.sim.now_s().max(self.target_s) + dt_s.max(0.0);
     }
 
+    /// Goes to simulated time `t_s` (clamped to the timeline, 0 ..= horizon): restores the
+    /// latest checkpoint at or before it and replays from there in the next frames.
+    /// Deterministic, so the run from there on is the run that was.
+    pub fn seek(&mut self, t_s: f64) {
+        let t = if t_s.is_finite() { t_s.clamp(0.0, self.horizon_s()) } else { 0.0 };
+        self.horizon_s = self.horizon_s();
+        if t < self.sim.now_s() {
+            let k = self.checkpoints.iter().rposition(|c| c.now_s() <= t + 1e-9).unwrap_or(0);
+            self.sim = self.checkpoints[k].clone();
+            self.sim.set_tracing(false);
+            self.sim.set_tracing(true);
+        }
+        self.trace.clear();
+        self.target_s = t;
+        self.replaying = self.sim.now_s() < t;
+    }
+
     /// One animation frame, `wall_dt_s` after the previous one, handling at most
     /// `max_events` events.
     pub fn frame(&mut self, wall_dt_s: f64, max_events: u64) -> Frame {
         if self.playing && !self.replaying {
             self.target_s += wall_dt_s.clamp(0.0, MAX_FRAME_S) * self.speed;
         }
-        let status = self.sim.run_until(self.target_s, max_events);
+        let was_replaying = self.replaying;
+        let (events, reached) = self.run_to(self.target_s, max_events);
         let mut behind = false;
-        if status.reached {
+        if reached {
             self.replaying = false;
         } else if !self.replaying {
             // Running slower than asked: do not pile up a debt that would jump later.
             behind = true;
             self.target_s = self.sim.now_s();
         }
-        if !self.replaying {
+        if was_replaying {
+            // What a replay goes through was seen before: it is not animated again.
+            self.sim.drain_trace(&mut Vec::new());
+        } else {
             self.sim.drain_trace(&mut self.trace);
         }
-        Frame { events: status.events, replaying: self.replaying, behind }
+        if !self.replaying {
+            self.horizon_s = self.horizon_s.max(self.sim.now_s());
+        }
+        Frame { events, replaying: self.replaying, behind }
+    }
+
+    /// Runs to `t_s` at most `max_events` events, stopping at every checkpoint time on
+    /// the way to take one. Returns the events handled and whether `t_s` was reached.
+    fn run_to(&mut self, t_s: f64, max_events: u64) -> (u64, bool) {
+        let mut left = max_events;
+        let mut handled = 0;
+        loop {
+            let now = self.sim.now_s();
+            let k = (now / self.checkpoint_every_s + 1e-9).floor() + 1.0;
+            let next = k * self.checkpoint_every_s;
+            let goal = t_s.min(next);
+            let status = self.sim.run_until(goal, left);
+            handled += status.events;
+            left = left.saturating_sub(status.events);
+            if !status.reached {
+                return (handled, false);
+            }
+            if goal >= next - 1e-9 {
+                self.checkpoint();
+            }
+            if goal >= t_s {
+                return (handled, true);
+            }
+        }
+    }
+
+    /// Keeps a clone of the run now, unless one exists for this time already.
+    fn checkpoint(&mut self) {
+        let t = self.sim.now_s();
+        let last = self.checkpoints.last().map_or(-1.0, Simulation::now_s);
+        if t <= last + 1e-9 {
+            // Replaying after a seek passes checkpoints that are already there.
+            if self.checkpoints.iter().any(|c| (c.now_s() - t).abs() < 1e-9) {
+                return;
+            }
+        }
+        let mut copy = self.sim.clone();
+        copy.set_tracing(false);
+        let at = self.checkpoints.partition_point(|c| c.now_s() < t);
+        self.checkpoints.insert(at, copy);
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            // Keep t = 0 and the multiples of twice the interval.
+            let every = self.checkpoint_every_s * 2.0;
+            self.checkpoints.retain(|c| {
+                let r = c.now_s() / every;
+                (r - r.round()).abs() < 1e-6
+            });
+            self.checkpoint_every_s = every;
+        }
     }
 
     /// Trace events since the last call (empty while replaying).
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         std::mem::take(&mut self.trace)
+    }
+
+    /// Runs to `t_s` (no playing, no debt rules): the compare view keeps its lanes in
+    /// lockstep this way. Returns whether `t_s` was reached within `max_events`.
+    pub fn advance_to(&mut self, t_s: f64, max_events: u64) -> bool {
+        self.target_s = t_s.max(self.sim.now_s());
+        let (_, reached) = self.run_to(self.target_s, max_events);
+        self.sim.drain_trace(&mut self.trace);
+        self.horizon_s = self.horizon_s.max(self.sim.now_s());
+        reached
     }
 }
 
@@ -172,5 +302,80 @@ mod tests {
         let f = d.frame(0.1, 100);
         assert!(f.behind);
         assert_eq!(d.target_s(), d.sim().now_s());
+    }
+
+    #[test]
+    fn checkpoints_are_bounded_and_spread_over_the_run() {
+        let mut d = Driver::new(&preset("fix-blocking-channel").unwrap()).unwrap();
+        d.step(1_000.0);
+        d.frame(0.0, u64::MAX);
+        let times = d.checkpoint_times();
+        assert!(times.len() <= MAX_CHECKPOINTS, "{times:?}");
+        assert!(times.len() >= MAX_CHECKPOINTS / 2, "{times:?}");
+        assert_eq!(times[0], 0.0);
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+        // Evenly spaced: the gap is the current interval everywhere.
+        let gap = times[1] - times[0];
+        assert!(times.windows(2).all(|w| ((w[1] - w[0]) - gap).abs() < 1e-6), "{times:?}");
+        assert!(1_000.0 - times.last().unwrap() <= gap + 1e-6);
+    }
+
+    #[test]
+    fn seeking_back_replays_the_very_same_run_and_forward_again() {
+        for id in ["incident-106", "consumer-group", "reactive-request-n"] {
+            let mut d = Driver::new(&preset(id).unwrap()).unwrap();
+            d.step(37.0);
+            d.frame(0.0, u64::MAX);
+            let at_37 = d.sim().summary();
+            d.step(43.0);
+            d.frame(0.0, u64::MAX);
+            let at_80 = (d.sim().summary(), d.sim().series().clone());
+            assert_eq!(d.horizon_s(), 80.0);
+
+            d.seek(37.0);
+            assert!(d.replaying() || d.sim().now_s() == 37.0);
+            while d.frame(0.0, 20_000).replaying {}
+            assert_eq!(d.sim().now_s(), 37.0, "{id}");
+            assert_eq!(d.sim().summary(), at_37, "{id}: the replay differs from the run");
+            assert_eq!(d.horizon_s(), 80.0, "seeking back keeps the timeline");
+            assert!(d.take_trace().is_empty(), "a replay animates nothing");
+
+            d.seek(80.0);
+            while d.frame(0.0, 20_000).replaying {}
+            assert_eq!(d.sim().summary(), at_80.0, "{id}");
+            assert_eq!(d.sim().series(), &at_80.1, "{id}");
+
+            // Past the end of the timeline: clamped to it.
+            d.seek(1e9);
+            assert_eq!(d.target_s(), 80.0);
+        }
+    }
+
+    #[test]
+    fn playing_on_after_a_seek_continues_the_same_run() {
+        let s = preset("throttle-aimd").unwrap();
+        let mut straight = Driver::new(&s).unwrap();
+        straight.step(50.0);
+        straight.frame(0.0, u64::MAX);
+        let mut d = Driver::new(&s).unwrap();
+        d.step(30.0);
+        d.frame(0.0, u64::MAX);
+        d.seek(12.5);
+        d.frame(0.0, u64::MAX);
+        assert_eq!(d.sim().now_s(), 12.5);
+        d.step(37.5);
+        d.frame(0.0, u64::MAX);
+        assert_eq!(d.sim().summary(), straight.sim().summary());
+        assert_eq!(d.horizon_s(), 50.0);
+    }
+
+    #[test]
+    fn reset_empties_the_timeline() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.step(20.0);
+        d.frame(0.0, u64::MAX);
+        d.reset();
+        assert_eq!(d.horizon_s(), 0.0);
+        assert_eq!(d.checkpoint_times(), vec![0.0]);
     }
 }

@@ -83,6 +83,49 @@ pub fn plain(v: f64) -> String {
     }
 }
 
+/// Axis tick labels: one SI prefix for the whole axis (chosen from its largest value) and
+/// no trailing zeros, so an axis reads "0, 25 k, 50 k, 75 k, 100 k" rather than mixing
+/// "50.0 k" and "100 k".
+#[derive(Clone, Copy, Debug)]
+pub struct Ticks {
+    div: f64,
+    suffix: &'static str,
+}
+
+impl Ticks {
+    pub fn for_max(max: f64) -> Ticks {
+        let a = max.abs();
+        let (div, suffix) = if a >= 1e12 {
+            (1e12, " T")
+        } else if a >= 1e9 {
+            (1e9, " G")
+        } else if a >= 1e6 {
+            (1e6, " M")
+        } else if a >= 1e4 {
+            (1e3, " k")
+        } else {
+            (1.0, "")
+        };
+        Ticks { div, suffix }
+    }
+
+    pub fn label(&self, v: f64) -> String {
+        if v == 0.0 || !v.is_finite() {
+            return "0".into();
+        }
+        let x = v / self.div;
+        // Enough decimals for the value itself (at most 3), then trimmed.
+        let s = format!("{x:.3}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        format!("{s}{}", self.suffix)
+    }
+}
+
+/// Percentages for an axis: 0 %, 25 %, 100 %.
+pub fn percent(v: f64) -> String {
+    format!("{} %", Ticks { div: 1.0, suffix: "" }.label(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +145,17 @@ mod tests {
         assert_eq!(plain(10_000.0), "10000");
         assert_eq!(plain(0.12345), "0.1235");
         assert_eq!(plain(2.5), "2.5");
+    }
+
+    #[test]
+    fn axis_ticks_share_one_prefix_and_drop_trailing_zeros() {
+        let t = Ticks::for_max(108_000.0);
+        let labels: Vec<String> = [0.0, 25_000.0, 50_000.0, 100_000.0].iter().map(|v| t.label(*v)).collect();
+        assert_eq!(labels, ["0", "25 k", "50 k", "100 k"]);
+        assert_eq!(Ticks::for_max(15_000.0).label(2_500.0), "2.5 k");
+        assert_eq!(Ticks::for_max(900.0).label(450.0), "450");
+        assert_eq!(Ticks::for_max(1.0).label(0.25), "0.25");
+        assert_eq!(Ticks::for_max(3e6).label(500_000.0), "0.5 M");
+        assert_eq!(percent(50.0), "50 %");
     }
 }

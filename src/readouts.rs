@@ -22,7 +22,8 @@ const READOUTS: &[Readout] = &[
     Readout { id: "produced", label: "Produced", hint: "messages accepted into the pipeline", value: |s| some(s.produced), show: format::count },
     Readout { id: "consumed", label: "Consumed", hint: "messages processed, each counted once", value: |s| some(s.consumed), show: format::count },
     Readout { id: "throughput", label: "Throughput", hint: "consumed per simulated second", value: |s| Some(s.throughput_msgs_per_s), show: |v| format!("{}/s", format::count(v)) },
-    Readout { id: "lost", label: "Lost", hint: "discarded after being committed: never delivered again", value: |s| some(s.lost), show: format::count },
+    Readout { id: "dropped", label: "Dropped", hint: "dropped on purpose by a policy (overflow, filter, shedding)", value: |s| some(s.dropped), show: format::count },
+    Readout { id: "lost", label: "Lost", hint: "lost by accident: committed then discarded by a crash, deleted by retention", value: |s| some(s.lost), show: format::count },
     Readout { id: "duplicated", label: "Duplicated", hint: "processed a second time after redelivery", value: |s| some(s.duplicated), show: format::count },
     Readout { id: "oom-kills", label: "OOM kills", hint: "times the consumer ran out of heap", value: |s| some(s.oom_kills), show: format::count },
     Readout { id: "first-oom", label: "First OOM at", hint: "simulated time of the first kill", value: |s| s.first_oom_s, show: format::secs },
@@ -31,7 +32,9 @@ const READOUTS: &[Readout] = &[
     Readout { id: "max-lag", label: "Max lag", hint: "largest topic lag (log end − committed)", value: |s| some(s.max_lag), show: format::count },
     Readout { id: "latency-p50", label: "Latency p50", hint: "produce → processed, median", value: |s| s.latency_p50_s, show: format::secs },
     Readout { id: "latency-p99", label: "Latency p99", hint: "produce → processed, 99th percentile", value: |s| s.latency_p99_s, show: format::secs },
-    Readout { id: "producer-blocked", label: "Producer blocked", hint: "time the producer waited on a full channel", value: |s| Some(s.producer_blocked_s), show: format::secs },
+    Readout { id: "producer-blocked", label: "Producer blocked", hint: "time the producer waited on a full receiver or for credits", value: |s| Some(s.producer_blocked_s), show: format::secs },
+    Readout { id: "rebalances", label: "Rebalances", hint: "times the consumer group stopped to reassign partitions", value: |s| some(s.rebalances), show: format::count },
+    Readout { id: "call-rtt-p99", label: "Call RTT p99", hint: "round trip of calls to the downstream dependency, 99th percentile", value: |s| s.call_rtt_p99_s, show: format::secs },
 ];
 
 #[component]

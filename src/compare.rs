@@ -1,0 +1,355 @@
+//! The comparison view: two or more strategies side by side on identical seeded traffic,
+//! each with its diagram and key charts, and a summary table (throughput, p99 latency, max
+//! heap, dropped, lost, duplicated, producer blocked time, OOM kills). "Push vs pull" and
+//! "incident vs each remedy" are one click away. The lanes themselves (`lanes`) are pure;
+//! this module renders them and runs their animation loop.
+
+use crate::app::{now_s, Lab, LaneRow};
+use crate::charts::{Chart, Ctx};
+use crate::diagram::Diagram;
+use crate::format;
+use crate::lanes::{MAX_LANES, INCIDENT_VS_REMEDIES, PUSH_VS_PULL};
+use crate::stage::stage_labels;
+use bplab_engine::PRESETS;
+use leptos::html::Section;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The charts each lane shows.
+const LANE_CHARTS: [Chart; 2] = [Chart::Memory, Chart::Backlog];
+const CHART_EVERY_S: f64 = 0.5;
+const ROWS_EVERY_S: f64 = 0.25;
+
+struct LoopState {
+    last: f64,
+    budget: u64,
+    diagrams: Vec<Diagram>,
+    /// Per lane and chart: simulated time drawn and wall time of the draw.
+    drawn: Vec<[(f64, f64); 2]>,
+    cursor: usize,
+    rows_at: f64,
+    redraw_seen: u64,
+    handle: Option<AnimationFrameRequestHandle>,
+    alive: bool,
+}
+
+#[component]
+pub fn Compare() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let root = NodeRef::<Section>::new();
+    let state = StoredValue::new_local(LoopState {
+        last: now_s(),
+        budget: 300_000,
+        diagrams: Vec::new(),
+        drawn: Vec::new(),
+        cursor: 0,
+        rows_at: -1.0,
+        redraw_seen: u64::MAX,
+        handle: None,
+        alive: true,
+    });
+    let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
+
+    // New lanes or a new seed: rebuild every lane from time 0.
+    Effect::new(move |_| {
+        let ids = lab.compare_ids.get();
+        let seed = seed.get();
+        lab.lanes.update_value(|l| {
+            if l.ids() != ids || l.seed != seed {
+                l.set(&ids, seed);
+            }
+        });
+        let n = lab.lanes.with_value(|l| l.lanes.len());
+        let reduced = crate::app::media_matches("(prefers-reduced-motion: reduce)");
+        state.update_value(|s| {
+            s.diagrams = (0..n).map(|_| Diagram::new(reduced)).collect();
+            s.drawn = vec![[(f64::NAN, f64::NEG_INFINITY); 2]; n];
+            s.rows_at = -1.0;
+        });
+        lab.clock.set(lab.lanes.with_value(|l| l.now_s()));
+    });
+    Effect::new(move |_| {
+        if root.get().is_some() {
+            schedule(lab, root, state);
+        }
+    });
+    on_cleanup(move || {
+        state.update_value(|s| {
+            s.alive = false;
+            if let Some(h) = s.handle.take() {
+                h.cancel();
+            }
+        });
+    });
+
+    let set_lanes = move |ids: &[&'static str]| {
+        lab.playing.set(false);
+        lab.compare_ids.set(ids.to_vec());
+    };
+    let pickers = move || {
+        let ids = lab.compare_ids.get();
+        let n = ids.len();
+        ids.into_iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let options = PRESETS
+                    .iter()
+                    .map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> })
+                    .collect_view();
+                view! {
+                    <div class="lane-pick">
+                        <label>
+                            <span>{format!("Lane {}", k + 1)}</span>
+                            <select
+                                data-testid=format!("lane-select-{}", k + 1)
+                                on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    if let Some(p) = PRESETS.iter().find(|p| p.id == v) {
+                                        let mut ids = lab.compare_ids.get_untracked();
+                                        ids[k] = p.id;
+                                        set_lanes(&ids);
+                                    }
+                                }
+                            >
+                                {options}
+                            </select>
+                        </label>
+                        <button
+                            data-testid=format!("lane-remove-{}", k + 1)
+                            aria-label=format!("Remove lane {}", k + 1)
+                            disabled=n <= 2
+                            on:click=move |_| {
+                                let mut ids = lab.compare_ids.get_untracked();
+                                if ids.len() > 2 {
+                                    ids.remove(k);
+                                    set_lanes(&ids);
+                                }
+                            }
+                        >
+                            "Remove"
+                        </button>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+
+    let lanes_view = move || {
+        let ids = lab.compare_ids.get();
+        ids.into_iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let title = PRESETS.iter().find(|p| p.id == id).map_or(id, |p| p.title);
+                view! {
+                    <article class="lane" data-testid=format!("lane-{}", k + 1) aria-label=format!("Lane {}: {title}", k + 1)>
+                        <h3>{format!("{}. {title}", k + 1)}</h3>
+                        <canvas class="lane-diagram" data-testid=format!("lane-diagram-{}", k + 1) role="img"
+                            aria-label=format!("Animated pipeline of lane {}", k + 1)></canvas>
+                        {LANE_CHARTS
+                            .iter()
+                            .map(|c| view! {
+                                <canvas class="lane-chart" data-testid=format!("lane-{}-chart-{}", k + 1, c.id()) role="img" aria-label=c.description()></canvas>
+                            })
+                            .collect_view()}
+                    </article>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <section class="compare" node_ref=root aria-label="Compare strategies">
+            <div class="compare-bar">
+                <div class="quick" role="group" aria-label="Ready-made comparisons">
+                    <button data-testid="compare-push-pull" on:click=move |_| set_lanes(PUSH_VS_PULL)>"Push vs pull"</button>
+                    <button data-testid="compare-remedies" on:click=move |_| set_lanes(INCIDENT_VS_REMEDIES)>
+                        "Incident vs each remedy"
+                    </button>
+                </div>
+                <div class="pickers">{pickers}</div>
+                <button
+                    data-testid="lane-add"
+                    disabled=move || lab.compare_ids.with(|v| v.len() >= MAX_LANES)
+                    on:click=move |_| {
+                        let mut ids = lab.compare_ids.get_untracked();
+                        if ids.len() < MAX_LANES {
+                            let next = PRESETS.iter().map(|p| p.id).find(|id| !ids.contains(id)).unwrap_or(PRESETS[0].id);
+                            ids.push(next);
+                            set_lanes(&ids);
+                        }
+                    }
+                >
+                    "Add lane"
+                </button>
+            </div>
+            <p class="hint">
+                {move || format!(
+                    "Every lane runs with seed {} and the first lane's producer traffic (rate, arrivals, pattern, message size); each keeps its own throttle. Play, step and reset act on all lanes together.",
+                    seed.get()
+                )}
+            </p>
+            <SummaryTable />
+            <div class="lanes">{lanes_view}</div>
+        </section>
+    }
+}
+
+#[component]
+fn SummaryTable() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let rows = move || {
+        lab.compare_rows
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let s = r.summary;
+                let cell = |id: &'static str, raw: Option<f64>, shown: String, alarm: bool| {
+                    view! { <td data-testid=format!("cmp-{}-{id}", k + 1) data-value=raw.map(|v| v.to_string()).unwrap_or_default() class:alarm=alarm>{shown}</td> }
+                };
+                view! {
+                    <tr>
+                        <th scope="row">{r.title}{r.own_traffic.then_some(" (own traffic)")}</th>
+                        {cell("throughput", Some(s.throughput_msgs_per_s), format!("{}/s", format::count(s.throughput_msgs_per_s)), false)}
+                        {cell("p99", s.latency_p99_s, s.latency_p99_s.map(format::secs).unwrap_or_else(|| "–".into()), false)}
+                        {cell("max-heap", Some(s.max_heap_bytes as f64), format::bytes(s.max_heap_bytes as f64), false)}
+                        {cell("oom", Some(s.oom_kills as f64), format::count(s.oom_kills as f64), s.oom_kills > 0)}
+                        {cell("dropped", Some(s.dropped as f64), format::count(s.dropped as f64), false)}
+                        {cell("lost", Some(s.lost as f64), format::count(s.lost as f64), s.lost > 0)}
+                        {cell("duplicated", Some(s.duplicated as f64), format::count(s.duplicated as f64), s.duplicated > 0)}
+                        {cell("blocked", Some(s.producer_blocked_s), format::secs(s.producer_blocked_s), false)}
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
+            <table class="summary" data-testid="compare-table">
+                <caption>{move || format!("After {} of simulated time", format::secs(lab.clock.get()))}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"strategy"</th>
+                        <th scope="col">"throughput"</th>
+                        <th scope="col">"p99 latency"</th>
+                        <th scope="col">"max heap"</th>
+                        <th scope="col">"OOM kills"</th>
+                        <th scope="col">"dropped"</th>
+                        <th scope="col">"lost"</th>
+                        <th scope="col">"duplicated"</th>
+                        <th scope="col">"producer blocked"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+fn schedule(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>) {
+    let handle = request_animation_frame_with_handle(move || {
+        if state.with_value(|s| s.alive) {
+            tick(lab, root, state);
+            schedule(lab, root, state);
+        }
+    })
+    .ok();
+    state.update_value(|s| s.handle = handle);
+}
+
+fn canvas(root: &web_sys::HtmlElement, testid: &str) -> Option<web_sys::HtmlCanvasElement> {
+    root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()
+}
+
+fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>) {
+    let Some(root_el) = root.get_untracked() else { return };
+    let now = now_s();
+    let (dt, budget) = state.with_value(|s| (now - s.last, s.budget));
+    let playing = lab.playing.get_untracked();
+    let speed = lab.speed.get_untracked();
+    let t0 = now_s();
+    let mut traces = Vec::new();
+    let mut reached = true;
+    lab.lanes.update_value(|l| {
+        reached = l.frame(playing, dt, speed, budget);
+        traces = l.lanes.iter_mut().map(|lane| lane.driver.take_trace()).collect();
+    });
+    let engine_s = now_s() - t0;
+    let t = lab.lanes.with_value(|l| l.now_s());
+    if lab.clock.get_untracked() != t {
+        lab.clock.set(t);
+    }
+    let theme = lab.theme();
+    let redraw = lab.redraw.get_untracked();
+
+    // Diagrams every frame.
+    lab.lanes.with_value(|l| {
+        state.update_value(|s| {
+            if s.redraw_seen != redraw {
+                s.redraw_seen = redraw;
+                for d in &mut s.drawn {
+                    *d = [(f64::NAN, f64::NEG_INFINITY); 2];
+                }
+            }
+            for (k, lane) in l.lanes.iter().enumerate() {
+                let (Some(d), Some(c)) = (s.diagrams.get_mut(k), canvas(&root_el, &format!("lane-diagram-{}", k + 1))) else { continue };
+                let snap = lane.driver.sim().snapshot();
+                d.ingest(traces.get(k).map_or(&[][..], |v| &v[..]), now);
+                d.draw(&c, &snap, &theme, now);
+            }
+        });
+    });
+
+    // Two lane charts a frame at most, round robin.
+    lab.lanes.with_value(|l| {
+        state.update_value(|s| {
+            let slots = l.lanes.len() * LANE_CHARTS.len();
+            let mut done = 0;
+            for step in 0..slots {
+                if done == 2 {
+                    break;
+                }
+                let i = (s.cursor + step) % slots.max(1);
+                let (k, j) = (i / LANE_CHARTS.len(), i % LANE_CHARTS.len());
+                let Some(lane) = l.lanes.get(k) else { continue };
+                let sim = lane.driver.sim();
+                let Some(drawn) = s.drawn.get(k).map(|d| d[j]) else { continue };
+                if drawn.0 == sim.now_s() || now - drawn.1 < CHART_EVERY_S {
+                    continue;
+                }
+                let chart = LANE_CHARTS[j];
+                if let Some(c) = canvas(&root_el, &format!("lane-{}-chart-{}", k + 1, chart.id())) {
+                    let labels = stage_labels(sim.scenario());
+                    let limit = (sim.scenario().consumer.memory.heap_limit_mib * 1_048_576.0) as u64;
+                    let ctx = Ctx { series: sim.series(), window_s: None, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+                    if let Err(e) = chart.draw(&c, &ctx) {
+                        leptos::logging::warn!("lane chart: {e}");
+                    }
+                    s.drawn[k][j] = (sim.now_s(), now);
+                    done += 1;
+                    s.cursor = (i + 1) % slots.max(1);
+                }
+            }
+        });
+    });
+
+    // The table a few times a second.
+    if now - state.with_value(|s| s.rows_at) >= ROWS_EVERY_S {
+        let rows: Vec<LaneRow> = lab.lanes.with_value(|l| {
+            l.lanes.iter().map(|lane| LaneRow { id: lane.id, title: lane.title, summary: lane.driver.sim().summary(), own_traffic: lane.own_traffic }).collect()
+        });
+        if lab.compare_rows.with_untracked(|r| *r != rows) {
+            lab.compare_rows.set(rows);
+        }
+        state.update_value(|s| s.rows_at = now);
+    }
+
+    state.update_value(|s| {
+        s.last = now;
+        if engine_s > 0.005 {
+            s.budget = (s.budget * 3 / 4).max(10_000);
+        } else if engine_s < 0.003 && !reached {
+            s.budget = (s.budget + s.budget / 4).min(5_000_000);
+        }
+    });
+}

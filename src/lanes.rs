@@ -1,0 +1,199 @@
+//! The comparison model: several strategies run side by side on identical seeded traffic,
+//! in lockstep. Each lane is a preset's pipeline given the *first* lane's producer traffic
+//! (rate, arrivals, pattern, message size) and one shared seed; a lane keeps its own
+//! throttle, since a throttle is part of the strategy. Pure Rust over [`Driver`]s, tested
+//! natively; `compare` renders it.
+
+use crate::driver::Driver;
+use bplab_engine::{Scenario, Summary, PRESETS};
+
+/// Lanes shown at most.
+pub const MAX_LANES: usize = 8;
+/// Wall time credited to one frame at most.
+const MAX_FRAME_S: f64 = 0.1;
+
+/// One click away: push (no flow control: buffer it or drop it) against Kafka's pull.
+pub const PUSH_VS_PULL: &[&str] = &["buffer-bloat", "drop-newest", "fix-sync-poll"];
+/// One click away: the incident against each remedy.
+pub const INCIDENT_VS_REMEDIES: &[&str] = &[
+    "incident-106",
+    "fix-sync-poll",
+    "fix-blocking-channel",
+    "credits",
+    "throttle-aimd",
+    "pause-resume",
+    "shed-queue-length",
+];
+
+pub struct Lane {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub driver: Driver,
+    /// The preset's own traffic was kept: the shared one does not fit its pipeline.
+    pub own_traffic: bool,
+}
+
+pub struct Lanes {
+    pub lanes: Vec<Lane>,
+    pub seed: u64,
+    target_s: f64,
+}
+
+/// `scenario` on the traffic of `base`: the same seed and producer traffic; its own
+/// throttle and everything downstream.
+pub fn on_shared_traffic(scenario: &Scenario, base: &Scenario, seed: u64) -> Scenario {
+    let mut s = scenario.clone();
+    s.seed = seed;
+    s.producer.rate_per_s = base.producer.rate_per_s;
+    s.producer.arrivals = base.producer.arrivals;
+    s.producer.pattern = base.producer.pattern.clone();
+    s.producer.message_bytes = base.producer.message_bytes;
+    s
+}
+
+fn known(id: &str) -> Option<&'static bplab_engine::Preset> {
+    PRESETS.iter().find(|p| p.id == id)
+}
+
+impl Lanes {
+    /// Lanes for the presets `ids` (unknown ids are skipped; at most [`MAX_LANES`]).
+    pub fn new(ids: &[&str], seed: u64) -> Lanes {
+        let mut l = Lanes { lanes: Vec::new(), seed, target_s: 0.0 };
+        l.set(ids, seed);
+        l
+    }
+
+    /// Rebuilds every lane from time 0.
+    pub fn set(&mut self, ids: &[&str], seed: u64) {
+        self.seed = seed;
+        self.target_s = 0.0;
+        let presets: Vec<&'static bplab_engine::Preset> = ids.iter().filter_map(|id| known(id)).take(MAX_LANES).collect();
+        let Some(first) = presets.first() else {
+            self.lanes.clear();
+            return;
+        };
+        let base = first.scenario();
+        self.lanes = presets
+            .iter()
+            .map(|p| {
+                let own = p.scenario();
+                let shared = on_shared_traffic(&own, &base, seed);
+                let (scenario, own_traffic) = if shared.validate().is_ok() {
+                    (shared, false)
+                } else {
+                    let mut s = own;
+                    s.seed = seed;
+                    (s, true)
+                };
+                let driver = Driver::new(&scenario).expect("presets are valid");
+                Lane { id: p.id, title: p.title, driver, own_traffic }
+            })
+            .collect();
+    }
+
+    pub fn ids(&self) -> Vec<&'static str> {
+        self.lanes.iter().map(|l| l.id).collect()
+    }
+
+    /// Back to time 0, same lanes and seed.
+    pub fn reset(&mut self) {
+        let ids = self.ids();
+        self.set(&ids, self.seed);
+    }
+
+    /// Simulated time every lane has reached.
+    pub fn now_s(&self) -> f64 {
+        let t = self.lanes.iter().map(|l| l.driver.sim().now_s()).fold(f64::INFINITY, f64::min);
+        if t.is_finite() {
+            t
+        } else {
+            0.0
+        }
+    }
+
+    /// Moves the shared target on by `dt_s` of simulated time.
+    pub fn step(&mut self, dt_s: f64) {
+        self.target_s = self.now_s().max(self.target_s) + dt_s.max(0.0);
+    }
+
+    /// One animation frame: plays `wall_dt_s × speed` on (when playing), then runs every
+    /// lane towards the shared target with an equal share of `max_events`. A lane that
+    /// falls behind holds the others back (the debt is dropped, as the driver does).
+    /// Returns whether every lane reached the target.
+    pub fn frame(&mut self, playing: bool, wall_dt_s: f64, speed: f64, max_events: u64) -> bool {
+        if self.lanes.is_empty() {
+            return true;
+        }
+        if playing {
+            self.target_s = self.now_s().max(self.target_s) + wall_dt_s.clamp(0.0, MAX_FRAME_S) * speed;
+        }
+        let share = (max_events / self.lanes.len() as u64).max(1);
+        let mut all = true;
+        for lane in &mut self.lanes {
+            all &= lane.driver.advance_to(self.target_s, share);
+        }
+        if !all && playing {
+            // Playing faster than the lanes can run: drop the debt. A step keeps its target.
+            self.target_s = self.now_s();
+        }
+        all
+    }
+
+    /// The summaries, lane by lane.
+    pub fn summaries(&self) -> Vec<Summary> {
+        self.lanes.iter().map(|l| l.driver.sim().summary()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bplab_engine::preset;
+
+    #[test]
+    fn lanes_share_seed_and_traffic_and_keep_their_own_throttle() {
+        let mut base = preset("incident-106").unwrap();
+        base.producer.rate_per_s = 2_000.0;
+        let throttled = preset("throttle-aimd").unwrap();
+        let s = on_shared_traffic(&throttled, &base, 42);
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.producer.rate_per_s, 2_000.0);
+        assert!(s.producer.throttle.is_some(), "the throttle is the strategy: kept");
+        assert_eq!(s.stages, throttled.stages);
+    }
+
+    #[test]
+    fn lanes_run_in_lockstep_and_match_a_run_of_their_own() {
+        let mut lanes = Lanes::new(INCIDENT_VS_REMEDIES, 7);
+        assert_eq!(lanes.lanes.len(), INCIDENT_VS_REMEDIES.len());
+        assert!(lanes.lanes.iter().all(|l| !l.own_traffic));
+        lanes.step(60.0);
+        while !lanes.frame(false, 0.0, 1.0, 200_000) {}
+        assert_eq!(lanes.now_s(), 60.0);
+        for l in &lanes.lanes {
+            assert_eq!(l.driver.sim().now_s(), 60.0, "{}", l.id);
+            assert_eq!(l.driver.sim().scenario().seed, 7);
+        }
+        // The same as running the preset alone with that seed (same traffic already).
+        let mut alone = preset("incident-106").unwrap();
+        alone.seed = 7;
+        let mut sim = bplab_engine::Simulation::new(&alone).unwrap();
+        sim.run_until(60.0, u64::MAX);
+        assert_eq!(lanes.summaries()[0], sim.summary());
+        assert!(lanes.summaries()[0].oom_kills > 0);
+        assert_eq!(lanes.summaries()[1].oom_kills, 0, "fix-sync-poll");
+    }
+
+    #[test]
+    fn playing_moves_every_lane_and_reset_goes_back() {
+        let mut lanes = Lanes::new(PUSH_VS_PULL, 1);
+        for _ in 0..10 {
+            lanes.frame(true, 0.05, 10.0, u64::MAX);
+        }
+        assert!((lanes.now_s() - 5.0).abs() < 1e-9);
+        lanes.reset();
+        assert_eq!(lanes.now_s(), 0.0);
+        assert_eq!(lanes.ids(), PUSH_VS_PULL.to_vec());
+        assert!(Lanes::new(&["nope"], 1).lanes.is_empty());
+    }
+}

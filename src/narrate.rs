@@ -1,0 +1,223 @@
+//! Turns the engine's trace into short sentences for a live region (`aria-live="polite"`)
+//! and the visible event log: OOM kills, the producer blocking, shedding and overflow
+//! drops starting, rebalances, evictions, pause/resume, a slow message. Pure, tested
+//! natively.
+//!
+//! Throttled twice: a kind of event that keeps recurring (a producer blocking on every
+//! send, pause/resume cycling) is announced again only after it has been quiet for a while
+//! in simulated time; and announcements are released at most once per
+//! [`MIN_GAP_WALL_S`] of wall time, several at once joined into one sentence.
+
+use crate::format;
+use bplab_engine::{DropCause, TraceEvent, TraceKind};
+
+/// Wall seconds between two announcements at least.
+pub const MIN_GAP_WALL_S: f64 = 1.5;
+/// Simulated seconds a recurring kind of event must be quiet before it is announced again.
+const QUIET_S: f64 = 10.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Topic {
+    Blocked,
+    Shedding,
+    Overflow,
+    Filter,
+    Rebalance,
+    Paused,
+    Resumed,
+    Evicted,
+    Restarted,
+    Throttled,
+}
+
+const TOPICS: usize = 10;
+
+fn slot(t: Topic) -> usize {
+    t as usize
+}
+
+#[derive(Default)]
+pub struct Narrator {
+    /// Simulated time each topic was last seen (announced or not).
+    last_seen: [Option<f64>; TOPICS],
+    pending: Vec<String>,
+    last_emit_wall: Option<f64>,
+}
+
+fn at(t: f64) -> String {
+    format!("At {}", format::secs(t))
+}
+
+fn member(m: u16) -> String {
+    format!("consumer {}", m + 1)
+}
+
+impl Narrator {
+    pub fn new() -> Narrator {
+        Narrator::default()
+    }
+
+    /// Forgets everything (a reset, a new scenario, a seek).
+    pub fn clear(&mut self) {
+        *self = Narrator::default();
+    }
+
+    /// True when `topic` has not been seen for [`QUIET_S`] before `t`; records `t`.
+    fn fresh(&mut self, topic: Topic, t: f64) -> bool {
+        let s = &mut self.last_seen[slot(topic)];
+        let fresh = s.is_none_or(|last| t - last >= QUIET_S || t < last);
+        *s = Some(t);
+        fresh
+    }
+
+    fn say(&mut self, text: String) {
+        if !self.pending.contains(&text) {
+            self.pending.push(text);
+        }
+    }
+
+    /// Reads one frame's trace.
+    pub fn ingest(&mut self, trace: &[TraceEvent]) {
+        for ev in trace {
+            let t = ev.t_s;
+            match ev.kind {
+                TraceKind::OomKill { member: m, in_flight, lost } => {
+                    let loss = if lost > 0 {
+                        format!("; {} of them are lost for good", format::count(lost as f64))
+                    } else {
+                        "; they will be delivered again".into()
+                    };
+                    self.say(format!(
+                        "{}: {} was OOM-killed holding {} messages{loss}.",
+                        at(t),
+                        member(m),
+                        format::count(in_flight as f64)
+                    ));
+                }
+                TraceKind::Blocked => {
+                    if self.fresh(Topic::Blocked, t) {
+                        self.say(format!("{}: the producer is blocked: its receiver is full or out of credits (backpressure).", at(t)));
+                    }
+                }
+                TraceKind::Unblocked => {
+                    // Blocking continues as long as sends keep blocking: count it as seen.
+                    self.last_seen[slot(Topic::Blocked)] = Some(t);
+                }
+                TraceKind::Dropped { cause, n, .. } => {
+                    let (topic, what) = match cause {
+                        DropCause::ShedQueueLength => (Topic::Shedding, "shedding started: the queue is over its threshold"),
+                        DropCause::ShedDeadline => (Topic::Shedding, "shedding started: messages are past their deadline"),
+                        DropCause::ShedRed => (Topic::Shedding, "shedding started: random early detection is dropping arrivals"),
+                        DropCause::DropNewest => (Topic::Overflow, "the buffer is full: new messages are dropped"),
+                        DropCause::DropOldest => (Topic::Overflow, "the buffer is full: the oldest messages are dropped"),
+                        DropCause::Fail => (Topic::Overflow, "the buffer is full: sends fail"),
+                        DropCause::BlockTimeout => (Topic::Overflow, "blocked sends are timing out and failing"),
+                        DropCause::Filter => (Topic::Filter, "the filter drops part of the stream"),
+                    };
+                    if n > 0 && topic != Topic::Filter && self.fresh(topic, t) {
+                        self.say(format!("{}: {what}.", at(t)));
+                    }
+                }
+                TraceKind::Rebalance => {
+                    if self.fresh(Topic::Rebalance, t) {
+                        self.say(format!("{}: the consumer group is rebalancing; consumption stops.", at(t)));
+                    }
+                }
+                TraceKind::Evicted { member: m } => {
+                    if self.fresh(Topic::Evicted, t) {
+                        self.say(format!("{}: {} left the group: max.poll.interval.ms exceeded.", at(t), member(m)));
+                    }
+                }
+                TraceKind::Restarted { member: m } => {
+                    if self.fresh(Topic::Restarted, t) {
+                        self.say(format!("{}: {} restarted.", at(t), member(m)));
+                    }
+                }
+                TraceKind::Paused { member: m } => {
+                    if self.fresh(Topic::Paused, t) {
+                        self.say(format!("{}: {} paused fetching (too much in flight).", at(t), member(m)));
+                    }
+                }
+                TraceKind::Resumed { member: m } => {
+                    if self.fresh(Topic::Resumed, t) {
+                        self.say(format!("{}: {} resumed fetching.", at(t), member(m)));
+                    }
+                }
+                TraceKind::Throttled { rate_per_s } => {
+                    if self.fresh(Topic::Throttled, t) {
+                        self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
+                    }
+                }
+                TraceKind::SlowStarted { member: m } => {
+                    self.say(format!("{}: a slow message started on {}; its partition waits behind it.", at(t), member(m)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next announcement, if one is due at wall time `now`: everything pending, joined.
+    pub fn poll(&mut self, now_wall_s: f64) -> Option<String> {
+        if self.pending.is_empty() || self.last_emit_wall.is_some_and(|l| now_wall_s - l < MIN_GAP_WALL_S) {
+            return None;
+        }
+        self.last_emit_wall = Some(now_wall_s);
+        let mut items: Vec<String> = self.pending.drain(..).collect();
+        if items.len() > 3 {
+            let more = items.len() - 3;
+            items.truncate(3);
+            items.push(format!("(and {more} more events)"));
+        }
+        Some(items.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t_s: f64, kind: TraceKind) -> TraceEvent {
+        TraceEvent { t_s, kind }
+    }
+
+    #[test]
+    fn announces_an_oom_kill_with_its_losses() {
+        let mut n = Narrator::new();
+        n.ingest(&[ev(48.29, TraceKind::OomKill { member: 0, in_flight: 458_737, lost: 425_907 })]);
+        let s = n.poll(0.0).unwrap();
+        assert_eq!(s, "At 48.3 s: consumer 1 was OOM-killed holding 459 k messages; 426 k of them are lost for good.");
+        assert_eq!(n.poll(10.0), None, "nothing pending");
+    }
+
+    #[test]
+    fn recurring_events_are_announced_once_until_they_have_been_quiet() {
+        let mut n = Narrator::new();
+        let mut trace = Vec::new();
+        for i in 0..1_000 {
+            let t = i as f64 * 0.002;
+            trace.push(ev(t, TraceKind::Blocked));
+            trace.push(ev(t + 0.001, TraceKind::Unblocked));
+        }
+        n.ingest(&trace);
+        let s = n.poll(0.0).unwrap();
+        assert!(s.contains("the producer is blocked"), "{s}");
+        n.ingest(&[ev(5.0, TraceKind::Blocked)]);
+        assert_eq!(n.poll(5.0), None, "still blocking: not news");
+        n.ingest(&[ev(30.0, TraceKind::Blocked)]);
+        assert!(n.poll(10.0).unwrap().contains("At 30.0 s"));
+    }
+
+    #[test]
+    fn announcements_are_spaced_in_wall_time_and_joined() {
+        let mut n = Narrator::new();
+        n.ingest(&[ev(1.0, TraceKind::Rebalance)]);
+        assert!(n.poll(100.0).is_some());
+        n.ingest(&[
+            ev(20.0, TraceKind::Dropped { node: 2, n: 10, cause: DropCause::ShedQueueLength }),
+            ev(21.0, TraceKind::Paused { member: 0 }),
+        ]);
+        assert_eq!(n.poll(100.5), None, "too soon after the last one");
+        let s = n.poll(101.6).unwrap();
+        assert!(s.contains("shedding started") && s.contains("paused fetching"), "{s}");
+    }
+}

@@ -1,0 +1,425 @@
+//! The simulator view: the pipeline diagram (and the credit sequence diagram when the
+//! pipeline has credits or `request(n)`), the timeline, the readouts, the narrated event
+//! log, the charts and the observability panel, and the animation loop that feeds them.
+//!
+//! Each frame the loop asks the driver for a frame's worth of events (a budget adapted so
+//! the engine takes about 4 ms), publishes the snapshot, hands the trace to the diagram and
+//! the narrator, and redraws at most two charts whose data changed (round robin, each at
+//! most four times a second), so no frame pays for every chart at once.
+
+use crate::app::{media_matches, now_s, Lab, ThemeChoice};
+use crate::charts::{Chart, Ctx, EXPORT_SIZE};
+use crate::controls::Timeline;
+use crate::diagram::Diagram;
+use crate::observe::Observability;
+use crate::readouts::Readouts;
+use crate::sequence_shim::SequenceDiagram;
+use crate::stats::{Sample, Stats, PUBLISH_EVERY};
+use bplab_engine::{Scenario, StageSpec};
+use leptos::html::{Canvas, Section};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Charts redrawn in one frame at most.
+const CHARTS_PER_FRAME: usize = 2;
+/// Wall seconds between two redraws of the same chart at least.
+const CHART_EVERY_S: f64 = 0.25;
+/// Wall seconds between two refreshes of the tables.
+const SLOW_EVERY_S: f64 = 0.25;
+
+/// Labels of the stages whose depth the backlog chart plots (operators hold nothing).
+pub fn stage_labels(s: &Scenario) -> Vec<(usize, String)> {
+    let channels = s.stages.iter().filter(|st| matches!(st, StageSpec::Channel(_))).count();
+    let mut k = 0;
+    s.stages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| match st {
+            StageSpec::Channel(_) => {
+                k += 1;
+                Some((i, if channels > 1 { format!("channel {k} depth") } else { "channel depth".into() }))
+            }
+            StageSpec::KafkaProducer(_) => Some((i, "Kafka client buffer".into())),
+            StageSpec::Topic(_) => Some((i, "topic lag (log end − committed)".into())),
+            _ => None,
+        })
+        .collect()
+}
+
+struct ChartState {
+    chart: Chart,
+    /// Simulated time drawn (NaN: must be redrawn).
+    t: f64,
+    /// Wall time of the last draw.
+    at: f64,
+}
+
+struct FrameState {
+    last: f64,
+    /// Events one frame may handle; adapted so the engine takes about 4 ms a frame.
+    budget: u64,
+    charts: Vec<ChartState>,
+    cursor: usize,
+    redraw_seen: u64,
+    slow_at: f64,
+    slow_t: f64,
+    theme_checked_at: f64,
+    stats: Stats,
+    handle: Option<AnimationFrameRequestHandle>,
+    alive: bool,
+}
+
+#[component]
+pub fn Stage() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let root = NodeRef::<Section>::new();
+    let diagram_ref = NodeRef::<Canvas>::new();
+    let seq_ref = NodeRef::<Canvas>::new();
+    let diagram = StoredValue::new_local(Diagram::new(media_matches("(prefers-reduced-motion: reduce)")));
+    let seq = StoredValue::new_local(SequenceDiagram::new());
+    let charts = Memo::new(move |_| lab.scenario.with(|s| Chart::ALL.into_iter().filter(|c| c.applies(s)).collect::<Vec<_>>()));
+    let seq_applies = Memo::new(move |_| lab.slow.with(SequenceDiagram::applies));
+    let frame = StoredValue::new_local(FrameState {
+        last: now_s(),
+        budget: 200_000,
+        charts: Vec::new(),
+        cursor: 0,
+        redraw_seen: u64::MAX,
+        slow_at: -1.0,
+        slow_t: -1.0,
+        theme_checked_at: 0.0,
+        stats: Stats::default(),
+        handle: None,
+        alive: true,
+    });
+    let parts = Parts { root, diagram: diagram_ref, seq: seq_ref, diagram_state: diagram, seq_state: seq, frame };
+
+    // The set of charts follows the pipeline; every chart starts out due.
+    Effect::new(move |_| {
+        let list = charts.get();
+        frame.update_value(|f| f.charts = list.into_iter().map(|chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY }).collect());
+    });
+    Effect::new(move |_| {
+        // Start once the canvases are in the DOM.
+        if diagram_ref.get().is_some() {
+            schedule(lab, parts);
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| lab.redraw.update(|n| *n += 1));
+    on_cleanup(move || {
+        resize.remove();
+        frame.update_value(|f| {
+            f.alive = false;
+            if let Some(h) = f.handle.take() {
+                h.cancel();
+            }
+        });
+    });
+
+    let chart_cards = move || {
+        charts
+            .get()
+            .into_iter()
+            .map(|c| {
+                view! {
+                    <figure class="chart-card">
+                        <canvas class="chart" data-testid=format!("chart-{}", c.id()) role="img" aria-label=c.description()></canvas>
+                        <button
+                            class="png"
+                            data-testid=format!("png-{}", c.id())
+                            aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
+                            title="Download as PNG (800×400)"
+                            on:click=move |_| export_png(lab, c)
+                        >
+                            "PNG"
+                        </button>
+                    </figure>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <section class="stage" aria-label="Pipeline, timeline and charts" node_ref=root>
+            <div class="diagrams">
+                <canvas
+                    node_ref=diagram_ref
+                    class="diagram"
+                    data-testid="diagram"
+                    role="img"
+                    aria-label="Animated pipeline: producer, stages and consumer with their fill levels, lag per partition and the consumer's heap"
+                ></canvas>
+                <Show when=move || seq_applies.get()>
+                    <canvas
+                        node_ref=seq_ref
+                        class="sequence"
+                        data-testid="sequence"
+                        role="img"
+                        aria-label="Sequence diagram of the credits or demand granted and the messages sent"
+                    ></canvas>
+                </Show>
+            </div>
+            <Timeline />
+            <Readouts />
+            <EventLog />
+            <section class="charts-panel" aria-labelledby="charts-title">
+                <div class="panel-head">
+                    <h2 id="charts-title">"Charts"</h2>
+                    <div class="window" role="radiogroup" aria-label="Time window of the charts">
+                        <label>
+                            <input
+                                type="radio"
+                                name="window"
+                                data-testid="window-all"
+                                prop:checked=move || lab.window.get().is_none()
+                                on:change=move |_| {
+                                    lab.window.set(None);
+                                    lab.redraw.update(|n| *n += 1);
+                                }
+                            />
+                            "whole run"
+                        </label>
+                        <label>
+                            <input
+                                type="radio"
+                                name="window"
+                                data-testid="window-60"
+                                prop:checked=move || lab.window.get().is_some()
+                                on:change=move |_| {
+                                    lab.window.set(Some(60.0));
+                                    lab.redraw.update(|n| *n += 1);
+                                }
+                            />
+                            "last 60 s"
+                        </label>
+                    </div>
+                </div>
+                <div class="charts">{chart_cards}</div>
+            </section>
+            <Observability />
+        </section>
+    }
+}
+
+/// The narrated events: a visible log, and a polite live region that reads the latest.
+#[component]
+fn EventLog() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let latest = move || lab.log.with(|l| l.first().cloned().unwrap_or_default());
+    let items = move || lab.log.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
+    view! {
+        <section class="events" aria-labelledby="events-title">
+            <h2 id="events-title">"What just happened"</h2>
+            <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{latest}</p>
+            <Show
+                when=move || lab.log.with(|l| !l.is_empty())
+                fallback=|| view! { <p class="hint" data-testid="events-empty">"Press Play: key events (OOM kills, the producer blocking, shedding, rebalances) are told here."</p> }
+            >
+                <ul class="event-log" data-testid="event-log">{items}</ul>
+            </Show>
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Parts {
+    root: NodeRef<Section>,
+    diagram: NodeRef<Canvas>,
+    seq: NodeRef<Canvas>,
+    diagram_state: StoredValue<Diagram, LocalStorage>,
+    seq_state: StoredValue<SequenceDiagram, LocalStorage>,
+    frame: StoredValue<FrameState, LocalStorage>,
+}
+
+fn schedule(lab: Lab, parts: Parts) {
+    let handle = request_animation_frame_with_handle(move || {
+        if parts.frame.with_value(|f| f.alive) {
+            tick(lab, parts);
+            schedule(lab, parts);
+        }
+    })
+    .ok();
+    parts.frame.update_value(|f| f.handle = handle);
+}
+
+fn chart_canvas(root: &web_sys::HtmlElement, chart: Chart) -> Option<web_sys::HtmlCanvasElement> {
+    root.query_selector(&format!("canvas[data-testid=chart-{}]", chart.id())).ok().flatten()?.dyn_into().ok()
+}
+
+fn tick(lab: Lab, parts: Parts) {
+    let Parts { root, diagram, seq, diagram_state, seq_state, frame, .. } = parts;
+    let now = now_s();
+    let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget));
+    let playing = lab.playing.get_untracked();
+    let speed = lab.speed.get_untracked();
+    let started = now_s();
+    let mut out = None;
+    lab.driver.update_value(|d| {
+        d.set_playing(playing);
+        d.set_speed(speed);
+        let f = d.frame(dt, budget);
+        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s()));
+    });
+    let Some((snapshot, trace, fr, sim_t, horizon)) = out else { return };
+    let engine_s = now_s() - started;
+
+    // Plain data out.
+    if lab.replaying.get_untracked() != fr.replaying {
+        lab.replaying.set(fr.replaying);
+    }
+    if lab.clock.get_untracked() != sim_t {
+        lab.clock.set(sim_t);
+    }
+    if lab.horizon.get_untracked() != horizon {
+        lab.horizon.set(horizon);
+    }
+    let (slow_at, slow_t) = frame.with_value(|f| (f.slow_at, f.slow_t));
+    if now - slow_at >= SLOW_EVERY_S && sim_t != slow_t {
+        lab.slow.set(snapshot.clone());
+        frame.update_value(|f| {
+            f.slow_at = now;
+            f.slow_t = sim_t;
+        });
+    }
+    lab.snapshot.set(snapshot);
+
+    // The theme may follow the system: look again once a second.
+    if lab.theme_choice.get_untracked() == ThemeChoice::Auto && now - frame.with_value(|f| f.theme_checked_at) > 1.0 {
+        frame.update_value(|f| f.theme_checked_at = now);
+        if crate::app::effective_dark(ThemeChoice::Auto) != lab.dark.get_untracked() {
+            crate::app::apply_theme(lab);
+        }
+    }
+    let theme = lab.theme();
+
+    // Narration.
+    let mut said = None;
+    lab.narrator.update_value(|n| {
+        n.ingest(&trace);
+        said = n.poll(now);
+    });
+    if let Some(text) = said {
+        lab.announce(text);
+    }
+
+    // Diagrams.
+    let d0 = now_s();
+    if let Some(canvas) = diagram.get_untracked() {
+        lab.snapshot.with_untracked(|snap| {
+            diagram_state.update_value(|d| {
+                d.ingest(&trace, now);
+                d.draw(&canvas, snap, &theme, now);
+            });
+        });
+    }
+    if let Some(canvas) = seq.get_untracked() {
+        lab.snapshot.with_untracked(|snap| {
+            seq_state.update_value(|s| {
+                s.ingest(&trace);
+                s.draw(&canvas, snap, &theme);
+            });
+        });
+    }
+    let diagram_s = now_s() - d0;
+
+    // Charts: at most a couple a frame, each at most a few times a second.
+    let c0 = now_s();
+    let redraw = lab.redraw.get_untracked();
+    let mut drawn = 0u32;
+    frame.update_value(|f| {
+        if f.redraw_seen != redraw {
+            f.redraw_seen = redraw;
+            for c in &mut f.charts {
+                c.t = f64::NAN;
+                c.at = f64::NEG_INFINITY;
+            }
+        }
+    });
+    let due: Vec<(usize, Chart)> = frame.with_value(|f| {
+        let n = f.charts.len();
+        (0..n)
+            .map(|k| (f.cursor + k) % n.max(1))
+            .filter(|&i| {
+                let c = &f.charts[i];
+                c.t != sim_t && now - c.at >= CHART_EVERY_S
+            })
+            .take(CHARTS_PER_FRAME)
+            .map(|i| (i, f.charts[i].chart))
+            .collect()
+    });
+    if !due.is_empty() {
+        if let Some(root_el) = root.get_untracked() {
+            let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
+            let labels = lab.scenario.with_untracked(stage_labels);
+            lab.driver.with_value(|d| {
+                let ctx = Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+                for (_, chart) in &due {
+                    if let Some(canvas) = chart_canvas(&root_el, *chart) {
+                        if let Err(e) = chart.draw(&canvas, &ctx) {
+                            leptos::logging::warn!("chart {}: {e}", chart.id());
+                        }
+                        drawn += 1;
+                    }
+                }
+            });
+        }
+        frame.update_value(|f| {
+            for (i, _) in &due {
+                if let Some(c) = f.charts.get_mut(*i) {
+                    c.t = sim_t;
+                    c.at = now;
+                }
+            }
+            let n = f.charts.len().max(1);
+            f.cursor = (due.last().map_or(f.cursor, |(i, _)| *i) + 1) % n;
+        });
+    }
+    let charts_s = now_s() - c0;
+
+    frame.update_value(|f| {
+        f.stats.record(Sample {
+            frame_ms: dt * 1e3,
+            engine_ms: engine_s * 1e3,
+            charts_ms: charts_s * 1e3,
+            diagram_ms: diagram_s * 1e3,
+            charts: drawn,
+            events: fr.events,
+        });
+        if f.stats.frames % PUBLISH_EVERY == 0 {
+            f.stats.publish();
+        }
+        f.last = now;
+        // Aim for ~4 ms of engine time per frame.
+        if engine_s > 0.005 {
+            f.budget = (f.budget * 3 / 4).max(5_000);
+        } else if engine_s < 0.003 && fr.behind {
+            f.budget = (f.budget + f.budget / 4).min(5_000_000);
+        }
+    });
+}
+
+/// Draws `chart` on a detached 800×400 canvas and downloads it as a PNG.
+fn export_png(lab: Lab, chart: Chart) {
+    let doc = document();
+    let Ok(canvas) = doc.create_element("canvas").map(|e| e.unchecked_into::<web_sys::HtmlCanvasElement>()) else { return };
+    canvas.set_width(EXPORT_SIZE.0);
+    canvas.set_height(EXPORT_SIZE.1);
+    let theme = lab.theme();
+    let limit = lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes);
+    let labels = lab.scenario.with_untracked(stage_labels);
+    let window = lab.window.get_untracked();
+    let ok = lab.driver.with_value(|d| {
+        let ctx = Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: true };
+        chart.draw(&canvas, &ctx)
+    });
+    if let Err(e) = ok {
+        leptos::logging::warn!("export {}: {e}", chart.id());
+        return;
+    }
+    let Ok(url) = canvas.to_data_url() else { return };
+    let Ok(a) = doc.create_element("a") else { return };
+    let name = format!("bplab-{}-{}.png", lab.preset.get_untracked(), chart.id());
+    let _ = a.set_attribute("href", &url);
+    let _ = a.set_attribute("download", &name);
+    a.unchecked_into::<web_sys::HtmlElement>().click();
+}
