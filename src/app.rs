@@ -337,6 +337,7 @@ pub fn App() -> impl IntoView {
                     if lab.view.get_untracked() != v {
                         lab.playing.set(false);
                         lab.view.set(v);
+                        lab.redraw.update(|n| *n += 1);
                     }
                 }
             >
@@ -353,9 +354,9 @@ pub fn App() -> impl IntoView {
                     {tab(View::Simulator, "Simulator", "view-simulator")}
                     {tab(View::Compare, "Compare strategies", "view-compare")}
                 </div>
-                <Show when=move || lab.view.get() == View::Simulator>
+                <div class="preset-wrap" hidden=move || lab.view.get() != View::Simulator>
                     <PresetPicker />
-                </Show>
+                </div>
                 <div class="tools">
                     <label class="theme-pick">
                         <span>"Theme"</span>
@@ -392,23 +393,23 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Transport />
             </header>
-            <Show
-                when=move || lab.view.get() == View::Simulator
-                fallback=move || view! { <main class="layout-compare"><Compare /></main> }
-            >
+            // Both views stay mounted; the one not on show is hidden and its animation
+            // loop idles.
+            <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
                 <Explanation />
                 <main class="layout">
                     <Controls />
                     <Stage />
                 </main>
-            </Show>
+            </div>
+            <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>
+                <Compare />
+            </main>
             <footer class="foot">
                 "Keys: space play/pause · s step · r reset · ? help. Every number comes from a deterministic \
                  discrete-event simulation running in your browser."
             </footer>
-            <Show when=move || lab.help_open.get()>
-                <HelpDialog />
-            </Show>
+            <HelpDialog />
         </div>
     }
 }
@@ -434,16 +435,23 @@ fn Explanation() -> impl IntoView {
 fn HelpDialog() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let close_ref = NodeRef::<Button>::new();
-    let opener = document().active_element();
-    Effect::new(move |_| {
-        if let Some(b) = close_ref.get() {
-            let _ = b.focus();
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |was_open: Option<bool>| {
+        let open = lab.help_open.get();
+        if open && was_open != Some(true) {
+            opener.set_value(document().active_element().and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()));
+            // Once the dialog is on screen (after this frame's DOM updates).
+            request_animation_frame(move || {
+                if let Some(b) = close_ref.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        } else if !open && was_open == Some(true) {
+            if let Some(el) = opener.get_value() {
+                let _ = el.focus();
+            }
         }
-    });
-    on_cleanup(move || {
-        if let Some(el) = opener.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
-            let _ = el.focus();
-        }
+        open
     });
     let keys = [
         ("Space", "play or pause"),
@@ -458,7 +466,7 @@ fn HelpDialog() -> impl IntoView {
         .map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> })
         .collect_view();
     view! {
-        <div class="backdrop" on:click=move |_| lab.help_open.set(false)>
+        <div class="backdrop" hidden=move || !lab.help_open.get() on:click=move |_| lab.help_open.set(false)>
             <div
                 class="dialog"
                 role="dialog"

@@ -12,7 +12,7 @@
 use crate::format::{self, Ticks};
 use crate::plotdata::{self as pd, View};
 use crate::theme::{Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
-use bplab_engine::{FlowControl, Point, Scenario, Series, StageSpec};
+use bplab_engine::{FlowControl, Scenario, Series, StageSpec};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -242,99 +242,177 @@ fn begin(canvas: &HtmlCanvasElement, c: &Ctx, title: &str, entries: &[Entry]) ->
     Ok(Plot { root, body, dpr, narrow: css_width < 520.0, buckets: ((css_width / 2.5) as usize).clamp(40, 600), view, x_div })
 }
 
-/// Axes, grid and tick labels of a chart with one y axis.
-macro_rules! mesh {
-    ($chart:expr, $p:expr, $theme:expr, $y_desc:expr, $y_fmt:expr) => {{
-        let x_ticks = Ticks::for_max($p.x($p.view.x.end));
-        $chart
-            .configure_mesh()
-            .x_desc($p.x_desc())
-            .y_desc($y_desc)
-            .y_label_formatter($y_fmt)
-            .x_label_formatter(&move |v: &f64| x_ticks.label(*v))
-            .label_style(font($p.dpr, 11.5, $theme))
-            .axis_desc_style(font($p.dpr, 12.0, $theme))
-            .bold_line_style($theme.grid)
-            .light_line_style($theme.grid.mix(0.35))
-            .axis_style($theme.muted)
-            .x_labels(if $p.narrow { 4 } else { 7 })
-            .y_labels(if $p.narrow { 4 } else { 6 })
-            .draw()
-            .map_err(err)?
-    }};
+/// How an axis labels its ticks.
+#[derive(Clone, Copy)]
+enum Axis {
+    Count(Ticks),
+    Percent,
+    /// The axis holds log10 of seconds.
+    LogSecs,
 }
 
-fn builder<'a>(p: &'a Plot, right_axis: bool) -> ChartBuilder<'a, 'a, CanvasBackend> {
-    let mut b = ChartBuilder::on(&p.body);
-    b.margin_left(p.px(8.0))
-        .margin_right(p.px(if right_axis { 4.0 } else { 16.0 }))
-        .margin_top(p.px(6.0))
-        .margin_bottom(p.px(4.0))
-        .x_label_area_size(p.px(38.0))
-        .y_label_area_size(p.px(64.0));
-    if right_axis {
-        b.right_y_label_area_size(p.px(64.0));
-    }
-    b
-}
-
-/// A note in the middle of an empty plot.
-fn note(p: &Plot, theme: &Theme, text: &str) -> Res {
-    let (w, h) = p.body.dim_in_pixel();
-    let style = font(p.dpr, 12.5, theme).color(&theme.muted).pos(Pos::new(HPos::Center, VPos::Center));
-    p.body.draw(&Text::new(text.to_string(), (w as i32 / 2, h as i32 / 2), style)).map_err(err)
-}
-
-fn oom_marks<DB, CT>(chart: &mut ChartContext<'_, DB, CT>, p: &Plot, y_top: f64, theme: &Theme, pts: &[Point]) -> Res
-where
-    DB: DrawingBackend,
-    CT: CoordTranslate<From = (f64, f64)>,
-{
-    let times = pd::oom_times(pts, p.view.lo, p.view.hi);
-    let span = p.x(p.view.x.end) - p.x(p.view.x.start);
-    let mut last_label = f64::NEG_INFINITY;
-    for t in times {
-        let x = p.x(t);
-        chart.draw_series([PathElement::new(vec![(x, 0.0), (x, y_top)], line(VERMILLION, p.dpr, 1.0))]).map_err(err)?;
-        // Label only the kills far enough apart to read.
-        if x - last_label >= span * 0.09 {
-            last_label = x;
-            let style = font(p.dpr, 11.0, theme).color(&VERMILLION).pos(Pos::new(HPos::Right, VPos::Top));
-            chart.draw_series([Text::new("OOM ", (x, y_top), style)]).map_err(err)?;
+impl Axis {
+    fn label(self, v: f64) -> String {
+        match self {
+            Axis::Count(t) => t.label(v),
+            Axis::Percent => format::percent(v),
+            Axis::LogSecs => format::secs(10f64.powf(v)),
         }
     }
-    Ok(())
 }
 
-fn dashed<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
-    chart: &mut ChartContext<'_, DB, CT>,
-    p: &Plot,
+/// A polyline on the left (or right) axis.
+struct Line {
     pts: Vec<(f64, f64)>,
     color: RGBColor,
     width: f64,
-) -> Res {
-    let (dash, gap) = ((7.0 * p.dpr) as i32, (5.0 * p.dpr) as i32);
-    chart.draw_series(DashedLineSeries::new(pts, dash, gap, line(color, p.dpr, width))).map_err(err)?;
-    Ok(())
+    dashed: bool,
+    right: bool,
 }
 
-fn solid<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
-    chart: &mut ChartContext<'_, DB, CT>,
-    p: &Plot,
+fn solid(pts: Vec<(f64, f64)>, color: RGBColor, width: f64) -> Line {
+    Line { pts, color, width, dashed: false, right: false }
+}
+
+fn dashed(pts: Vec<(f64, f64)>, color: RGBColor, width: f64) -> Line {
+    Line { pts, color, width, dashed: true, right: false }
+}
+
+/// A filled polygon (a band, or an area down to 0), faint, behind the lines.
+struct Band {
     pts: Vec<(f64, f64)>,
     color: RGBColor,
-    width: f64,
-) -> Res {
-    chart.draw_series(LineSeries::new(pts, line(color, p.dpr, width))).map_err(err)?;
-    Ok(())
+    alpha: f64,
+    right: bool,
 }
 
-fn scaled(p: &Plot, v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
-    v.into_iter().map(|(t, y)| (p.x(t), y)).collect()
+/// A band between `lo` and `hi` over the same times.
+fn band(upper: impl Iterator<Item = (f64, f64)>, lower: Vec<(f64, f64)>, color: RGBColor, alpha: f64) -> Band {
+    let mut pts: Vec<(f64, f64)> = upper.collect();
+    pts.extend(lower.into_iter().rev());
+    Band { pts, color, alpha, right: false }
+}
+
+/// One plot area: the y axis (and maybe a right one), bands, lines, OOM marks and a note.
+struct Panel<'a> {
+    y_desc: &'a str,
+    y: (std::ops::Range<f64>, Axis),
+    right: Option<(&'a str, std::ops::Range<f64>, Axis)>,
+    bands: Vec<Band>,
+    lines: Vec<Line>,
+    /// Mark OOM kills with vertical lines (one labelled).
+    oom: bool,
+    note: Option<&'a str>,
+    x_labels: bool,
+    y_labels: usize,
+}
+
+impl Panel<'_> {
+    fn new(y_desc: &str, y: std::ops::Range<f64>, axis: Axis) -> Panel<'_> {
+        Panel { y_desc, y: (y, axis), right: None, bands: Vec::new(), lines: Vec::new(), oom: false, note: None, x_labels: true, y_labels: 6 }
+    }
+}
+
+/// Draws a panel: every chart goes through here, so every chart shares one plotters
+/// coordinate type (a dual-axis cartesian chart; the right axis is hidden when unused).
+fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
+    let theme = c.theme;
+    let (y_range, y_axis) = pn.y.clone();
+    let (right_desc, right_range, right_axis) = match &pn.right {
+        Some((d, r, a)) => (Some(*d), r.clone(), *a),
+        None => (None, y_range.clone(), y_axis),
+    };
+    let x = p.x_range();
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(p.px(8.0))
+        .margin_right(p.px(if right_desc.is_some() { 4.0 } else { 16.0 }))
+        .margin_top(p.px(6.0))
+        .margin_bottom(p.px(4.0))
+        .x_label_area_size(if pn.x_labels { p.px(38.0) } else { 0 })
+        .y_label_area_size(p.px(64.0))
+        .right_y_label_area_size(if right_desc.is_some() { p.px(64.0) } else { 0 })
+        .build_cartesian_2d(x.clone(), y_range.clone())
+        .map_err(err)?
+        .set_secondary_coord(x.clone(), right_range.clone());
+    let x_ticks = Ticks::for_max(p.x(p.view.x.end));
+    let y_labels = if p.narrow { pn.y_labels.min(4) } else { pn.y_labels };
+    chart
+        .configure_mesh()
+        .x_desc(if pn.x_labels { p.x_desc() } else { "" })
+        .y_desc(pn.y_desc)
+        .y_label_formatter(&move |v: &f64| y_axis.label(*v))
+        .x_label_formatter(&move |v: &f64| x_ticks.label(*v))
+        .label_style(font(p.dpr, 11.5, theme))
+        .axis_desc_style(font(p.dpr, 12.0, theme))
+        .bold_line_style(theme.grid)
+        .light_line_style(theme.grid.mix(0.35))
+        .axis_style(theme.muted)
+        .x_labels(if p.narrow { 4 } else { 7 })
+        .y_labels(y_labels)
+        .draw()
+        .map_err(err)?;
+    if let Some(desc) = right_desc {
+        chart
+            .configure_secondary_axes()
+            .y_desc(desc)
+            .y_label_formatter(&move |v: &f64| right_axis.label(*v))
+            .label_style(font(p.dpr, 11.5, theme))
+            .axis_desc_style(font(p.dpr, 12.0, theme))
+            .axis_style(theme.muted)
+            .y_labels(y_labels)
+            .draw()
+            .map_err(err)?;
+    }
+    for b in pn.bands {
+        if b.pts.len() < 3 {
+            continue;
+        }
+        let poly = Polygon::new(b.pts.into_iter().map(|(t, y)| (p.x(t), y)).collect::<Vec<_>>(), b.color.mix(b.alpha).filled());
+        if b.right {
+            chart.draw_secondary_series([poly]).map_err(err)?;
+        } else {
+            chart.draw_series([poly]).map_err(err)?;
+        }
+    }
+    if pn.oom {
+        let times = pd::oom_times(&c.series.points, p.view.lo, p.view.hi);
+        let (n, top) = (times.len(), y_range.end);
+        for (k, t) in times.into_iter().enumerate() {
+            let xt = p.x(t);
+            chart.draw_series([PathElement::new(vec![(xt, y_range.start), (xt, top)], line(VERMILLION, p.dpr, 1.0))]).map_err(err)?;
+            // One label says what the lines are; more would collide.
+            if k == 0 {
+                let text = if n > 1 { format!(" OOM kill (×{n})") } else { " OOM kill".to_string() };
+                let style = font(p.dpr, 11.0, theme).color(&VERMILLION).pos(Pos::new(HPos::Left, VPos::Top));
+                chart.draw_series([Text::new(text, (xt, top), style)]).map_err(err)?;
+            }
+        }
+    }
+    for l in pn.lines {
+        let style = line(l.color, p.dpr, l.width);
+        let pts: Vec<(f64, f64)> = l.pts.into_iter().map(|(t, y)| (p.x(t), y)).collect();
+        match (l.dashed, l.right) {
+            (false, false) => chart.draw_series(LineSeries::new(pts, style)).map(|_| ()),
+            (false, true) => chart.draw_secondary_series(LineSeries::new(pts, style)).map(|_| ()),
+            (true, false) => chart.draw_series(DashedLineSeries::new(pts, p.px(7.0), p.px(5.0), style)).map(|_| ()),
+            (true, true) => chart.draw_secondary_series(DashedLineSeries::new(pts, p.px(7.0), p.px(5.0), style)).map(|_| ()),
+        }
+        .map_err(err)?;
+    }
+    if let Some(text) = pn.note {
+        let (w, h) = area.dim_in_pixel();
+        let style = font(p.dpr, 12.5, theme).color(&theme.muted).pos(Pos::new(HPos::Center, VPos::Center));
+        area.draw(&Text::new(text.to_string(), (w as i32 / 2, h as i32 / 2), style)).map_err(err)?;
+    }
+    Ok(())
 }
 
 fn max_y(series: &[&[(f64, f64)]]) -> f64 {
     series.iter().flat_map(|s| s.iter().map(|p| p.1)).fold(0.0, f64::max)
+}
+
+fn count_axis(top: f64) -> Axis {
+    Axis::Count(Ticks::for_max(top))
 }
 
 /// Cumulative produced and consumed: the gap between them is everything still in the
@@ -345,14 +423,12 @@ pub fn draw_counts(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let p = begin(canvas, c, "Messages produced vs consumed (cumulative)", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
-    let produced = scaled(&p, pd::last(pts, &bs, |q| q.produced as f64));
-    let consumed = scaled(&p, pd::last(pts, &bs, |q| q.consumed as f64));
+    let produced = pd::last(pts, &bs, |q| q.produced as f64);
+    let consumed = pd::last(pts, &bs, |q| q.consumed as f64);
     let top = pd::top(max_y(&[&produced, &consumed]), 10.0);
-    let ticks = Ticks::for_max(top);
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), 0.0..top).map_err(err)?;
-    mesh!(chart, p, c.theme, "messages", &move |v: &f64| ticks.label(*v));
-    solid(&mut chart, &p, consumed, GREEN, 3.5)?;
-    dashed(&mut chart, &p, produced, BLUE, 2.0)?;
+    let mut pn = Panel::new("messages", 0.0..top, count_axis(top));
+    pn.lines = vec![solid(consumed, GREEN, 3.5), dashed(produced, BLUE, 2.0)];
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -360,27 +436,20 @@ pub fn draw_counts(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
 /// is dropped.
 pub fn draw_rates(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let pts = &c.series.points;
-    let view = pd::view(c.series, c.window_s);
-    let any_drop = pts.get(view.hi.saturating_sub(1)).is_some_and(|q| q.dropped > pts.get(view.lo).map_or(0, |f| f.dropped))
-        || pts.last().is_some_and(|q| q.dropped > 0);
+    let any_drop = pts.last().is_some_and(|q| q.dropped > 0);
     let mut entries = vec![("consumed/s".to_string(), GREEN, false), ("produced/s".to_string(), BLUE, true)];
     if any_drop {
         entries.push(("dropped/s".into(), ORANGE, false));
     }
     let p = begin(canvas, c, "Rates (messages per second)", &entries)?;
     let bs = pd::buckets(p.view.lo, p.view.hi, p.buckets.min(150));
-    let produced = scaled(&p, pd::rate(pts, &bs, |q| q.produced as f64));
-    let consumed = scaled(&p, pd::rate(pts, &bs, |q| q.consumed as f64));
-    let dropped = if any_drop { scaled(&p, pd::rate(pts, &bs, |q| q.dropped as f64)) } else { Vec::new() };
+    let produced = pd::rate(pts, &bs, |q| q.produced as f64);
+    let consumed = pd::rate(pts, &bs, |q| q.consumed as f64);
+    let dropped = if any_drop { pd::rate(pts, &bs, |q| q.dropped as f64) } else { Vec::new() };
     let top = pd::top(max_y(&[&produced, &consumed, &dropped]), 10.0);
-    let ticks = Ticks::for_max(top);
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), 0.0..top).map_err(err)?;
-    mesh!(chart, p, c.theme, "messages / s", &move |v: &f64| ticks.label(*v));
-    solid(&mut chart, &p, consumed, GREEN, 3.0)?;
-    if any_drop {
-        solid(&mut chart, &p, dropped, ORANGE, 2.0)?;
-    }
-    dashed(&mut chart, &p, produced, BLUE, 2.0)?;
+    let mut pn = Panel::new("messages / s", 0.0..top, count_axis(top));
+    pn.lines = vec![solid(consumed, GREEN, 3.0), solid(dropped, ORANGE, 2.0), dashed(produced, BLUE, 2.0)];
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -405,30 +474,23 @@ pub fn draw_backlog(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     entries.push(("consumer in flight".into(), PURPLE, false));
     let p = begin(canvas, c, "Where the backlog sits (messages held)", &entries)?;
     let bs = p.buckets();
-    let mut lines: Vec<(Vec<(f64, f64)>, RGBColor, bool)> = c
+    let mut lines: Vec<Line> = c
         .stages
         .iter()
         .enumerate()
         .map(|(k, (stage, _))| {
             let (col, d) = STAGE_COLORS[k % STAGE_COLORS.len()];
-            (scaled(&p, pd::stage_depth(c.series, &bs, *stage)), col, d)
+            Line { pts: pd::stage_depth(c.series, &bs, *stage), color: col, width: if d { 2.0 } else { 2.5 }, dashed: d, right: false }
         })
         .collect();
     if has_cache {
-        lines.push((scaled(&p, pd::peak(pts, &bs, |_, q| q.fetch_cache as f64)), GREEN, true));
+        lines.push(dashed(pd::peak(pts, &bs, |_, q| q.fetch_cache as f64), GREEN, 2.0));
     }
-    lines.push((scaled(&p, pd::peak(pts, &bs, |_, q| q.in_flight as f64)), PURPLE, false));
-    let top = pd::top(lines.iter().flat_map(|l| l.0.iter().map(|q| q.1)).fold(0.0, f64::max), 10.0);
-    let ticks = Ticks::for_max(top);
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), 0.0..top).map_err(err)?;
-    mesh!(chart, p, c.theme, "messages", &move |v: &f64| ticks.label(*v));
-    for (pts, col, d) in lines {
-        if d {
-            dashed(&mut chart, &p, pts, col, 2.0)?;
-        } else {
-            solid(&mut chart, &p, pts, col, 2.5)?;
-        }
-    }
+    lines.push(solid(pd::peak(pts, &bs, |_, q| q.in_flight as f64), PURPLE, 2.5));
+    let top = pd::top(lines.iter().flat_map(|l| l.pts.iter().map(|q| q.1)).fold(0.0, f64::max), 10.0);
+    let mut pn = Panel::new("messages", 0.0..top, count_axis(top));
+    pn.lines = lines;
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -445,115 +507,80 @@ pub fn draw_partitions(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let bs = p.buckets();
     let spread = pd::partition_spread(c.series, &bs);
     let top = pd::top(spread.iter().map(|q| q.3).fold(0.0, f64::max), 10.0);
-    let ticks = Ticks::for_max(top);
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), 0.0..top).map_err(err)?;
-    mesh!(chart, p, c.theme, "lag (records)", &move |v: &f64| ticks.label(*v));
-    if spread.is_empty() {
-        return p.root.present().map_err(err);
-    }
-    let mut band: Vec<(f64, f64)> = spread.iter().map(|q| (p.x(q.0), q.3)).collect();
-    band.extend(spread.iter().rev().map(|q| (p.x(q.0), q.1)));
-    chart.draw_series([Polygon::new(band, SKY.mix(0.22).filled())]).map_err(err)?;
-    solid(&mut chart, &p, spread.iter().map(|q| (p.x(q.0), q.2)).collect(), BLUE, 2.5)?;
-    dashed(&mut chart, &p, spread.iter().map(|q| (p.x(q.0), q.3)).collect(), VERMILLION, 2.0)?;
+    let mut pn = Panel::new("lag (records)", 0.0..top, count_axis(top));
+    pn.bands = vec![band(spread.iter().map(|q| (q.0, q.3)), spread.iter().map(|q| (q.0, q.1)).collect(), SKY, 0.22)];
+    pn.lines = vec![solid(spread.iter().map(|q| (q.0, q.2)).collect(), BLUE, 2.5), dashed(spread.iter().map(|q| (q.0, q.3)).collect(), VERMILLION, 2.0)];
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
-/// The consumer's heap against its limit, OOM kills marked; in-flight messages on the
-/// right-hand axis as a faint min–max band, so a count swinging with every poll reads as a
-/// band behind the heap line, not as a block over it.
+/// The consumer's heap against its limit, OOM kills marked (upper panel), and the
+/// messages it holds in flight (lower panel, same time axis): a faint min–max band with
+/// its peak line, so a count swinging with every poll (synchronous polling) reads as a
+/// band of its own instead of a block over the heap line.
 pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let entries = [
         ("heap (largest member)".to_string(), ORANGE, false),
         (format!("heap limit {}", format::bytes(c.heap_limit_bytes as f64)), VERMILLION, true),
-        ("in flight (right axis)".to_string(), PURPLE, false),
+        ("in flight: peak, and min–max band".to_string(), PURPLE, false),
     ];
     let p = begin(canvas, c, "Consumer heap and in-flight messages", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
     let mib = |b: f64| b / 1_048_576.0;
     let limit = mib(c.heap_limit_bytes as f64);
-    let heap = scaled(&p, pd::peak(pts, &bs, |_, q| mib(q.heap_bytes as f64)));
+    let heap = pd::peak(pts, &bs, |_, q| mib(q.heap_bytes as f64));
     let env = pd::envelope(pts, &bs, |q| q.in_flight as f64);
     let heap_top = pd::top(max_y(&[&heap]).max(limit), 1.0);
     let flight_top = pd::top(env.iter().map(|e| e.2).fold(0.0, f64::max), 10.0);
-    let x = p.x_range();
-    let flight_ticks = Ticks::for_max(flight_top);
-    let heap_ticks = Ticks::for_max(heap_top);
-    let mut chart = builder(&p, true)
-        .build_cartesian_2d(x.clone(), 0.0..heap_top)
-        .map_err(err)?
-        .set_secondary_coord(x.clone(), 0.0..flight_top);
-    mesh!(chart, p, c.theme, "heap (MiB)", &move |v: &f64| heap_ticks.label(*v));
-    chart
-        .configure_secondary_axes()
-        .y_desc("in-flight messages")
-        .y_label_formatter(&move |v: &f64| flight_ticks.label(*v))
-        .label_style(font(p.dpr, 11.5, c.theme))
-        .axis_desc_style(font(p.dpr, 12.0, c.theme))
-        .axis_style(c.theme.muted)
-        .y_labels(if p.narrow { 4 } else { 6 })
-        .draw()
-        .map_err(err)?;
-    if !env.is_empty() {
-        let mut band: Vec<(f64, f64)> = env.iter().map(|e| (p.x(e.0), e.2)).collect();
-        band.extend(env.iter().rev().map(|e| (p.x(e.0), e.1)));
-        chart.draw_secondary_series([Polygon::new(band, PURPLE.mix(0.18).filled())]).map_err(err)?;
-        chart
-            .draw_secondary_series(LineSeries::new(env.iter().map(|e| (p.x(e.0), e.2)), PURPLE.mix(0.75).stroke_width(p.px(1.0).max(1) as u32)))
-            .map_err(err)?;
-    }
-    dashed(&mut chart, &p, vec![(x.start, limit), (x.end, limit)], VERMILLION, 2.0)?;
-    oom_marks(&mut chart, &p, heap_top, c.theme, pts)?;
-    solid(&mut chart, &p, heap, ORANGE, 3.0)?;
+    let h = p.body.dim_in_pixel().1 as f64;
+    let (upper, lower) = p.body.split_vertically((h * 0.56) as i32);
+
+    let mut top = Panel::new("heap (MiB)", 0.0..heap_top, count_axis(heap_top));
+    let x = &p.view.x;
+    top.lines = vec![dashed(vec![(x.start, limit), (x.end, limit)], VERMILLION, 2.0), solid(heap, ORANGE, 3.0)];
+    top.oom = true;
+    top.x_labels = false;
+    top.y_labels = 4;
+    panel(&upper, &p, c, top)?;
+
+    let mut low = Panel::new("in flight (msgs)", 0.0..flight_top, count_axis(flight_top));
+    low.bands = vec![band(env.iter().map(|e| (e.0, e.2)), env.iter().map(|e| (e.0, e.1)).collect(), PURPLE, 0.2)];
+    low.lines = vec![solid(env.iter().map(|e| (e.0, e.2)).collect(), PURPLE, 1.5)];
+    low.y_labels = 3;
+    panel(&lower, &p, c, low)?;
     p.root.present().map_err(err)
 }
 
 /// Produce-to-processed latency percentiles, on a logarithmic axis (they span
-/// milliseconds to minutes). Where nothing was processed the lines break.
+/// milliseconds to minutes; the axis holds log10 of seconds, labelled as durations).
+/// Where nothing was processed the lines break.
 pub fn draw_latency(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let entries = [("p50".into(), GREEN, false), ("p95".into(), ORANGE, true), ("p99".into(), VERMILLION, false)];
     let p = begin(canvas, c, "Latency, produced → processed (percentiles)", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
-    let p50 = pd::latency(pts, &bs, |q| q.latency_p50_s);
-    let p95 = pd::latency(pts, &bs, |q| q.latency_p95_s);
-    let p99 = pd::latency(pts, &bs, |q| q.latency_p99_s);
+    let log = |v: Vec<Option<(f64, f64)>>| -> Vec<Option<(f64, f64)>> { v.into_iter().map(|o| o.map(|(t, s)| (t, s.max(1e-6).log10()))).collect() };
+    let p50 = log(pd::latency(pts, &bs, |q| q.latency_p50_s));
+    let p95 = log(pd::latency(pts, &bs, |q| q.latency_p95_s));
+    let p99 = log(pd::latency(pts, &bs, |q| q.latency_p99_s));
     let all = || p50.iter().chain(&p95).chain(&p99).flatten().map(|q| q.1);
     let lo = all().fold(f64::INFINITY, f64::min);
-    let hi = all().fold(0.0, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > 0.0 { ((lo / 2.0).max(1e-4), (hi * 2.0).max(lo * 10.0)) } else { (1e-3, 10.0) };
-    let x_ticks = Ticks::for_max(p.x(p.view.x.end));
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), (lo..hi).log_scale()).map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(p.x_desc())
-        .y_desc("latency (log scale)")
-        .y_label_formatter(&|v: &f64| format::secs(*v))
-        .x_label_formatter(&move |v: &f64| x_ticks.label(*v))
-        .label_style(font(p.dpr, 11.5, c.theme))
-        .axis_desc_style(font(p.dpr, 12.0, c.theme))
-        .bold_line_style(c.theme.grid)
-        .light_line_style(c.theme.grid.mix(0.35))
-        .axis_style(c.theme.muted)
-        .x_labels(if p.narrow { 4 } else { 7 })
-        .y_labels(if p.narrow { 4 } else { 6 })
-        .draw()
-        .map_err(err)?;
+    let hi = all().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() { (lo.floor(), hi.ceil().max(lo.floor() + 1.0)) } else { (-3.0, 1.0) };
+    let mut pn = Panel::new("latency (log scale)", lo..hi, Axis::LogSecs);
+    pn.y_labels = (hi - lo) as usize + 1;
     if all().next().is_none() {
-        note(&p, c.theme, "nothing processed yet")?;
-        return p.root.present().map_err(err);
+        pn.note = Some("nothing processed yet");
     }
-    for (v, col, is_dashed, w) in [(&p50, GREEN, false, 2.5), (&p95, ORANGE, true, 2.0), (&p99, VERMILLION, false, 2.0)] {
+    // Percentiles often coincide: p50 wide underneath, p95 dashed, p99 thin on top, so
+    // all three stay visible when they do.
+    for (v, col, is_dashed, w) in [(&p50, GREEN, false, 5.0), (&p95, ORANGE, true, 3.0), (&p99, VERMILLION, false, 1.5)] {
         for seg in pd::segments(v) {
-            let seg: Vec<(f64, f64)> = seg.into_iter().map(|(t, y)| (p.x(t), y)).collect();
-            if is_dashed {
-                chart.draw_series(DashedLineSeries::new(seg, p.px(7.0), p.px(5.0), line(col, p.dpr, w))).map_err(err)?;
-            } else {
-                chart.draw_series(LineSeries::new(seg, line(col, p.dpr, w))).map_err(err)?;
-            }
+            pn.lines.push(Line { pts: seg, color: col, width: w, dashed: is_dashed, right: false });
         }
     }
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -564,32 +591,19 @@ pub fn draw_producer(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let p = begin(canvas, c, "Producer: rate and time blocked", &entries)?;
     let pts = &c.series.points;
     let bs = pd::buckets(p.view.lo, p.view.hi, p.buckets.min(200));
-    let rate = scaled(&p, pd::peak(pts, &bs, |_, q| q.producer_rate_per_s));
-    let blocked = scaled(&p, pd::blocked_percent(pts, &bs));
+    let rate = pd::peak(pts, &bs, |_, q| q.producer_rate_per_s);
+    let blocked = pd::blocked_percent(pts, &bs);
     let top = pd::top(max_y(&[&rate]), 10.0);
-    let ticks = Ticks::for_max(top);
-    let x = p.x_range();
-    let mut chart = builder(&p, true)
-        .build_cartesian_2d(x.clone(), 0.0..top)
-        .map_err(err)?
-        .set_secondary_coord(x.clone(), 0.0..105.0);
-    mesh!(chart, p, c.theme, "producer rate (msg/s)", &move |v: &f64| ticks.label(*v));
-    chart
-        .configure_secondary_axes()
-        .y_desc("time blocked (%)")
-        .y_label_formatter(&|v: &f64| format::percent(*v))
-        .label_style(font(p.dpr, 11.5, c.theme))
-        .axis_desc_style(font(p.dpr, 12.0, c.theme))
-        .axis_style(c.theme.muted)
-        .y_labels(if p.narrow { 3 } else { 6 })
-        .draw()
-        .map_err(err)?;
-    if !blocked.is_empty() {
-        chart
-            .draw_secondary_series(AreaSeries::new(blocked.iter().copied(), 0.0, VERMILLION.mix(0.2)).border_style(line(VERMILLION, p.dpr, 1.5)))
-            .map_err(err)?;
+    let mut pn = Panel::new("producer rate (msg/s)", 0.0..top, count_axis(top));
+    pn.right = Some(("time blocked (%)", 0.0..105.0, Axis::Percent));
+    if let (Some(first), Some(last)) = (blocked.first(), blocked.last()) {
+        let floor = vec![(first.0, 0.0), (last.0, 0.0)];
+        let mut area = band(blocked.iter().copied(), floor, VERMILLION, 0.2);
+        area.right = true;
+        pn.bands.push(area);
     }
-    solid(&mut chart, &p, rate, BLUE, 2.5)?;
+    pn.lines = vec![Line { pts: blocked, color: VERMILLION, width: 1.5, dashed: false, right: true }, solid(rate, BLUE, 2.5)];
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -604,21 +618,18 @@ pub fn draw_losses(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let p = begin(canvas, c, "Dropped, lost and duplicated (cumulative)", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
-    let dropped = scaled(&p, pd::last(pts, &bs, |q| q.dropped as f64));
-    let lost = scaled(&p, pd::last(pts, &bs, |q| q.lost as f64));
-    let dup = scaled(&p, pd::last(pts, &bs, |q| q.duplicated as f64));
+    let dropped = pd::last(pts, &bs, |q| q.dropped as f64);
+    let lost = pd::last(pts, &bs, |q| q.lost as f64);
+    let dup = pd::last(pts, &bs, |q| q.duplicated as f64);
     let m = max_y(&[&dropped, &lost, &dup]);
     let top = pd::top(m, 10.0);
-    let ticks = Ticks::for_max(top);
-    let mut chart = builder(&p, false).build_cartesian_2d(p.x_range(), 0.0..top).map_err(err)?;
-    mesh!(chart, p, c.theme, "messages", &move |v: &f64| ticks.label(*v));
-    oom_marks(&mut chart, &p, top, c.theme, pts)?;
-    solid(&mut chart, &p, dropped, ORANGE, 2.5)?;
-    solid(&mut chart, &p, lost, VERMILLION, 3.0)?;
-    dashed(&mut chart, &p, dup, PURPLE, 2.0)?;
+    let mut pn = Panel::new("messages", 0.0..top, count_axis(top));
+    pn.oom = true;
+    pn.lines = vec![solid(dropped, ORANGE, 2.5), solid(lost, VERMILLION, 3.0), dashed(dup, PURPLE, 2.0)];
     if m == 0.0 {
-        note(&p, c.theme, "nothing dropped, lost or duplicated so far")?;
+        pn.note = Some("nothing dropped, lost or duplicated so far");
     }
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
 
@@ -633,35 +644,18 @@ pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let p = begin(canvas, c, "Flow-control signals", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
-    let permits = scaled(&p, pd::peak(pts, &bs, |_, q| q.permits as f64));
-    let limit = scaled(&p, pd::peak(pts, &bs, |_, q| q.concurrency_limit as f64));
-    let rtt: Vec<Option<(f64, f64)>> = pd::latency(pts, &bs, |q| q.call_rtt_p99_s.map(|s| s * 1e3));
+    let permits = pd::peak(pts, &bs, |_, q| q.permits as f64);
+    let limit = pd::peak(pts, &bs, |_, q| q.concurrency_limit as f64);
+    let rtt = pd::latency(pts, &bs, |q| q.call_rtt_p99_s.map(|s| s * 1e3));
     let top = pd::top(max_y(&[&permits, &limit]), 10.0);
     let rtt_top = pd::top(rtt.iter().flatten().map(|q| q.1).fold(0.0, f64::max), 10.0);
-    let ticks = Ticks::for_max(top);
-    let rtt_ticks = Ticks::for_max(rtt_top);
-    let x = p.x_range();
-    let mut chart = builder(&p, true)
-        .build_cartesian_2d(x.clone(), 0.0..top)
-        .map_err(err)?
-        .set_secondary_coord(x.clone(), 0.0..rtt_top);
-    mesh!(chart, p, c.theme, "credits, calls", &move |v: &f64| ticks.label(*v));
-    chart
-        .configure_secondary_axes()
-        .y_desc("round trip p99 (ms)")
-        .y_label_formatter(&move |v: &f64| rtt_ticks.label(*v))
-        .label_style(font(p.dpr, 11.5, c.theme))
-        .axis_desc_style(font(p.dpr, 12.0, c.theme))
-        .axis_style(c.theme.muted)
-        .y_labels(if p.narrow { 4 } else { 6 })
-        .draw()
-        .map_err(err)?;
+    let mut pn = Panel::new("credits, calls", 0.0..top, count_axis(top));
+    pn.right = Some(("round trip p99 (ms)", 0.0..rtt_top, count_axis(rtt_top)));
     for seg in pd::segments(&rtt) {
-        chart
-            .draw_secondary_series(LineSeries::new(seg.into_iter().map(|(t, y)| (p.x(t), y)), line(VERMILLION, p.dpr, 1.5)))
-            .map_err(err)?;
+        pn.lines.push(Line { pts: seg, color: VERMILLION, width: 1.5, dashed: false, right: true });
     }
-    solid(&mut chart, &p, permits, SKY, 2.5)?;
-    dashed(&mut chart, &p, limit, GREEN, 2.0)?;
+    pn.lines.push(solid(permits, SKY, 2.5));
+    pn.lines.push(dashed(limit, GREEN, 2.0));
+    panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }

@@ -4,10 +4,11 @@
 //! "incident vs each remedy" are one click away. The lanes themselves (`lanes`) are pure;
 //! this module renders them and runs their animation loop.
 
-use crate::app::{now_s, Lab, LaneRow};
+use crate::app::{now_s, Lab, LaneRow, View};
 use crate::charts::{Chart, Ctx};
 use crate::diagram::Diagram;
 use crate::format;
+use crate::observe::esc;
 use crate::lanes::{MAX_LANES, INCIDENT_VS_REMEDIES, PUSH_VS_PULL};
 use crate::stage::stage_labels;
 use bplab_engine::PRESETS;
@@ -66,7 +67,9 @@ pub fn Compare() -> impl IntoView {
             s.drawn = vec![[(f64::NAN, f64::NEG_INFINITY); 2]; n];
             s.rows_at = -1.0;
         });
-        lab.clock.set(lab.lanes.with_value(|l| l.now_s()));
+        if lab.view.get_untracked() == View::Compare {
+            lab.clock.set(lab.lanes.with_value(|l| l.now_s()));
+        }
     });
     Effect::new(move |_| {
         if root.get().is_some() {
@@ -194,35 +197,38 @@ pub fn Compare() -> impl IntoView {
     }
 }
 
+/// The comparison table's rows as HTML: one per lane, every figure with its raw value in
+/// `data-value` (`data-testid="cmp-<lane>-<figure>"`).
+pub fn summary_rows(rows: &[LaneRow]) -> String {
+    let mut html = String::new();
+    for (k, r) in rows.iter().enumerate() {
+        let s = &r.summary;
+        let n = k + 1;
+        let cell = |id: &str, raw: Option<f64>, shown: String, alarm: bool| {
+            format!(
+                "<td data-testid=\"cmp-{n}-{id}\" data-value=\"{}\"{}>{}</td>",
+                raw.map(|v| v.to_string()).unwrap_or_default(),
+                if alarm { " class=\"alarm\"" } else { "" },
+                esc(&shown)
+            )
+        };
+        html.push_str(&format!("<tr><th scope=\"row\">{}{}</th>", esc(r.title), if r.own_traffic { " (own traffic)" } else { "" }));
+        html.push_str(&cell("throughput", Some(s.throughput_msgs_per_s), format!("{}/s", format::count(s.throughput_msgs_per_s)), false));
+        html.push_str(&cell("p99", s.latency_p99_s, s.latency_p99_s.map(format::secs).unwrap_or_else(|| "–".into()), false));
+        html.push_str(&cell("max-heap", Some(s.max_heap_bytes as f64), format::bytes(s.max_heap_bytes as f64), false));
+        html.push_str(&cell("oom", Some(s.oom_kills as f64), format::count(s.oom_kills as f64), s.oom_kills > 0));
+        html.push_str(&cell("dropped", Some(s.dropped as f64), format::count(s.dropped as f64), false));
+        html.push_str(&cell("lost", Some(s.lost as f64), format::count(s.lost as f64), s.lost > 0));
+        html.push_str(&cell("duplicated", Some(s.duplicated as f64), format::count(s.duplicated as f64), s.duplicated > 0));
+        html.push_str(&cell("blocked", Some(s.producer_blocked_s), format::secs(s.producer_blocked_s), false));
+        html.push_str("</tr>");
+    }
+    html
+}
+
 #[component]
 fn SummaryTable() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let rows = move || {
-        lab.compare_rows
-            .get()
-            .into_iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let s = r.summary;
-                let cell = |id: &'static str, raw: Option<f64>, shown: String, alarm: bool| {
-                    view! { <td data-testid=format!("cmp-{}-{id}", k + 1) data-value=raw.map(|v| v.to_string()).unwrap_or_default() class:alarm=alarm>{shown}</td> }
-                };
-                view! {
-                    <tr>
-                        <th scope="row">{r.title}{r.own_traffic.then_some(" (own traffic)")}</th>
-                        {cell("throughput", Some(s.throughput_msgs_per_s), format!("{}/s", format::count(s.throughput_msgs_per_s)), false)}
-                        {cell("p99", s.latency_p99_s, s.latency_p99_s.map(format::secs).unwrap_or_else(|| "–".into()), false)}
-                        {cell("max-heap", Some(s.max_heap_bytes as f64), format::bytes(s.max_heap_bytes as f64), false)}
-                        {cell("oom", Some(s.oom_kills as f64), format::count(s.oom_kills as f64), s.oom_kills > 0)}
-                        {cell("dropped", Some(s.dropped as f64), format::count(s.dropped as f64), false)}
-                        {cell("lost", Some(s.lost as f64), format::count(s.lost as f64), s.lost > 0)}
-                        {cell("duplicated", Some(s.duplicated as f64), format::count(s.duplicated as f64), s.duplicated > 0)}
-                        {cell("blocked", Some(s.producer_blocked_s), format::secs(s.producer_blocked_s), false)}
-                    </tr>
-                }
-            })
-            .collect_view()
-    };
     view! {
         <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">
@@ -240,7 +246,7 @@ fn SummaryTable() -> impl IntoView {
                         <th scope="col">"producer blocked"</th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody inner_html=move || lab.compare_rows.with(|r| summary_rows(r))></tbody>
             </table>
         </div>
     }
@@ -264,6 +270,10 @@ fn canvas(root: &web_sys::HtmlElement, testid: &str) -> Option<web_sys::HtmlCanv
 fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>) {
     let Some(root_el) = root.get_untracked() else { return };
     let now = now_s();
+    if lab.view.get_untracked() != View::Compare {
+        state.update_value(|s| s.last = now);
+        return;
+    }
     let (dt, budget) = state.with_value(|s| (now - s.last, s.budget));
     let playing = lab.playing.get_untracked();
     let speed = lab.speed.get_untracked();

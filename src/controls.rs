@@ -136,14 +136,10 @@ pub fn Transport() -> impl IntoView {
             <span class="clock" data-testid="sim-time" data-value=move || lab.clock.get().to_string()>
                 {move || format!("t = {}", format::secs(lab.clock.get()))}
             </span>
-            <Show when=move || lab.replaying.get() && lab.view.get() == View::Simulator>
-                <span class="badge info">"replaying…"</span>
-            </Show>
-            <Show when=move || { oom.get() > 0 }>
-                <span class="badge oom" data-testid="oom-badge" role="status">
-                    {move || format!("OOM-killed ×{}", oom.get())}
-                </span>
-            </Show>
+            <span class="badge info" hidden=move || !(lab.replaying.get() && lab.view.get() == View::Simulator)>"replaying…"</span>
+            <span class="badge oom" data-testid="oom-badge" role="status" hidden=move || oom.get() == 0>
+                {move || format!("OOM-killed ×{}", oom.get())}
+            </span>
             <p class="field-error" role="alert">{move || seed_error.get()}</p>
         </div>
     }

@@ -7,7 +7,7 @@
 //! the narrator, and redraws at most two charts whose data changed (round robin, each at
 //! most four times a second), so no frame pays for every chart at once.
 
-use crate::app::{media_matches, now_s, Lab, ThemeChoice};
+use crate::app::{media_matches, now_s, Lab, ThemeChoice, View};
 use crate::charts::{Chart, Ctx, EXPORT_SIZE};
 use crate::controls::Timeline;
 use crate::diagram::Diagram;
@@ -116,28 +116,29 @@ pub fn Stage() -> impl IntoView {
         });
     });
 
-    let chart_cards = move || {
-        charts
-            .get()
-            .into_iter()
-            .map(|c| {
-                view! {
-                    <figure class="chart-card">
-                        <canvas class="chart" data-testid=format!("chart-{}", c.id()) role="img" aria-label=c.description()></canvas>
-                        <button
-                            class="png"
-                            data-testid=format!("png-{}", c.id())
-                            aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
-                            title="Download as PNG (800×400)"
-                            on:click=move |_| export_png(lab, c)
-                        >
-                            "PNG"
-                        </button>
-                    </figure>
-                }
-            })
-            .collect_view()
-    };
+    // Every chart is rendered once and hidden when it does not apply to the pipeline; the
+    // last one on show spans the row when their number is odd.
+    let chart_cards = Chart::ALL
+        .into_iter()
+        .map(|c| {
+            let shown = move || charts.with(|l| l.contains(&c));
+            let span = move || charts.with(|l| l.len() % 2 == 1 && l.last() == Some(&c));
+            view! {
+                <figure class="chart-card" hidden=move || !shown() class:span=span>
+                    <canvas class="chart" data-testid=format!("chart-{}", c.id()) role="img" aria-label=c.description()></canvas>
+                    <button
+                        class="png"
+                        data-testid=format!("png-{}", c.id())
+                        aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
+                        title="Download as PNG (800×400)"
+                        on:click=move |_| export_png(lab, c)
+                    >
+                        "PNG"
+                    </button>
+                </figure>
+            }
+        })
+        .collect_view();
 
     view! {
         <section class="stage" aria-label="Pipeline, timeline and charts" node_ref=root>
@@ -149,15 +150,14 @@ pub fn Stage() -> impl IntoView {
                     role="img"
                     aria-label="Animated pipeline: producer, stages and consumer with their fill levels, lag per partition and the consumer's heap"
                 ></canvas>
-                <Show when=move || seq_applies.get()>
                     <canvas
                         node_ref=seq_ref
                         class="sequence"
+                        hidden=move || !seq_applies.get()
                         data-testid="sequence"
                         role="img"
                         aria-label="Sequence diagram of the credits or demand granted and the messages sent"
                     ></canvas>
-                </Show>
             </div>
             <Timeline />
             <Readouts />
@@ -211,12 +211,10 @@ fn EventLog() -> impl IntoView {
         <section class="events" aria-labelledby="events-title">
             <h2 id="events-title">"What just happened"</h2>
             <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{latest}</p>
-            <Show
-                when=move || lab.log.with(|l| !l.is_empty())
-                fallback=|| view! { <p class="hint" data-testid="events-empty">"Press Play: key events (OOM kills, the producer blocking, shedding, rebalances) are told here."</p> }
-            >
-                <ul class="event-log" data-testid="event-log">{items}</ul>
-            </Show>
+            <p class="hint" data-testid="events-empty" hidden=move || lab.log.with(|l| !l.is_empty())>
+                "Press Play: key events (OOM kills, the producer blocking, shedding, rebalances) are told here."
+            </p>
+            <ul class="event-log" data-testid="event-log" hidden=move || lab.log.with(Vec::is_empty)>{items}</ul>
         </section>
     }
 }
@@ -249,6 +247,10 @@ fn chart_canvas(root: &web_sys::HtmlElement, chart: Chart) -> Option<web_sys::Ht
 fn tick(lab: Lab, parts: Parts) {
     let Parts { root, diagram, seq, diagram_state, seq_state, frame, .. } = parts;
     let now = now_s();
+    if lab.view.get_untracked() != View::Simulator {
+        frame.update_value(|f| f.last = now);
+        return;
+    }
     let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget));
     let playing = lab.playing.get_untracked();
     let speed = lab.speed.get_untracked();
@@ -312,7 +314,7 @@ fn tick(lab: Lab, parts: Parts) {
             });
         });
     }
-    if let Some(canvas) = seq.get_untracked() {
+    if let Some(canvas) = seq.get_untracked().filter(|_| lab.snapshot.with_untracked(SequenceDiagram::applies)) {
         lab.snapshot.with_untracked(|snap| {
             seq_state.update_value(|s| {
                 s.ingest(&trace);

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use bplab_app::app::Lab;
 use bplab_app::format;
 use bplab_app::knobs::{self, Knob};
+use bplab_engine::{Family, PRESETS};
 use bplab_app::readouts::Readouts;
 use bplab_app::App;
 use leptos::prelude::*;
@@ -74,10 +75,11 @@ fn text(root: &Element, selector: &str) -> String {
     find(root, selector).text_content().unwrap_or_default().trim().to_string()
 }
 
-/// The readouts of the page's contract (as in tests/e2e/page.test.mjs).
+/// The readouts of the page's contract (as in tests/e2e/).
 const READOUTS: &[&str] = &[
-    "produced", "consumed", "lost", "duplicated", "oom-kills", "first-oom", "max-heap",
+    "produced", "consumed", "dropped", "lost", "duplicated", "oom-kills", "first-oom", "max-heap",
     "max-in-flight", "max-lag", "latency-p50", "latency-p99", "producer-blocked", "throughput",
+    "rebalances", "call-rtt-p99",
 ];
 
 /// Every readout's raw `data-value` and the simulated time's, as (testid, attribute) pairs.
@@ -165,6 +167,22 @@ fn max_poll_records() -> &'static Knob {
 
 // --- tests ----------------------------------------------------------------------------------
 
+/// Knobs the incident uses, by test id: global ones, then its channel's and its topic's.
+const INCIDENT_KNOBS: &[&str] = &[
+    "knob-producer-rate",
+    "knob-s0-capacity",
+    "knob-s1-partitions",
+    "knob-max-poll-records",
+    "knob-workers",
+    "knob-rate-per-worker",
+    "knob-bytes-per-message",
+    "knob-heap-limit",
+];
+
+fn hidden(root: &Element, testid: &str) -> bool {
+    find(root, &format!("[data-testid={testid}]")).has_attribute("hidden")
+}
+
 #[wasm_bindgen_test]
 async fn app_renders_its_heading_every_knob_and_every_readout() {
     let root = container();
@@ -173,19 +191,161 @@ async fn app_renders_its_heading_every_knob_and_every_readout() {
     assert_eq!(text(&root, "h1"), "Backpressure Lab");
     // `prop:value`s are set by effects, which run once the executor gets a turn.
     leptos::task::tick().await;
-    for k in knobs::KNOBS {
-        find(&root, &format!("[data-testid=knob-{}] input[type=range]", k.id));
-        let number = input(&root, &format!("[data-testid=knob-{}] input[type=number]", k.id));
-        // The incident uses every knob: each shows the scenario's value, none is disabled.
-        assert!(!number.disabled(), "knob {} is disabled in the incident", k.id);
-        assert!(!number.value().is_empty(), "knob {} shows no value", k.id);
+    for id in INCIDENT_KNOBS {
+        find(&root, &format!("[data-testid={id}] input[type=range]"));
+        let number = input(&root, &format!("[data-testid={id}] input[type=number]"));
+        assert!(!hidden(&root, id), "knob {id} is hidden in the incident");
+        assert!(!number.value().is_empty(), "knob {id} shows no value");
     }
     assert_eq!(input(&root, "[data-testid=knob-max-poll-records] input[type=number]").value(), "1000");
+    // Choices are selects showing the scenario's value.
+    let mode: web_sys::HtmlSelectElement = find(&root, "[data-testid=knob-mode] select").dyn_into().unwrap();
+    assert_eq!(mode.value(), "async");
+    // A consumer reading a topic polls: its link is no knob here.
+    assert!(hidden(&root, "knob-consumer-flow-control"));
+    assert!(hidden(&root, "section-consumer-link"));
     assert_eq!(data_value(&root, "sim-time"), Some(0.0), "a fresh page starts at t = 0");
     assert_eq!(data_value(&root, "readout-produced"), Some(0.0));
     for id in READOUTS {
         data_value(&root, &format!("readout-{id}")); // present, and "" or a number
     }
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn the_preset_picker_groups_every_preset_by_family_and_shows_its_explanation() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    let select = find(&root, "[data-testid=preset-select]");
+    let groups = select.query_selector_all("optgroup").unwrap();
+    let mut families: Vec<Family> = PRESETS.iter().map(|p| p.family).collect();
+    families.dedup();
+    assert_eq!(groups.length() as usize, families.len());
+    assert_eq!(select.query_selector_all("option").unwrap().length() as usize, PRESETS.len());
+
+    let select: web_sys::HtmlSelectElement = select.dyn_into().unwrap();
+    select.set_value("credits");
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    select.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    let credits = PRESETS.iter().find(|p| p.id == "credits").unwrap();
+    wait_until("the explanation follows the preset", 2_000.0, || text(&root, "[data-testid=preset-explanation]") == credits.explanation).await;
+    // No topic, credits on the consumer's link: its knobs show, the topic's do not.
+    wait_until("the consumer-link knobs appear", 2_000.0, || !hidden(&root, "knob-consumer-credit-initial")).await;
+    assert_eq!(input(&root, "[data-testid=knob-consumer-credit-initial] input[type=number]").value(), "1000");
+    assert!(root.query_selector("[data-testid=knob-s1-partitions]").unwrap().is_none());
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn a_choice_shows_and_hides_the_knobs_it_governs() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    assert!(!hidden(&root, "knob-s0-capacity"));
+    let buffer: web_sys::HtmlSelectElement = find(&root, "[data-testid=knob-s0-capacity-mode] select").dyn_into().unwrap();
+    buffer.set_value("unbounded");
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    buffer.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    wait_until("an unbounded channel has no capacity knob", 2_000.0, || hidden(&root, "knob-s0-capacity")).await;
+    // drop_oldest needs a bound: refused with the engine's message, and nothing changes.
+    let on_full: web_sys::HtmlSelectElement = find(&root, "[data-testid=knob-s0-on-full] select").dyn_into().unwrap();
+    on_full.set_value("drop_oldest");
+    on_full.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    wait_until("the refusal is explained", 2_000.0, || text(&root, "[data-testid=knob-s0-on-full] [role=alert]").contains("needs a bounded receiver")).await;
+    assert_eq!(on_full.value(), "block", "the select shows the value that still holds");
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn question_mark_opens_the_help_and_escape_closes_it() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    assert!(root.query_selector("[data-testid=help-dialog]").unwrap().is_none());
+    press_key("?");
+    wait_until("the help dialog opens", 2_000.0, || root.query_selector("[data-testid=help-dialog]").unwrap().is_some()).await;
+    let dialog = find(&root, "[data-testid=help-dialog]");
+    assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
+    let listed = dialog.text_content().unwrap_or_default();
+    for key in ["Space", "s", "r", "?", "Escape"] {
+        assert!(listed.contains(key), "the help does not list {key}: {listed}");
+    }
+    wait_until("the close button has the focus", 2_000.0, || {
+        document().active_element().and_then(|e| e.get_attribute("data-testid")).as_deref() == Some("help-close")
+    })
+    .await;
+    // Shortcuts other than Escape do nothing while it is open.
+    press_key(" ");
+    sleep(50).await;
+    assert_eq!(text(&root, "[data-testid=play]"), "Play");
+    press_key("Escape");
+    wait_until("Escape closes it", 2_000.0, || root.query_selector("[data-testid=help-dialog]").unwrap().is_none()).await;
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn the_timeline_goes_back_and_replays_the_same_run() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    wait_until("the app renders its clock", 5_000.0, || root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()).await;
+    for _ in 0..3 {
+        click(&root, "step");
+        sleep(60).await;
+    }
+    wait_until("three steps of 1 s have run", 5_000.0, || data_value(&root, "sim-time") == Some(3.0)).await;
+    let produced_at_3 = data_value(&root, "readout-produced").unwrap();
+    let timeline = input(&root, "[data-testid=timeline]");
+    assert_eq!(timeline.max(), "30", "the timeline spans the run so far, in tenths of a second");
+    type_into(&timeline, "15");
+    wait_until("the run is back at 1.5 s", 5_000.0, || data_value(&root, "sim-time") == Some(1.5)).await;
+    let produced_at_1_5 = data_value(&root, "readout-produced").unwrap();
+    assert!(produced_at_1_5 < produced_at_3 && produced_at_1_5 > 0.0);
+    type_into(&timeline, "30");
+    wait_until("forward again to 3 s", 5_000.0, || data_value(&root, "sim-time") == Some(3.0)).await;
+    assert_eq!(data_value(&root, "readout-produced"), Some(produced_at_3), "the replay differs from the run");
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn a_new_seed_changes_the_seed_and_keeps_the_time() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    let seed = input(&root, "[data-testid=seed]");
+    assert_eq!(seed.value(), "1");
+    type_into(&seed, "42");
+    wait_until("the seed box shows 42", 2_000.0, || input(&root, "[data-testid=seed]").value() == "42").await;
+    click(&root, "new-seed");
+    wait_until("a new seed", 2_000.0, || input(&root, "[data-testid=seed]").value() != "42").await;
+    type_into(&seed, "-3");
+    wait_until("a bad seed is explained", 2_000.0, || text(&root, ".transport [role=alert]").contains("whole number")).await;
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn the_compare_view_runs_push_against_pull_on_the_same_traffic() {
+    let root = container();
+    let mounted = leptos::mount::mount_to(root.clone(), App);
+    leptos::task::tick().await;
+    click(&root, "view-compare");
+    wait_until("the compare view shows", 2_000.0, || root.query_selector("[data-testid=compare-table]").unwrap().is_some()).await;
+    click(&root, "compare-push-pull");
+    wait_until("three lanes", 2_000.0, || root.query_selector_all(".lane").unwrap().length() == 3).await;
+    wait_until("a row per lane", 2_000.0, || root.query_selector_all("[data-testid=compare-table] tbody tr").unwrap().length() == 3).await;
+    for _ in 0..2 {
+        click(&root, "step");
+        sleep(100).await;
+    }
+    wait_until("the lanes ran 2 s", 5_000.0, || data_value(&root, "sim-time") == Some(2.0)).await;
+    wait_until("the table has figures", 3_000.0, || data_value(&root, "cmp-3-throughput").unwrap_or(0.0) > 0.0).await;
+    // drop-newest drops, the others do not.
+    wait_until("drops counted in lane 2", 3_000.0, || data_value(&root, "cmp-2-dropped").unwrap_or(0.0) > 0.0).await;
+    assert_eq!(data_value(&root, "cmp-1-dropped"), Some(0.0));
+    click(&root, "view-simulator");
+    wait_until("back to the simulator", 2_000.0, || root.query_selector("[data-testid=diagram]").unwrap().is_some()).await;
     drop(mounted);
 }
 
@@ -202,9 +362,9 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
     let error_sel = format!("{knob_sel} [role=alert]");
     let before = readouts(&root);
     let range_before = range.value();
-    let other_numbers_before: Vec<String> = knobs::KNOBS
+    let other_numbers_before: Vec<String> = INCIDENT_KNOBS
         .iter()
-        .map(|o| input(&root, &format!("[data-testid=knob-{}] input[type=number]", o.id)).value())
+        .map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value())
         .collect();
     assert_eq!(number.value(), "1000");
     assert_eq!(text(&root, &error_sel), "", "an error shows before any bad input");
@@ -213,7 +373,7 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
     type_into(&number, "0");
     wait_until("an error appears under max.poll.records", 2_000.0, || !text(&root, &error_sel).is_empty()).await;
     let error = text(&root, &error_sel);
-    let range_text = format!("from {} to {}", format::plain(k.min), format::plain(k.max));
+    let range_text = format!("from {} to {}", format::plain(k.hard.0), format::plain(k.hard.1));
     assert!(error.contains(k.label), "the error does not name the field {:?}: {error:?}", k.label);
     assert!(error.contains(&range_text), "the error does not give the range {range_text:?}: {error:?}");
     assert_eq!(number.get_attribute("aria-invalid").as_deref(), Some("true"), "the bad field is not marked invalid");
@@ -227,13 +387,13 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
         Some(format!("{} {}", format::plain(1000.0), k.unit).as_str()),
         "the slider no longer describes the previous value"
     );
-    let other_numbers_after: Vec<String> = knobs::KNOBS
+    let other_numbers_after: Vec<String> = INCIDENT_KNOBS
         .iter()
-        .map(|o| input(&root, &format!("[data-testid=knob-{}] input[type=number]", o.id)).value())
+        .map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value())
         .collect();
-    for ((o, b), a) in knobs::KNOBS.iter().zip(&other_numbers_before).zip(&other_numbers_after) {
-        if o.id != k.id {
-            assert_eq!(a, b, "knob {} changed after a bad value in {}", o.id, k.id);
+    for ((o, b), a) in INCIDENT_KNOBS.iter().zip(&other_numbers_before).zip(&other_numbers_after) {
+        if *o != "knob-max-poll-records" {
+            assert_eq!(a, b, "knob {o} changed after a bad value in {}", k.id);
         }
     }
     assert_eq!(readouts(&root), before, "the run changed after a rejected value");
