@@ -256,7 +256,7 @@ impl Axis {
         match self {
             Axis::Count(t) => t.label(v),
             Axis::Percent => format::percent(v),
-            Axis::LogSecs => format::secs(10f64.powf(v)),
+            Axis::LogSecs => format::secs_tick(10f64.powf(v)),
         }
     }
 }
@@ -345,7 +345,7 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
         .label_style(font(p.dpr, 11.5, theme))
         .axis_desc_style(font(p.dpr, 12.0, theme))
         .bold_line_style(theme.grid)
-        .light_line_style(theme.grid.mix(0.35))
+        .max_light_lines(0)
         .axis_style(theme.muted)
         .x_labels(if p.narrow { 4 } else { 7 })
         .y_labels(y_labels)
@@ -531,7 +531,8 @@ pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let limit = mib(c.heap_limit_bytes as f64);
     let heap = pd::peak(pts, &bs, |_, q| mib(q.heap_bytes as f64));
     let env = pd::envelope(pts, &bs, |q| q.in_flight as f64);
-    let heap_top = pd::top(max_y(&[&heap]).max(limit), 1.0);
+    // Headroom above the limit line for the OOM label.
+    let heap_top = max_y(&[&heap]).max(limit).max(1.0) * 1.25;
     let flight_top = pd::top(env.iter().map(|e| e.2).fold(0.0, f64::max), 10.0);
     let h = p.body.dim_in_pixel().1 as f64;
     let (upper, lower) = p.body.split_vertically((h * 0.56) as i32);

@@ -316,7 +316,7 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
             let slots = l.lanes.len() * LANE_CHARTS.len();
             let mut done = 0;
             for step in 0..slots {
-                if done == 2 {
+                if done == 1 {
                     break;
                 }
                 let i = (s.cursor + step) % slots.max(1);

@@ -11,7 +11,7 @@
 //! checkpoints is bounded: past [`MAX_CHECKPOINTS`] every other one is dropped and the
 //! interval doubles, so replaying costs at most one interval whatever the run's length.
 
-use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent};
+use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent, TraceKind};
 
 /// Slowest and fastest playback, as multiples of real time.
 pub const SPEED_RANGE: (f64, f64) = (0.1, 1_000.0);
@@ -21,6 +21,9 @@ const MAX_FRAME_S: f64 = 0.1;
 pub const MAX_CHECKPOINTS: usize = 20;
 /// Simulated seconds between checkpoints before any thinning.
 const FIRST_CHECKPOINT_EVERY_S: f64 = 5.0;
+/// Events run between two drains of the engine's trace. The engine keeps its last 4,096
+/// trace events; draining every 1,000 events keeps every one, however long the frame.
+const TRACE_CHUNK: u64 = 1_000;
 
 /// What one frame did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -159,7 +162,7 @@ impl Driver {
             self.target_s += wall_dt_s.clamp(0.0, MAX_FRAME_S) * self.speed;
         }
         let was_replaying = self.replaying;
-        let (events, reached) = self.run_to(self.target_s, max_events);
+        let (events, reached) = self.run_to(self.target_s, max_events, !was_replaying);
         let mut behind = false;
         if reached {
             self.replaying = false;
@@ -167,12 +170,6 @@ impl Driver {
             // Running slower than asked: do not pile up a debt that would jump later.
             behind = true;
             self.target_s = self.sim.now_s();
-        }
-        if was_replaying {
-            // What a replay goes through was seen before: it is not animated again.
-            self.sim.drain_trace(&mut Vec::new());
-        } else {
-            self.sim.drain_trace(&mut self.trace);
         }
         if !self.replaying {
             self.horizon_s = self.horizon_s.max(self.sim.now_s());
@@ -182,18 +179,30 @@ impl Driver {
 
     /// Runs to `t_s` at most `max_events` events, stopping at every checkpoint time on
     /// the way to take one. Returns the events handled and whether `t_s` was reached.
-    fn run_to(&mut self, t_s: f64, max_events: u64) -> (u64, bool) {
+    /// The trace is kept (merged, see [`merge_trace`]) when `keep_trace`; otherwise what a
+    /// replay goes through, seen before, is not animated again.
+    fn run_to(&mut self, t_s: f64, max_events: u64, keep_trace: bool) -> (u64, bool) {
         let mut left = max_events;
         let mut handled = 0;
+        let mut chunk = Vec::new();
         loop {
             let now = self.sim.now_s();
             let k = (now / self.checkpoint_every_s + 1e-9).floor() + 1.0;
             let next = k * self.checkpoint_every_s;
             let goal = t_s.min(next);
-            let status = self.sim.run_until(goal, left);
+            let status = self.sim.run_until(goal, left.min(TRACE_CHUNK));
             handled += status.events;
             left = left.saturating_sub(status.events);
+            self.sim.drain_trace(&mut chunk);
+            if keep_trace {
+                merge_trace(&mut self.trace, chunk.drain(..));
+            } else {
+                chunk.clear();
+            }
             if !status.reached {
+                if left > 0 {
+                    continue;
+                }
                 return (handled, false);
             }
             if goal >= next - 1e-9 {
@@ -239,10 +248,60 @@ impl Driver {
     /// lockstep this way. Returns whether `t_s` was reached within `max_events`.
     pub fn advance_to(&mut self, t_s: f64, max_events: u64) -> bool {
         self.target_s = t_s.max(self.sim.now_s());
-        let (_, reached) = self.run_to(self.target_s, max_events);
-        self.sim.drain_trace(&mut self.trace);
+        let (_, reached) = self.run_to(self.target_s, max_events, true);
         self.horizon_s = self.horizon_s.max(self.sim.now_s());
         reached
+    }
+}
+
+/// Key under which frequent trace events of one frame are merged (their counts summed).
+fn merge_key(k: &TraceKind) -> Option<(u8, u16, u16)> {
+    Some(match *k {
+        TraceKind::Generated { .. } => (0, 0, 0),
+        TraceKind::Moved { from, to, .. } => (1, from, to),
+        TraceKind::Polled { member, .. } => (2, member, 0),
+        TraceKind::Fetched { member, .. } => (3, member, 0),
+        TraceKind::Processed { member, .. } => (4, member, 0),
+        TraceKind::Granted { link, .. } => (5, link, 0),
+        TraceKind::Requested { link, .. } => (6, link, 0),
+        TraceKind::PermitsArrived { link, .. } => (7, link, 0),
+        TraceKind::Committed { member } => (8, member, 0),
+        TraceKind::Dropped { node, cause, .. } => (9, node, cause as u16),
+        TraceKind::Blocked => (10, 0, 0),
+        TraceKind::Unblocked => (11, 0, 0),
+        _ => return None,
+    })
+}
+
+fn add_n(into: &mut TraceKind, from: &TraceKind) {
+    use TraceKind::*;
+    match (into, from) {
+        (Generated { n }, Generated { n: m })
+        | (Moved { n, .. }, Moved { n: m, .. })
+        | (Polled { n, .. }, Polled { n: m, .. })
+        | (Fetched { n, .. }, Fetched { n: m, .. })
+        | (Processed { n, .. }, Processed { n: m, .. })
+        | (Granted { n, .. }, Granted { n: m, .. })
+        | (Requested { n, .. }, Requested { n: m, .. })
+        | (PermitsArrived { n, .. }, PermitsArrived { n: m, .. })
+        | (Dropped { n, .. }, Dropped { n: m, .. }) => *n += m,
+        _ => {}
+    }
+}
+
+/// Appends `events` to a frame's trace, merging the frequent kinds (moves, polls,
+/// grants, drops, blocking: one event per key, at its first time, counts summed) and
+/// keeping every rare one (OOM kills, rebalances, pauses…) in order. A frame at 1,000×
+/// holds every kill and every rebalance, and the flows' totals, in a few dozen events.
+pub fn merge_trace(into: &mut Vec<TraceEvent>, events: impl Iterator<Item = TraceEvent>) {
+    for ev in events {
+        match merge_key(&ev.kind) {
+            Some(key) => match into.iter_mut().find(|e| merge_key(&e.kind) == Some(key)) {
+                Some(e) => add_n(&mut e.kind, &ev.kind),
+                None => into.push(ev),
+            },
+            None => into.push(ev),
+        }
     }
 }
 
@@ -367,6 +426,22 @@ mod tests {
         d.frame(0.0, u64::MAX);
         assert_eq!(d.sim().summary(), straight.sim().summary());
         assert_eq!(d.horizon_s(), 50.0);
+    }
+
+    #[test]
+    fn a_long_frame_keeps_every_oom_kill_and_the_flow_totals() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.set_playing(true);
+        d.set_speed(1_000.0);
+        // One frame of 100 s: far more trace events than the engine keeps.
+        d.frame(0.1, u64::MAX);
+        let trace = d.take_trace();
+        let kills = trace.iter().filter(|e| matches!(e.kind, TraceKind::OomKill { .. })).count() as u64;
+        assert_eq!(kills, d.sim().summary().oom_kills);
+        assert!(kills >= 2);
+        let generated: u64 = trace.iter().map(|e| if let TraceKind::Generated { n } = e.kind { n } else { 0 }).sum();
+        assert_eq!(generated, d.sim().summary().produced);
+        assert!(trace.len() < 200, "{} events", trace.len());
     }
 
     #[test]

@@ -121,6 +121,31 @@ impl Ticks {
     }
 }
 
+/// Durations for an axis tick: at most three significant digits, no trailing zeros:
+/// 100 µs, 1 ms, 10 ms, 1 s, 2.5 min.
+pub fn secs_tick(v: f64) -> String {
+    let t = Ticks { div: 1.0, suffix: "" };
+    let a = v.abs();
+    if a == 0.0 || !v.is_finite() {
+        "0 s".into()
+    } else if a < 1e-3 {
+        format!("{} µs", t.label(round3(v * 1e6)))
+    } else if a < 1.0 {
+        format!("{} ms", t.label(round3(v * 1e3)))
+    } else if a < 120.0 {
+        format!("{} s", t.label(round3(v)))
+    } else if a < 7_200.0 {
+        format!("{} min", t.label(round3(v / 60.0)))
+    } else {
+        format!("{} h", t.label(round3(v / 3_600.0)))
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    let scale = 10f64.powi(2 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 /// Percentages for an axis: 0 %, 25 %, 100 %.
 pub fn percent(v: f64) -> String {
     format!("{} %", Ticks { div: 1.0, suffix: "" }.label(v))
@@ -157,5 +182,10 @@ mod tests {
         assert_eq!(Ticks::for_max(1.0).label(0.25), "0.25");
         assert_eq!(Ticks::for_max(3e6).label(500_000.0), "0.5 M");
         assert_eq!(percent(50.0), "50 %");
+        assert_eq!(secs_tick(10f64.powf(-1.0)), "100 ms");
+        assert_eq!(secs_tick(1.0), "1 s");
+        assert_eq!(secs_tick(10.0), "10 s");
+        assert_eq!(secs_tick(1e-4), "100 µs");
+        assert_eq!(secs_tick(1_000.0), "16.7 min");
     }
 }

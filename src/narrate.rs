@@ -156,17 +156,26 @@ impl Narrator {
         }
     }
 
-    /// The next announcement, if one is due at wall time `now`: everything pending, joined.
+    /// The next announcement, if one is due at wall time `now`: up to three pending
+    /// sentences, OOM kills first; the rest wait for the next one. (At top speed events come
+    /// faster than anyone can listen: past a dozen pending, the oldest lesser ones go.)
     pub fn poll(&mut self, now_wall_s: f64) -> Option<String> {
         if self.pending.is_empty() || self.last_emit_wall.is_some_and(|l| now_wall_s - l < MIN_GAP_WALL_S) {
             return None;
         }
         self.last_emit_wall = Some(now_wall_s);
-        let mut items: Vec<String> = self.pending.drain(..).collect();
-        if items.len() > 3 {
-            let more = items.len() - 3;
-            items.truncate(3);
-            items.push(format!("(and {more} more events)"));
+        let urgent = |t: &String| t.contains("OOM-killed");
+        let mut items: Vec<String> = self.pending.iter().filter(|t| urgent(t)).take(3).cloned().collect();
+        for t in self.pending.iter().filter(|t| !urgent(t)) {
+            if items.len() == 3 {
+                break;
+            }
+            items.push(t.clone());
+        }
+        self.pending.retain(|t| !items.contains(t));
+        while self.pending.len() > 12 {
+            let k = self.pending.iter().position(|t| !urgent(t)).unwrap_or(0);
+            self.pending.remove(k);
         }
         Some(items.join(" "))
     }
@@ -219,5 +228,29 @@ mod tests {
         assert_eq!(n.poll(100.5), None, "too soon after the last one");
         let s = n.poll(101.6).unwrap();
         assert!(s.contains("shedding started") && s.contains("paused fetching"), "{s}");
+    }
+
+    #[test]
+    fn oom_kills_go_first_and_nothing_urgent_is_dropped() {
+        let mut n = Narrator::new();
+        let mut trace = Vec::new();
+        for i in 0..10 {
+            trace.push(ev(i as f64 * 20.0, TraceKind::Rebalance));
+            trace.push(ev(i as f64 * 20.0 + 1.0, TraceKind::Restarted { member: 0 }));
+        }
+        trace.push(ev(300.0, TraceKind::OomKill { member: 0, in_flight: 10, lost: 0 }));
+        n.ingest(&trace);
+        let first = n.poll(0.0).unwrap();
+        assert!(first.starts_with("At 5 min 0 s: consumer 1 was OOM-killed"), "{first}");
+        let mut rest = 0;
+        let mut t = 0.0;
+        while n.poll(t).is_some() || t < 10.0 {
+            t += 2.0;
+            rest += 1;
+            if rest > 20 {
+                break;
+            }
+        }
+        assert!(n.pending.is_empty());
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Each frame the loop asks the driver for a frame's worth of events (a budget adapted so
 //! the engine takes about 4 ms), publishes the snapshot, hands the trace to the diagram and
-//! the narrator, and redraws at most two charts whose data changed (round robin, each at
-//! most four times a second), so no frame pays for every chart at once.
+//! the narrator, and redraws at most one chart whose data changed (round robin, each at
+//! most about three times a second), so no frame pays for every chart at once.
 
 use crate::app::{media_matches, now_s, Lab, ThemeChoice, View};
 use crate::charts::{Chart, Ctx, EXPORT_SIZE};
@@ -21,9 +21,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Charts redrawn in one frame at most.
-const CHARTS_PER_FRAME: usize = 2;
+const CHARTS_PER_FRAME: usize = 1;
 /// Wall seconds between two redraws of the same chart at least.
-const CHART_EVERY_S: f64 = 0.25;
+const CHART_EVERY_S: f64 = 0.3;
 /// Wall seconds between two refreshes of the tables.
 const SLOW_EVERY_S: f64 = 0.25;
 
@@ -391,10 +391,10 @@ fn tick(lab: Lab, parts: Parts) {
             f.stats.publish();
         }
         f.last = now;
-        // Aim for ~4 ms of engine time per frame.
-        if engine_s > 0.005 {
-            f.budget = (f.budget * 3 / 4).max(5_000);
-        } else if engine_s < 0.003 && fr.behind {
+        // Aim for at most ~4 ms of engine time per frame.
+        if engine_s > 0.004 {
+            f.budget = (f.budget * 2 / 3).max(2_000);
+        } else if engine_s < 0.002 && fr.behind {
             f.budget = (f.budget + f.budget / 4).min(5_000_000);
         }
     });

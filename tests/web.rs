@@ -264,9 +264,10 @@ async fn question_mark_opens_the_help_and_escape_closes_it() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
     leptos::task::tick().await;
-    assert!(root.query_selector("[data-testid=help-dialog]").unwrap().is_none());
+    let backdrop = find(&root, ".backdrop");
+    assert!(backdrop.has_attribute("hidden"), "the help shows before it is asked for");
     press_key("?");
-    wait_until("the help dialog opens", 2_000.0, || root.query_selector("[data-testid=help-dialog]").unwrap().is_some()).await;
+    wait_until("the help dialog opens", 2_000.0, || !backdrop.has_attribute("hidden")).await;
     let dialog = find(&root, "[data-testid=help-dialog]");
     assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
     let listed = dialog.text_content().unwrap_or_default();
@@ -282,7 +283,7 @@ async fn question_mark_opens_the_help_and_escape_closes_it() {
     sleep(50).await;
     assert_eq!(text(&root, "[data-testid=play]"), "Play");
     press_key("Escape");
-    wait_until("Escape closes it", 2_000.0, || root.query_selector("[data-testid=help-dialog]").unwrap().is_none()).await;
+    wait_until("Escape closes it", 2_000.0, || backdrop.has_attribute("hidden")).await;
     drop(mounted);
 }
 
@@ -331,7 +332,7 @@ async fn the_compare_view_runs_push_against_pull_on_the_same_traffic() {
     let mounted = leptos::mount::mount_to(root.clone(), App);
     leptos::task::tick().await;
     click(&root, "view-compare");
-    wait_until("the compare view shows", 2_000.0, || root.query_selector("[data-testid=compare-table]").unwrap().is_some()).await;
+    wait_until("the compare view shows", 2_000.0, || !find(&root, ".layout-compare").has_attribute("hidden")).await;
     click(&root, "compare-push-pull");
     wait_until("three lanes", 2_000.0, || root.query_selector_all(".lane").unwrap().length() == 3).await;
     wait_until("a row per lane", 2_000.0, || root.query_selector_all("[data-testid=compare-table] tbody tr").unwrap().length() == 3).await;
@@ -345,7 +346,8 @@ async fn the_compare_view_runs_push_against_pull_on_the_same_traffic() {
     wait_until("drops counted in lane 2", 3_000.0, || data_value(&root, "cmp-2-dropped").unwrap_or(0.0) > 0.0).await;
     assert_eq!(data_value(&root, "cmp-1-dropped"), Some(0.0));
     click(&root, "view-simulator");
-    wait_until("back to the simulator", 2_000.0, || root.query_selector("[data-testid=diagram]").unwrap().is_some()).await;
+    wait_until("back to the simulator", 2_000.0, || !find(&root, ".view-sim").has_attribute("hidden")).await;
+    assert!(find(&root, ".layout-compare").has_attribute("hidden"));
     drop(mounted);
 }
 

@@ -185,6 +185,13 @@ export async function playText(page) {
   return (await page.textContent('[data-testid=play]')).trim();
 }
 
+/** Sets the speed slider to 100× real time (position 750 of 0..1000 on its log scale). */
+export async function speed100(page) {
+  await setInput(page.locator('input[type=range][data-testid=speed]'), 750);
+  const shown = (await page.textContent('[data-testid=speed-value]')).trim();
+  assert.equal(shown, '100×');
+}
+
 /** Moves the speed slider to its top; returns the speed shown. */
 export async function topSpeed(page) {
   const speed = page.locator('input[type=range][data-testid=speed]');
