@@ -9,9 +9,12 @@
 #   6. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
 #                    (playwright-core driving /usr/bin/chromium; screenshots in
 #                    tests/e2e/screenshots/)
+#   7. bench         node scripts/bench-page.mjs: frame, engine and chart timings and the
+#                    download size, printed only (never fails the run)
 # Stops at the first failing phase with a non-zero exit; prints the time of every phase.
 #
-# Environment: CARGO_TARGET_DIR is honoured; BPLAB_SKIP_E2E=1 skips phase 6 (not for CI).
+# Environment: CARGO_TARGET_DIR is honoured; BPLAB_SKIP_E2E=1 skips phase 6 (not for CI);
+# BPLAB_SKIP_BENCH=1 skips phase 7.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -101,12 +104,17 @@ WASM_FILE="$(find "$ROOT/dist" -maxdepth 1 -name '*.wasm' -print -quit)"
 end
 
 # --- 5. size of the release wasm (before e2e, so that it is printed when e2e fails) ----
-begin size "release wasm size"
-RAW="$(wc -c <"$WASM_FILE")"
-GZ="$(gzip -9 -c "$WASM_FILE" | wc -c)"
-printf 'wasm: %s  raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
-    "$(basename "$WASM_FILE")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
-    "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
+begin size "release wasm + JS size (goal: 300 KB gzip)"
+TOTAL_GZ=0
+for f in "$WASM_FILE" "$(find "$ROOT/dist" -maxdepth 1 -name '*.js' -print -quit)"; do
+    RAW="$(wc -c <"$f")"
+    GZ="$(gzip -9 -c "$f" | wc -c)"
+    TOTAL_GZ=$((TOTAL_GZ + GZ))
+    printf '%s: raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
+        "$(basename "$f")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
+        "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
+done
+printf 'wasm + JS: gzip -9 %d bytes (%.1f KiB)\n' "$TOTAL_GZ" "$(awk -v n="$TOTAL_GZ" 'BEGIN{print n/1024}')"
 end
 
 # --- 6. end-to-end tests ------------------------------------------------------------------
@@ -142,6 +150,17 @@ else
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+    end
+fi
+
+# --- 7. performance figures (printed, never a failure) ----------------------------------
+if [ "${BPLAB_SKIP_BENCH:-0}" = 1 ]; then
+    echo
+    echo "== [bench] skipped (BPLAB_SKIP_BENCH=1)"
+    PHASE_NAMES+=("bench"); PHASE_TIMES+=("0.0"); PHASE_RESULTS+=("skipped")
+else
+    begin bench "node scripts/bench-page.mjs (figures only: incident-106 at 100×)"
+    BENCH_SECONDS="${BENCH_SECONDS:-8}" node "$ROOT/scripts/bench-page.mjs" || echo "bench-page: could not measure (not a test failure)"
     end
 fi
 

@@ -88,7 +88,7 @@ impl Chart {
             Chart::Partitions => "Chart: lag per partition over time: largest, median and the spread",
             Chart::Memory => "Chart: consumer heap against its limit with OOM kills marked, and in-flight messages",
             Chart::Latency => "Chart: produce-to-processed latency percentiles p50, p95 and p99 over time",
-            Chart::Producer => "Chart: the producer's rate and the share of time it spends blocked",
+            Chart::Producer => "Chart: messages the producer sent per second, the rate its source asks for, and the share of time it spends blocked",
             Chart::Losses => "Chart: cumulative messages dropped, lost and duplicated",
             Chart::Control => "Chart: credits or demand held by senders, concurrency limit and downstream round trip",
         }
@@ -270,6 +270,13 @@ struct Line {
     right: bool,
 }
 
+/// `color` mixed towards `bg`: a wide, light ribbon that a dashed line on top stays
+/// visible on (produced over consumed when the two coincide).
+fn ribbon(color: RGBColor, bg: RGBColor) -> RGBColor {
+    let mix = |a: u8, b: u8| ((a as f64) * 0.45 + (b as f64) * 0.55).round() as u8;
+    RGBColor(mix(color.0, bg.0), mix(color.1, bg.1), mix(color.2, bg.2))
+}
+
 fn solid(pts: Vec<(f64, f64)>, color: RGBColor, width: f64) -> Line {
     Line { pts, color, width, dashed: false, right: false }
 }
@@ -419,7 +426,7 @@ fn count_axis(top: f64) -> Axis {
 /// system (or dropped, or lost). Produced is dashed and on top: when the two coincide
 /// (a blocking producer), both stay visible.
 pub fn draw_counts(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
-    let entries = [("consumed (processed once)".into(), GREEN, false), ("produced".into(), BLUE, true)];
+    let entries = [("consumed (processed once)".into(), ribbon(GREEN, c.theme.bg), false), ("produced".into(), BLUE, true)];
     let p = begin(canvas, c, "Messages produced vs consumed (cumulative)", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
@@ -427,7 +434,7 @@ pub fn draw_counts(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let consumed = pd::last(pts, &bs, |q| q.consumed as f64);
     let top = pd::top(max_y(&[&produced, &consumed]), 10.0);
     let mut pn = Panel::new("messages", 0.0..top, count_axis(top));
-    pn.lines = vec![solid(consumed, GREEN, 3.5), dashed(produced, BLUE, 2.0)];
+    pn.lines = vec![solid(consumed, ribbon(GREEN, c.theme.bg), 7.0), dashed(produced, BLUE, 2.5)];
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
@@ -437,7 +444,7 @@ pub fn draw_counts(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
 pub fn draw_rates(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let pts = &c.series.points;
     let any_drop = pts.last().is_some_and(|q| q.dropped > 0);
-    let mut entries = vec![("consumed/s".to_string(), GREEN, false), ("produced/s".to_string(), BLUE, true)];
+    let mut entries = vec![("consumed/s".to_string(), ribbon(GREEN, c.theme.bg), false), ("produced/s".to_string(), BLUE, true)];
     if any_drop {
         entries.push(("dropped/s".into(), ORANGE, false));
     }
@@ -448,7 +455,7 @@ pub fn draw_rates(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let dropped = if any_drop { pd::rate(pts, &bs, |q| q.dropped as f64) } else { Vec::new() };
     let top = pd::top(max_y(&[&produced, &consumed, &dropped]), 10.0);
     let mut pn = Panel::new("messages / s", 0.0..top, count_axis(top));
-    pn.lines = vec![solid(consumed, GREEN, 3.0), solid(dropped, ORANGE, 2.0), dashed(produced, BLUE, 2.0)];
+    pn.lines = vec![solid(consumed, ribbon(GREEN, c.theme.bg), 5.0), solid(dropped, ORANGE, 2.0), dashed(produced, BLUE, 2.5)];
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
@@ -568,7 +575,9 @@ pub fn draw_latency(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let all = || p50.iter().chain(&p95).chain(&p99).flatten().map(|q| q.1);
     let lo = all().fold(f64::INFINITY, f64::min);
     let hi = all().fold(f64::NEG_INFINITY, f64::max);
+    // Whole decades, at least two, so the axis has three labelled ticks.
     let (lo, hi) = if lo.is_finite() { (lo.floor(), hi.ceil().max(lo.floor() + 1.0)) } else { (-3.0, 1.0) };
+    let (lo, hi) = if hi - lo < 2.0 { (lo - 1.0, hi) } else { (lo, hi) };
     let mut pn = Panel::new("latency (log scale)", lo..hi, Axis::LogSecs);
     pn.y_labels = (hi - lo) as usize + 1;
     if all().next().is_none() {
@@ -585,25 +594,35 @@ pub fn draw_latency(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     p.root.present().map_err(err)
 }
 
-/// The producer: its rate (after pattern and throttle) and, on the right axis, the share
-/// of time it spent blocked: backpressure reaching the source.
+/// The producer: what it sent per second (from its cumulative count), the rate its source
+/// asks for (pattern × throttle; the peak of each interval), and on the right axis the
+/// share of time it spent blocked: backpressure reaching the source.
 pub fn draw_producer(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
-    let entries = [("producer rate".into(), BLUE, false), ("time blocked (right axis)".into(), VERMILLION, false)];
+    let entries = [
+        ("sent/s".into(), BLUE, false),
+        ("source rate (pattern × throttle)".into(), SKY, true),
+        ("time blocked (right axis)".into(), VERMILLION, false),
+    ];
     let p = begin(canvas, c, "Producer: rate and time blocked", &entries)?;
     let pts = &c.series.points;
-    let bs = pd::buckets(p.view.lo, p.view.hi, p.buckets.min(200));
-    let rate = pd::peak(pts, &bs, |_, q| q.producer_rate_per_s);
+    let bs = pd::buckets(p.view.lo, p.view.hi, p.buckets.min(150));
+    let sent = pd::rate(pts, &bs, |q| q.produced as f64);
+    let source = pd::peak(pts, &bs, |_, q| q.producer_rate_per_s);
     let blocked = pd::blocked_percent(pts, &bs);
-    let top = pd::top(max_y(&[&rate]), 10.0);
-    let mut pn = Panel::new("producer rate (msg/s)", 0.0..top, count_axis(top));
+    let top = pd::top(max_y(&[&sent, &source]), 10.0);
+    let mut pn = Panel::new("messages / s", 0.0..top, count_axis(top));
     pn.right = Some(("time blocked (%)", 0.0..105.0, Axis::Percent));
     if let (Some(first), Some(last)) = (blocked.first(), blocked.last()) {
         let floor = vec![(first.0, 0.0), (last.0, 0.0)];
-        let mut area = band(blocked.iter().copied(), floor, VERMILLION, 0.2);
+        let mut area = band(blocked.iter().copied(), floor, VERMILLION, 0.16);
         area.right = true;
         pn.bands.push(area);
     }
-    pn.lines = vec![Line { pts: blocked, color: VERMILLION, width: 1.5, dashed: false, right: true }, solid(rate, BLUE, 2.5)];
+    pn.lines = vec![
+        Line { pts: blocked, color: VERMILLION, width: 1.5, dashed: false, right: true },
+        dashed(source, SKY, 2.0),
+        solid(sent, BLUE, 2.5),
+    ];
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
@@ -635,25 +654,38 @@ pub fn draw_losses(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
 }
 
 /// The control signals: credits or demand held by senders, the consumers' concurrency
-/// limit, and the downstream call round trip (p99, right axis).
+/// limit (when it moves), and the downstream call round trip (p99, right axis, when there
+/// is a downstream).
 pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
-    let entries = [
-        ("credits / demand held".into(), SKY, false),
-        ("concurrency limit".into(), GREEN, true),
-        ("call round trip p99 (right axis)".into(), VERMILLION, false),
-    ];
-    let p = begin(canvas, c, "Flow-control signals", &entries)?;
     let pts = &c.series.points;
+    let view = pd::view(c.series, c.window_s);
+    let shown = &pts[view.lo..view.hi];
+    let has_permits = shown.iter().any(|q| q.permits > 0);
+    let limit_moves = shown.windows(2).any(|w| w[0].concurrency_limit != w[1].concurrency_limit);
+    let has_rtt = shown.iter().any(|q| q.call_rtt_p99_s.is_some());
+    let mut entries: Vec<Entry> = Vec::new();
+    if has_permits {
+        entries.push(("credits / demand held by senders".into(), SKY, false));
+    }
+    if limit_moves || has_rtt {
+        entries.push(("concurrency limit".into(), GREEN, true));
+    }
+    if has_rtt {
+        entries.push(("call round trip p99 (right axis)".into(), VERMILLION, false));
+    }
+    let p = begin(canvas, c, "Flow-control signals", &entries)?;
     let bs = p.buckets();
-    let permits = pd::peak(pts, &bs, |_, q| q.permits as f64);
-    let limit = pd::peak(pts, &bs, |_, q| q.concurrency_limit as f64);
-    let rtt = pd::latency(pts, &bs, |q| q.call_rtt_p99_s.map(|s| s * 1e3));
+    let permits = if has_permits { pd::peak(pts, &bs, |_, q| q.permits as f64) } else { Vec::new() };
+    let limit = if limit_moves || has_rtt { pd::peak(pts, &bs, |_, q| q.concurrency_limit as f64) } else { Vec::new() };
     let top = pd::top(max_y(&[&permits, &limit]), 10.0);
-    let rtt_top = pd::top(rtt.iter().flatten().map(|q| q.1).fold(0.0, f64::max), 10.0);
-    let mut pn = Panel::new("credits, calls", 0.0..top, count_axis(top));
-    pn.right = Some(("round trip p99 (ms)", 0.0..rtt_top, count_axis(rtt_top)));
-    for seg in pd::segments(&rtt) {
-        pn.lines.push(Line { pts: seg, color: VERMILLION, width: 1.5, dashed: false, right: true });
+    let mut pn = Panel::new(if has_permits { "credits, calls" } else { "calls in flight" }, 0.0..top, count_axis(top));
+    if has_rtt {
+        let rtt = pd::latency(pts, &bs, |q| q.call_rtt_p99_s.map(|s| s * 1e3));
+        let rtt_top = pd::top(rtt.iter().flatten().map(|q| q.1).fold(0.0, f64::max), 10.0);
+        pn.right = Some(("round trip p99 (ms)", 0.0..rtt_top, count_axis(rtt_top)));
+        for seg in pd::segments(&rtt) {
+            pn.lines.push(Line { pts: seg, color: VERMILLION, width: 1.5, dashed: false, right: true });
+        }
     }
     pn.lines.push(solid(permits, SKY, 2.5));
     pn.lines.push(dashed(limit, GREEN, 2.0));

@@ -35,23 +35,30 @@ impl SequenceDiagram {
         else {
             return;
         };
-        let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+        let w = canvas.width() as f64;
         ctx.set_fill_style_str(&css(theme.bg, 1.0));
-        ctx.fill_rect(0.0, 0.0, w, h);
-        ctx.set_fill_style_str(&css(theme.fg, 1.0));
+        ctx.fill_rect(0.0, 0.0, w, canvas.height() as f64);
         ctx.set_font(&format!("{}px sans-serif", (13.0 * dpr).round()));
-        let mut y = 22.0 * dpr;
+        // One gauge per windowed link: what the sender holds, what is on its way back.
+        let mut y = 14.0 * dpr;
         for (j, l) in snap.links.iter().enumerate() {
             let Some(l) = l else { continue };
             let what = if l.request { "demand (request n)" } else { "credits" };
+            let total = (l.permits + l.in_transit).max(1) as f64;
+            let bar_w = w - 24.0 * dpr;
+            ctx.set_fill_style_str(&css(theme.fg, 1.0));
             let line = format!(
-                "link into node {j}: sender holds {} {what}; {} on the way back",
+                "into node {j}: the sender holds {} {what}, {} on the way back",
                 format::count(l.permits as f64),
                 format::count(l.in_transit as f64)
             );
-            let _ = ctx.fill_text(&line, 12.0 * dpr, y);
+            let _ = ctx.fill_text(&line, 12.0 * dpr, y + 12.0 * dpr);
             y += 20.0 * dpr;
+            ctx.set_fill_style_str(&css(theme.grid, 1.0));
+            ctx.fill_rect(12.0 * dpr, y, bar_w, 10.0 * dpr);
+            ctx.set_fill_style_str(&css(crate::theme::SKY, 1.0));
+            ctx.fill_rect(12.0 * dpr, y, bar_w * l.permits as f64 / total, 10.0 * dpr);
+            y += 24.0 * dpr;
         }
-        let _ = h;
     }
 }
