@@ -476,10 +476,10 @@ impl Simulation {
             return;
         }
         let mb = &mut self.group.members[m];
-        if mb.state == LoopState::Waiting {
+        if mb.state == LoopState::Waiting && !mb.paused {
+            // The poll that was waiting for this fetch returns now.
             mb.state = LoopState::Fetching;
-            let gen = mb.gen;
-            self.events.push(self.now, Event::PollDone { member: m as u16, gen });
+            self.on_poll_done(m);
         }
     }
 
