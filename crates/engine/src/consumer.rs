@@ -780,15 +780,21 @@ impl Simulation {
                 return;
             }
             let mut best = usize::MAX;
-            let mut best_t = Nanos::MAX;
-            for (i, q) in mb.queues.iter().enumerate() {
-                if per_partition && mb.busy_parts[i] {
-                    continue;
+            if mb.queues.len() == 1 {
+                if !(per_partition && mb.busy_parts[0]) && !mb.queues[0].is_empty() {
+                    best = 0;
                 }
-                if let Some(f) = q.front() {
-                    if f.t0 < best_t {
-                        best_t = f.t0;
-                        best = i;
+            } else {
+                let mut best_t = Nanos::MAX;
+                for (i, q) in mb.queues.iter().enumerate() {
+                    if per_partition && mb.busy_parts[i] {
+                        continue;
+                    }
+                    if let Some(f) = q.front() {
+                        if f.t0 < best_t {
+                            best_t = f.t0;
+                            best = i;
+                        }
                     }
                 }
             }
@@ -953,6 +959,12 @@ impl Simulation {
     /// messages completing evenly until now.
     fn record_latency(&mut self, seg: Seg, start: Nanos) {
         let n = seg.n;
+        if n == 1 {
+            let latency = self.now.saturating_sub(seg.t0);
+            self.latency.record(latency, 1);
+            self.window.record(latency, 1);
+            return;
+        }
         let span = self.now - start;
         let groups = n.min(LATENCY_GROUPS);
         for g in 0..groups {
