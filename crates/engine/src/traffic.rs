@@ -587,6 +587,9 @@ struct FlatGen {
     res: Nanos,
     epoch: Nanos,
     k: u64,
+    /// Poisson: cumulative intensity (in arrivals) from `epoch` of the next arrival, so that
+    /// arrival times round exactly as the general path's do.
+    need: f64,
     next_at: Nanos,
     last_call: Nanos,
     fresh: bool,
@@ -602,6 +605,7 @@ impl FlatGen {
             res,
             epoch: 0,
             k: 0,
+            need: 0.0,
             next_at: Nanos::MAX,
             last_call: 0,
             fresh: true,
@@ -620,8 +624,10 @@ impl FlatGen {
             .flatten();
     }
 
+    /// Constant: arrival `k` since the epoch is at cumulative intensity `k + need` (`need`
+    /// is 1 after a restart: one full gap).
     fn at(&self, k: u64) -> Nanos {
-        let x = (k + 1) as f64 * self.gap;
+        let x = (k as f64 + self.need) * self.gap;
         if x.is_finite() {
             self.epoch.saturating_add((x + 0.5) as Nanos)
         } else {
@@ -629,12 +635,21 @@ impl FlatGen {
         }
     }
 
-    fn exp_gap(&self, rng: &mut Pcg64Mcg) -> Nanos {
-        if !self.gap.is_finite() {
-            return Nanos::MAX;
+    /// Time at cumulative intensity `y` from the epoch.
+    fn time_at(&self, y: f64) -> Nanos {
+        let x = y * self.gap;
+        if x.is_finite() {
+            self.epoch.saturating_add((x + 0.5) as Nanos)
+        } else {
+            Nanos::MAX
         }
+    }
+
+    /// Draws the next Poisson arrival.
+    fn draw_next(&mut self, rng: &mut Pcg64Mcg) {
         let e: f64 = rng.sample(Exp1);
-        (e * self.gap + 0.5) as Nanos
+        self.need += e;
+        self.next_at = self.time_at(self.need);
     }
 
     fn restart(&mut self, t: Nanos, rng: &mut Pcg64Mcg) {
@@ -643,11 +658,17 @@ impl FlatGen {
         self.fresh = true;
         self.epoch = t;
         self.k = 0;
-        self.next_at = match (self.process, &self.step) {
-            (_, Some(_)) => t,
-            (Arrivals::Constant, None) => self.at(0),
-            (Arrivals::Poisson, None) => t.saturating_add(self.exp_gap(rng)),
-        };
+        match (self.process, &self.step) {
+            (_, Some(_)) => self.next_at = t,
+            (Arrivals::Constant, None) => {
+                self.need = 1.0;
+                self.next_at = self.at(0);
+            }
+            (Arrivals::Poisson, None) => {
+                self.need = 0.0;
+                self.draw_next(rng);
+            }
+        }
     }
 
     fn generate(&mut self, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
@@ -699,7 +720,12 @@ impl FlatGen {
                 while self.next_at <= now {
                     n += 1;
                     t1 = self.next_at;
-                    self.next_at = self.next_at.saturating_add(self.exp_gap(rng));
+                    self.draw_next(rng);
+                }
+                if self.need > REANCHOR {
+                    // As the general path does: keep the sums small, re-anchored at `now`.
+                    self.need = (self.need - (now - self.epoch) as f64 / self.gap).max(0.0);
+                    self.epoch = now;
                 }
                 Some((n, t0, t1))
             }
@@ -714,27 +740,35 @@ impl FlatGen {
         }
     }
 
-    /// A new rate from the last call on; the constant process keeps its phase.
+    /// A new rate from the last call on, as the general path does it: the intensity still
+    /// needed before the next arrival carries over (the constant process keeps its phase;
+    /// for Poisson this is the memoryless remainder of the current draw).
     fn set_rate(&mut self, rate: f64, rng: &mut Pcg64Mcg) {
         let now = self.last_call;
-        let old_gap = self.gap;
-        let left = if self.next_at == Nanos::MAX { 1.0 } else { (self.next_at.saturating_sub(now)) as f64 / old_gap };
+        let elapsed = (now - self.epoch) as f64 / self.gap;
+        let remaining = match self.process {
+            Arrivals::Constant => (self.k as f64 + self.need - elapsed).max(0.0),
+            Arrivals::Poisson => (self.need - elapsed).max(0.0),
+        };
+        let was_counting = self.step.is_some();
         self.set_params(rate);
         if self.step.is_some() {
             self.next_at = now.saturating_add(self.res.max(1));
             return;
         }
-        match self.process {
-            Arrivals::Constant => {
-                // The fraction of a gap still to go carries over at the new rate.
-                let left = if left.is_finite() { left.clamp(0.0, 1.0) } else { 1.0 };
-                let next = if self.gap.is_finite() { now.saturating_add((left * self.gap + 0.5) as Nanos) } else { Nanos::MAX };
-                self.k = 0;
-                self.epoch = if next == Nanos::MAX { now } else { next.saturating_sub((self.gap + 0.5) as Nanos) };
-                self.next_at = if next == Nanos::MAX { Nanos::MAX } else { self.at(0).max(now + 1) };
-            }
-            Arrivals::Poisson => self.next_at = now.saturating_add(self.exp_gap(rng)),
+        if was_counting || !remaining.is_finite() {
+            // Out of count mode (or out of a zero rate): start afresh, as after a restart.
+            self.restart(now, rng);
+            self.fresh = false;
+            return;
         }
+        self.epoch = now;
+        self.k = 0;
+        self.need = remaining;
+        self.next_at = match self.process {
+            Arrivals::Constant => self.at(0),
+            Arrivals::Poisson => self.time_at(self.need),
+        };
     }
 }
 
