@@ -63,3 +63,53 @@ fn the_engine_has_no_io_no_clock_and_no_web() {
         }
     }
 }
+
+/// Every field name and every `kind` a scenario can hold, from scenarios that together use
+/// every variant.
+fn scenario_vocabulary() -> std::collections::BTreeSet<String> {
+    use bplab_engine::{Pattern, Scenario, ThrottleSpec, PRESETS};
+    let mut docs: Vec<serde_json::Value> =
+        PRESETS.iter().map(|p| serde_json::to_value(p.scenario()).unwrap()).collect();
+    let patterns = [
+        r#"{"kind":"on_off","on_s":1,"off_s":2}"#,
+        r#"{"kind":"ramp","duration_s":10,"from_factor":1,"to_factor":2}"#,
+        r#"{"kind":"step","at_s":5,"after_factor":2}"#,
+        r#"{"kind":"sine","period_s":60,"amplitude":0.5}"#,
+    ];
+    for p in patterns {
+        let mut s = Scenario::default();
+        s.producer.pattern = serde_json::from_str::<Pattern>(p).unwrap();
+        s.producer.throttle = Some(ThrottleSpec::pid());
+        docs.push(serde_json::to_value(s).unwrap());
+    }
+    let mut words = std::collections::BTreeSet::new();
+    fn walk(v: &serde_json::Value, words: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    words.insert(k.clone());
+                    if k == "kind" || k == "mode" || k == "commit" || k == "ordering" || k == "on_full" || k == "arrivals" {
+                        if let Some(s) = v.as_str() {
+                            words.insert(s.to_string());
+                        }
+                    }
+                    walk(v, words);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, words)),
+            _ => {}
+        }
+    }
+    docs.iter().for_each(|d| walk(d, &mut words));
+    words
+}
+
+#[test]
+fn docs_scenario_md_covers_every_field_and_kind() {
+    let doc = std::fs::read_to_string(root().join("docs/scenario.md")).expect("docs/scenario.md exists");
+    let missing: Vec<String> = scenario_vocabulary()
+        .into_iter()
+        .filter(|w| !doc.contains(&format!("`{w}`")) && !doc.contains(&format!("\"{w}\"")))
+        .collect();
+    assert!(missing.is_empty(), "docs/scenario.md does not document: {missing:?}");
+}

@@ -162,7 +162,7 @@ pub fn mm1_scenario() -> Scenario {
     s.producer.rate_per_s = 0.9;
     s.stages.clear();
     s.consumer.rate_per_worker = 1.0;
-    s.consumer.service = ServiceDist::Exponential;
+    s.consumer.service = ServiceDist::Exponential {};
     s.consumer.memory.bytes_per_message = 0;
     s.sim.resolution_ms = 0.0;
     s.sim.sample_interval_ms = 1_000_000.0;
@@ -215,11 +215,26 @@ fn find_preset(id: &str) -> Result<Scenario, String> {
 fn load(path: &str) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let parsed = if path.ends_with(".json") {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        Scenario::deserialize_named(&mut serde_json::Deserializer::from_str(&text))
     } else {
-        toml::from_str(&text).map_err(|e| e.message().to_string())
+        return parse_toml(&text).map_err(|e| format!("{path}: {e}"));
     };
-    parsed.map_err(|e| format!("{path}: {}", e.replace('\n', " ")))
+    parsed.map_err(|e| format!("{path}: {}", e.to_string().replace('\n', " ")))
+}
+
+/// Parses a TOML scenario; errors name the field and the line: `consumer.workers: invalid
+/// type: string "four", expected u32 (line 2)`.
+fn parse_toml(text: &str) -> Result<Scenario, String> {
+    let line_of = |e: &toml::de::Error| {
+        e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
+    };
+    let d = toml::Deserializer::parse(text).map_err(|e| format!("{}{}", e.message().trim(), line_of(&e)))?;
+    serde_path_to_error::deserialize(d).map_err(|e| {
+        let field = e.path().to_string().replace('[', ".").replace(']', "");
+        let inner = e.into_inner();
+        let at = if field == "." { String::new() } else { format!("{field}: ") };
+        format!("{at}{}{}", inner.message().trim(), line_of(&inner))
+    })
 }
 
 /// Applies `path.to.field=value` through the scenario's JSON form.

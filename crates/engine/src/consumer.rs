@@ -158,7 +158,7 @@ impl Group {
         let k = &s.consumer;
         let source = match stages.last() {
             Some(Node::Topic(_)) => Source::Topic(stages.len()),
-            Some(Node::Channel(_)) if matches!(k.link.control, crate::scenario::FlowControl::None) => {
+            Some(Node::Channel(_)) if matches!(k.link.control, crate::scenario::FlowControl::None {}) => {
                 Source::Channel(stages.len())
             }
             _ => Source::Push,
@@ -361,8 +361,9 @@ impl Simulation {
         }
         mb.gen = mb.gen.wrapping_add(1);
         let gen = mb.gen;
-        if g.polls {
-            // Every poll() call restarts the max.poll.interval.ms clock.
+        if matches!(g.source, Source::Topic(_)) {
+            // Every poll() call restarts the max.poll.interval.ms clock (a group member's;
+            // a consumer of a channel has no group to leave).
             mb.last_poll = now;
             if !mb.interval_armed {
                 mb.interval_armed = true;
@@ -476,10 +477,10 @@ impl Simulation {
             return;
         }
         let mb = &mut self.group.members[m];
-        if mb.state == LoopState::Waiting {
+        if mb.state == LoopState::Waiting && !mb.paused {
+            // The poll that was waiting for this fetch returns now.
             mb.state = LoopState::Fetching;
-            let gen = mb.gen;
-            self.events.push(self.now, Event::PollDone { member: m as u16, gen });
+            self.on_poll_done(m);
         }
     }
 
@@ -505,6 +506,7 @@ impl Simulation {
                 }
             }
             Source::Channel(node) => {
+                self.shed_stale(node);
                 let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
                 while left > 0 {
                     let Some(seg) = b.q.pop_front(left) else { break };
@@ -527,7 +529,10 @@ impl Simulation {
         if self.accept_in_flight(m, accepted) {
             return;
         }
-        self.maybe_fetch(m);
+        if self.group.mode == Mode::Sync {
+            // Prefetch while the batch is processed (in async mode the next poll fetches).
+            self.maybe_fetch(m);
+        }
         let mb = &mut self.group.members[m];
         match self.group.mode {
             Mode::Async => self.member_next(m),
@@ -780,15 +785,21 @@ impl Simulation {
                 return;
             }
             let mut best = usize::MAX;
-            let mut best_t = Nanos::MAX;
-            for (i, q) in mb.queues.iter().enumerate() {
-                if per_partition && mb.busy_parts[i] {
-                    continue;
+            if mb.queues.len() == 1 {
+                if !(per_partition && mb.busy_parts[0]) && !mb.queues[0].is_empty() {
+                    best = 0;
                 }
-                if let Some(f) = q.front() {
-                    if f.t0 < best_t {
-                        best_t = f.t0;
-                        best = i;
+            } else {
+                let mut best_t = Nanos::MAX;
+                for (i, q) in mb.queues.iter().enumerate() {
+                    if per_partition && mb.busy_parts[i] {
+                        continue;
+                    }
+                    if let Some(f) = q.front() {
+                        if f.t0 < best_t {
+                            best_t = f.t0;
+                            best = i;
+                        }
                     }
                 }
             }
@@ -953,6 +964,12 @@ impl Simulation {
     /// messages completing evenly until now.
     fn record_latency(&mut self, seg: Seg, start: Nanos) {
         let n = seg.n;
+        if n == 1 {
+            let latency = self.now.saturating_sub(seg.t0);
+            self.latency.record(latency, 1);
+            self.window.record(latency, 1);
+            return;
+        }
         let span = self.now - start;
         let groups = n.min(LATENCY_GROUPS);
         for g in 0..groups {
@@ -1065,7 +1082,7 @@ impl Simulation {
             let initial = match &self.scenario.consumer.link.control {
                 crate::scenario::FlowControl::Credit { initial, .. } => *initial,
                 crate::scenario::FlowControl::Request { prefetch, .. } => *prefetch,
-                crate::scenario::FlowControl::None => 0,
+                crate::scenario::FlowControl::None {} => 0,
             };
             w.permits = initial.saturating_sub(w.in_transit);
             self.on_space(j);
@@ -1103,8 +1120,22 @@ impl Simulation {
         self.group.rebalancing = true;
         self.group.reb_gen = self.group.reb_gen.wrapping_add(1);
         self.stats.rebalances += 1;
+        // Fetched records are given back: they are in the partitions' uncommitted runs, unless
+        // retention deleted them meanwhile, in which case the cache held the last copy.
+        let mut dropped_copies: Vec<(usize, Seg)> = Vec::new();
         for mb in &mut self.group.members {
-            // Fetched records are given back (they are in the partitions' uncommitted runs).
+            for (p, q) in mb.cache.iter_mut().enumerate() {
+                while let Some(seg) = q.pop_front(u64::MAX) {
+                    dropped_copies.push((p, seg));
+                }
+            }
+        }
+        for (p, seg) in dropped_copies {
+            let log_start = self.topic().map_or(0, |t| t.parts[p].log_start);
+            let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
+            self.lose(gone, &seg, LossCause::Retention);
+        }
+        for mb in &mut self.group.members {
             for q in &mut mb.cache {
                 q.clear();
             }

@@ -12,7 +12,8 @@ const BUCKETS: usize = (SUB + (64 - SUB_BITS as u64) * SUB) as usize;
 pub struct Histogram {
     counts: Vec<u64>,
     total: u64,
-    sum_s: f64,
+    /// Sum of the observations, exactly, in nanoseconds.
+    sum_ns: u128,
     lo: usize,
     hi: usize,
 }
@@ -49,7 +50,7 @@ impl Histogram {
         Histogram {
             counts: vec![0; BUCKETS],
             total: 0,
-            sum_s: 0.0,
+            sum_ns: 0,
             lo: BUCKETS,
             hi: 0,
         }
@@ -63,7 +64,7 @@ impl Histogram {
         let i = index(ns);
         self.counts[i] += weight;
         self.total += weight;
-        self.sum_s += ns as f64 * 1e-9 * weight as f64;
+        self.sum_ns += ns as u128 * weight as u128;
         self.lo = self.lo.min(i);
         self.hi = self.hi.max(i);
     }
@@ -75,7 +76,7 @@ impl Histogram {
 
     /// Mean in seconds, `None` when empty.
     pub fn mean_s(&self) -> Option<f64> {
-        (self.total > 0).then(|| self.sum_s / self.total as f64)
+        (self.total > 0).then(|| self.sum_ns as f64 * 1e-9 / self.total as f64)
     }
 
     /// The `q`-quantile (0..=1) in seconds, `None` when empty.
@@ -100,7 +101,7 @@ impl Histogram {
             self.counts[self.lo..=self.hi].fill(0);
         }
         self.total = 0;
-        self.sum_s = 0.0;
+        self.sum_ns = 0;
         self.lo = BUCKETS;
         self.hi = 0;
     }

@@ -2,6 +2,7 @@
 //! (and anyone's scripts) refer to them. Every strategy the engine models has one.
 
 use crate::control::{AimdLimiterSpec, Gradient2LimiterSpec, LimiterSpec, ThrottleSpec};
+use crate::traffic::Pattern;
 use crate::scenario::{
     Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec,
     Mode, OnFull, Ordering, PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
@@ -104,6 +105,14 @@ fn fix_blocking_channel() -> Scenario {
 
 fn buffer_bloat() -> Scenario {
     in_process(None, OnFull::Block)
+}
+
+fn bursts_absorbed() -> Scenario {
+    let mut s = in_process(Some(5_000), OnFull::DropNewest);
+    s.producer.rate_per_s = 1_500.0;
+    s.producer.pattern = Pattern::OnOff { on_s: 2.0, off_s: 3.0, off_factor: 0.0, random: false };
+    s.consumer.rate_per_worker = 1_000.0;
+    s
 }
 
 fn block_timeout() -> Scenario {
@@ -370,6 +379,18 @@ pub static PRESETS: &[Preset] = &[
             grows without limit (every message waits behind all the others) and memory that runs out \
             eventually. A large buffer hides the mismatch; it does not absorb it.",
         build: buffer_bloat,
+    },
+    Preset {
+        id: "bursts-absorbed",
+        family: Family::Buffers,
+        title: "What buffers are for: absorbing bursts",
+        explanation: "The producer sends in bursts: 2 s at 1,500 msg/s, then 3 s of silence, 600 msg/s on \
+            average, against a consumer that handles 1,000 msg/s. During a burst the channel fills by \
+            500 msg/s, up to about 1,000 messages; between bursts the consumer drains it. The buffer of \
+            5,000 never fills, nothing is dropped, and the price is a little latency at the end of each \
+            burst. A buffer sized for the bursts smooths a rate that is fine on average; no buffer can \
+            fix a rate that is too high on average (compare buffer-bloat).",
+        build: bursts_absorbed,
     },
     Preset {
         id: "block-timeout",

@@ -13,7 +13,10 @@ use crate::time;
 
 impl Simulation {
     pub(crate) fn on_sample(&mut self) {
-        self.prune_done();
+        // Pruning only bounds memory (pruning less is always safe): once a simulated second.
+        if self.now % crate::time::from_secs(1.0) < self.sample_every {
+            self.prune_done();
+        }
         let point = self.point();
         self.stats.max_lag = self.stats.max_lag.max(point.lag);
         self.lag_scratch.clear();
@@ -47,9 +50,10 @@ impl Simulation {
             _ => return,
         };
         for mb in &self.group.members {
+            // Not just the fronts: a redelivered (older) record can wait behind newer ones.
             for (p, q) in mb.queues.iter().enumerate().chain(mb.cache.iter().enumerate()) {
-                if let Some(f) = q.front() {
-                    low[p] = low[p].min(f.off);
+                if let Some(off) = q.iter().map(|s| s.off).min() {
+                    low[p] = low[p].min(off);
                 }
             }
             for w in mb.workers.iter().filter(|w| w.busy) {

@@ -71,12 +71,12 @@ pub struct ProducerSpec {
 }
 
 /// Flow control on a link: who decides how much the sender may send.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FlowControl {
-    /// Only the receiver's capacity limits the sender.
-    #[default]
-    None,
+    /// Only the receiver's capacity limits the sender. (An empty struct variant, not a unit
+    /// one: serde ignores unknown keys beside a unit variant's tag.)
+    None {},
     /// Credit-based: the sender holds credits and spends one per message, in batches of
     /// `batch`; the receiver grants `grant` credits back each time it has finished `grant`
     /// messages; grants travel back in `latency_ms`.
@@ -85,6 +85,12 @@ pub enum FlowControl {
     /// `replenish` × prefetch of them have been consumed, requests that many again (Reactor's
     /// `limitRate(high, low)` with low = 75% of high by default). Requests take `latency_ms`.
     Request { prefetch: u64, replenish: f64, latency_ms: f64 },
+}
+
+impl Default for FlowControl {
+    fn default() -> Self {
+        FlowControl::None {}
+    }
 }
 
 /// What a sender does when the receiver cannot take a message now.
@@ -248,14 +254,21 @@ pub enum Commit {
 }
 
 /// Service-time distribution (mean = 1 / rate).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServiceDist {
-    #[default]
-    Deterministic,
-    Exponential,
+    /// Every message takes exactly the mean. (Empty struct variants, not unit ones: serde
+    /// ignores unknown keys beside a unit variant's tag.)
+    Deterministic {},
+    Exponential {},
     /// Log-normal with shape `sigma` (the standard deviation of the log).
     Lognormal { sigma: f64 },
+}
+
+impl Default for ServiceDist {
+    fn default() -> Self {
+        ServiceDist::Deterministic {}
+    }
 }
 
 /// Order of processing across workers.
@@ -318,7 +331,7 @@ pub struct DownstreamSpec {
 
 impl Default for DownstreamSpec {
     fn default() -> Self {
-        DownstreamSpec { slots: 10, rate_per_slot: 100.0, service: ServiceDist::Exponential }
+        DownstreamSpec { slots: 10, rate_per_slot: 100.0, service: ServiceDist::Exponential {} }
     }
 }
 
@@ -420,7 +433,7 @@ impl Default for ConsumerSpec {
             max_poll_records: 1_000,
             workers: 1,
             rate_per_worker: 500.0,
-            service: ServiceDist::Deterministic,
+            service: ServiceDist::Deterministic {},
             ordering: Ordering::Any,
             slow_message: None,
             commit: Commit::Auto,
@@ -552,7 +565,7 @@ impl Default for Check {
 fn check_link(c: &mut Check, at: &str, link: &LinkSpec, bounded: bool) {
     use limits::*;
     match &link.control {
-        FlowControl::None => {}
+        FlowControl::None {} => {}
         FlowControl::Credit { initial, grant, batch, latency_ms } => {
             c.int(&format!("{at}.control.initial"), *initial, WINDOW, "credits");
             c.int(&format!("{at}.control.grant"), *grant, WINDOW, "credits");
@@ -576,6 +589,17 @@ fn check_link(c: &mut Check, at: &str, link: &LinkSpec, bounded: bool) {
     }
     if link.on_full == OnFull::DropOldest && !bounded {
         c.fail(&format!("{at}.on_full"), "\"drop_oldest\" needs a bounded receiver (a channel with a capacity)".into());
+    }
+}
+
+/// Operators hold nothing: demand passes through them, so flow control belongs on the
+/// buffer or consumer after them.
+fn check_operator_link(c: &mut Check, at: &str, link: &LinkSpec) {
+    if !matches!(link.control, FlowControl::None { .. }) {
+        c.fail(
+            &format!("{at}.control"),
+            "map and filter pass demand through: put credits or request(n) on the channel or consumer after them".into(),
+        );
     }
 }
 
@@ -603,6 +627,23 @@ fn check_service(c: &mut Check, at: &str, s: &ServiceDist) {
 }
 
 impl Scenario {
+    /// Reads a scenario from any serde format; a malformed document gives an error naming
+    /// the field (dotted path) where it went wrong. Does not validate ranges.
+    pub fn deserialize_named<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Scenario, ScenarioError> {
+        serde_path_to_error::deserialize(d).map_err(|e| {
+            let path = e.path().to_string().replace('[', ".").replace(']', "");
+            let field = if path == "." || path.is_empty() { "(scenario)".to_string() } else { path };
+            ScenarioError { errors: vec![FieldError { field, message: e.into_inner().to_string() }] }
+        })
+    }
+
+    /// Parses and validates a JSON scenario.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let s = Scenario::deserialize_named(&mut serde_json::Deserializer::from_str(text))?;
+        s.validate()?;
+        Ok(s)
+    }
+
     /// Checks every field; on failure lists every problem, each naming its field and range.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         use limits::*;
@@ -637,10 +678,14 @@ impl Scenario {
                         check_shed(&mut c, &format!("{at}.shed"), s);
                     }
                 }
-                StageSpec::Map(m) => check_link(&mut c, &format!("{at}.link"), &m.link, false),
+                StageSpec::Map(m) => {
+                    check_link(&mut c, &format!("{at}.link"), &m.link, false);
+                    check_operator_link(&mut c, &format!("{at}.link"), &m.link);
+                }
                 StageSpec::Filter(f) => {
                     c.float(&format!("{at}.pass_ratio"), f.pass_ratio, PASS_RATIO, "");
                     check_link(&mut c, &format!("{at}.link"), &f.link, false);
+                    check_operator_link(&mut c, &format!("{at}.link"), &f.link);
                 }
                 StageSpec::KafkaProducer(k) => {
                     c.int(&format!("{at}.buffer_memory_bytes"), k.buffer_memory_bytes, BUFFER_BYTES, "bytes");

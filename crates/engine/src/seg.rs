@@ -76,6 +76,7 @@ impl Seg {
     /// Joins `next`, which comes after `self`, into one run.
     fn absorb(&mut self, next: Seg) {
         self.n += next.n;
+        self.t0 = self.t0.min(next.t0);
         self.t1 = self.t1.max(next.t1);
     }
 }
@@ -199,25 +200,61 @@ impl SegQueue {
         self.total = 0;
     }
 
-    /// Halves the number of entries by merging neighbours pairwise, in place (a strict
-    /// queue merges only neighbours with contiguous offsets).
+    /// Shrinks the queue by merging neighbours, cheapest first: a pair costs the time span of
+    /// the run it would make, and pairs at or under the mean cost are merged (left to right,
+    /// each run at most once); if that frees too little, every remaining pair is merged. Runs
+    /// stay of similar span, so interpolated production times stay close everywhere; merging
+    /// everything pairwise each time would instead fold the front of a long-lived queue into
+    /// one ever-growing run. A strict queue merges only neighbours with contiguous offsets.
+    /// No allocation.
     fn compact(&mut self) {
         let n = self.q.len();
-        let mut w = 0;
-        let mut r = 0;
-        while r < n {
-            let mut a = self.q[r];
-            r += 1;
-            if r < n && (!self.strict || a.end() == self.q[r].off) {
-                a.absorb(self.q[r]);
-                r += 1;
-            }
-            self.q[w] = a;
-            w += 1;
+        if n < 2 {
+            return;
         }
-        self.q.truncate(w);
-        if self.strict && self.q.len() > self.cap {
-            // Nothing contiguous left to merge: grow rather than lose offsets.
+        let strict = self.strict;
+        let cost = |a: &Seg, b: &Seg| {
+            if strict && a.end() != b.off {
+                None
+            } else {
+                Some(a.t1.max(b.t1) - a.t0.min(b.t0))
+            }
+        };
+        let (mut sum, mut count) = (0u128, 0u64);
+        for i in 0..n - 1 {
+            if let Some(c) = cost(&self.q[i], &self.q[i + 1]) {
+                sum += c as u128;
+                count += 1;
+            }
+        }
+        if count == 0 {
+            if strict {
+                // Nothing contiguous left to merge: grow rather than lose offsets.
+                self.cap = n * 2;
+            }
+            return;
+        }
+        let mean = (sum / count as u128) as Nanos;
+        for threshold in [mean, Nanos::MAX] {
+            let n = self.q.len();
+            let (mut w, mut r) = (0, 0);
+            while r < n {
+                let mut a = self.q[r];
+                if r + 1 < n && cost(&a, &self.q[r + 1]).is_some_and(|c| c <= threshold) {
+                    a.absorb(self.q[r + 1]);
+                    r += 2;
+                } else {
+                    r += 1;
+                }
+                self.q[w] = a;
+                w += 1;
+            }
+            self.q.truncate(w);
+            if self.q.len() * 4 <= self.cap * 3 {
+                break;
+            }
+        }
+        if strict && self.q.len() > self.cap {
             self.cap = self.q.len() * 2;
         }
     }

@@ -30,14 +30,14 @@ impl Service {
     }
 
     pub fn is_deterministic(&self) -> bool {
-        matches!(self.dist, ServiceDist::Deterministic)
+        matches!(self.dist, ServiceDist::Deterministic {})
     }
 
     /// One service time, in nanoseconds (at least 1).
     pub fn sample(&self, rng: &mut Pcg64Mcg) -> Nanos {
         let v = match self.dist {
-            ServiceDist::Deterministic => self.mean_ns,
-            ServiceDist::Exponential => {
+            ServiceDist::Deterministic {} => self.mean_ns,
+            ServiceDist::Exponential {} => {
                 let e: f64 = Exp1.sample(rng);
                 e * self.mean_ns
             }
@@ -66,7 +66,7 @@ mod tests {
     #[test]
     fn means_match_the_rate() {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
-        for dist in [ServiceDist::Deterministic, ServiceDist::Exponential, ServiceDist::Lognormal { sigma: 1.0 }] {
+        for dist in [ServiceDist::Deterministic {}, ServiceDist::Exponential {}, ServiceDist::Lognormal { sigma: 1.0 }] {
             let s = Service::new(dist, 1_000.0);
             let n = 200_000;
             let mean = (0..n).map(|_| s.sample(&mut rng) as f64).sum::<f64>() / n as f64;

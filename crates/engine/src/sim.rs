@@ -232,7 +232,7 @@ pub(crate) struct Link {
 impl Link {
     fn new(spec: &LinkSpec) -> Link {
         let window = match &spec.control {
-            FlowControl::None => None,
+            FlowControl::None {} => None,
             FlowControl::Credit { initial, grant, batch, latency_ms } => Some(Window {
                 request: false,
                 permits: *initial,
@@ -914,9 +914,35 @@ impl Simulation {
         }
     }
 
+    /// Deadline shedding on channel `node`: messages whose turn has come after their
+    /// deadline are dropped instead of passed on.
+    pub(crate) fn shed_stale(&mut self, node: usize) {
+        let now = self.now;
+        let Node::Channel(b) = &mut self.stages[node - 1] else { return };
+        let Some(ShedSpec::Deadline { max_age_ms }) = b.shed else { return };
+        let cutoff = now.saturating_sub(time::from_millis(max_age_ms));
+        let mut gone = Vec::new();
+        while let Some(front) = b.q.front().copied() {
+            let stale = front.count_before(cutoff);
+            if stale == 0 {
+                break;
+            }
+            gone.push(b.q.pop_front(stale).expect("front exists"));
+        }
+        let mut n = 0;
+        for seg in gone {
+            n += seg.n;
+            self.drop_run(node, seg, DropCause::ShedDeadline);
+        }
+        if n > 0 {
+            self.taken_from(node, n);
+        }
+    }
+
     /// Moves what the next link takes out of channel `node` (a sender goroutine), applying
     /// that link's policy to what it does not take.
     pub(crate) fn transfer(&mut self, node: usize) {
+        self.shed_stale(node);
         let mut moved = 0;
         loop {
             let room = self.space(node + 1);

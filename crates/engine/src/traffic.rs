@@ -42,6 +42,10 @@ use std::f64::consts::TAU;
 /// draws the step's count instead of each arrival's time.
 pub const COUNT_MODE_MIN: f64 = 16.0;
 
+/// Poisson: cumulative intensity past which the state is re-anchored at the current time
+/// (2^20 arrivals: sums stay exact to far below a nanosecond, and re-anchoring stays rare).
+const REANCHOR: f64 = 1_048_576.0;
+
 /// Pieces [`ArrivalGen::next_due`] looks through for the next arrival; past them it returns
 /// the start of the next piece, a wake-up with nothing due, so a zero or tiny rate costs one
 /// call per this many pieces (on/off periods, sine periods), never a busy loop.
@@ -567,6 +571,205 @@ pub struct ArrivalGen {
     rate_now: f64,
     /// Time of the last arrival returned (runs never go backwards).
     last_t: Nanos,
+    /// The flat pattern's lean generator (the common case); `None` for other patterns.
+    flat: Option<FlatGen>,
+}
+
+/// The generator for a flat pattern: a constant rate needs no pieces, no lookahead and no
+/// re-anchoring, just the next arrival. Same rules as the general path: constant arrival
+/// `k` at `epoch + round((k + 1) · gap)`; Poisson gaps exponential (exact below
+/// [`COUNT_MODE_MIN`] arrivals per step, counts per step above).
+#[derive(Clone, Debug)]
+struct FlatGen {
+    process: Arrivals,
+    rate: f64,
+    gap: f64,
+    res: Nanos,
+    epoch: Nanos,
+    k: u64,
+    /// Poisson: cumulative intensity (in arrivals) from `epoch` of the next arrival, so that
+    /// arrival times round exactly as the general path's do.
+    need: f64,
+    next_at: Nanos,
+    last_call: Nanos,
+    fresh: bool,
+    step: Option<rand_distr::Poisson<f64>>,
+}
+
+impl FlatGen {
+    fn new(process: Arrivals, rate: f64, res: Nanos) -> FlatGen {
+        let mut f = FlatGen {
+            process,
+            rate: 0.0,
+            gap: f64::INFINITY,
+            res,
+            epoch: 0,
+            k: 0,
+            need: 0.0,
+            next_at: Nanos::MAX,
+            last_call: 0,
+            fresh: true,
+            step: None,
+        };
+        f.set_params(rate);
+        f
+    }
+
+    fn set_params(&mut self, rate: f64) {
+        self.rate = rate;
+        self.gap = if rate > 0.0 { NS_PER_S / rate } else { f64::INFINITY };
+        let per_step = rate * self.res as f64 / NS_PER_S;
+        self.step = (self.process == Arrivals::Poisson && self.res > 0 && per_step >= COUNT_MODE_MIN)
+            .then(|| rand_distr::Poisson::new(per_step).ok())
+            .flatten();
+    }
+
+    /// Constant: arrival `k` since the epoch is at cumulative intensity `k + need` (`need`
+    /// is 1 after a restart: one full gap).
+    fn at(&self, k: u64) -> Nanos {
+        let x = (k as f64 + self.need) * self.gap;
+        if x.is_finite() {
+            self.epoch.saturating_add((x + 0.5) as Nanos)
+        } else {
+            Nanos::MAX
+        }
+    }
+
+    /// Time at cumulative intensity `y` from the epoch.
+    fn time_at(&self, y: f64) -> Nanos {
+        let x = y * self.gap;
+        if x.is_finite() {
+            self.epoch.saturating_add((x + 0.5) as Nanos)
+        } else {
+            Nanos::MAX
+        }
+    }
+
+    /// Draws the next Poisson arrival.
+    fn draw_next(&mut self, rng: &mut Pcg64Mcg) {
+        let e: f64 = rng.sample(Exp1);
+        self.need += e;
+        self.next_at = self.time_at(self.need);
+    }
+
+    fn restart(&mut self, t: Nanos, rng: &mut Pcg64Mcg) {
+        self.last_call = self.last_call.max(t);
+        let t = self.last_call;
+        self.fresh = true;
+        self.epoch = t;
+        self.k = 0;
+        match (self.process, &self.step) {
+            (_, Some(_)) => self.next_at = t,
+            (Arrivals::Constant, None) => {
+                self.need = 1.0;
+                self.next_at = self.at(0);
+            }
+            (Arrivals::Poisson, None) => {
+                self.need = 0.0;
+                self.draw_next(rng);
+            }
+        }
+    }
+
+    fn generate(&mut self, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
+        if now < self.last_call {
+            return None;
+        }
+        let since = self.last_call;
+        self.last_call = now;
+        self.fresh = false;
+        if let Some(step) = &self.step {
+            let elapsed = now - since;
+            let n = if elapsed == self.res {
+                step.sample(rng) as u64
+            } else if elapsed > 0 {
+                rand_distr::Poisson::new(self.rate * elapsed as f64 / NS_PER_S).map(|p| p.sample(rng) as u64).unwrap_or(0)
+            } else {
+                0
+            };
+            self.next_at = now.saturating_add(self.res.max(1));
+            if n == 0 {
+                return None;
+            }
+            // n arrivals evenly placed over the step.
+            let w = elapsed as f64 / n as f64;
+            let t0 = since + (w / 2.0) as Nanos;
+            let t1 = now - (w / 2.0) as Nanos;
+            return Some((n, t0.min(now), t1.max(t0).min(now)));
+        }
+        if self.next_at > now {
+            return None;
+        }
+        match self.process {
+            Arrivals::Constant => {
+                let mut end = (((now - self.epoch) as f64 / self.gap).floor() as u64).max(self.k);
+                while self.at(end) <= now {
+                    end += 1;
+                }
+                while end > self.k && self.at(end - 1) > now {
+                    end -= 1;
+                }
+                let run = (end - self.k, self.at(self.k), self.at(end - 1));
+                self.k = end;
+                self.next_at = self.at(end);
+                Some(run)
+            }
+            Arrivals::Poisson => {
+                let (mut n, t0) = (0, self.next_at);
+                let mut t1 = t0;
+                while self.next_at <= now {
+                    n += 1;
+                    t1 = self.next_at;
+                    self.draw_next(rng);
+                }
+                if self.need > REANCHOR {
+                    // As the general path does: keep the sums small, re-anchored at `now`.
+                    self.need = (self.need - (now - self.epoch) as f64 / self.gap).max(0.0);
+                    self.epoch = now;
+                }
+                Some((n, t0, t1))
+            }
+        }
+    }
+
+    fn next_due(&self) -> Nanos {
+        if self.fresh || self.next_at == Nanos::MAX {
+            self.next_at
+        } else {
+            self.next_at.max(self.last_call.saturating_add(self.res))
+        }
+    }
+
+    /// A new rate from the last call on, as the general path does it: the intensity still
+    /// needed before the next arrival carries over (the constant process keeps its phase;
+    /// for Poisson this is the memoryless remainder of the current draw).
+    fn set_rate(&mut self, rate: f64, rng: &mut Pcg64Mcg) {
+        let now = self.last_call;
+        let elapsed = (now - self.epoch) as f64 / self.gap;
+        let remaining = match self.process {
+            Arrivals::Constant => (self.k as f64 + self.need - elapsed).max(0.0),
+            Arrivals::Poisson => (self.need - elapsed).max(0.0),
+        };
+        let was_counting = self.step.is_some();
+        self.set_params(rate);
+        if self.step.is_some() {
+            self.next_at = now.saturating_add(self.res.max(1));
+            return;
+        }
+        if was_counting || !remaining.is_finite() {
+            // Out of count mode (or out of a zero rate): start afresh, as after a restart.
+            self.restart(now, rng);
+            self.fresh = false;
+            return;
+        }
+        self.epoch = now;
+        self.k = 0;
+        self.need = remaining;
+        self.next_at = match self.process {
+            Arrivals::Constant => self.at(0),
+            Arrivals::Poisson => self.time_at(self.need),
+        };
+    }
 }
 
 impl ArrivalGen {
@@ -607,6 +810,7 @@ impl ArrivalGen {
             next_due: Nanos::MAX,
             rate_now: 0.0,
             last_t: 0,
+            flat: matches!(pattern, Pattern::Flat {}).then(|| FlatGen::new(process, sanitize_rate(rate_per_s), resolution)),
         };
         g.restart(0);
         g
@@ -616,6 +820,11 @@ impl ArrivalGen {
     /// blocked). The constant process's next arrival is one full gap after `t`; the Poisson
     /// process's is a fresh exponential gap. The pattern keeps running on absolute time.
     pub fn restart(&mut self, t: Nanos) {
+        if let Some(f) = &mut self.flat {
+            f.restart(t, &mut self.rng);
+            self.rate_now = f.rate;
+            return;
+        }
         self.pos = t.max(self.pos);
         self.floor = self.pos;
         self.fresh = true;
@@ -630,6 +839,13 @@ impl ArrivalGen {
     /// the run is spread over the step where the intensity was positive, its first and last
     /// times being where the first and last of `count` evenly placed arrivals would be.
     pub fn generate(&mut self, now: Nanos) -> Option<(u64, Nanos, Nanos)> {
+        if let Some(f) = &mut self.flat {
+            let run = f.generate(now, &mut self.rng)?;
+            let t0 = run.1.max(self.last_t).min(now);
+            let t1 = run.2.max(t0).min(now);
+            self.last_t = t1;
+            return Some((run.0, t0, t1));
+        }
         if now < self.pos {
             return None;
         }
@@ -658,7 +874,10 @@ impl ArrivalGen {
     /// nothing will ever arrive (a zero rate for the rest of time). Never a busy loop: it is
     /// after the last call's `now` unless a restart happened at that instant.
     pub fn next_due(&self) -> Nanos {
-        self.next_due
+        match &self.flat {
+            Some(f) => f.next_due(),
+            None => self.next_due,
+        }
     }
 
     /// Changes the base rate (msg/s, clamped to [`limits::RATE_PER_S`]; NaN = 0) from the
@@ -669,6 +888,12 @@ impl ArrivalGen {
     pub fn set_rate(&mut self, rate_per_s: f64) {
         let rate = sanitize_rate(rate_per_s);
         if rate == self.base {
+            return;
+        }
+        if let Some(f) = &mut self.flat {
+            self.base = rate;
+            self.rate_now = rate;
+            f.set_rate(rate, &mut self.rng);
             return;
         }
         if self.fresh {
@@ -796,7 +1021,7 @@ impl ArrivalGen {
                 }
             }
         }
-        if self.process == Arrivals::Poisson {
+        if self.process == Arrivals::Poisson && self.need0 > REANCHOR {
             // Keep the cumulative sums small, so they stay precise over long runs.
             let need = self.need_at(now);
             self.anchor(now, need);
