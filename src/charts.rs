@@ -99,7 +99,7 @@ impl Chart {
         match self {
             Chart::Partitions => s.topic().is_some(),
             Chart::Control => {
-                let windowed = |c: &FlowControl| !matches!(c, FlowControl::None);
+                let windowed = |c: &FlowControl| !matches!(c, FlowControl::None {});
                 s.consumer.limiter.is_some()
                     || s.consumer.downstream.is_some()
                     || windowed(&s.consumer.link.control)

@@ -252,6 +252,15 @@ fn link_at(s: &Scenario, i: usize) -> Option<&LinkSpec> {
     }
 }
 
+/// A link that may carry flow control: a channel's or the consumer's (map and filter pass
+/// demand through; the engine refuses credits or `request(n)` on them).
+fn window_link_at(s: &Scenario, i: usize) -> Option<&LinkSpec> {
+    match (i, stage(s, i)) {
+        (CONSUMER, _) | (_, Some(StageSpec::Channel(_))) => link_at(s, i),
+        _ => None,
+    }
+}
+
 fn link_mut(s: &mut Scenario, i: usize) -> Option<&mut LinkSpec> {
     if i == CONSUMER {
         return Some(&mut s.consumer.link);
@@ -316,20 +325,20 @@ fn u(v: u64) -> Option<f64> {
 
 fn dist_name(d: &ServiceDist) -> &'static str {
     match d {
-        ServiceDist::Deterministic => "deterministic",
-        ServiceDist::Exponential => "exponential",
+        ServiceDist::Deterministic {} => "deterministic",
+        ServiceDist::Exponential {} => "exponential",
         ServiceDist::Lognormal { .. } => "lognormal",
     }
 }
 
 fn dist_from(v: &str, old: ServiceDist) -> ServiceDist {
     match v {
-        "exponential" => ServiceDist::Exponential,
+        "exponential" => ServiceDist::Exponential {},
         "lognormal" => match old {
             ServiceDist::Lognormal { sigma } => ServiceDist::Lognormal { sigma },
             _ => ServiceDist::Lognormal { sigma: 0.5 },
         },
-        _ => ServiceDist::Deterministic,
+        _ => ServiceDist::Deterministic {},
     }
 }
 
@@ -616,44 +625,44 @@ pub static FIELDS: &[Field] = &[
     // --- links (stages with a link, and the consumer without a topic) ----------------------
     pick!("flow-control", "Flow control", Scope::Link, &[("none", "none (capacity only)"), ("credit", "credits"), ("request", "request(n)")],
         "Who decides how much the sender may send: only the receiver's capacity, credits granted back, or Reactive Streams demand.",
-        get: |s, i| link_at(s, i).map(|l| match l.control { FlowControl::None => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" }),
+        get: |s, i| window_link_at(s, i).map(|l| match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" }),
         set: |s, i, v| if let Some(l) = link_mut(s, i) {
-            let now = match l.control { FlowControl::None => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" };
+            let now = match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" };
             if now != v {
                 l.control = match v {
                     "credit" => FlowControl::Credit { initial: 1_000, grant: 500, batch: 100, latency_ms: 5.0 },
                     "request" => FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 },
-                    _ => FlowControl::None,
+                    _ => FlowControl::None {},
                 };
             }
         }),
     num!("credit-initial", "Initial credits", "credits", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
         "Credits the receiver gives the sender up front: the most it can ever have outstanding.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Credit { initial, .. } => u(initial), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { initial, .. } => u(initial), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { initial, .. }, .. }) = link_mut(s, i) { *initial = v as u64 }),
     num!("credit-grant", "Grant", "credits", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
         "Credits granted back each time the receiver has finished this many messages.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Credit { grant, .. } => u(grant), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { grant, .. } => u(grant), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { grant, .. }, .. }) = link_mut(s, i) { *grant = v as u64 }),
     num!("credit-batch", "Send batch", "msg", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
         "The sender sends in batches of this many, and stops when fewer credits are left.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Credit { batch, .. } => u(batch), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { batch, .. } => u(batch), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { batch, .. }, .. }) = link_mut(s, i) { *batch = v as u64 }),
     num!("credit-latency", "Grant travel time", "ms", Scope::Link, 0.01, 10_000.0, LAT_MS, LogZero, false,
         "How long a grant takes to reach the sender.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Credit { latency_ms, .. } => Some(latency_ms), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { latency_ms, .. } => Some(latency_ms), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { latency_ms, .. }, .. }) = link_mut(s, i) { *latency_ms = v }),
     num!("request-prefetch", "Prefetch (request n)", "msg", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
         "Demand requested up front (limitRate's high tide).",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Request { prefetch, .. } => u(prefetch), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { prefetch, .. } => u(prefetch), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { prefetch, .. }, .. }) = link_mut(s, i) { *prefetch = v as u64 }),
     num!("request-replenish", "Replenish at", "× prefetch", Scope::Link, 0.01, 1.0, (0.01, 1.0), Linear, false,
         "More demand is requested each time this fraction of the prefetch has been consumed.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Request { replenish, .. } => Some(replenish), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { replenish, .. } => Some(replenish), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { replenish, .. }, .. }) = link_mut(s, i) { *replenish = v }),
     num!("request-latency", "Request travel time", "ms", Scope::Link, 0.01, 10_000.0, LAT_MS, LogZero, false,
         "How long a request(n) takes to reach the publisher.",
-        get: |s, i| match link_at(s, i)?.control { FlowControl::Request { latency_ms, .. } => Some(latency_ms), _ => None },
+        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { latency_ms, .. } => Some(latency_ms), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { latency_ms, .. }, .. }) = link_mut(s, i) { *latency_ms = v }),
     pick!("on-full", "When full", Scope::Link,
         &[("block", "block the sender"), ("drop_newest", "drop the newest"), ("drop_oldest", "drop the oldest"), ("fail", "fail the send")],

@@ -64,6 +64,15 @@ const PRESETS = [
       assert.ok(r['latency-p99'] > 20, `latency p99 ${r['latency-p99']} s should grow without limit`);
     },
   }],
+  ['bursts-absorbed', {
+    t: 60,
+    expect: async (r) => {
+      assert.equal(r.dropped, 0, 'a buffer sized for the bursts drops nothing');
+      assert.equal(r['producer-blocked'], 0, 'and never blocks');
+      assert.ok(r['latency-p99'] < 1.5, `p99 ${r['latency-p99']} s: a little latency at the end of each burst`);
+      assert.ok(near(r.throughput, 600, 0.03), `throughput ${r.throughput}: the 600 msg/s average`);
+    },
+  }],
   ['block-timeout', {
     t: 60,
     expect: async (r) => {
