@@ -145,6 +145,7 @@ else
         || { echo "test.sh: static server at $BPLAB_URL does not answer" >&2; exit 1; }
     echo "serving dist/ at $BPLAB_URL (python3 http.server, pid $SERVER_PID)"
     mkdir -p "$ROOT/tests/e2e/screenshots"
+    rm -f "$ROOT"/tests/e2e/screenshots/*.png
     echo "screenshots go to tests/e2e/screenshots/"
     node --test --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
     kill "$SERVER_PID" 2>/dev/null || true
