@@ -552,7 +552,7 @@ pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     top.y_labels = 4;
     panel(&upper, &p, c, top)?;
 
-    let mut low = Panel::new("in flight (msgs)", 0.0..flight_top, count_axis(flight_top));
+    let mut low = Panel::new("in flight", 0.0..flight_top, count_axis(flight_top));
     low.bands = vec![band(env.iter().map(|e| (e.0, e.2)), env.iter().map(|e| (e.0, e.1)).collect(), PURPLE, 0.2)];
     low.lines = vec![solid(env.iter().map(|e| (e.0, e.2)).collect(), PURPLE, 1.5)];
     low.y_labels = 3;

@@ -857,9 +857,6 @@ pub static FIELDS: &[Field] = &[
     num!("resolution", "Time resolution", "ms", G_ENGINE, 0.01, 100.0, lim::RESOLUTION_MS, LogZero, false,
         "Arrivals closer together than this are handled as one run (0: every message alone, exact and slower).",
         get: |s, _| Some(s.sim.resolution_ms), set: |s, _, v| s.sim.resolution_ms = v),
-    num!("duration", "Run length (compare)", "s", G_ENGINE, 10.0, 3_600.0, lim::DURATION_S, Log, false,
-        "How long the side-by-side comparison runs.",
-        get: |s, _| Some(s.duration_s), set: |s, _, v| s.duration_s = v),
 ];
 
 /// The numeric knob with this id.

@@ -126,15 +126,17 @@ pub fn Stage() -> impl IntoView {
             view! {
                 <figure class="chart-card" hidden=move || !shown() class:span=span>
                     <canvas class="chart" data-testid=format!("chart-{}", c.id()) role="img" aria-label=c.description()></canvas>
-                    <button
-                        class="png"
-                        data-testid=format!("png-{}", c.id())
-                        aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
-                        title="Download as PNG (800×400)"
-                        on:click=move |_| export_png(lab, c)
-                    >
-                        "PNG"
-                    </button>
+                    <figcaption class="chart-tools">
+                        <button
+                            class="png"
+                            data-testid=format!("png-{}", c.id())
+                            aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
+                            title="Download as PNG (800×400)"
+                            on:click=move |_| export_png(lab, c)
+                        >
+                            "PNG 800×400"
+                        </button>
+                    </figcaption>
                 </figure>
             }
         })
