@@ -130,7 +130,7 @@ pub fn Stage() -> impl IntoView {
                         <button
                             class="png"
                             data-testid=format!("png-{}", c.id())
-                            aria-label=format!("Download this chart as an {}×{} PNG", EXPORT_SIZE.0, EXPORT_SIZE.1)
+                            aria-label=format!("PNG {}×{}: download the {} chart as an image", EXPORT_SIZE.0, EXPORT_SIZE.1, c.id())
                             title="Download as PNG (800×400)"
                             on:click=move |_| export_png(lab, c)
                         >
