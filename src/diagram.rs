@@ -350,7 +350,30 @@ struct Scene<'a, 'p> {
 }
 
 fn abbrev_rate(r: f64) -> String {
-    format!("{}/s", format::count(r))
+    format!("{}/s", rate_figure(r))
+}
+
+/// A rate's figure: one decimal below 10 (a throttled producer's 0.4 msg/s is not 0).
+fn rate_figure(r: f64) -> String {
+    if r > 0.0 && r < 9.95 {
+        format!("{r:.1}")
+    } else {
+        format::count(r)
+    }
+}
+
+/// The shortest form of a count: 950, 9k, 12k, 1.2M.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.0}G", v / 1e9)
+    } else if a >= 1e6 {
+        if a < 1e7 { format!("{:.1}M", v / 1e6) } else { format!("{:.0}M", v / 1e6) }
+    } else if a >= 1e3 {
+        if a < 1e4 { format!("{:.1}k", v / 1e3) } else { format!("{:.0}k", v / 1e3) }
+    } else {
+        format!("{:.0}", v)
+    }
 }
 
 impl Scene<'_, '_> {
@@ -402,7 +425,7 @@ impl Scene<'_, '_> {
             } else {
                 match &self.snap.stages[i - 1] {
                     StageView::Channel { depth, capacity, .. } => self.channel(i, r, *depth, *capacity),
-                    StageView::Map => self.operator(r, &["map"], &["passes each on"], None),
+                    StageView::Map => self.operator(r, &["map"], &["f(x) on each", "f(x)"], None),
                     StageView::Filter { pass_ratio, .. } => {
                         let pct = format!("passes {:.0}%", pass_ratio * 100.0);
                         let short = format!("{:.0}%", pass_ratio * 100.0);
@@ -453,13 +476,13 @@ impl Scene<'_, '_> {
         let p = self.snap.producer.clone();
         let t = *self.pen.theme;
         let border = if p.blocked { VERMILLION } else { t.muted };
-        let titles: &[&str] = if p.throttled { &["Producer · throttled", "Producer", "Prod."] } else { &["Producer", "Prod."] };
+        let titles: &[&str] = &["Producer", "Prod."];
         let mut y = self.frame(r, titles, border, if p.blocked { 3.0 } else { 1.5 });
         if p.blocked {
             self.pen.hatch(r.inset(2.0, 2.0), VERMILLION, 0.12);
         }
         let (x, w) = (r.x + 8.0, r.w - 16.0);
-        let rate = format!("{} msg/s", format::count(p.rate_per_s));
+        let rate = format!("{} msg/s", rate_figure(p.rate_per_s));
         let rate_s = abbrev_rate(p.rate_per_s);
         let mut row = |s: &mut Self, opts: &[&str], font: Font, color: RGBColor| {
             if y + font.px * 0.6 <= r.bottom() - 4.0 {
@@ -467,11 +490,15 @@ impl Scene<'_, '_> {
                 y += font.px + 6.0;
             }
         };
-        row(self, &[&rate, &rate_s], VALUE, self.data_color());
+        if !p.blocked {
+            row(self, &[&rate, &rate_s], VALUE, self.data_color());
+        }
         if p.blocked {
             let hold = format!("holding {}", format::count(p.pending as f64));
             row(self, &["BLOCKED: send waits", "BLOCKED", "blocked"], VALUE, VERMILLION);
             row(self, &[&hold, &format::count(p.pending as f64)], LABEL, t.fg);
+        } else if p.throttled {
+            row(self, &["throttled by the lag", "throttled"], LABEL, PURPLE);
         } else {
             let state = if p.rate_per_s <= 0.0 { "idle" } else { "pushing" };
             row(self, &[state], LABEL, t.muted);
@@ -521,7 +548,10 @@ impl Scene<'_, '_> {
 
     fn channel(&mut self, node: usize, r: Rect, depth: u64, capacity: Option<u64>) {
         let t = *self.pen.theme;
-        let full = capacity.is_some_and(|c| depth >= c);
+        let dropping = self.d.rates.get(Path::Drop { node: node as u16 }) > 0.0;
+        // Full, or draining and refilling between two frames while dropping: full for the
+        // reader's purpose.
+        let full = capacity.is_some_and(|c| depth >= c || (depth as f64 >= 0.98 * c as f64 && dropping));
         let title_full = match capacity {
             Some(c) => format!("Channel · capacity {}", format::count(c as f64)),
             None => "Channel · unbounded".to_string(),
@@ -540,7 +570,6 @@ impl Scene<'_, '_> {
             Some(c) => format!("{} / {}", format::count(depth as f64), format::count(c as f64)),
             None => format!("{} / ∞", format::count(depth as f64)),
         };
-        let dropping = self.d.rates.get(Path::Drop { node: node as u16 }) > 0.0;
         let blocked = self.snap.producer.blocked && self.sender(node) == 0 && full;
         let status: &[&str] = if full && dropping {
             &["full: dropping", "dropping", "full"]
@@ -571,7 +600,7 @@ impl Scene<'_, '_> {
 
     fn kafka(&mut self, r: Rect, depth: u64, capacity: u64, broker: f64) {
         let t = *self.pen.theme;
-        let full = depth >= capacity && capacity > 0;
+        let full = capacity > 0 && (depth >= capacity || (depth as f64 >= 0.98 * capacity as f64 && self.snap.producer.blocked));
         let y = self.frame(r, &["Kafka producer client", "Kafka producer", "Kafka client", "Kafka"], if full { VERMILLION } else { t.muted }, if full { 3.0 } else { 1.5 });
         let frac = depth as f64 / capacity.max(1) as f64;
         let fill = if full { VERMILLION } else { self.data_color() };
@@ -605,9 +634,11 @@ impl Scene<'_, '_> {
         let footer = 34.0;
         let region = Rect::new(r.x + 8.0, y, r.w - 16.0, (r.bottom() - footer - y).max(0.0));
         let n = parts.len().max(1);
-        let lane_h = (region.h / n as f64).min(20.0);
+        let lane_h = (region.h / n as f64).min(26.0);
+        // Too many to draw: a row at the bottom says how many are left out.
+        let region = if lane_h >= 4.0 { region } else { Rect::new(region.x, region.y, region.w, (region.h - 14.0).max(0.0)) };
         let shown = if lane_h >= 4.0 { n } else { (region.h / 4.0).floor() as usize };
-        let lane_h = if shown > 0 { (region.h / shown as f64).min(20.0) } else { 0.0 };
+        let lane_h = if shown > 0 { (region.h / shown as f64).min(26.0) } else { 0.0 };
         let labels = lane_h >= 12.0;
         let members = self.snap.consumer.members.len();
         let scale = self.d.lane_scale.max(1.0);
@@ -615,7 +646,7 @@ impl Scene<'_, '_> {
         // Label columns: partition name, lag figure, owner.
         let name_w = if labels { self.pen.width(&format!("p{}", n - 1), SMALL.px, false) + 6.0 } else { 0.0 };
         let lag_w = if labels { self.pen.width("888.8 k ↑", SMALL.px, false) + 4.0 } else { 0.0 };
-        let own_w = if labels && members > 1 { self.pen.width("m8", SMALL.px, false) + 12.0 } else { 0.0 };
+        let own_w = if labels && members > 1 { self.pen.width("m8", SMALL.px, false) + 14.0 } else { 0.0 };
         let mut bar_w = region.w - name_w - lag_w - own_w;
         let (name_w, lag_w) = if bar_w < 40.0 && labels {
             // Too narrow for names: keep the lag figures.
@@ -635,12 +666,20 @@ impl Scene<'_, '_> {
                 self.pen.text(&format!("p{i}"), region.x, mid, SMALL, t.muted, Align::Left);
             }
             self.pen.fill_rect(Rect::new(bx, ly, bar_w, bh), t.grid, 1.0);
-            let fetched = (p.position.saturating_sub(p.committed)) as f64 / scale * bar_w;
-            let waiting = (p.log_end.saturating_sub(p.position)) as f64 / scale * bar_w;
-            let fetched = fetched.min(bar_w);
-            let waiting = waiting.min(bar_w - fetched);
-            self.pen.fill_rect(Rect::new(bx, ly, fetched, bh), PURPLE, 1.0);
-            self.pen.fill_rect(Rect::new(bx + fetched, ly, waiting, bh), data, 1.0);
+            // committed .. log start: deleted by retention before anyone processed it.
+            let start = p.log_start.max(p.committed);
+            let deleted = ((start - p.committed) as f64 / scale * bar_w).min(bar_w);
+            let fetched = (p.position.saturating_sub(start)) as f64 / scale * bar_w;
+            let waiting = (p.log_end.saturating_sub(p.position.max(start))) as f64 / scale * bar_w;
+            let fetched = fetched.min(bar_w - deleted);
+            let waiting = waiting.min(bar_w - deleted - fetched);
+            if deleted > 0.0 {
+                let d = Rect::new(bx, ly, deleted, bh);
+                self.pen.fill_rect(d, VERMILLION, 0.35);
+                self.pen.hatch(d, VERMILLION, 0.9);
+            }
+            self.pen.fill_rect(Rect::new(bx + deleted, ly, fetched, bh), PURPLE, 1.0);
+            self.pen.fill_rect(Rect::new(bx + deleted + fetched, ly, waiting, bh), data, 1.0);
             if is_stuck {
                 self.pen.round_rect(Rect::new(bx - 1.0, ly - 1.0, bar_w + 2.0, bh + 2.0), 2.0, None, Some((VERMILLION, 2.0)));
             }
@@ -659,7 +698,7 @@ impl Scene<'_, '_> {
                     match p.owner {
                         Some(o) => {
                             self.pen.fill_rect(Rect::new(ox, mid - 3.5, 7.0, 7.0), MEMBER_COLORS[o as usize % MEMBER_COLORS.len()], 1.0);
-                            self.pen.text(&format!("{o}"), ox + 9.0, mid, SMALL, t.muted, Align::Left);
+                            self.pen.text(&format!("m{o}"), ox + 9.0, mid, SMALL, t.muted, Align::Left);
                         }
                         None => self.pen.text("–", ox + 2.0, mid, SMALL, t.muted, Align::Left),
                     }
@@ -668,7 +707,7 @@ impl Scene<'_, '_> {
         }
         if shown < parts.len() {
             let more = format!("+{} more partitions", parts.len() - shown);
-            self.pen.fit(&[&more, &format!("+{}", parts.len() - shown)], region.x, region.bottom() + 2.0, region.w, SMALL, t.muted, Align::Left);
+            self.pen.fit(&[&more, &format!("+{}", parts.len() - shown)], region.x, region.bottom() + 7.0, region.w, SMALL, t.muted, Align::Left);
         }
         let stuck_note = stuck.first().map(|p| format!("p{p} held up by a slow message"));
         let fy = r.bottom() - 26.0;
@@ -681,20 +720,25 @@ impl Scene<'_, '_> {
                 self.pen.fit(&[&lag_l, &lag_s], r.x + 8.0, fy, r.w - 16.0, VALUE, t.fg, Align::Left);
             }
         }
-        // Legend.
+        // Legend: long labels when all fit, else short ones.
         let ly = r.bottom() - 10.0;
-        let mut x = r.x + 8.0;
-        for (c, opts) in [(PURPLE, ["fetched, uncommitted", "fetched"]), (data, ["not fetched yet", "unfetched"])] {
-            let room = r.right() - 8.0 - x - 11.0;
-            if room < 30.0 {
-                break;
+        let room = r.w - 16.0;
+        let mut entries: Vec<(RGBColor, &str, &str)> = vec![(PURPLE, "fetched, uncommitted", "fetched"), (data, "not fetched yet", "unfetched")];
+        if parts.iter().any(|p| p.log_start > p.committed) {
+            entries.push((VERMILLION, "deleted unread", "deleted"));
+        }
+        let need = |s: &mut Self, long: bool| {
+            entries.iter().map(|e| 21.0 + s.pen.width(if long { e.1 } else { e.2 }, SMALL.px, false)).sum::<f64>() - 10.0
+        };
+        let long = need(self, true) <= room;
+        if long || need(self, false) <= room {
+            let mut x = r.x + 8.0;
+            for (c, l, sh) in entries.iter().copied() {
+                let label = if long { l } else { sh };
+                self.pen.fill_rect(Rect::new(x, ly - 4.0, 8.0, 8.0), c, 1.0);
+                self.pen.text(label, x + 11.0, ly, SMALL, t.muted, Align::Left);
+                x += 21.0 + self.pen.width(label, SMALL.px, false);
             }
-            self.pen.fill_rect(Rect::new(x, ly - 4.0, 8.0, 8.0), c, 1.0);
-            let w = self.pen.fit(&opts, x + 11.0, ly, room, SMALL, t.muted, Align::Left);
-            if w == 0.0 {
-                break;
-            }
-            x += 11.0 + w + 10.0;
         }
     }
 
@@ -746,7 +790,9 @@ impl Scene<'_, '_> {
             self.pen.hatch(r.inset(1.0, 1.0), VERMILLION, 0.15);
         }
         let (x, w) = (r.x + 6.0, r.w - 12.0);
-        let mut y = r.y + 10.0;
+        // Tall cards spread their rows out.
+        let sp = ((r.h - 100.0) / 5.0).clamp(0.0, 9.0);
+        let mut y = r.y + 10.0 + sp * 0.5;
         // Status row: colour swatch and name, then the state.
         let mut sx = x;
         if named {
@@ -778,7 +824,7 @@ impl Scene<'_, '_> {
         let opts: Vec<&str> = state.iter().map(|s| s.as_str()).collect();
         let bold = if color == t.muted { LABEL } else { Font::new(12.0, true) };
         self.pen.fit(&opts, sx, y, r.right() - 6.0 - sx, bold, color, Align::Left);
-        y += 16.0;
+        y += 16.0 + sp;
         let full = r.h >= 92.0;
         let heap_frac = m.heap_bytes as f64 / g.heap_limit_bytes.max(1) as f64;
         let heap_color = if heap_frac > 0.85 { VERMILLION } else if heap_frac > 0.6 { ORANGE } else { GREEN };
@@ -786,7 +832,7 @@ impl Scene<'_, '_> {
         let heap_m = format!("heap {:.0}%", heap_frac * 100.0);
         if down {
             if let Some((inflight, lost)) = marks.kill {
-                let l = format!("killed holding {}; {} lost", format::count(inflight as f64), format::count(lost as f64));
+                let l = format!("killed with {} in flight; {} lost", format::count(inflight as f64), format::count(lost as f64));
                 let s = format!("lost {}", format::count(lost as f64));
                 if y + 6.0 <= r.bottom() {
                     self.pen.fit(&[&l, &s], x, y, w, SMALL, t.fg, Align::Left);
@@ -797,8 +843,8 @@ impl Scene<'_, '_> {
         if full {
             self.pen.fit(&[&heap_l, &heap_m], x, y, w, SMALL, t.fg, Align::Left);
             y += 11.0;
-            self.pen.bar(Rect::new(x, y - 3.0, w, 7.0), heap_frac, heap_color);
-            y += 12.0;
+            self.pen.bar(Rect::new(x, y - 3.0, w, 7.0 + sp * 0.4), heap_frac, heap_color);
+            y += 12.0 + sp * 1.4;
         } else if y + 6.0 <= r.bottom() {
             let lw = self.pen.fit(&[&heap_m, "heap"], x, y, w * 0.45, SMALL, t.fg, Align::Left);
             if lw > 0.0 {
@@ -808,7 +854,7 @@ impl Scene<'_, '_> {
         }
         // Workers.
         if y + 6.0 <= r.bottom() {
-            y = self.workers(i, Rect::new(x, y, w, (r.bottom() - y).max(0.0)), m, full, marks);
+            y = self.workers(i, Rect::new(x, y, w, (r.bottom() - y).max(0.0)), m, full, marks, sp);
         }
         if y + 6.0 <= r.bottom() {
             let inflight = format!("in flight {}", format::count(m.in_flight as f64));
@@ -821,7 +867,7 @@ impl Scene<'_, '_> {
     /// The worker pool: a square per worker when they fit, else a bar. Busy workers are
     /// filled, those waiting for the downstream filled orange and striped, idle ones open.
     /// Returns the y below.
-    fn workers(&mut self, _i: usize, r: Rect, m: &MemberView, full: bool, marks: Marks) -> f64 {
+    fn workers(&mut self, _i: usize, r: Rect, m: &MemberView, full: bool, marks: Marks, sp: f64) -> f64 {
         let t = *self.pen.theme;
         let total = self.snap.consumer.workers.max(1);
         let busy = m.busy_workers.min(total);
@@ -829,22 +875,30 @@ impl Scene<'_, '_> {
         let working = busy - waiting;
         let limit = m.limit;
         let limited = limit < total;
+        let idle = total - busy;
         let text_l = if waiting > 0 {
-            format!("workers {working} busy · {waiting} waiting · {} idle", total - busy)
+            format!("workers {working} busy · {waiting} waiting · {idle} idle")
         } else {
             format!("workers {busy}/{total} busy")
         };
+        let text_m = if waiting > 0 { format!("{working} busy · {waiting} waiting · {idle} idle") } else { format!("{busy}/{total} busy") };
         let text_s = if waiting > 0 { format!("{working}+{waiting}w/{total}") } else { format!("{busy}/{total} busy") };
         let limit_l = format!("limit {limit}");
         let data = self.data_color();
         let mut y = r.y;
-        let cell = 9.0;
+        let cell = 9.0 + sp * 0.5;
         let per_row = ((r.w + 3.0) / (cell + 3.0)).floor().max(1.0) as u32;
         let squares = total <= per_row * 2 && total <= 48;
         let glyph_h = if squares { if total > per_row { 2.0 * cell + 3.0 } else { cell } } else { 8.0 };
         let compact = !full;
         // Compact: glyphs (or bar) left, figure right, one row.
-        let text_w = if compact { self.pen.width(&text_s, SMALL.px, false).min(r.w * 0.5) } else { 0.0 };
+        let text_c = if limited { format!("{text_s} · {limit_l}") } else { text_s.clone() };
+        let text_w = if compact {
+            let wc = self.pen.width(&text_c, SMALL.px, false);
+            if wc <= r.w * 0.6 { wc } else { self.pen.width(&text_s, SMALL.px, false).min(r.w * 0.5) }
+        } else {
+            0.0
+        };
         let gw = if compact { (r.w - text_w - 8.0).max(20.0) } else { r.w };
         if squares && compact && total > ((gw + 3.0) / (cell + 3.0)).floor() as u32 {
             // Not enough room on one row: fall through to the bar.
@@ -885,15 +939,22 @@ impl Scene<'_, '_> {
             }
         }
         if compact {
-            let lbl = if limited { format!("{text_s} · {limit_l}") } else { text_s.clone() };
-            self.pen.fit(&[&lbl, &text_s], r.right(), y, text_w.max(r.w - gw - 6.0), SMALL, t.fg, Align::Right);
+            self.pen.fit(&[&text_c, &text_s], r.right(), y, text_w.max(r.w - gw - 6.0), SMALL, t.fg, Align::Right);
             y += 15.0;
         } else {
             y += glyph_h + 9.0;
             if y + 4.0 <= r.bottom() {
-                let lbl = if limited { format!("{text_l} · {limit_l}") } else { text_l.clone() };
-                self.pen.fit(&[&lbl, &text_l, &text_s], r.x, y, r.w, SMALL, t.fg, Align::Left);
-                y += 15.0;
+                let a = format!("{text_l} · {limit_l}");
+                let b = format!("{text_m} · {limit_l}");
+                let one_row = limited && self.pen.width(&b, SMALL.px, false) <= r.w;
+                let opts: Vec<&str> = if one_row { vec![&a, &b] } else { vec![&text_l, &text_m, &text_s] };
+                self.pen.fit(&opts, r.x, y, r.w, SMALL, t.fg, Align::Left);
+                y += 15.0 + sp;
+                if limited && !one_row && y + 4.0 <= r.bottom() {
+                    let l = format!("concurrency limit {limit}");
+                    self.pen.fit(&[&l, &limit_l], r.x, y, r.w, Font::new(11.0, true), t.fg, Align::Left);
+                    y += 15.0 + sp;
+                }
             }
         }
         y
@@ -972,6 +1033,22 @@ impl Scene<'_, '_> {
                 LinkKind::Push => {}
             }
         }
+        // Demand and credits pass through map and filter: their tokens travel on to the
+        // sender upstream of them.
+        if kind == LinkKind::Window {
+            let s = self.sender(j);
+            for k in s + 1..j {
+                let lk = self.lanes(k, None);
+                let next = self.lanes(k + 1, None);
+                // Across operator `k`, then back over link `k`.
+                self.pen.line(next.back.1, lk.back.0, PURPLE, 1.0, true);
+                if k == s + 1 {
+                    self.pen.arrow(lk.back.0, lk.back.1, PURPLE, 1.5, true);
+                } else {
+                    self.pen.line(lk.back.0, lk.back.1, PURPLE, 1.5, true);
+                }
+            }
+        }
         // A closed gate where the blocked producer waits.
         if blocked_here {
             let l = self.lanes(j, targets[0]);
@@ -988,7 +1065,7 @@ impl Scene<'_, '_> {
             LinkKind::Pull => {
                 let mpr = self.snap.consumer.max_poll_records;
                 if topic(self.snap).is_some() && consumer {
-                    (vec!["poll ⇠ fetch ⇢".into(), "poll".into()], ORANGE)
+                    (vec!["poll / fetch".into(), "poll".into()], ORANGE)
                 } else {
                     (vec![format!("poll({mpr})"), "poll".into()], ORANGE)
                 }
@@ -1002,7 +1079,14 @@ impl Scene<'_, '_> {
                 }
             }
         };
-        let rate_s = if rate > 0.0 { abbrev_rate(rate) } else if blocked_here { "blocked".into() } else { "0/s".into() };
+        let rate_opts: Vec<String> = if rate > 0.0 {
+            vec![abbrev_rate(rate), rate_figure(rate), compact(rate)]
+        } else if blocked_here {
+            vec!["blocked".into(), "stop".into()]
+        } else {
+            vec!["0/s".into(), "0".into()]
+        };
+        let rate_s: Vec<&str> = rate_opts.iter().map(|s| s.as_str()).collect();
         let rate_color = if blocked_here { VERMILLION } else { data };
         let top: Vec<&str> = top_opts.iter().map(|s| s.as_str()).collect();
         let (a, b) = (self.lay.nodes[j - 1], self.lay.nodes[j]);
@@ -1011,10 +1095,9 @@ impl Scene<'_, '_> {
             let lx = l.fwd.0 .0 + 14.0;
             let bin_left = self.lay.bins[j].x - 6.0;
             let room = bin_left - lx;
-            let (y0, y1) = (a.bottom(), b.y);
-            let ym = (y0 + y1) / 2.0;
-            self.pen.fit_halo(&top, lx, ym - 8.0, room, SMALL, top_color, Align::Left);
-            self.pen.fit_halo(&[&rate_s], lx, ym + 8.0, room, Font::new(11.0, true), rate_color, Align::Left);
+            let y0 = a.bottom();
+            self.pen.fit_halo(&top, lx, y0 + 10.0, room, SMALL, top_color, Align::Left);
+            self.pen.fit_halo(&rate_s, lx, y0 + 24.0, room, Font::new(11.0, true), rate_color, Align::Left);
         } else {
             let (x0, x1) = (a.right(), b.x);
             let gap = x1 - x0 - 6.0;
@@ -1022,10 +1105,10 @@ impl Scene<'_, '_> {
             let ly = a.mid_y();
             if fan {
                 self.pen.fit_halo(&top, cx, a.y + 10.0, gap, SMALL, top_color, Align::Center);
-                self.pen.fit_halo(&[&rate_s], cx, a.y + 24.0, gap, Font::new(11.0, true), rate_color, Align::Center);
+                self.pen.fit_halo(&rate_s, cx, a.y + 24.0, gap, Font::new(11.0, true), rate_color, Align::Center);
             } else {
                 self.pen.fit_halo(&top, cx, ly - 22.0, gap, SMALL, top_color, Align::Center);
-                self.pen.fit_halo(&[&rate_s], cx, ly + 22.0, gap, Font::new(11.0, true), rate_color, Align::Center);
+                self.pen.fit_halo(&rate_s, cx, ly + 22.0, gap, Font::new(11.0, true), rate_color, Align::Center);
             }
         }
         // The permits the sender holds.
@@ -1041,8 +1124,7 @@ impl Scene<'_, '_> {
                 let l = self.lanes(j, None);
                 let lx = l.fwd.0 .0 + 14.0;
                 let room = self.lay.bins[j].x - 6.0 - lx;
-                let ym = (a.bottom() + b.y) / 2.0;
-                self.pen.fit_halo(&[&held_l, &held_s], lx, ym + 21.0, room, font, color, Align::Left);
+                self.pen.fit_halo(&[&held_l, &held_s], lx, a.bottom() + 38.0, room, font, color, Align::Left);
             } else {
                 let (x0, x1) = (a.right(), b.x);
                 let ly = a.mid_y();
@@ -1056,21 +1138,23 @@ impl Scene<'_, '_> {
         let t = *self.pen.theme;
         let Some(ds) = self.lay.downstream else { return };
         let c = self.lay.consumer();
-        let (busy, queued, _) = self.snap.consumer.downstream.unwrap_or((0, 0, 0));
+        let rate = self.d.rates.sum(|p| matches!(p, Path::Done { .. }));
         let (fwd, back) = self.call_lanes();
         self.pen.arrow(fwd.0, fwd.1, t.muted, 2.0, false);
         self.pen.arrow(back.0, back.1, GREEN, 1.5, true);
-        let l = format!("{busy} calls · {} queued", format::count(queued as f64));
-        let s = format!("{busy}+{}", format::count(queued as f64));
+        let l = format!("replies {}", abbrev_rate(rate));
+        let m = abbrev_rate(rate);
+        let f = rate_figure(rate);
+        let s = compact(rate);
         if self.lay.vertical {
             let x = fwd.0 .0 + 14.0;
             self.pen.fit_halo(&["calls ⇣ replies ⇡", "calls"], x, (c.bottom() + ds.y) / 2.0 - 8.0, c.w - 70.0, SMALL, t.muted, Align::Left);
-            self.pen.fit_halo(&[&l, &s], x, (c.bottom() + ds.y) / 2.0 + 8.0, c.w - 70.0, Font::new(11.0, true), t.fg, Align::Left);
+            self.pen.fit_halo(&[&l, &m, &f, &s], x, (c.bottom() + ds.y) / 2.0 + 8.0, c.w - 70.0, Font::new(11.0, true), GREEN, Align::Left);
         } else {
             let cx = (c.right() + ds.x) / 2.0;
             let gap = ds.x - c.right() - 6.0;
             self.pen.fit_halo(&["calls", "call"], cx, fwd.0 .1 - 15.0, gap, SMALL, t.muted, Align::Center);
-            self.pen.fit_halo(&[&l, &s], cx, back.0 .1 + 15.0, gap, Font::new(11.0, true), t.fg, Align::Center);
+            self.pen.fit_halo(&[&l, &m, &f, &s], cx, back.0 .1 + 15.0, gap, Font::new(11.0, true), GREEN, Align::Center);
         }
     }
 
@@ -1086,49 +1170,38 @@ impl Scene<'_, '_> {
         }
     }
 
-    /// The throttle's feedback: the topic's lag sets the producer's rate.
+    /// The throttle's feedback: the topic's lag sets the producer's rate (a dashed line
+    /// over the boxes, left to right; top to bottom the producer's title says it).
     fn throttle_loop(&mut self) {
-        let t = *self.pen.theme;
         let Some(ti) = self.snap.stages.iter().position(|s| matches!(s, StageView::Topic { .. })) else { return };
-        let (p, tp) = (self.lay.nodes[0], self.lay.nodes[ti + 1]);
-        let rate = format!("lag → rate {}", abbrev_rate(self.snap.producer.rate_per_s));
         if self.lay.vertical {
-            // Up the left margin, from the topic to the producer.
-            let x = p.x + 14.0;
-            let (y0, y1) = (tp.y - 2.0, p.bottom() + 2.0);
-            let _ = (x, y0, y1);
-            let lx = x - 4.0;
-            self.pen.line((lx, y0), (lx, y1), PURPLE, 1.5, true);
-            self.pen.arrow((lx, y1 + 8.0), (lx, y1), PURPLE, 1.5, false);
-        } else {
-            let y = p.y - 1.0;
-            let (x0, x1) = (tp.mid_x(), p.mid_x());
-            let top = (y - 6.0).max(2.0);
-            self.pen.line((x0, tp.y), (x0, top), PURPLE, 1.5, true);
-            self.pen.line((x0, top), (x1, top), PURPLE, 1.5, true);
-            self.pen.arrow((x1, top), (x1, p.y), PURPLE, 1.5, false);
-            let _ = rate;
-            let gap_mid = (p.right() + tp.x) / 2.0;
-            let _ = gap_mid;
+            return;
         }
-        let label = ["throttle: lag sets the rate", "throttle"];
-        let (a, b) = (self.lay.nodes[0], self.lay.nodes[1]);
-        if self.lay.vertical {
-            let l = self.lanes(1, None);
-            let _ = l;
-            let _ = b;
-            let _ = label;
+        let (p, tp) = (self.lay.nodes[0], self.lay.nodes[ti + 1]);
+        let top = (p.y - 5.0).max(2.0);
+        let (x0, x1) = (tp.mid_x(), p.mid_x());
+        self.pen.line((x0, tp.y), (x0, top), PURPLE, 1.5, true);
+        self.pen.line((x0, top), (x1, top), PURPLE, 1.5, true);
+        self.pen.arrow((x1, top), (x1, p.y), PURPLE, 1.5, false);
+        let b = self.lay.nodes[1];
+        let cx = (p.right() + b.x) / 2.0;
+        self.pen.fit_halo(&["lag sets the rate", "lag → rate", "lag"], cx, p.y + 12.0, b.x - p.right() - 6.0, SMALL, PURPLE, Align::Center);
+    }
+
+    /// Where node `node`'s bin goes: left to right, the consumer shares its strip with the
+    /// processed count and takes the right half.
+    fn bin_rect(&self, node: usize) -> Rect {
+        let r = self.lay.bins[node];
+        if !self.lay.vertical && node == self.consumer_node() {
+            Rect::new(r.x + r.w / 2.0, r.y, r.w / 2.0, r.h)
         } else {
-            // Above the first gap's label.
-            let cx = (a.right() + b.x) / 2.0;
-            self.pen.fit_halo(&label, cx, a.y + 12.0, b.x - a.right() - 6.0, SMALL, PURPLE, Align::Center);
-            let _ = t;
+            r
         }
     }
 
     fn bin(&mut self, node: usize, count: u64) {
         let t = *self.pen.theme;
-        let r = self.lay.bins[node];
+        let r = self.bin_rect(node);
         if r.w < 40.0 || r.h < 14.0 {
             return;
         }
@@ -1163,9 +1236,16 @@ impl Scene<'_, '_> {
         ctx.set_line_width(1.5);
         ctx.stroke();
         let fig = format::count(count as f64);
-        let l = format!("{why} {fig}");
+        let l = format!("{fig} {why}");
         let s = format!("✕ {fig}");
-        self.pen.fit(&[&l, &s, &fig], tray.mid_x(), tray.mid_y() + 1.0, tray.w - 12.0, Font::new(11.0, true), color, Align::Center);
+        if tray.w >= 110.0 {
+            // Right of the spot where the drops fall in.
+            self.pen.fit(&[&l, &s, &fig], tray.right() - 6.0, tray.mid_y() + 1.0, tray.w - 30.0, Font::new(11.0, true), color, Align::Right);
+        } else {
+            // A narrow bin (a filter's): right of the drop spot, the figure may reach into
+            // the gap on the right.
+            self.pen.fit_halo(&[&l, &s, &fig], tray.right() + 16.0, tray.mid_y() + 1.0, tray.w - 4.0, Font::new(11.0, true), color, Align::Right);
+        }
     }
 
     /// Processed messages leaving, and losses, under (or right of) the consumer.
@@ -1183,7 +1263,7 @@ impl Scene<'_, '_> {
             }
         } else {
             // The consumer's strip holds its bin on the right half when it sheds.
-            let bin_w = if self.d.drop_counts(self.snap).last().copied().unwrap_or(0) > 0 { c.w / 2.0 } else { 0.0 };
+            let bin_w = if self.d.drop_counts(self.snap).last().copied().unwrap_or(0) > 0 { c.w / 2.0 + 4.0 } else { 0.0 };
             (c.x + 4.0, self.lay.bins[self.lay.nodes.len() - 1].mid_y() + 1.0, c.w - 8.0 - bin_w)
         };
         if self.lay.vertical && self.lay.downstream.is_some() && y > self.lay.h - 6.0 {
@@ -1246,21 +1326,22 @@ impl Scene<'_, '_> {
                 if i == 0 || i >= n {
                     return None;
                 }
-                let bin = self.lay.bins[i];
+                let bin = self.bin_rect(i);
                 let b = self.lay.nodes[i];
                 let filter = matches!(self.snap.stages.get(i - 1), Some(StageView::Filter { .. }));
                 let inside = matches!(self.d.drop_cause.get(i).copied().flatten(), Some(DropCause::DropOldest | DropCause::ShedQueueLength | DropCause::ShedRed | DropCause::ShedDeadline));
+                let spot = (bin.x + if bin.w >= 110.0 { 14.0 } else { 9.0 }, bin.mid_y() + 2.0);
                 if self.lay.vertical {
                     let l = self.lanes(i, None);
                     let y = (l.fwd.0 .1 + l.fwd.1 .1) / 2.0;
-                    let start = if filter || inside { (b.mid_x(), b.y + 4.0) } else { (l.fwd.0 .0, y) };
-                    Some(vec![start, (bin.x + 10.0, bin.mid_y())])
+                    let start = if filter || inside { (b.x + 80.0, b.y + 4.0) } else { (l.fwd.0 .0, y) };
+                    Some(vec![start, spot])
                 } else if filter || inside {
-                    Some(vec![(b.mid_x(), b.bottom() - 6.0), (b.mid_x(), bin.mid_y())])
+                    Some(vec![(spot.0, b.bottom() - 8.0), spot])
                 } else {
                     let l = self.lanes(i, if i == cn { Some(0) } else { None });
                     let (x, y) = l.fwd.1;
-                    Some(vec![(x - 4.0, y), (x - 4.0, bin.mid_y()), (bin.x + 10.0, bin.mid_y())])
+                    Some(vec![(x - 4.0, y), (x - 4.0, bin.mid_y()), spot])
                 }
             }
             Path::Done { member } => {
@@ -1286,14 +1367,22 @@ impl Scene<'_, '_> {
         let dots = self.d.flow.dots.clone();
         for d in &dots {
             let Some(pts) = self.path_points(d.path) else { continue };
-            let (pos, dir) = along(&pts, d.progress(self.now));
+            let len: f64 = pts.windows(2).map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt()).sum();
+            let f = d.progress(self.now, flow::travel_s(len));
+            if f >= 1.0 {
+                continue;
+            }
+            let (pos, dir) = along(&pts, f);
             match d.path {
                 Path::Push { .. } | Path::Batch { .. } => self.pen.circle(pos, flow::radius(d.n), data, 0.85),
                 Path::Token { .. } => self.pen.diamond(pos, flow::radius(d.n).max(4.0), PURPLE),
-                Path::Poll { .. } => self.pen.triangle(pos, 4.0 + (d.n as f64).log10().min(3.0), dir, ORANGE),
-                Path::Commit { .. } => self.pen.square(pos, 3.5, GREEN),
-                Path::Drop { .. } => self.pen.circle(pos, flow::radius(d.n).min(6.0), VERMILLION, 0.9),
-                Path::Done { .. } => self.pen.circle(pos, flow::radius(d.n), GREEN, 0.85),
+                Path::Poll { .. } => self.pen.triangle(pos, 3.5 + 0.5 * (d.n as f64).log10().min(3.0), dir, ORANGE),
+                Path::Commit { .. } => self.pen.square(pos, 3.0, GREEN),
+                Path::Drop { .. } => self.pen.circle(pos, flow::radius(d.n).min(5.0), VERMILLION, 0.9),
+                Path::Done { .. } => {
+                    // Leaving: fades out on its way.
+                    self.pen.circle(pos, flow::radius(d.n).min(6.0), GREEN, 0.9 * (1.0 - f))
+                }
             }
         }
     }

@@ -505,25 +505,23 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
         p.ctx.set_line_width(1.0);
         p.ctx.stroke();
         let short = name.split(' ').next().unwrap_or(name).to_string();
-        p.fit(&[name, &short], x, 17.0, box_w - 8.0, text::TITLE, theme.fg, "center");
+        let tiny: String = if short.chars().count() > 6 { short.chars().take(4).collect::<String>() + "." } else { short.clone() };
+        p.fit(&[name, &short, &tiny], x, 17.0, box_w - 8.0, text::TITLE, theme.fg, "center");
         // What this node holds as a sender.
-        let held: Vec<String> = cast
+        let held: Vec<(String, String, String)> = cast
             .links
             .iter()
             .filter(|l| l.sender == node)
             .filter_map(|l| snap.links[l.j].as_ref().map(|wv| (l, wv)))
             .map(|(l, wv)| {
                 let u = if l.request { "demand" } else { "credits" };
-                if wv.in_transit > 0 {
-                    format!("holds {} {u} · {} coming", format::count(wv.permits as f64), format::count(wv.in_transit as f64))
-                } else {
-                    format!("holds {} {u}", format::count(wv.permits as f64))
-                }
+                let held = format!("holds {} {u}", format::count(wv.permits as f64));
+                let full = if wv.in_transit > 0 { format!("{held} · {} coming", format::count(wv.in_transit as f64)) } else { held.clone() };
+                (full, held, format!("◆ {}", format::count(wv.permits as f64)))
             })
             .collect();
-        if let Some(hs) = held.first() {
-            let short = hs.split(" · ").next().unwrap_or(hs).to_string();
-            p.fit(&[hs, &short], x, 37.0, col - 6.0, Font::new(11.0, true), PURPLE, "center");
+        if let Some((a, b, c)) = held.first() {
+            p.fit(&[a, b, c], x, 37.0, col - 6.0, Font::new(11.0, true), PURPLE, "center");
         }
     }
     // Lifelines.
@@ -560,11 +558,11 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 let u = if l.request { "demand" } else { "credit" };
                 let nn = format::count(*n as f64);
                 let what = if *sends > 1 { format!("send {nn} in {sends} sends") } else { format!("send {nn}") };
-                let (a, b, c) = match &bal {
-                    Some(b) => (format!("{what} ({u}: {b})"), format!("send {nn} ({u}: {b})"), format!("{nn} · {b}")),
-                    None => (what.clone(), format!("send {nn}"), nn.clone()),
+                let (a, b, c, d) = match &bal {
+                    Some(b) => (format!("{what} ({u}: {b})"), format!("send {nn} ({u}: {b})"), format!("send {nn} ◆{b}"), format!("{nn} ◆{b}")),
+                    None => (what.clone(), format!("send {nn}"), nn.clone(), nn.clone()),
                 };
-                p.fit(&[&a, &b, &c, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, theme.fg, "center");
+                p.fit(&[&a, &b, &c, &d, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, theme.fg, "center");
             }
             Msg::Grant { j, n, id, arrived } => {
                 let Some(l) = cast.link(*j) else { continue };

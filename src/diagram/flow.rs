@@ -5,10 +5,19 @@
 
 use bplab_engine::{TraceEvent, TraceKind};
 
-/// Seconds (wall clock) a dot takes to travel its path.
-pub const TRAVEL_S: f64 = 0.8;
+/// Dots move at this speed (CSS pixels per wall second), so short paths do not pile up.
+pub const SPEED: f64 = 150.0;
+/// Longest time (wall clock) a dot travels; dots are forgotten after it.
+pub const MAX_TRAVEL_S: f64 = 1.6;
 /// Seconds (wall clock) between two dots on the same path.
-pub const SPAWN_EVERY_S: f64 = 0.1;
+pub const SPAWN_EVERY_S: f64 = 0.12;
+/// Between two poll or commit dots of a member (there are many members and polls).
+pub const SPAWN_EVERY_POLL_S: f64 = 0.25;
+
+/// Wall seconds a dot takes over a path `len` pixels long.
+pub fn travel_s(len: f64) -> f64 {
+    (len / SPEED).clamp(0.25, MAX_TRAVEL_S)
+}
 /// Dots alive at once, at most.
 pub const MAX_DOTS: usize = 600;
 /// The engine keeps at most this many trace events between two drains; a frame that
@@ -91,9 +100,9 @@ pub struct Dot {
 }
 
 impl Dot {
-    /// How far along its path, 0 to 1.
-    pub fn progress(&self, now: f64) -> f64 {
-        ((now - self.born) / TRAVEL_S).clamp(0.0, 1.0)
+    /// How far along a path it takes `travel` seconds to cross, 0 to 1 (more: arrived).
+    pub fn progress(&self, now: f64, travel: f64) -> f64 {
+        ((now - self.born) / travel.max(1e-3)).max(0.0)
     }
 }
 
@@ -130,7 +139,11 @@ impl Flow {
             };
             let c = &mut self.carried[slot];
             c.1 += n;
-            if now - c.2 >= SPAWN_EVERY_S && self.dots.len() < MAX_DOTS {
+            let every = match path {
+                Path::Poll { .. } | Path::Commit { .. } => SPAWN_EVERY_POLL_S,
+                _ => SPAWN_EVERY_S,
+            };
+            if now - c.2 >= every && self.dots.len() < MAX_DOTS {
                 self.dots.push(Dot { path, born: now, n: c.1 });
                 c.1 = 0;
                 c.2 = now;
@@ -140,7 +153,7 @@ impl Flow {
 
     /// Forgets dots that have arrived.
     pub fn expire(&mut self, now: f64) {
-        self.dots.retain(|d| now - d.born < TRAVEL_S && d.born <= now);
+        self.dots.retain(|d| now - d.born < MAX_TRAVEL_S && d.born <= now);
     }
 
     pub fn clear(&mut self) {
@@ -265,7 +278,7 @@ mod tests {
         f.ingest(&one, SPAWN_EVERY_S + 0.001, false);
         assert_eq!(f.dots.len(), 2);
         assert_eq!(f.dots[1].n, 15, "the second dot stands for everything since the first");
-        f.expire(SPAWN_EVERY_S + TRAVEL_S + 0.01);
+        f.expire(SPAWN_EVERY_S + MAX_TRAVEL_S + 0.01);
         assert!(f.dots.is_empty());
     }
 

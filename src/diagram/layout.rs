@@ -114,11 +114,11 @@ pub struct Layout {
 
 fn min_w(k: Kind) -> f64 {
     match k {
-        Kind::Producer => 110.0,
+        Kind::Producer => 104.0,
         Kind::Channel => 100.0,
         Kind::Map => 52.0,
         Kind::Filter => 66.0,
-        Kind::Kafka => 116.0,
+        Kind::Kafka => 104.0,
         Kind::Topic { .. } => 160.0,
         Kind::Consumer { members } => if members > 1 { 184.0 } else { 164.0 },
     }
@@ -147,8 +147,15 @@ fn weight(k: Kind) -> f64 {
 const DS_MIN: f64 = 104.0;
 const DS_MAX: f64 = 200.0;
 
-/// Height of one member card in the top-to-bottom layout.
-pub const MEMBER_H_V: f64 = 76.0;
+/// Height of one member card in the top-to-bottom layout: a full card for one or two
+/// members, a compact one for more.
+pub fn member_h_v(members: usize) -> f64 {
+    if members <= 2 {
+        96.0
+    } else {
+        76.0
+    }
+}
 /// Gap between boxes in the top-to-bottom layout (arrows and their labels live there).
 pub const GAP_V: f64 = 48.0;
 
@@ -183,7 +190,7 @@ impl Layout {
         }
         let base: f64 = items.iter().map(|i| i.0).sum();
         let avail = w - 2.0 * PAD - tail - base;
-        let gap = (avail * 0.25 / gaps.max(1) as f64).clamp(MIN_GAP, 84.0);
+        let gap = (avail * 0.45 / gaps.max(1) as f64).clamp(MIN_GAP, 96.0);
         let mut extra = (avail - gap * gaps as f64).max(0.0);
         let mut widths: Vec<f64> = items.iter().map(|i| i.0).collect();
         for _ in 0..4 {
@@ -236,7 +243,7 @@ impl Layout {
                 Kind::Channel | Kind::Kafka => 62.0,
                 Kind::Map | Kind::Filter => 40.0,
                 Kind::Topic { partitions } => 30.0 + (*partitions).min(MAX_LANES_V) as f64 * 15.0 + 20.0,
-                Kind::Consumer { members } => CONSUMER_HEAD + *members as f64 * MEMBER_H_V + 6.0,
+                Kind::Consumer { members } => CONSUMER_HEAD + *members as f64 * member_h_v(*members) + 6.0,
             };
             nodes.push(Rect::new(x, y, bw, bh));
             y += bh + GAP_V;
@@ -270,7 +277,8 @@ impl Layout {
     /// link into the consumer fans out to member `m`.
     pub fn lanes(&self, j: usize, member: Option<usize>) -> Lanes {
         let (a, b) = (self.nodes[j - 1], self.nodes[j]);
-        let to_member = if j == self.nodes.len() - 1 { member.and_then(|m| self.members.get(m)).copied() } else { None };
+        let fan = j == self.nodes.len() - 1 && self.members.len() > 1;
+        let to_member = if fan { member.and_then(|m| self.members.get(m)).copied() } else { None };
         if self.vertical {
             let x = a.x + 44.0;
             let (y0, y1) = (a.bottom() + 2.0, b.y - 2.0);
@@ -356,6 +364,8 @@ mod tests {
         let l = Layout::new(&shape(&REACTIVE, false), 712.0, 300.0);
         assert!(!l.vertical);
         check(&l);
+        let quota = [Kind::Producer, Kind::Kafka, Kind::Topic { partitions: 10 }, Kind::Consumer { members: 1 }];
+        assert!(!Layout::new(&shape(&quota, false), 712.0, 300.0).vertical);
     }
 
     #[test]
