@@ -22,7 +22,7 @@ use crate::format;
 use crate::theme::{css, Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YELLOW};
 use bplab_engine::{Commit, DropCause, MemberView, Mode, PartitionView, Snapshot, StageView, TraceEvent, TraceKind, WindowView};
 use flow::{Flow, Path, Rates, Source};
-use layout::{Layout, Rect, Shape, P};
+use layout::{Layout, Rect, Shape, LANE_X_V, P};
 use paint::{along, Align, Pen, WidthCache};
 use plotters::style::RGBColor;
 use text::{Font, Measure, LABEL, SMALL, TITLE, VALUE};
@@ -223,6 +223,23 @@ impl Diagram {
             let mut pen = Pen::new(&ctx, theme, &mut widths);
             let mut scene = Scene { d: self, pen: &mut pen, lay: &lay, snap, now };
             scene.draw_all();
+            // A self-check for development: with `window.__bplabTextCheck = true`, debug
+            // builds log labels that overlap.
+            #[cfg(debug_assertions)]
+            {
+                let on = web_sys::window()
+                    .and_then(|w| js_sys::Reflect::get(&w, &wasm_bindgen::JsValue::from_str("__bplabTextCheck")).ok())
+                    .is_some_and(|v| v.is_truthy());
+                if on {
+                    if let Some(w) = web_sys::window() {
+                        let n = wasm_bindgen::JsValue::from_f64(pen.labels.len() as f64);
+                        js_sys::Reflect::set(&w, &wasm_bindgen::JsValue::from_str("__bplabLabels"), &n).ok();
+                    }
+                    for (a, b) in pen.overlaps() {
+                        leptos::logging::warn!("diagram: labels overlap: {a:?} / {b:?} ({w}×{h})");
+                    }
+                }
+            }
         }
         self.widths = widths;
     }
@@ -357,6 +374,9 @@ fn abbrev_rate(r: f64) -> String {
 fn rate_figure(r: f64) -> String {
     if r > 0.0 && r < 9.95 {
         format!("{r:.1}")
+    } else if (9_950.0..10_000.0).contains(&r) {
+        // format::count switches to "k" at 10,000: 9,996 reads as 10.0 k next to it.
+        format::count(10_000.0)
     } else {
         format::count(r)
     }
@@ -570,6 +590,7 @@ impl Scene<'_, '_> {
             Some(c) => format!("{} / {}", format::count(depth as f64), format::count(c as f64)),
             None => format!("{} / ∞", format::count(depth as f64)),
         };
+        let figure_xs = format::count(depth as f64);
         let blocked = self.snap.producer.blocked && self.sender(node) == 0 && full;
         let status: &[&str] = if full && dropping {
             &["full: dropping", "dropping", "full"]
@@ -588,12 +609,12 @@ impl Scene<'_, '_> {
             let bar = Rect::new(r.x + 8.0, y, r.w - 16.0, 10.0);
             self.gauge(bar, frac, fill);
             let fy = bar.bottom() + 12.0;
-            let fw = self.pen.fit(&[&figure], r.x + 8.0, fy, r.w - 16.0, VALUE, t.fg, Align::Left);
+            let fw = self.pen.fit(&[&figure, &figure_xs], r.x + 8.0, fy, r.w - 16.0, VALUE, t.fg, Align::Left);
             self.pen.fit(status, r.right() - 8.0, fy, r.w - 32.0 - fw, SMALL, status_color, Align::Right);
         } else {
             let tank = Rect::new(r.x + 10.0, y + 2.0, r.w - 20.0, (r.bottom() - 44.0 - y).max(8.0));
             self.gauge(tank, frac, fill);
-            self.pen.fit(&[&figure], r.x + 8.0, r.bottom() - 28.0, r.w - 16.0, VALUE, t.fg, Align::Left);
+            self.pen.fit(&[&figure, &figure_xs], r.x + 8.0, r.bottom() - 28.0, r.w - 16.0, VALUE, t.fg, Align::Left);
             self.pen.fit(status, r.x + 8.0, r.bottom() - 11.0, r.w - 16.0, SMALL, status_color, Align::Left);
         }
     }
@@ -605,6 +626,8 @@ impl Scene<'_, '_> {
         let frac = depth as f64 / capacity.max(1) as f64;
         let fill = if full { VERMILLION } else { self.data_color() };
         let figure = format!("{} / {}", format::count(depth as f64), format::count(capacity as f64));
+        let figure_s = format!("{} ({:.0}%)", format::count(depth as f64), 100.0 * frac);
+        let figure_xs = format::count(depth as f64);
         let broker_s = format!("broker quota {}", abbrev_rate(broker));
         let broker_m = format!("broker {}", abbrev_rate(broker));
         let status: &[&str] = if full { &["buffer full: send() blocks", "buffer full", "full"] } else { &["buffer.memory", "buffer"] };
@@ -612,13 +635,13 @@ impl Scene<'_, '_> {
             let bar = Rect::new(r.x + 8.0, y, r.w - 16.0, 10.0);
             self.gauge(bar, frac, fill);
             let fy = bar.bottom() + 12.0;
-            let fw = self.pen.fit(&[&figure], r.x + 8.0, fy, r.w - 16.0, VALUE, t.fg, Align::Left);
+            let fw = self.pen.fit(&[&figure, &figure_s, &figure_xs], r.x + 8.0, fy, r.w - 16.0, VALUE, t.fg, Align::Left);
             self.pen.fit(&[&broker_s, &broker_m], r.right() - 8.0, fy, r.w - 32.0 - fw, SMALL, t.muted, Align::Right);
         } else {
             self.pen.fit(&[&broker_s, &broker_m, &abbrev_rate(broker)], r.x + 8.0, y + 6.0, r.w - 16.0, SMALL, t.muted, Align::Left);
             let tank = Rect::new(r.x + 10.0, y + 18.0, r.w - 20.0, (r.bottom() - 44.0 - y - 18.0).max(8.0));
             self.gauge(tank, frac, fill);
-            self.pen.fit(&[&figure], r.x + 8.0, r.bottom() - 28.0, r.w - 16.0, VALUE, t.fg, Align::Left);
+            self.pen.fit(&[&figure, &figure_s, &figure_xs], r.x + 8.0, r.bottom() - 28.0, r.w - 16.0, VALUE, t.fg, Align::Left);
             self.pen.fit(status, r.x + 8.0, r.bottom() - 11.0, r.w - 16.0, SMALL, if full { VERMILLION } else { t.muted }, Align::Left);
         }
     }
@@ -882,6 +905,7 @@ impl Scene<'_, '_> {
             format!("workers {busy}/{total} busy")
         };
         let text_m = if waiting > 0 { format!("{working} busy · {waiting} waiting · {idle} idle") } else { format!("{busy}/{total} busy") };
+        let text_w2 = if waiting > 0 { format!("{working} busy · {waiting} wait") } else { format!("{busy}/{total} busy") };
         let text_s = if waiting > 0 { format!("{working}+{waiting}w/{total}") } else { format!("{busy}/{total} busy") };
         let limit_l = format!("limit {limit}");
         let data = self.data_color();
@@ -939,7 +963,7 @@ impl Scene<'_, '_> {
             }
         }
         if compact {
-            self.pen.fit(&[&text_c, &text_s], r.right(), y, text_w.max(r.w - gw - 6.0), SMALL, t.fg, Align::Right);
+            self.pen.fit(&[&text_c, &text_w2, &text_s], r.right(), y, text_w.max(r.w - gw - 6.0), SMALL, t.fg, Align::Right);
             y += 15.0;
         } else {
             y += glyph_h + 9.0;
@@ -947,7 +971,7 @@ impl Scene<'_, '_> {
                 let a = format!("{text_l} · {limit_l}");
                 let b = format!("{text_m} · {limit_l}");
                 let one_row = limited && self.pen.width(&b, SMALL.px, false) <= r.w;
-                let opts: Vec<&str> = if one_row { vec![&a, &b] } else { vec![&text_l, &text_m, &text_s] };
+                let opts: Vec<&str> = if one_row { vec![&a, &b] } else { vec![&text_l, &text_m, &text_w2, &text_s] };
                 self.pen.fit(&opts, r.x, y, r.w, SMALL, t.fg, Align::Left);
                 y += 15.0 + sp;
                 if limited && !one_row && y + 4.0 <= r.bottom() {
@@ -1162,7 +1186,7 @@ impl Scene<'_, '_> {
         let c = self.lay.consumer();
         let ds = self.lay.downstream.unwrap_or_default();
         if self.lay.vertical {
-            let x = c.x + 44.0;
+            let x = c.x + LANE_X_V;
             (((x + 6.0, c.bottom() + 2.0), (x + 6.0, ds.y - 2.0)), ((x - 6.0, ds.y - 2.0), (x - 6.0, c.bottom() + 2.0)))
         } else {
             let y = ds.mid_y();
@@ -1259,7 +1283,7 @@ impl Scene<'_, '_> {
         let (x, y, w) = if self.lay.vertical {
             match self.lay.downstream {
                 Some(ds) => (ds.x + 8.0, ds.bottom() + 12.0, ds.w - 16.0),
-                None => (c.x + 60.0, c.bottom() + 14.0, c.w - 60.0),
+                None => (c.x + LANE_X_V + 16.0, c.bottom() + 14.0, c.w - LANE_X_V - 16.0),
             }
         } else {
             // The consumer's strip holds its bin on the right half when it sheds.
@@ -1332,10 +1356,14 @@ impl Scene<'_, '_> {
                 let inside = matches!(self.d.drop_cause.get(i).copied().flatten(), Some(DropCause::DropOldest | DropCause::ShedQueueLength | DropCause::ShedRed | DropCause::ShedDeadline));
                 let spot = (bin.x + if bin.w >= 110.0 { 14.0 } else { 9.0 }, bin.mid_y() + 2.0);
                 if self.lay.vertical {
-                    let l = self.lanes(i, None);
-                    let y = (l.fwd.0 .1 + l.fwd.1 .1) / 2.0;
-                    let start = if filter || inside { (b.x + 80.0, b.y + 4.0) } else { (l.fwd.0 .0, y) };
-                    Some(vec![start, spot])
+                    // Below the link's labels, then up into the bin.
+                    if filter || inside {
+                        Some(vec![(spot.0, b.y + 4.0), spot])
+                    } else {
+                        let l = self.lanes(i, None);
+                        let y = b.y - 6.0;
+                        Some(vec![(l.fwd.0 .0, y), (spot.0, y), spot])
+                    }
                 } else if filter || inside {
                     Some(vec![(spot.0, b.bottom() - 8.0), spot])
                 } else {
@@ -1352,7 +1380,7 @@ impl Scene<'_, '_> {
                     return Some(vec![back.0, back.1]);
                 }
                 if self.lay.vertical {
-                    let x = c.x + 44.0;
+                    let x = c.x + LANE_X_V;
                     Some(vec![(x, c.bottom() - 2.0), (x, c.bottom() + 24.0)])
                 } else {
                     let y = card.mid_y();

@@ -162,6 +162,10 @@ pub const GAP_V: f64 = 48.0;
 /// Rows of partition lanes drawn before the rest are summarised (top to bottom).
 pub const MAX_LANES_V: usize = 16;
 
+/// Top to bottom, the lanes run this far right of the boxes' left edge (clear of short
+/// titles such as "map" and "filter", which they cross).
+pub const LANE_X_V: f64 = 64.0;
+
 /// Space the consumer's box keeps above its member cards (title, group line).
 pub const CONSUMER_HEAD: f64 = 40.0;
 
@@ -280,7 +284,7 @@ impl Layout {
         let fan = j == self.nodes.len() - 1 && self.members.len() > 1;
         let to_member = if fan { member.and_then(|m| self.members.get(m)).copied() } else { None };
         if self.vertical {
-            let x = a.x + 44.0;
+            let x = a.x + LANE_X_V;
             let (y0, y1) = (a.bottom() + 2.0, b.y - 2.0);
             Lanes { fwd: ((x + 6.0, y0), (x + 6.0, y1)), back: ((x - 6.0, y1), (x - 6.0, y0)) }
         } else {

@@ -22,6 +22,8 @@ pub struct Pen<'a> {
     measure_fn: Option<js_sys::Function>,
     cache: &'a mut WidthCache,
     font: Option<(f64, bool)>,
+    /// Every label's box this frame, to find overlaps (see [`Pen::overlaps`]).
+    pub labels: Vec<(Rect, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +61,7 @@ impl<'a> Pen<'a> {
         // TextMetrics, and this keeps Cargo.toml untouched.
         let measure_fn = js_sys::Reflect::get(ctx, &JsValue::from_str("measureText")).ok().and_then(|f| f.dyn_into().ok());
         ctx.set_text_baseline("middle");
-        Pen { ctx, theme, measure_fn, cache, font: None }
+        Pen { ctx, theme, measure_fn, cache, font: None, labels: Vec::new() }
     }
 
     pub fn dark(&self) -> bool {
@@ -74,8 +76,24 @@ impl<'a> Pen<'a> {
         }
     }
 
+    fn record(&mut self, s: &str, x: f64, y: f64, font: Font, align: Align) {
+        let w = self.width(s, font.px, font.bold);
+        let x0 = match align {
+            Align::Left => x,
+            Align::Center => x - w / 2.0,
+            Align::Right => x - w,
+        };
+        self.labels.push((Rect::new(x0, y - font.px * 0.5, w, font.px), s.to_string()));
+    }
+
+    /// Pairs of labels drawn over one another this frame (a layout bug if any).
+    pub fn overlaps(&self) -> Vec<(String, String)> {
+        overlapping(&self.labels)
+    }
+
     /// Draws `s` as is, its vertical middle at `y`.
     pub fn text(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor, align: Align) {
+        self.record(s, x, y, font, align);
         self.set_font(font);
         self.ctx.set_text_align(match align {
             Align::Left => "left",
@@ -88,6 +106,7 @@ impl<'a> Pen<'a> {
 
     /// Like [`Pen::text`] with a halo of the background colour, for labels over lines.
     pub fn halo_text(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor, align: Align) {
+        self.record(s, x, y, font, align);
         self.set_font(font);
         self.ctx.set_text_align(match align {
             Align::Left => "left",
@@ -251,6 +270,19 @@ impl<'a> Pen<'a> {
     }
 }
 
+/// Pairs of labels whose boxes overlap (by more than a pixel: neighbouring rows may touch).
+pub fn overlapping(labels: &[(Rect, String)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, (a, sa)) in labels.iter().enumerate() {
+        for (b, sb) in &labels[i + 1..] {
+            if a.x + 1.0 < b.right() && b.x + 1.0 < a.right() && a.y + 1.0 < b.bottom() && b.y + 1.0 < a.bottom() {
+                out.push((sa.clone(), sb.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// Point at fraction `f` of the polyline `pts` (by length).
 pub fn along(pts: &[P], f: f64) -> (P, P) {
     if pts.len() < 2 {
@@ -274,7 +306,15 @@ pub fn along(pts: &[P], f: f64) -> (P, P) {
 
 #[cfg(test)]
 mod tests {
-    use super::along;
+    use super::{along, overlapping};
+    use crate::diagram::layout::Rect;
+
+    #[test]
+    fn overlapping_labels_are_found_and_touching_rows_are_not() {
+        let l = |x, y, s: &str| (Rect::new(x, y, 40.0, 12.0), s.to_string());
+        let labels = [l(0.0, 0.0, "a"), l(0.0, 12.0, "b"), l(30.0, 5.0, "c"), l(100.0, 0.0, "d")];
+        assert_eq!(overlapping(&labels), vec![("a".into(), "c".into()), ("b".into(), "c".into())]);
+    }
 
     #[test]
     fn along_walks_a_polyline_by_length() {
