@@ -221,16 +221,16 @@ impl Diagram {
         let mut widths = std::mem::take(&mut self.widths);
         {
             let mut pen = Pen::new(&ctx, theme, &mut widths);
-            let mut scene = Scene { d: self, pen: &mut pen, lay: &lay, snap, now };
-            scene.draw_all();
             // A self-check for development: with `window.__bplabTextCheck = true`, debug
             // builds log labels that overlap.
-            #[cfg(debug_assertions)]
-            {
-                let on = web_sys::window()
+            pen.check = cfg!(debug_assertions)
+                && web_sys::window()
                     .and_then(|w| js_sys::Reflect::get(&w, &wasm_bindgen::JsValue::from_str("__bplabTextCheck")).ok())
                     .is_some_and(|v| v.is_truthy());
-                if on {
+            let mut scene = Scene { d: self, pen: &mut pen, lay: &lay, snap, now };
+            scene.draw_all();
+            {
+                if pen.check {
                     if let Some(w) = web_sys::window() {
                         let n = wasm_bindgen::JsValue::from_f64(pen.labels.len() as f64);
                         js_sys::Reflect::set(&w, &wasm_bindgen::JsValue::from_str("__bplabLabels"), &n).ok();
@@ -539,8 +539,7 @@ impl Scene<'_, '_> {
         let y = if self.lay.vertical { r.y + 13.0 } else { r.bottom() - 12.0 };
         if self.lay.vertical {
             // Right of the title.
-            let tw = self.pen.fit(detail, r.right() - 8.0, y, r.w * 0.5, SMALL, t.muted, Align::Right);
-            let _ = tw;
+            self.pen.fit(detail, r.right() - 8.0, y, r.w * 0.5, SMALL, t.muted, Align::Right);
         } else {
             self.pen.fit(detail, r.mid_x(), y, r.w - 10.0, SMALL, t.muted, Align::Center);
         }
@@ -1274,7 +1273,6 @@ impl Scene<'_, '_> {
 
     /// Processed messages leaving, and losses, under (or right of) the consumer.
     fn exit(&mut self) {
-        let t = *self.pen.theme;
         let c = self.lay.consumer();
         let s = &self.snap.summary;
         let done = format!("✓ processed {}", format::count(s.consumed as f64));
@@ -1293,11 +1291,24 @@ impl Scene<'_, '_> {
         if self.lay.vertical && self.lay.downstream.is_some() && y > self.lay.h - 6.0 {
             return;
         }
-        let dw = self.pen.fit(&[&done, &done_s], x, y, w, Font::new(11.0, true), GREEN, Align::Left);
+        let font = Font::new(11.0, true);
+        let lost_s = format!("✕ {}", format::count(s.lost as f64));
+        let mut pairs: Vec<(&str, Option<&str>)> = Vec::new();
         if s.lost > 0 {
-            self.pen.fit(&[&lost], x + dw + 10.0, y, w - dw - 10.0, Font::new(11.0, true), VERMILLION, Align::Left);
+            pairs.extend([(done.as_str(), Some(lost.as_str())), (done_s.as_str(), Some(lost.as_str())), (done_s.as_str(), Some(lost_s.as_str()))]);
         }
-        let _ = t;
+        pairs.extend([(done.as_str(), None), (done_s.as_str(), None)]);
+        // The first pair that fits whole; losses are never cut to an ellipsis.
+        let fits = |sc: &mut Self, (d, l): (&str, Option<&str>)| {
+            sc.pen.width(d, font.px, font.bold) + l.map_or(0.0, |l| 10.0 + sc.pen.width(l, font.px, font.bold)) <= w
+        };
+        if let Some((d, l)) = pairs.iter().copied().find(|p| fits(self, *p)) {
+            self.pen.text(d, x, y, font, GREEN, Align::Left);
+            if let Some(l) = l {
+                let dw = self.pen.width(d, font.px, font.bold);
+                self.pen.text(l, x + dw + 10.0, y, font, VERMILLION, Align::Left);
+            }
+        }
     }
 
     // ---- motion -----------------------------------------------------------------------

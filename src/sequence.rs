@@ -14,7 +14,7 @@
 
 use crate::diagram::text::{self, Font, Measure};
 use crate::format;
-use crate::theme::{css, Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
+use crate::theme::{css, Theme, BLUE, GREEN, PURPLE, SKY, VERMILLION};
 use bplab_engine::{Snapshot, StageView, TraceEvent, TraceKind};
 use plotters::style::RGBColor;
 use std::collections::VecDeque;
@@ -640,7 +640,6 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
             }
         }
     }
-    let _ = ORANGE;
 }
 
 /// A note on a lifeline (a self-message): a pill with text.

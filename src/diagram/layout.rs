@@ -83,13 +83,6 @@ impl Rect {
     pub fn inset(&self, dx: f64, dy: f64) -> Rect {
         Rect::new(self.x + dx, self.y + dy, (self.w - 2.0 * dx).max(0.0), (self.h - 2.0 * dy).max(0.0))
     }
-    /// True when `o` lies within this rectangle (with a little tolerance).
-    pub fn contains(&self, o: &Rect) -> bool {
-        o.x >= self.x - 0.01 && o.y >= self.y - 0.01 && o.right() <= self.right() + 0.01 && o.bottom() <= self.bottom() + 0.01
-    }
-    pub fn overlaps(&self, o: &Rect) -> bool {
-        self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
-    }
 }
 
 /// A point.
@@ -317,6 +310,16 @@ mod tests {
 
     fn shape(kinds: &[Kind], downstream: bool) -> Shape {
         Shape { kinds: kinds.to_vec(), downstream }
+    }
+
+    impl Rect {
+        /// True when `o` lies within this rectangle (with a little tolerance).
+        fn contains(&self, o: &Rect) -> bool {
+            o.x >= self.x - 0.01 && o.y >= self.y - 0.01 && o.right() <= self.right() + 0.01 && o.bottom() <= self.bottom() + 0.01
+        }
+        fn overlaps(&self, o: &Rect) -> bool {
+            self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
+        }
     }
 
     fn check(l: &Layout) {

@@ -22,8 +22,10 @@ pub struct Pen<'a> {
     measure_fn: Option<js_sys::Function>,
     cache: &'a mut WidthCache,
     font: Option<(f64, bool)>,
-    /// Every label's box this frame, to find overlaps (see [`Pen::overlaps`]).
+    /// Every label's box this frame, to find overlaps (see [`Pen::overlaps`]); recorded
+    /// only when `check` is on.
     pub labels: Vec<(Rect, String)>,
+    pub check: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +63,7 @@ impl<'a> Pen<'a> {
         // TextMetrics, and this keeps Cargo.toml untouched.
         let measure_fn = js_sys::Reflect::get(ctx, &JsValue::from_str("measureText")).ok().and_then(|f| f.dyn_into().ok());
         ctx.set_text_baseline("middle");
-        Pen { ctx, theme, measure_fn, cache, font: None, labels: Vec::new() }
+        Pen { ctx, theme, measure_fn, cache, font: None, labels: Vec::new(), check: false }
     }
 
     pub fn dark(&self) -> bool {
@@ -77,6 +79,9 @@ impl<'a> Pen<'a> {
     }
 
     fn record(&mut self, s: &str, x: f64, y: f64, font: Font, align: Align) {
+        if !self.check {
+            return;
+        }
         let w = self.width(s, font.px, font.bold);
         let x0 = match align {
             Align::Left => x,

@@ -85,47 +85,6 @@ pub fn ellipsize(m: &mut impl Measure, text: &str, font: Font, max_w: f64, min_c
     Some(chars[..lo].iter().collect::<String>().trim_end().to_string() + "…")
 }
 
-/// Words of `text` wrapped onto at most `max_lines` lines of `max_w`; the last line is
-/// ellipsized when the text does not fit. Empty when not even one word fits.
-pub fn wrap(m: &mut impl Measure, text: &str, font: Font, max_w: f64, max_lines: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut i = 0;
-    while i < words.len() {
-        let w = words[i];
-        let trial = if cur.is_empty() { w.to_string() } else { format!("{cur} {w}") };
-        if m.width(&trial, font.px, font.bold) <= max_w {
-            cur = trial;
-            i += 1;
-            continue;
-        }
-        if cur.is_empty() {
-            // One word longer than a line: cut it.
-            match ellipsize(m, w, font, max_w, 2) {
-                Some(s) => lines.push(s),
-                None => return lines,
-            }
-            i += 1;
-        } else {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if lines.len() == max_lines {
-            if i < words.len() {
-                let rest = format!("{} {}", lines.pop().unwrap_or_default(), words[i..].join(" "));
-                if let Some(s) = ellipsize(m, &rest, font, max_w, 1) {
-                    lines.push(s);
-                }
-            }
-            return lines;
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,19 +109,5 @@ mod tests {
         assert!(m.width(&s, 10.0, false) <= 70.0);
         assert_eq!(ellipsize(&mut m, "Consumer", f, 12.0, 3), None, "fewer than 3 chars: nothing");
         assert_eq!(ellipsize(&mut m, "ok", f, 100.0, 3).unwrap(), "ok");
-    }
-
-    #[test]
-    fn wrapping_breaks_at_words_and_ellipsizes_the_last_line() {
-        let mut m = Approx;
-        let f = Font::new(10.0, false);
-        let lines = wrap(&mut m, "the producer blocks until the channel has room", f, 80.0, 2);
-        assert_eq!(lines.len(), 2);
-        for l in &lines {
-            assert!(m.width(l, 10.0, false) <= 80.0, "{l}");
-        }
-        assert!(lines[1].ends_with('…'));
-        let one = wrap(&mut m, "short", f, 80.0, 3);
-        assert_eq!(one, vec!["short".to_string()]);
     }
 }
