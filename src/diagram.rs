@@ -1141,17 +1141,18 @@ impl Scene<'_, '_> {
             let what = if w.request { "demand" } else { "credits" };
             let held_l = format!("{what} held {}", format::count(w.permits as f64));
             let held_s = format!("◆ {}", format::count(w.permits as f64));
+            let held_xs = format!("◆{}", compact(w.permits as f64));
             let color = if w.permits == 0 { VERMILLION } else { PURPLE };
             let font = if pulse { Font::new(12.0, true) } else { Font::new(11.0, true) };
             if self.lay.vertical {
                 let l = self.lanes(j, None);
                 let lx = l.fwd.0 .0 + 14.0;
                 let room = self.lay.bins[j].x - 6.0 - lx;
-                self.pen.fit_halo(&[&held_l, &held_s], lx, a.bottom() + 38.0, room, font, color, Align::Left);
+                self.pen.fit_halo(&[&held_l, &held_s, &held_xs], lx, a.bottom() + 38.0, room, font, color, Align::Left);
             } else {
                 let (x0, x1) = (a.right(), b.x);
                 let ly = a.mid_y();
-                self.pen.fit_halo(&[&held_l, &held_s], (x0 + x1) / 2.0, ly + 38.0, x1 - x0 - 6.0, font, color, Align::Center);
+                self.pen.fit_halo(&[&held_l, &held_s, &held_xs], (x0 + x1) / 2.0, ly + 38.0, x1 - x0 - 6.0, font, color, Align::Center);
             }
         }
     }

@@ -49,6 +49,7 @@ impl Measure for Approx {
 
 /// The first of `options` (longest first) that fits in `max_w`; else the last one cut
 /// short with an ellipsis, keeping at least `min_chars` of it; else `None` (draw nothing).
+/// A figure is never cut: a last option with digits in it is drawn whole or not at all.
 pub fn fit(m: &mut impl Measure, options: &[&str], font: Font, max_w: f64, min_chars: usize) -> Option<String> {
     if max_w <= 0.0 {
         return None;
@@ -59,6 +60,9 @@ pub fn fit(m: &mut impl Measure, options: &[&str], font: Font, max_w: f64, min_c
         }
     }
     let last = options.iter().rev().find(|o| !o.is_empty())?;
+    if last.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
     ellipsize(m, last, font, max_w, min_chars)
 }
 
@@ -98,6 +102,9 @@ mod tests {
         assert_eq!(fit(&mut m, &opts, f, 60.0, 1).unwrap(), "fetched");
         assert_eq!(fit(&mut m, &opts, f, 12.0, 1).unwrap(), "f.");
         assert_eq!(fit(&mut m, &opts, f, 5.0, 1), None);
+        // Figures are drawn whole or not at all: "1…" would be a lie.
+        assert_eq!(fit(&mut m, &["credits 177", "177"], f, 12.0, 1), None);
+        assert_eq!(fit(&mut m, &["credits 177", "177"], f, 20.0, 1).unwrap(), "177");
     }
 
     #[test]
