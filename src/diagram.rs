@@ -14,8 +14,9 @@
 //!   ([`layout`]); the top-to-bottom layout sets the canvas's height to what it needs.
 
 mod flow;
-mod layout;
+pub(crate) mod layout;
 mod paint;
+pub(crate) use paint::overlapping;
 pub(crate) mod text;
 
 use crate::format;
@@ -37,20 +38,21 @@ const MEMBER_COLORS: [RGBColor; 6] = [BLUE, ORANGE, GREEN, PURPLE, SKY, YELLOW];
 #[derive(Clone, Copy, Debug, Default)]
 struct PartHist {
     committed: u64,
+    /// Simulated time the committed offset last moved.
+    changed_t: f64,
     lag_ref: u64,
     lag_ref_t: f64,
     /// -1 draining, 0 steady, 1 growing.
     trend: i8,
 }
 
-/// A slow message started at member `member` (simulated time `t`): the partitions it owned
-/// whose committed offset has not moved since are held up by it.
+/// A slow message started at member `member` (simulated time `t`): a partition it owns
+/// whose committed offset has not moved since, with lag, while others' do, is held up by it.
 #[derive(Clone, Debug)]
 struct Slow {
     member: u16,
     t: f64,
     wall: f64,
-    base: Option<Vec<u64>>,
     stuck: Vec<usize>,
 }
 
@@ -148,7 +150,7 @@ impl Diagram {
                 TraceKind::LimitChanged { member, .. } => self.mark(member).limit_flash_until = now + 0.4,
                 TraceKind::Rebalance => self.rebalance_until = now + FLASH_S,
                 TraceKind::SlowStarted { member } => {
-                    self.slow = Some(Slow { member, t: ev.t_s, wall: now, base: None, stuck: Vec::new() })
+                    self.slow = Some(Slow { member, t: ev.t_s, wall: now, stuck: Vec::new() })
                 }
                 TraceKind::Dropped { node, n, cause } => {
                     let i = node as usize;
@@ -261,10 +263,13 @@ impl Diagram {
         // Follows growth at once and shrinks slowly, so bars keep their meaning.
         self.lane_scale = (max_lag * 1.1).max(self.lane_scale * 0.995).max(10.0);
         if self.parts.len() != parts.len() {
-            self.parts = parts.iter().map(|p| PartHist { committed: p.committed, lag_ref: p.lag, lag_ref_t: t, trend: 0 }).collect();
+            self.parts = parts.iter().map(|p| PartHist { committed: p.committed, changed_t: t, lag_ref: p.lag, lag_ref_t: t, trend: 0 }).collect();
         }
         for (h, p) in self.parts.iter_mut().zip(parts) {
-            h.committed = p.committed;
+            if p.committed != h.committed {
+                h.committed = p.committed;
+                h.changed_t = t;
+            }
             if t - h.lag_ref_t >= 1.0 {
                 let (a, b) = (h.lag_ref as f64, p.lag as f64);
                 let tol = (a.max(b) * 0.02).max(1.0);
@@ -274,21 +279,19 @@ impl Diagram {
             }
         }
         if let Some(s) = &mut self.slow {
-            if s.base.is_none() && t >= s.t {
-                s.base = Some(parts.iter().map(|p| p.committed).collect());
-            }
-            if let Some(base) = &s.base {
-                let owned = |p: &PartitionView| p.owner == Some(s.member);
-                s.stuck = parts
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, p)| owned(p) && p.lag > 0 && base.get(*i) == Some(&p.committed) && t - s.t >= 0.3)
-                    .map(|(i, _)| i)
-                    .collect();
-                // Done once nothing owned is held any more (or the group rebalanced it away).
-                if s.stuck.is_empty() && t - s.t >= 1.0 && now - s.wall > 2.0 {
-                    self.slow = None;
-                }
+            let hist = &self.parts;
+            // Others drain: some partition with lag committed since the slow message began.
+            let others_move = hist.iter().zip(parts).any(|(h, p)| p.lag > 0 && h.changed_t > s.t + 0.2);
+            s.stuck = parts
+                .iter()
+                .zip(hist)
+                .enumerate()
+                .filter(|(_, (p, h))| p.owner == Some(s.member) && p.lag > 0 && h.changed_t <= s.t + 0.2 && t - h.changed_t >= 1.0 && others_move)
+                .map(|(i, _)| i)
+                .collect();
+            // Done once nothing owned is held any more (or the group rebalanced it away).
+            if s.stuck.is_empty() && t - s.t >= 3.0 && now - s.wall > 2.0 {
+                self.slow = None;
             }
         }
     }
@@ -1377,7 +1380,7 @@ impl Scene<'_, '_> {
                         Some(vec![(l.fwd.0 .0, y), (spot.0, y), spot])
                     }
                 } else if filter || inside {
-                    Some(vec![(spot.0, b.bottom() - 8.0), spot])
+                    Some(vec![(spot.0, b.bottom() - 1.0), spot])
                 } else {
                     let l = self.lanes(i, if i == cn { Some(0) } else { None });
                     let (x, y) = l.fwd.1;

@@ -382,8 +382,17 @@ impl SequenceDiagram {
         ctx.fill_rect(0.0, 0.0, w, h);
         ctx.set_text_baseline("middle");
         let measure_fn = js_sys::Reflect::get(&ctx, &JsValue::from_str("measureText")).ok().and_then(|f| f.dyn_into().ok());
-        let mut p = SeqPen { ctx: &ctx, theme, measure_fn, cache: &mut self.widths };
+        let check = cfg!(debug_assertions)
+            && web_sys::window()
+                .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__bplabTextCheck")).ok())
+                .is_some_and(|v| v.is_truthy());
+        let mut p = SeqPen { ctx: &ctx, theme, measure_fn, cache: &mut self.widths, labels: Vec::new(), check };
         paint(&mut p, &self.model, snap, w, h);
+        if check {
+            for (a, b) in crate::diagram::overlapping(&p.labels) {
+                leptos::logging::warn!("sequence: labels overlap: {a:?} / {b:?} ({w}×{h})");
+            }
+        }
     }
 }
 
@@ -396,6 +405,9 @@ struct SeqPen<'a> {
     theme: &'a Theme,
     measure_fn: Option<js_sys::Function>,
     cache: &'a mut std::collections::HashMap<String, f64>,
+    /// Label boxes this frame, for the debug overlap check (only when `check`).
+    labels: Vec<(crate::diagram::layout::Rect, String)>,
+    check: bool,
 }
 
 impl Measure for SeqPen<'_> {
@@ -425,6 +437,14 @@ impl SeqPen<'_> {
     fn fit(&mut self, opts: &[&str], x: f64, y: f64, max_w: f64, font: Font, color: RGBColor, align: &str) -> f64 {
         let Some(s) = text::fit(self, opts, font, max_w, 3) else { return 0.0 };
         let w = self.width(&s, font.px, font.bold);
+        if self.check {
+            let x0 = match align {
+                "left" => x,
+                "right" => x - w,
+                _ => x - w / 2.0,
+            };
+            self.labels.push((crate::diagram::layout::Rect::new(x0, y - font.px * 0.5, w, font.px), s.clone()));
+        }
         self.ctx.set_font(&font.css());
         self.ctx.set_text_align(align);
         // A halo keeps labels readable over lifelines.
@@ -648,6 +668,9 @@ fn note(p: &mut SeqPen, x: f64, y: f64, opts: &[&str], color: RGBColor, col: f64
     let Some(s) = text::fit(p, opts, text::Font::new(11.5, true), col - 12.0, 3) else { return };
     let tw = p.width(&s, 11.5, true);
     let (bx, bw) = (x - tw / 2.0 - 6.0, tw + 12.0);
+    if p.check {
+        p.labels.push((crate::diagram::layout::Rect::new(bx, y - 8.0, bw, 16.0), s.clone()));
+    }
     p.ctx.begin_path();
     p.ctx.round_rect_with_f64(bx, y - 8.0, bw, 16.0, 8.0).ok();
     p.ctx.set_fill_style_str(&css(theme.bg, 1.0));

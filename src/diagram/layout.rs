@@ -376,6 +376,26 @@ mod tests {
     }
 
     #[test]
+    fn every_preset_lays_out_at_phone_laptop_and_desktop_widths() {
+        for p in bplab_engine::PRESETS {
+            let snap = bplab_engine::Simulation::new(&p.scenario()).unwrap().snapshot();
+            let shape = Shape::of(&snap);
+            // The canvas widths of 390, 1000 and 1280 px pages.
+            for (w, vertical) in [(358.0, true), (712.0, false), (966.0, false)] {
+                let l = Layout::new(&shape, w, 300.0);
+                assert_eq!(l.vertical, vertical, "{} at {w}", p.id);
+                assert_eq!(l.nodes.len(), snap.stages.len() + 2);
+                assert_eq!(l.members.len(), snap.consumer.members.len());
+                check(&l);
+                // Every gap leaves room for a short label between the boxes.
+                if !vertical {
+                    assert!(l.nodes.windows(2).all(|b| b[1].x - b[0].right() >= MIN_GAP - 0.01), "{} at {w}", p.id);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn members_get_a_card_each() {
         let s = shape(&[Kind::Producer, Kind::Topic { partitions: 10 }, Kind::Consumer { members: 3 }], false);
         for (w, h) in [(1000.0, 300.0), (374.0, 340.0)] {
