@@ -815,6 +815,14 @@ impl Scene<'_, '_> {
             self.pen.hatch(r.inset(1.0, 1.0), VERMILLION, 0.15);
         }
         let (x, w) = (r.x + 6.0, r.w - 12.0);
+        if r.h < 15.0 {
+            // Too many members for text: a strip per member, its colour and state only
+            // (down and evicted are striped and outlined above).
+            self.pen.fill_rect(Rect::new(r.x + 2.0, r.y + 1.0, 6.0, (r.h - 2.0).max(1.0)), MEMBER_COLORS[i % MEMBER_COLORS.len()], 1.0);
+            let heap = m.heap_bytes as f64 / g.heap_limit_bytes.max(1) as f64;
+            self.pen.bar(Rect::new(r.x + 12.0, r.y + r.h * 0.3, (r.w - 18.0).max(0.0), (r.h * 0.4).max(1.0)), heap, if heap > 0.85 { VERMILLION } else { GREEN });
+            return;
+        }
         // Tall cards spread their rows out.
         let sp = ((r.h - 100.0) / 5.0).clamp(0.0, 9.0);
         let mut y = r.y + 10.0 + sp * 0.5;
