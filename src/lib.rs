@@ -12,6 +12,7 @@ pub mod driver;
 pub mod format;
 pub mod knobs;
 pub mod readouts;
+pub mod sequence;
 pub mod theme;
 
 pub use app::App;
