@@ -149,7 +149,7 @@ impl Diagram {
                 TraceKind::Evicted { member } => self.mark(member).flash_until = now + FLASH_S,
                 TraceKind::LimitChanged { member, .. } => self.mark(member).limit_flash_until = now + 0.4,
                 TraceKind::Rebalance => self.rebalance_until = now + FLASH_S,
-                TraceKind::SlowStarted { member } => {
+                TraceKind::SlowStarted { member, .. } => {
                     self.slow = Some(Slow { member, t: ev.t_s, wall: now, stuck: Vec::new() })
                 }
                 TraceKind::Dropped { node, n, cause } => {
@@ -454,7 +454,7 @@ impl Scene<'_, '_> {
                         let short = format!("{:.0}%", pass_ratio * 100.0);
                         self.operator(r, &["filter"], &[&pct, &short], Some(*pass_ratio))
                     }
-                    StageView::KafkaProducer { depth, capacity, broker_rate_per_s } => self.kafka(r, *depth, *capacity, *broker_rate_per_s),
+                    StageView::KafkaProducer { depth, capacity, broker_rate_per_s, .. } => self.kafka(r, *depth, *capacity, *broker_rate_per_s),
                     StageView::Topic { partitions } => self.topic(r, partitions),
                 }
             }

@@ -838,11 +838,15 @@ impl Simulation {
                 if self.now >= at {
                     self.group.slow = None;
                     slow = factor;
-                    self.note(TraceKind::SlowStarted { member: m as u16 });
+                    self.note(TraceKind::SlowStarted { member: m as u16, partition: best as u32 });
                 }
             }
             let service = match &self.group.downstream {
-                Some(d) => d.service,
+                Some(d) => {
+                    let s = d.service;
+                    self.note(TraceKind::CallStarted { member: m as u16, n: seg.n });
+                    s
+                }
                 None => self.group.service,
             };
             let mut busy_for = service.sample_sum(seg.n, &mut self.rng);
