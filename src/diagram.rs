@@ -46,11 +46,12 @@ struct PartHist {
     trend: i8,
 }
 
-/// A slow message started at member `member` (simulated time `t`): a partition it owns
-/// whose committed offset has not moved since, with lag, while others' do, is held up by it.
+/// A slow message started at member `member` in partition `part` (simulated time `t`): the
+/// partition is held up while its lag grows or its committed offset stays where it was.
 #[derive(Clone, Debug)]
 struct Slow {
     member: u16,
+    part: usize,
     t: f64,
     wall: f64,
     stuck: Vec<usize>,
@@ -149,8 +150,8 @@ impl Diagram {
                 TraceKind::Evicted { member } => self.mark(member).flash_until = now + FLASH_S,
                 TraceKind::LimitChanged { member, .. } => self.mark(member).limit_flash_until = now + 0.4,
                 TraceKind::Rebalance => self.rebalance_until = now + FLASH_S,
-                TraceKind::SlowStarted { member, .. } => {
-                    self.slow = Some(Slow { member, t: ev.t_s, wall: now, stuck: Vec::new() })
+                TraceKind::SlowStarted { member, partition } => {
+                    self.slow = Some(Slow { member, part: partition as usize, t: ev.t_s, wall: now, stuck: Vec::new() })
                 }
                 TraceKind::Dropped { node, n, cause } => {
                     let i = node as usize;
@@ -280,13 +281,13 @@ impl Diagram {
         }
         if let Some(s) = &mut self.slow {
             let hist = &self.parts;
-            // Others drain: some partition with lag committed since the slow message began.
-            let others_move = hist.iter().zip(parts).any(|(h, p)| p.lag > 0 && h.changed_t > s.t + 0.2);
+            // The engine names the partition; it is held up while it does not commit past
+            // where it was or its lag keeps growing.
             s.stuck = parts
                 .iter()
                 .zip(hist)
                 .enumerate()
-                .filter(|(_, (p, h))| p.owner == Some(s.member) && p.lag > 0 && h.changed_t <= s.t + 0.2 && t - h.changed_t >= 1.0 && others_move)
+                .filter(|(i, (p, h))| *i == s.part && p.lag > 0 && ((h.changed_t <= s.t + 0.2 && t - h.changed_t >= 1.0) || h.trend > 0))
                 .map(|(i, _)| i)
                 .collect();
             // Done once nothing owned is held any more (or the group rebalanced it away).
