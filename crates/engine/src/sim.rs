@@ -497,15 +497,12 @@ impl Simulation {
     pub fn run_until(&mut self, t_s: f64, max_events: u64) -> RunStatus {
         let target = time::from_secs(t_s).max(self.now);
         let mut handled = 0;
-        while let Some(at) = self.events.peek_time() {
-            if at > target {
-                break;
-            }
-            if handled == max_events {
+        loop {
+            if handled == max_events && self.events.peek_time().is_some_and(|at| at <= target) {
                 self.stats.events += handled;
                 return RunStatus { events: handled, reached: false };
             }
-            let (at, event) = self.events.pop().expect("peeked");
+            let Some((at, event)) = self.events.pop_until(target) else { break };
             self.now = at;
             self.handle(event);
             handled += 1;
