@@ -76,6 +76,7 @@ impl EventQueue {
         EventQueue::default()
     }
 
+    #[inline]
     pub fn push(&mut self, at: Nanos, event: Event) {
         let key = ((at as u128) << 64) | self.seq as u128;
         self.seq += 1;
