@@ -2,7 +2,7 @@
 //!
 //! `app` holds the state, the layout and the shortcuts; `controls`, `readouts`, `observe`
 //! and `compare` are the DOM parts; `stage` and `compare` run the animation loops that
-//! feed `diagram`, `sequence_shim` and `charts`, which draw on canvases from plain data.
+//! feed `diagram`, `sequence` and `charts`, which draw on canvases from plain data.
 //! `driver`, `lanes`, `knobs`, `plotdata`, `narrate`, `stats` and `format` are pure Rust
 //! and tested natively.
 
@@ -19,7 +19,7 @@ pub mod narrate;
 pub mod observe;
 pub mod plotdata;
 pub mod readouts;
-pub mod sequence_shim;
+pub mod sequence;
 pub mod stage;
 pub mod stats;
 pub mod theme;

@@ -148,8 +148,13 @@ impl Narrator {
                         self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
                     }
                 }
-                TraceKind::SlowStarted { member: m } => {
-                    self.say(format!("{}: a slow message started on {}; its partition waits behind it.", at(t), member(m)));
+                TraceKind::SlowStarted { member: m, partition } => {
+                    self.say(format!(
+                        "{}: a slow message started on {}; partition {} waits behind it.",
+                        at(t),
+                        member(m),
+                        partition
+                    ));
                 }
                 _ => {}
             }

@@ -109,11 +109,15 @@ pub fn queue_rows(s: &Snapshot) -> String {
             StageView::Filter { pass_ratio, dropped } => {
                 (name, 0, "–".into(), format!("passes {:.0} %, {} filtered", pass_ratio * 100.0, format::count(*dropped as f64)))
             }
-            StageView::KafkaProducer { depth, capacity, broker_rate_per_s } => (
+            StageView::KafkaProducer { depth, capacity, broker_rate_per_s, dropped } => (
                 name,
                 *depth,
                 format!("{} records", format::count(*capacity as f64)),
-                format!("broker takes {}/s", format::count(*broker_rate_per_s)),
+                if *dropped > 0 {
+                    format!("broker takes {}/s, {} dropped", format::count(*broker_rate_per_s), format::count(*dropped as f64))
+                } else {
+                    format!("broker takes {}/s", format::count(*broker_rate_per_s))
+                },
             ),
             StageView::Topic { partitions } => {
                 let lag: u64 = partitions.iter().map(|p| p.lag).sum();

@@ -13,7 +13,7 @@ use crate::controls::Timeline;
 use crate::diagram::Diagram;
 use crate::observe::Observability;
 use crate::readouts::Readouts;
-use crate::sequence_shim::SequenceDiagram;
+use crate::sequence::SequenceDiagram;
 use crate::stats::{Sample, Stats, PUBLISH_EVERY};
 use bplab_engine::{Scenario, StageSpec};
 use leptos::html::{Canvas, Section};

@@ -141,6 +141,9 @@ pub(crate) struct Group {
     pub baseline: u64,
     pub per_message: u64,
     pub limit: u64,
+    /// The heap never changes (no bytes per message) and never exceeds the limit: no
+    /// member can be killed and the largest heap is the baseline.
+    pub heap_inert: bool,
     pub restart_delay: Nanos,
     pub members: Vec<Member>,
     pub rebalancing: bool,
@@ -231,6 +234,7 @@ impl Group {
             baseline: mib(k.memory.baseline_mib),
             per_message: k.memory.bytes_per_message,
             limit: mib(k.memory.heap_limit_mib),
+            heap_inert: k.memory.bytes_per_message == 0 && mib(k.memory.baseline_mib) <= mib(k.memory.heap_limit_mib),
             restart_delay: time::from_secs(k.memory.restart_delay_s),
             members,
             rebalancing: false,
@@ -488,7 +492,9 @@ impl Simulation {
         self.maybe_auto_commit(m);
         let mut left = self.group.max_poll;
         let mut got = 0;
-        let mut arrived: Vec<(usize, Seg)> = Vec::new();
+        // Taken out of `self` while the handler runs, so that polls allocate nothing.
+        let mut arrived = std::mem::take(&mut self.arrived_scratch);
+        arrived.clear();
         match self.group.source {
             Source::Topic(_) => {
                 let mb = &mut self.group.members[m];
@@ -523,9 +529,10 @@ impl Simulation {
         self.group.members[m].polls += 1;
         self.note(TraceKind::Polled { member: m as u16, n: got });
         let mut accepted = 0;
-        for (p, seg) in arrived {
+        for &(p, seg) in &arrived {
             accepted += self.enqueue(m, p, seg);
         }
+        self.arrived_scratch = arrived;
         if self.accept_in_flight(m, accepted) {
             return;
         }
@@ -636,7 +643,11 @@ impl Simulation {
     }
 
     /// Kills member `m` if its heap is over the limit.
+    #[inline]
     fn check_heap(&mut self, m: usize) -> bool {
+        if self.group.heap_inert {
+            return false;
+        }
         let heap = self.group.heap(m);
         self.stats.max_heap = self.stats.max_heap.max(heap);
         if heap > self.group.limit {
@@ -646,7 +657,14 @@ impl Simulation {
         false
     }
 
+    #[inline]
     fn check_pause(&mut self, m: usize) {
+        if self.group.pause.is_some() {
+            self.check_pause_thresholds(m);
+        }
+    }
+
+    fn check_pause_thresholds(&mut self, m: usize) {
         let Some((high, low)) = self.group.pause else { return };
         let mb = &mut self.group.members[m];
         if !mb.paused && mb.in_flight >= high {
@@ -776,7 +794,15 @@ impl Simulation {
     // ---- workers --------------------------------------------------------------------
 
     /// Starts idle workers on queued messages, oldest first, within the concurrency cap.
+    #[inline]
     fn dispatch(&mut self, m: usize) {
+        let mb = &self.group.members[m];
+        if mb.queued > 0 && !mb.idle.is_empty() {
+            self.dispatch_queued(m);
+        }
+    }
+
+    fn dispatch_queued(&mut self, m: usize) {
         loop {
             let cap = self.group.cap(m);
             let per_partition = self.group.ordering == Ordering::PerPartition;
@@ -838,11 +864,15 @@ impl Simulation {
                 if self.now >= at {
                     self.group.slow = None;
                     slow = factor;
-                    self.note(TraceKind::SlowStarted { member: m as u16 });
+                    self.note(TraceKind::SlowStarted { member: m as u16, partition: best as u32 });
                 }
             }
             let service = match &self.group.downstream {
-                Some(d) => d.service,
+                Some(d) => {
+                    let s = d.service;
+                    self.note(TraceKind::CallStarted { member: m as u16, n: seg.n });
+                    s
+                }
                 None => self.group.service,
             };
             let mut busy_for = service.sample_sum(seg.n, &mut self.rng);
@@ -913,6 +943,7 @@ impl Simulation {
             part.done.insert(seg.off, seg.end());
         }
         self.stats.consumed += seg.n - dup;
+        self.stats.departures += seg.n - dup;
         self.stats.duplicated += dup;
         if dup < seg.n {
             let fresh = Seg { n: seg.n - dup, ..seg };
@@ -985,6 +1016,8 @@ impl Simulation {
     // ---- crashes, restarts, rebalances ----------------------------------------------
 
     /// The heap overflowed: member `m` dies with everything it held in memory.
+    #[cold]
+    #[inline(never)]
     fn oom_kill(&mut self, m: usize) {
         self.stats.oom_kills += 1;
         self.stats.first_oom.get_or_insert(self.now);

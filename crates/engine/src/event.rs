@@ -4,8 +4,6 @@
 //! packed into one `u128` so that heap comparisons are a single integer compare.
 
 use crate::time::Nanos;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// Everything that can happen in a run. Nodes, links and members are addressed by index,
 /// never by pointer; events that may have been overtaken carry a generation to detect it.
@@ -48,33 +46,29 @@ pub enum Event {
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
+    /// Time in the high 64 bits, sequence number in the low 64: one integer compare.
     key: u128,
     event: Event,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
+impl Entry {
+    fn time(&self) -> Nanos {
+        (self.key >> 64) as Nanos
     }
 }
 
-/// The future-event list.
+/// The future-event list: a binary min-heap on the packed (time, sequence) key.
+///
+/// Keys are unique, so the order of events does not depend on how the heap is laid out.
+/// Popping leaves the root in place, marked vacant, because a handler usually schedules
+/// a new event: that push then fills the root with one sift down, instead of a pop
+/// (sift down to the bottom and back up) followed by a push (sift up).
 #[derive(Clone, Debug, Default)]
 pub struct EventQueue {
-    heap: BinaryHeap<Entry>,
+    heap: Vec<Entry>,
     seq: u64,
+    /// `heap[0]` was handed out by `pop` and is no longer part of the queue.
+    vacant: bool,
 }
 
 impl EventQueue {
@@ -82,27 +76,103 @@ impl EventQueue {
         EventQueue::default()
     }
 
+    #[inline]
     pub fn push(&mut self, at: Nanos, event: Event) {
         let key = ((at as u128) << 64) | self.seq as u128;
         self.seq += 1;
-        self.heap.push(Entry { key, event });
+        let entry = Entry { key, event };
+        if self.vacant {
+            self.vacant = false;
+            self.sift_down(0, entry);
+        } else {
+            self.heap.push(entry);
+            self.sift_up(self.heap.len() - 1, entry);
+        }
     }
 
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|e| (e.key >> 64) as Nanos)
+        if self.vacant {
+            // The earliest left is the earlier child of the vacant root.
+            let a = self.heap.get(1).map(|e| e.key);
+            let b = self.heap.get(2).map(|e| e.key);
+            return match (a, b) {
+                (Some(a), Some(b)) => Some((a.min(b) >> 64) as Nanos),
+                (Some(a), None) => Some((a >> 64) as Nanos),
+                _ => None,
+            };
+        }
+        self.heap.first().map(Entry::time)
     }
 
     pub fn pop(&mut self) -> Option<(Nanos, Event)> {
-        self.heap.pop().map(|e| ((e.key >> 64) as Nanos, e.event))
+        self.pop_until(Nanos::MAX)
+    }
+
+    /// Removes and returns the earliest event if it is due at or before `t`.
+    #[inline]
+    pub fn pop_until(&mut self, t: Nanos) -> Option<(Nanos, Event)> {
+        self.settle();
+        let top = *self.heap.first()?;
+        if top.time() > t {
+            return None;
+        }
+        self.vacant = true;
+        Some((top.time(), top.event))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - self.vacant as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
+    }
+
+    /// Fills a vacant root with the last entry.
+    fn settle(&mut self) {
+        if self.vacant {
+            self.vacant = false;
+            let last = self.heap.pop().expect("a vacant root is an entry");
+            if !self.heap.is_empty() {
+                self.sift_down(0, last);
+            }
+        }
+    }
+
+    /// Puts `entry` at `pos` (a hole) and moves it down to its place.
+    fn sift_down(&mut self, mut pos: usize, entry: Entry) {
+        let heap = &mut self.heap[..];
+        let n = heap.len();
+        loop {
+            let mut child = 2 * pos + 1;
+            if child >= n {
+                break;
+            }
+            if child + 1 < n && heap[child + 1].key < heap[child].key {
+                child += 1;
+            }
+            if heap[child].key >= entry.key {
+                break;
+            }
+            heap[pos] = heap[child];
+            pos = child;
+        }
+        heap[pos] = entry;
+    }
+
+    /// Moves `entry`, at `pos` (a hole), up to its place.
+    fn sift_up(&mut self, mut pos: usize, entry: Entry) {
+        let heap = &mut self.heap[..];
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if heap[parent].key <= entry.key {
+                break;
+            }
+            heap[pos] = heap[parent];
+            pos = parent;
+        }
+        heap[pos] = entry;
     }
 }
 
@@ -120,5 +190,42 @@ mod tests {
         assert_eq!(q.pop(), Some((10, Event::Produce { gen: 0 })));
         assert_eq!(q.pop(), Some((20, Event::Sample)));
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn matches_a_sorted_reference_through_interleaved_pushes_and_pops() {
+        let mut q = EventQueue::new();
+        let mut reference: Vec<(Nanos, u64)> = Vec::new();
+        let mut seq = 0u64;
+        let mut x = 12345u64;
+        let mut rand = |m: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        let mut now = 0;
+        for _ in 0..20_000 {
+            match rand(3) {
+                0 | 1 => {
+                    let at = now + rand(50);
+                    q.push(at, Event::Grant { link: 0, n: seq });
+                    reference.push((at, seq));
+                    seq += 1;
+                }
+                _ => {
+                    reference.sort();
+                    assert_eq!(q.peek_time(), reference.first().map(|r| r.0));
+                    let got = q.pop_until(now + 10);
+                    let want = reference.first().copied().filter(|r| r.0 <= now + 10);
+                    assert_eq!(got.map(|(t, e)| (t, e)), want.map(|(t, n)| (t, Event::Grant { link: 0, n })));
+                    if want.is_some() {
+                        reference.remove(0);
+                        now = want.unwrap().0;
+                    } else {
+                        now += 5;
+                    }
+                }
+            }
+            assert_eq!(q.len(), reference.len());
+        }
     }
 }

@@ -288,6 +288,7 @@ impl Simulation {
                     depth: k.buf.q.total(),
                     capacity: k.buf.cap.unwrap_or(0),
                     broker_rate_per_s: k.rate,
+                    dropped: k.buf.dropped,
                 },
                 Node::Topic(t) => StageView::Topic {
                     partitions: t

@@ -206,12 +206,10 @@ impl SegQueue {
     /// stay of similar span, so interpolated production times stay close everywhere; merging
     /// everything pairwise each time would instead fold the front of a long-lived queue into
     /// one ever-growing run. A strict queue merges only neighbours with contiguous offsets.
-    /// No allocation.
+    /// No allocation (the ring buffer is made contiguous in place).
+    #[cold]
+    #[inline(never)]
     fn compact(&mut self) {
-        let n = self.q.len();
-        if n < 2 {
-            return;
-        }
         let strict = self.strict;
         let cost = |a: &Seg, b: &Seg| {
             if strict && a.end() != b.off {
@@ -220,9 +218,14 @@ impl SegQueue {
                 Some(a.t1.max(b.t1) - a.t0.min(b.t0))
             }
         };
+        let runs = self.q.make_contiguous();
+        let n = runs.len();
+        if n < 2 {
+            return;
+        }
         let (mut sum, mut count) = (0u128, 0u64);
-        for i in 0..n - 1 {
-            if let Some(c) = cost(&self.q[i], &self.q[i + 1]) {
+        for pair in runs.windows(2) {
+            if let Some(c) = cost(&pair[0], &pair[1]) {
                 sum += c as u128;
                 count += 1;
             }
@@ -235,27 +238,28 @@ impl SegQueue {
             return;
         }
         let mean = (sum / count as u128) as Nanos;
+        let mut len = n;
         for threshold in [mean, Nanos::MAX] {
-            let n = self.q.len();
             let (mut w, mut r) = (0, 0);
-            while r < n {
-                let mut a = self.q[r];
-                if r + 1 < n && cost(&a, &self.q[r + 1]).is_some_and(|c| c <= threshold) {
-                    a.absorb(self.q[r + 1]);
+            while r < len {
+                let mut a = runs[r];
+                if r + 1 < len && cost(&a, &runs[r + 1]).is_some_and(|c| c <= threshold) {
+                    a.absorb(runs[r + 1]);
                     r += 2;
                 } else {
                     r += 1;
                 }
-                self.q[w] = a;
+                runs[w] = a;
                 w += 1;
             }
-            self.q.truncate(w);
-            if self.q.len() * 4 <= self.cap * 3 {
+            len = w;
+            if len * 4 <= self.cap * 3 {
                 break;
             }
         }
-        if strict && self.q.len() > self.cap {
-            self.cap = self.q.len() * 2;
+        self.q.truncate(len);
+        if strict && len > self.cap {
+            self.cap = len * 2;
         }
     }
 }

@@ -247,7 +247,7 @@ pub enum StageView {
     Channel { depth: u64, capacity: Option<u64>, dropped: u64 },
     Map,
     Filter { pass_ratio: f64, dropped: u64 },
-    KafkaProducer { depth: u64, capacity: u64, broker_rate_per_s: f64 },
+    KafkaProducer { depth: u64, capacity: u64, broker_rate_per_s: f64, dropped: u64 },
     Topic { partitions: Vec<PartitionView> },
 }
 
@@ -345,7 +345,9 @@ pub enum TraceKind {
     /// A member's concurrency limit changed.
     LimitChanged { member: u16, limit: u32 },
     /// A slow message started (head-of-line blocking).
-    SlowStarted { member: u16 },
+    SlowStarted { member: u16, partition: u32 },
+    /// A worker of member `member` called the downstream dependency for `n` messages.
+    CallStarted { member: u16, n: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
