@@ -151,6 +151,7 @@ else
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+    unset BPLAB_URL # the bench serves dist/ itself
     end
 fi
 
