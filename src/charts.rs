@@ -221,8 +221,14 @@ fn begin(canvas: &HtmlCanvasElement, c: &Ctx, title: &str, entries: &[Entry]) ->
         x += need + px(16.0);
     }
     let (top, body) = root.split_vertically(px(30.0) + (row + 1) * px(17.0));
-    top.draw(&Text::new(title.to_string(), (px(12.0), px(7.0)), ("sans-serif", 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg)))
-        .map_err(err)?;
+    let title_font = ("sans-serif", 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg);
+    // On a narrow canvas the title drops its parenthesis rather than run off the edge.
+    let fits = |t: &str| root.estimate_text_size(t, &title_font).is_ok_and(|(w, _)| (w as i32) <= width - px(20.0));
+    let title = match title.find(" (") {
+        Some(cut) if !fits(title) => &title[..cut],
+        _ => title,
+    };
+    top.draw(&Text::new(title.to_string(), (px(12.0), px(7.0)), title_font)).map_err(err)?;
     for (x, row, label, color, dashed) in placed {
         let y = px(37.0) + row * px(17.0);
         if dashed {

@@ -117,26 +117,53 @@ impl Lanes {
     }
 
     /// One animation frame: plays `wall_dt_s × speed` on (when playing), then runs every
-    /// lane towards the shared target with an equal share of `max_events`. A lane that
-    /// falls behind holds the others back (the debt is dropped, as the driver does).
-    /// Returns whether every lane reached the target.
+    /// lane towards the shared target out of one budget of `max_events`. Playing, the
+    /// target is capped at what the budget can carry for all lanes together (from each
+    /// lane's events per simulated second so far), so a costly lane does not let the cheap
+    /// ones run ahead: the lanes stay at the same simulated time and the table compares
+    /// like with like. A lane that still falls behind holds the others back (they wait for
+    /// it; the debt is dropped, as the driver does). Returns whether every lane reached the
+    /// target.
     pub fn frame(&mut self, playing: bool, wall_dt_s: f64, speed: f64, max_events: u64) -> bool {
         if self.lanes.is_empty() {
             return true;
         }
+        let now = self.now_s();
         if playing {
-            self.target_s = self.now_s().max(self.target_s) + wall_dt_s.clamp(0.0, MAX_FRAME_S) * speed;
+            let wanted = now.max(self.target_s) + wall_dt_s.clamp(0.0, MAX_FRAME_S) * speed;
+            self.target_s = wanted.min(now + self.reach_s(max_events));
         }
-        let share = (max_events / self.lanes.len() as u64).max(1);
+        let mut left = max_events;
         let mut all = true;
         for lane in &mut self.lanes {
-            all &= lane.driver.advance_to(self.target_s, share);
+            let before = lane.driver.sim().events_handled();
+            all &= lane.driver.advance_to(self.target_s, left.max(1));
+            left = left.saturating_sub(lane.driver.sim().events_handled() - before);
         }
         if !all && playing {
             // Playing faster than the lanes can run: drop the debt. A step keeps its target.
             self.target_s = self.now_s();
         }
         all
+    }
+
+    /// Simulated time that `max_events` carries every lane through, estimated from the
+    /// lanes' cost so far (with a margin); one simulated second while a lane has no history.
+    fn reach_s(&self, max_events: u64) -> f64 {
+        let mut events_per_s = 0.0;
+        for lane in &self.lanes {
+            let sim = lane.driver.sim();
+            let t = sim.now_s();
+            if t <= 0.0 {
+                return 1.0;
+            }
+            events_per_s += sim.events_handled() as f64 / t;
+        }
+        if events_per_s > 0.0 {
+            0.8 * max_events as f64 / events_per_s
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// The summaries, lane by lane.
@@ -195,5 +222,19 @@ mod tests {
         assert_eq!(lanes.now_s(), 0.0);
         assert_eq!(lanes.ids(), PUSH_VS_PULL.to_vec());
         assert!(Lanes::new(&["nope"], 1).lanes.is_empty());
+    }
+
+    #[test]
+    fn a_tight_budget_keeps_the_lanes_at_one_time() {
+        // The incident costs far more events per simulated second than the blocking channel:
+        // with a budget too small for 1000× the lanes still share one simulated time.
+        let mut lanes = Lanes::new(INCIDENT_VS_REMEDIES, 1);
+        for _ in 0..200 {
+            lanes.frame(true, 0.1, 1000.0, 50_000);
+            let times: Vec<f64> = lanes.lanes.iter().map(|l| l.driver.sim().now_s()).collect();
+            let (lo, hi) = times.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+            assert!(hi - lo <= 0.25 * hi.max(1.0), "lanes apart: {times:?}");
+        }
+        assert!(lanes.now_s() > 10.0, "the lanes hardly moved: {}", lanes.now_s());
     }
 }

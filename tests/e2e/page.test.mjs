@@ -9,7 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch, withPage, value, readouts, setInput, poll, playText, topSpeed, playUntil, axe, READOUTS } from './lib.mjs';
+import { join } from 'node:path';
+import { launch, withPage, value, readouts, setInput, poll, playText, topSpeed, playUntil, axe, READOUTS, SCREENSHOTS } from './lib.mjs';
 
 // The page's contract: the data-testid values below.
 const KNOBS = [
@@ -191,6 +192,7 @@ describe('Backpressure Lab page', () => {
       assert.ok((await row(7, 'dropped')) > 0, 'shedding drops');
       const caption = await page.textContent('[data-testid=compare-table] caption');
       assert.match(caption, /After 6\d\.\d s of simulated time/);
+      await page.screenshot({ path: join(SCREENSHOTS, '04-compare-remedies-60s.png'), fullPage: true });
       await page.click('[data-testid=compare-push-pull]');
       await page.waitForFunction(() => document.querySelectorAll('.lane').length === 3);
     });
