@@ -31,6 +31,8 @@ enum Topic {
 }
 
 const TOPICS: usize = 10;
+/// Simulated seconds between two announcements of a throttle's rate.
+const THROTTLE_QUIET_S: f64 = 5.0;
 
 fn slot(t: Topic) -> usize {
     t as usize
@@ -42,6 +44,8 @@ pub struct Narrator {
     last_seen: [Option<f64>; TOPICS],
     pending: Vec<String>,
     last_emit_wall: Option<f64>,
+    /// The producer rate last announced for a throttle, and when.
+    told_rate: Option<(f64, f64)>,
 }
 
 fn at(t: f64) -> String {
@@ -144,7 +148,14 @@ impl Narrator {
                     }
                 }
                 TraceKind::Throttled { rate_per_s } => {
-                    if self.fresh(Topic::Throttled, t) {
+                    // A throttle adjusts the rate at every update: worth telling when the rate
+                    // has halved or doubled since it was last told (and not more than every
+                    // few simulated seconds).
+                    let news = self.told_rate.is_none_or(|(told, at_s)| {
+                        t < at_s || (t - at_s >= THROTTLE_QUIET_S && !(0.5..=2.0).contains(&(rate_per_s / told.max(1e-9))))
+                    });
+                    if news {
+                        self.told_rate = Some((rate_per_s, t));
                         self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
                     }
                 }
@@ -257,5 +268,28 @@ mod tests {
             }
         }
         assert!(n.pending.is_empty());
+    }
+
+    #[test]
+    fn a_throttle_is_told_when_its_rate_halves_or_doubles() {
+        let mut n = Narrator::new();
+        let mut trace = Vec::new();
+        // AIMD-like: from 10,000 msg/s down to about 400 in small steps, every 100 ms.
+        let mut rate = 10_000.0;
+        for i in 0..400 {
+            trace.push(ev(1.0 + i as f64 * 0.1, TraceKind::Throttled { rate_per_s: rate }));
+            rate = (rate * 0.97f64).max(400.0);
+        }
+        n.ingest(&trace);
+        let told: Vec<String> = n.pending.clone();
+        assert_eq!(told.len(), 3, "{told:#?}");
+        assert!(told[0].contains("10.0 k msg/s"), "{}", told[0]);
+        assert!(told.last().unwrap().contains("476 msg/s"), "the last one told is within 2× of where it settles: {told:#?}");
+        // Small wobbles around one rate are not news.
+        let mut n = Narrator::new();
+        let wobble: Vec<TraceEvent> =
+            (0..500).map(|i| ev(i as f64 * 0.1, TraceKind::Throttled { rate_per_s: 500.0 + (i % 7) as f64 * 20.0 })).collect();
+        n.ingest(&wobble);
+        assert_eq!(n.pending.len(), 1, "{:#?}", n.pending);
     }
 }
