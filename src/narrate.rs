@@ -31,7 +31,7 @@ enum Topic {
 }
 
 const TOPICS: usize = 10;
-/// Simulated seconds between two announcements of a throttle's rate.
+/// Simulated seconds between two announcements of a throttle's rate or a concurrency limit.
 const THROTTLE_QUIET_S: f64 = 5.0;
 
 fn slot(t: Topic) -> usize {
@@ -46,10 +46,20 @@ pub struct Narrator {
     last_emit_wall: Option<f64>,
     /// The producer rate last announced for a throttle, and when.
     told_rate: Option<(f64, f64)>,
+    /// The concurrency limit last announced per member, and when.
+    told_limit: Vec<Option<(f64, f64)>>,
 }
 
 fn at(t: f64) -> String {
     format!("At {}", format::secs(t))
+}
+
+/// Whether a control loop's new setting `value` at `t` is worth telling, given the one last
+/// told: it has halved or doubled since, a few simulated seconds later (or time went back).
+fn news(told: Option<(f64, f64)>, value: f64, t: f64) -> bool {
+    told.is_none_or(|(v, at_s)| {
+        t < at_s || (t - at_s >= THROTTLE_QUIET_S && !(0.5..=2.0).contains(&(value / v.max(1e-9))))
+    })
 }
 
 fn member(m: u16) -> String {
@@ -151,12 +161,24 @@ impl Narrator {
                     // A throttle adjusts the rate at every update: worth telling when the rate
                     // has halved or doubled since it was last told (and not more than every
                     // few simulated seconds).
-                    let news = self.told_rate.is_none_or(|(told, at_s)| {
-                        t < at_s || (t - at_s >= THROTTLE_QUIET_S && !(0.5..=2.0).contains(&(rate_per_s / told.max(1e-9))))
-                    });
-                    if news {
+                    if news(self.told_rate, rate_per_s, t) {
                         self.told_rate = Some((rate_per_s, t));
                         self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
+                    }
+                }
+                TraceKind::LimitChanged { member: m, limit } => {
+                    let i = m as usize;
+                    if self.told_limit.len() <= i {
+                        self.told_limit.resize(i + 1, None);
+                    }
+                    if news(self.told_limit[i], limit as f64, t) {
+                        self.told_limit[i] = Some((limit as f64, t));
+                        self.say(format!(
+                            "{}: {} now allows {} calls in flight (adaptive concurrency limit).",
+                            at(t),
+                            member(m),
+                            limit
+                        ));
                     }
                 }
                 TraceKind::SlowStarted { member: m, partition } => {
@@ -291,5 +313,22 @@ mod tests {
             (0..500).map(|i| ev(i as f64 * 0.1, TraceKind::Throttled { rate_per_s: 500.0 + (i % 7) as f64 * 20.0 })).collect();
         n.ingest(&wobble);
         assert_eq!(n.pending.len(), 1, "{:#?}", n.pending);
+    }
+
+    #[test]
+    fn an_adaptive_limit_is_told_when_it_halves_or_doubles() {
+        let mut n = Narrator::new();
+        let trace: Vec<TraceEvent> = [(0.5, 20), (1.0, 22), (7.0, 9), (8.0, 4), (20.0, 5)]
+            .iter()
+            .map(|&(t, limit)| ev(t, TraceKind::LimitChanged { member: 1, limit }))
+            .collect();
+        n.ingest(&trace);
+        assert_eq!(
+            n.pending,
+            vec![
+                "At 500 ms: consumer 2 now allows 20 calls in flight (adaptive concurrency limit).".to_string(),
+                "At 7.00 s: consumer 2 now allows 9 calls in flight (adaptive concurrency limit).".to_string(),
+            ]
+        );
     }
 }
