@@ -9,7 +9,7 @@
 //! [`MIN_GAP_WALL_S`] of wall time, several at once joined into one sentence.
 
 use crate::format;
-use bplab_engine::{DropCause, TraceEvent, TraceKind};
+use bplab_engine::{DropCause, Snapshot, TraceEvent, TraceKind};
 
 /// Wall seconds between two announcements at least.
 pub const MIN_GAP_WALL_S: f64 = 1.5;
@@ -28,9 +28,10 @@ enum Topic {
     Evicted,
     Restarted,
     Throttled,
+    Retention,
 }
 
-const TOPICS: usize = 10;
+const TOPICS: usize = 11;
 /// Simulated seconds between two announcements of a throttle's rate or a concurrency limit.
 const THROTTLE_QUIET_S: f64 = 5.0;
 
@@ -48,6 +49,8 @@ pub struct Narrator {
     told_rate: Option<(f64, f64)>,
     /// The concurrency limit last announced per member, and when.
     told_limit: Vec<Option<(f64, f64)>>,
+    /// Records deleted by retention so far, as last observed.
+    retention_lost: u64,
 }
 
 fn at(t: f64) -> String {
@@ -194,6 +197,20 @@ impl Narrator {
         }
     }
 
+    /// Reads what the trace does not carry, from the frame's snapshot: records that topic
+    /// retention deleted before anyone processed them.
+    pub fn observe(&mut self, snap: &Snapshot) {
+        let deleted = snap.summary.lost_by_cause.retention;
+        if deleted > self.retention_lost && self.fresh(Topic::Retention, snap.t_s) {
+            self.say(format!(
+                "{}: retention deleted {} records before anyone processed them: they are lost.",
+                at(snap.t_s),
+                format::count((deleted - self.retention_lost) as f64)
+            ));
+        }
+        self.retention_lost = deleted;
+    }
+
     /// The next announcement, if one is due at wall time `now`: up to three pending
     /// sentences, OOM kills first; the rest wait for the next one. (At top speed events come
     /// faster than anyone can listen: past a dozen pending, the oldest lesser ones go.)
@@ -330,5 +347,26 @@ mod tests {
                 "At 7.00 s: consumer 2 now allows 9 calls in flight (adaptive concurrency limit).".to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn retention_losses_are_told_from_the_snapshot() {
+        let scenario = bplab_engine::preset("retention-loss").unwrap();
+        let mut sim = bplab_engine::Simulation::new(&scenario).unwrap();
+        let mut n = Narrator::new();
+        let mut t = 0.0;
+        while t < 150.0 && n.pending.is_empty() {
+            t += 1.0;
+            sim.run_until(t, u64::MAX);
+            n.observe(&sim.snapshot());
+        }
+        let said = n.pending.first().expect("retention deleted nothing in 150 s");
+        assert!(said.contains("retention deleted") && said.contains("lost"), "{said}");
+        assert!(sim.summary().lost_by_cause.retention > 0);
+        // Ongoing deletion is not news again until it has been quiet.
+        n.pending.clear();
+        sim.run_until(t + 5.0, u64::MAX);
+        n.observe(&sim.snapshot());
+        assert!(n.pending.is_empty(), "{:?}", n.pending);
     }
 }

@@ -300,6 +300,7 @@ fn tick(lab: Lab, parts: Parts) {
     let mut said = None;
     lab.narrator.update_value(|n| {
         n.ingest(&trace);
+        lab.snapshot.with_untracked(|snap| n.observe(snap));
         said = n.poll(now);
     });
     if let Some(text) = said {
