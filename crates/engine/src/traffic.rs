@@ -702,16 +702,32 @@ impl FlatGen {
         }
         match self.process {
             Arrivals::Constant => {
-                let mut end = (((now - self.epoch) as f64 / self.gap).floor() as u64).max(self.k);
-                while self.at(end) <= now {
+                // The first arrival after `now` is `end`: estimate it, then correct for
+                // rounding, keeping each computed time so that none is computed twice.
+                // (For a non-negative quotient `as` truncates exactly as `floor` does, and
+                // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
+                let mut end = (((now - self.epoch) as f64 / self.gap) as u64).max(self.k);
+                let mut next = self.at(end);
+                while next <= now {
                     end += 1;
+                    next = self.at(end);
                 }
-                while end > self.k && self.at(end - 1) > now {
+                // `last` is the time of arrival `end - 1`, once known.
+                let mut last = None;
+                while end > self.k {
+                    let before = self.at(end - 1);
+                    if before <= now {
+                        last = Some(before);
+                        break;
+                    }
                     end -= 1;
+                    next = before;
                 }
-                let run = (end - self.k, self.at(self.k), self.at(end - 1));
+                let last = last.unwrap_or_else(|| self.at(end.wrapping_sub(1)));
+                let first = if end == self.k + 1 { last } else { self.at(self.k) };
+                let run = (end - self.k, first, last);
                 self.k = end;
-                self.next_at = self.at(end);
+                self.next_at = next;
                 Some(run)
             }
             Arrivals::Poisson => {
