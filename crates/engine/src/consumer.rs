@@ -491,20 +491,18 @@ impl Simulation {
                 let n = mb.cache.len();
                 let start = (mb.polls as usize) % n.max(1);
                 debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
-                for j in 0..n {
-                    if left == 0 || mb.cache_total == 0 {
-                        // Nothing more to take: skip the rest of the (mostly empty) caches.
+                let cache_total = &mut mb.cache_total;
+                // The caches from `start` round to `start - 1`, as two slices: no index
+                // arithmetic or bounds check per partition, most of which are empty.
+                let (before, after) = mb.cache.split_at_mut(start);
+                for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
+                    if left == 0 || *cache_total == 0 {
+                        // Nothing more to take: skip the rest of the caches.
                         break;
-                    }
-                    // (start + j) % n without a division per partition.
-                    let p = if start + j >= n { start + j - n } else { start + j };
-                    let cache = &mut mb.cache[p];
-                    if cache.is_empty() {
-                        continue;
                     }
                     while left > 0 {
                         let Some(seg) = cache.pop_front(left) else { break };
-                        mb.cache_total -= seg.n;
+                        *cache_total -= seg.n;
                         left -= seg.n;
                         got += seg.n;
                         arrived.push((p, seg));
