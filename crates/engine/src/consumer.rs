@@ -411,12 +411,15 @@ impl Simulation {
             return;
         }
         let Node::Topic(t) = &self.stages[node - 1] else { return };
-        let wanted = t
-            .parts
-            .iter()
-            .zip(&mb.cache)
+        // A plain loop: as `any`, LLVM kept the scan out of line (a call per wake-up).
+        let mut wanted = false;
+        for (part, cache) in t.parts.iter().zip(&mb.cache) {
             // Cheapest and most often false first: a drained partition.
-            .any(|(part, cache)| !part.unfetched.is_empty() && part.owner == Some(m as u16) && cache.is_empty());
+            if !part.unfetched.is_empty() && part.owner == Some(m as u16) && cache.is_empty() {
+                wanted = true;
+                break;
+            }
+        }
         if wanted {
             let latency = t.fetch_latency;
             let gen = mb.fetch_gen;
