@@ -54,6 +54,10 @@ impl Service {
         if self.is_deterministic() {
             return ((n as f64 * self.mean_ns) + 0.5).max(1.0) as Nanos;
         }
+        if n == 1 {
+            // The usual run without resolution: no loop to set up.
+            return self.sample(rng);
+        }
         (0..n).map(|_| self.sample(rng)).sum()
     }
 }

@@ -646,6 +646,7 @@ impl FlatGen {
     }
 
     /// Draws the next Poisson arrival.
+    #[inline(always)]
     fn draw_next(&mut self, rng: &mut Pcg64Mcg) {
         let e: f64 = rng.sample(Exp1);
         self.need += e;
