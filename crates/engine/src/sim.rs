@@ -23,7 +23,7 @@ use crate::scenario::{FlowControl, LinkSpec, OnFull, Scenario, ScenarioError, Sh
 use crate::seg::{Seg, SegQueue};
 use crate::series::Series;
 use crate::snapshot::{DropCause, DroppedBy, LostByCause, TraceEvent, TraceKind};
-use crate::time::{self, Nanos};
+use crate::time::{self, to_f64, Nanos};
 use crate::traffic::ArrivalGen;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -1208,24 +1208,4 @@ pub(crate) fn binomial(rng: &mut Pcg64Mcg, n: u64, p: f64) -> u64 {
     let sd = (mean * (1.0 - p)).sqrt();
     let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
     (mean + sd * z).round().clamp(0.0, n as f64) as u64
-}
-
-/// `x as f64`, through a signed conversion when `x` fits (one instruction on x86-64 instead
-/// of an unsigned-conversion sequence; the result is the same).
-///
-/// The large case is a call LLVM cannot see through: written inline, LLVM folds both arms
-/// back into one unsigned conversion (six instructions with SSE2).
-#[inline(always)]
-pub(crate) fn to_f64(x: u64) -> f64 {
-    if x <= i64::MAX as u64 {
-        x as i64 as f64
-    } else {
-        large_to_f64(x)
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn large_to_f64(x: u64) -> f64 {
-    x as f64
 }

@@ -30,7 +30,7 @@
 //! the resolution, the call times or the throttle did.
 
 use crate::scenario::{Arrivals, FieldError};
-use crate::time::{self, Nanos, NS_PER_S};
+use crate::time::{self, to_f64, to_u64, Nanos, NS_PER_S};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Poisson};
 use rand_pcg::Pcg64Mcg;
@@ -627,9 +627,9 @@ impl FlatGen {
     /// Constant: arrival `k` since the epoch is at cumulative intensity `k + need` (`need`
     /// is 1 after a restart: one full gap).
     fn at(&self, k: u64) -> Nanos {
-        let x = (k as f64 + self.need) * self.gap;
+        let x = (to_f64(k) + self.need) * self.gap;
         if x.is_finite() {
-            self.epoch.saturating_add((x + 0.5) as Nanos)
+            self.epoch.saturating_add(to_u64(x + 0.5))
         } else {
             Nanos::MAX
         }
@@ -639,7 +639,7 @@ impl FlatGen {
     fn time_at(&self, y: f64) -> Nanos {
         let x = y * self.gap;
         if x.is_finite() {
-            self.epoch.saturating_add((x + 0.5) as Nanos)
+            self.epoch.saturating_add(to_u64(x + 0.5))
         } else {
             Nanos::MAX
         }
@@ -707,7 +707,7 @@ impl FlatGen {
                 // rounding, keeping each computed time so that none is computed twice.
                 // (For a non-negative quotient `as` truncates exactly as `floor` does, and
                 // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
-                let mut end = (((now - self.epoch) as f64 / self.gap) as u64).max(self.k);
+                let mut end = to_u64(to_f64(now - self.epoch) / self.gap).max(self.k);
                 let mut next = self.at(end);
                 while next <= now {
                     end += 1;
