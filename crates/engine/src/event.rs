@@ -149,8 +149,10 @@ impl EventQueue {
             if child >= n {
                 break;
             }
-            if child + 1 < n && heap[child + 1].key < heap[child].key {
-                child += 1;
+            if child + 1 < n {
+                // As an addition rather than a branch: which child is earlier is a coin toss
+                // (an arrival against a departure), which a branch predictor cannot learn.
+                child += (heap[child + 1].key < heap[child].key) as usize;
             }
             if heap[child].key >= entry.key {
                 break;

@@ -61,7 +61,23 @@ impl Histogram {
         if weight == 0 {
             return;
         }
+        self.record_in(index(ns), ns, weight);
+    }
+
+    /// Records the same observations in two histograms (the run's and the sample window's),
+    /// finding the bucket once.
+    #[inline]
+    pub fn record_pair(a: &mut Histogram, b: &mut Histogram, ns: u64, weight: u64) {
+        if weight == 0 {
+            return;
+        }
         let i = index(ns);
+        a.record_in(i, ns, weight);
+        b.record_in(i, ns, weight);
+    }
+
+    #[inline]
+    fn record_in(&mut self, i: usize, ns: u64, weight: u64) {
         self.counts[i] += weight;
         self.total += weight;
         self.sum_ns += ns as u128 * weight as u128;
@@ -93,6 +109,28 @@ impl Histogram {
             }
         }
         Some(value_of(self.hi) * 1e-9)
+    }
+
+    /// Several quantiles at once, in one pass over the buckets: `qs` in ascending order, each
+    /// answer the same as [`quantile_s`](Self::quantile_s) gives.
+    pub fn quantiles_s<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        let mut out = [None; N];
+        if self.total == 0 {
+            return out;
+        }
+        debug_assert!(qs.windows(2).all(|w| w[0] <= w[1]), "quantiles in ascending order");
+        // `seen` counts the observations in buckets `lo..i`; `at` is the last of those buckets.
+        let (mut i, mut at, mut seen) = (self.lo, self.lo, 0);
+        for (o, q) in out.iter_mut().zip(qs) {
+            let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
+            while seen < rank && i <= self.hi {
+                seen += self.counts[i];
+                at = i;
+                i += 1;
+            }
+            *o = Some(value_of(if seen >= rank { at } else { self.hi }) * 1e-9);
+        }
+        out
     }
 
     /// Forgets every observation.
@@ -143,7 +181,10 @@ mod tests {
         assert!((p50 - 0.5).abs() < 0.01, "{p50}");
         assert!((p99 - 0.99).abs() < 0.02, "{p99}");
         assert!((h.mean_s().unwrap() - 0.5005).abs() < 1e-9);
+        let qs = [0.0, 0.5, 0.95, 0.99, 1.0];
+        assert_eq!(h.quantiles_s(qs), qs.map(|q| h.quantile_s(q)));
         h.clear();
         assert_eq!(h.quantile_s(0.5), None);
+        assert_eq!(h.quantiles_s([0.5, 0.99]), [None, None]);
     }
 }

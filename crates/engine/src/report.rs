@@ -92,6 +92,7 @@ impl Simulation {
             })
             .max()
             .unwrap_or(0);
+        let [p50, p95, p99] = self.window.quantiles_s([0.5, 0.95, 0.99]);
         Point {
             t_s: time::secs(self.now),
             produced: self.producer.produced,
@@ -110,9 +111,9 @@ impl Simulation {
             producer_rate_per_s: self.producer_rate(),
             oom_kills: self.stats.oom_kills,
             producer_blocked_s: time::secs(self.blocked_ns()),
-            latency_p50_s: self.window.quantile_s(0.5),
-            latency_p95_s: self.window.quantile_s(0.95),
-            latency_p99_s: self.window.quantile_s(0.99),
+            latency_p50_s: p50,
+            latency_p95_s: p95,
+            latency_p99_s: p99,
             call_rtt_p99_s: self.group.rtt_window.quantile_s(0.99),
         }
     }

@@ -2,7 +2,7 @@
 //! around a mean of 1 / rate.
 
 use crate::scenario::ServiceDist;
-use crate::time::Nanos;
+use crate::time::{to_u64, Nanos};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 
@@ -46,13 +46,17 @@ impl Service {
                 (self.mu + sigma * z).exp()
             }
         };
-        (v + 0.5).max(1.0) as Nanos
+        to_u64((v + 0.5).max(1.0))
     }
 
     /// Total service time of `n` messages in a row.
     pub fn sample_sum(&self, n: u64, rng: &mut Pcg64Mcg) -> Nanos {
         if self.is_deterministic() {
             return ((n as f64 * self.mean_ns) + 0.5).max(1.0) as Nanos;
+        }
+        if n == 1 {
+            // The usual run without resolution: no loop to set up.
+            return self.sample(rng);
         }
         (0..n).map(|_| self.sample(rng)).sum()
     }

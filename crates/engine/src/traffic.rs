@@ -30,7 +30,7 @@
 //! the resolution, the call times or the throttle did.
 
 use crate::scenario::{Arrivals, FieldError};
-use crate::time::{self, Nanos, NS_PER_S};
+use crate::time::{self, to_f64, to_u64, Nanos, NS_PER_S};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Poisson};
 use rand_pcg::Pcg64Mcg;
@@ -627,9 +627,9 @@ impl FlatGen {
     /// Constant: arrival `k` since the epoch is at cumulative intensity `k + need` (`need`
     /// is 1 after a restart: one full gap).
     fn at(&self, k: u64) -> Nanos {
-        let x = (k as f64 + self.need) * self.gap;
+        let x = (to_f64(k) + self.need) * self.gap;
         if x.is_finite() {
-            self.epoch.saturating_add((x + 0.5) as Nanos)
+            self.epoch.saturating_add(to_u64(x + 0.5))
         } else {
             Nanos::MAX
         }
@@ -639,13 +639,14 @@ impl FlatGen {
     fn time_at(&self, y: f64) -> Nanos {
         let x = y * self.gap;
         if x.is_finite() {
-            self.epoch.saturating_add((x + 0.5) as Nanos)
+            self.epoch.saturating_add(to_u64(x + 0.5))
         } else {
             Nanos::MAX
         }
     }
 
     /// Draws the next Poisson arrival.
+    #[inline(always)]
     fn draw_next(&mut self, rng: &mut Pcg64Mcg) {
         let e: f64 = rng.sample(Exp1);
         self.need += e;
@@ -702,16 +703,32 @@ impl FlatGen {
         }
         match self.process {
             Arrivals::Constant => {
-                let mut end = (((now - self.epoch) as f64 / self.gap).floor() as u64).max(self.k);
-                while self.at(end) <= now {
+                // The first arrival after `now` is `end`: estimate it, then correct for
+                // rounding, keeping each computed time so that none is computed twice.
+                // (For a non-negative quotient `as` truncates exactly as `floor` does, and
+                // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
+                let mut end = to_u64(to_f64(now - self.epoch) / self.gap).max(self.k);
+                let mut next = self.at(end);
+                while next <= now {
                     end += 1;
+                    next = self.at(end);
                 }
-                while end > self.k && self.at(end - 1) > now {
+                // `last` is the time of arrival `end - 1`, once known.
+                let mut last = None;
+                while end > self.k {
+                    let before = self.at(end - 1);
+                    if before <= now {
+                        last = Some(before);
+                        break;
+                    }
                     end -= 1;
+                    next = before;
                 }
-                let run = (end - self.k, self.at(self.k), self.at(end - 1));
+                let last = last.unwrap_or_else(|| self.at(end.wrapping_sub(1)));
+                let first = if end == self.k + 1 { last } else { self.at(self.k) };
+                let run = (end - self.k, first, last);
                 self.k = end;
-                self.next_at = self.at(end);
+                self.next_at = next;
                 Some(run)
             }
             Arrivals::Poisson => {
