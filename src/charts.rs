@@ -190,7 +190,7 @@ impl Plot {
 }
 
 fn font(dpr: f64, size: f64, theme: &Theme) -> TextStyle<'static> {
-    ("sans-serif", size * dpr).into_font().color(&theme.fg)
+    (FontFamily::SansSerif, size * dpr).into_font().color(&theme.fg)
 }
 
 fn line(color: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
@@ -221,7 +221,7 @@ fn begin(canvas: &HtmlCanvasElement, c: &Ctx, title: &str, entries: &[Entry]) ->
         x += need + px(16.0);
     }
     let (top, body) = root.split_vertically(px(30.0) + (row + 1) * px(17.0));
-    top.draw(&Text::new(title.to_string(), (px(12.0), px(7.0)), ("sans-serif", 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg)))
+    top.draw(&Text::new(title.to_string(), (px(12.0), px(7.0)), (FontFamily::SansSerif, 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg)))
         .map_err(err)?;
     for (x, row, label, color, dashed) in placed {
         let y = px(37.0) + row * px(17.0);
