@@ -250,7 +250,7 @@ fn apply_query(lab: &Lab) {
     if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
         let _ = lab.set_seed(seed);
     }
-    if let Some(speed) = params.get("speed").and_then(|s| s.parse::<f64>().ok()) {
+    if let Some(speed) = params.get("speed").and_then(|s| crate::format::parse_number(&s)) {
         lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
     }
     if params.get("view").as_deref() == Some("compare") {

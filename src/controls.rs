@@ -100,7 +100,7 @@ pub fn Transport() -> impl IntoView {
                     aria-valuetext=move || format!("{} times real time", format::plain(lab.speed.get()))
                     prop:value=move || speed_to_pos(lab.speed.get())
                     on:input=move |ev| {
-                        if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                             lab.speed.set(pos_to_speed(pos));
                         }
                     }
@@ -164,7 +164,7 @@ pub fn Timeline() -> impl IntoView {
                 aria-valuetext=move || format!("{} of {}", format::secs(lab.clock.get()), format::secs(lab.horizon.get()))
                 prop:value=move || (lab.clock.get() * 10.0).round().to_string()
                 on:input=move |ev| {
-                    if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                    if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                         lab.seek(pos / 10.0);
                     }
                 }
@@ -278,7 +278,7 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), unit)).unwrap_or_default()
                     prop:value=move || value.get().map(|v| knob.to_pos(v)).unwrap_or(0.0)
                     on:input=move |ev| {
-                        if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                             apply(knob.from_pos(pos));
                         }
                     }

@@ -951,7 +951,7 @@ impl Knob {
             format::plain(hi),
             if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) }
         );
-        let v: f64 = text.trim().parse().map_err(|_| format!("{}: enter {range}", self.label))?;
+        let v = format::parse_number(text.trim()).ok_or_else(|| format!("{}: enter {range}", self.label))?;
         if !v.is_finite() || v < lo || v > hi || (self.integer && v.fract() != 0.0) {
             return Err(format!("{}: {} is out of range; enter {range}", self.label, text.trim()));
         }
