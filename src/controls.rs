@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn PresetPicker() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let mut families: Vec<Family> = Vec::new();
     for p in PRESETS {
         if !families.contains(&p.family) {
@@ -64,7 +64,7 @@ fn random_seed() -> u64 {
 
 #[component]
 pub fn Transport() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let oom = Memo::new(move |_| {
         if lab.view.get() == View::Simulator {
             lab.snapshot.with(|s| s.summary.oom_kills)
@@ -148,7 +148,7 @@ pub fn Transport() -> impl IntoView {
 /// The timeline: any moment of the run so far, replayed from the nearest checkpoint.
 #[component]
 pub fn Timeline() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     // Tenths of a second: arrow keys move by 0.1 s.
     let max = move || (lab.horizon.get() * 10.0).ceil().max(1.0);
     view! {
@@ -184,7 +184,7 @@ fn open_at_start(section: Section) -> bool {
 
 #[component]
 pub fn Controls() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
     let before = [Section::Traffic, Section::Throttle]
         .into_iter()
@@ -215,7 +215,7 @@ pub fn Controls() -> impl IntoView {
 
 #[component]
 fn SectionView(section: Section) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let index = section.index();
     let shown = Memo::new(move |_| lab.scenario.with(|s| knobs::section_fields(section).any(|f| f.applies(s, index))));
     let fields = knobs::section_fields(section).map(|f| field_view(f, index)).collect_view();
@@ -248,7 +248,7 @@ fn field_view(f: &'static Field, index: usize) -> AnyView {
 
 #[component]
 fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s, index)));
     let error = RwSignal::new(None::<String>);
     let apply = move |v: f64| {
@@ -305,7 +305,7 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
 
 #[component]
 fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (choice.get)(s, index)));
     let error = RwSignal::new(None::<String>);
     let testid = knobs::testid(choice.id, choice.scope, index);

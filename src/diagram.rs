@@ -226,14 +226,17 @@ impl Diagram {
             let mut pen = Pen::new(&ctx, theme, &mut widths);
             // A self-check for development: with `window.__bplabTextCheck = true`, debug
             // builds log labels that overlap.
-            pen.check = cfg!(debug_assertions)
+            let check = cfg!(debug_assertions)
                 && web_sys::window()
                     .and_then(|w| js_sys::Reflect::get(&w, &wasm_bindgen::JsValue::from_str("__bplabTextCheck")).ok())
                     .is_some_and(|v| v.is_truthy());
+            pen.check = check;
             let mut scene = Scene { d: self, pen: &mut pen, lay: &lay, snap, now };
             scene.draw_all();
             {
-                if pen.check {
+                // The local, not `pen.check`: known false in release, so the check (and the
+                // `{:?}` formatting it needs) is compiled out.
+                if check {
                     if let Some(w) = web_sys::window() {
                         let n = wasm_bindgen::JsValue::from_f64(pen.labels.len() as f64);
                         js_sys::Reflect::set(&w, &wasm_bindgen::JsValue::from_str("__bplabLabels"), &n).ok();

@@ -130,7 +130,7 @@ impl Driver {
         self.target_s = 0.0;
         self.horizon_s = 0.0;
         self.playing = false;
-        self.set_scenario(&scenario).expect("the running scenario is valid");
+        self.set_scenario(&scenario).unwrap_or_else(|e| panic!("the running scenario is valid: {e}"));
     }
 
     /// Advances the target by `dt_s` of simulated time (single step).
