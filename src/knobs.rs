@@ -902,7 +902,7 @@ impl Knob {
 
     /// Slider position of a value.
     pub fn to_pos(&self, v: f64) -> f64 {
-        let v = v.clamp(if self.scale == Scale::LogZero { 0.0 } else { self.min }, self.max);
+        let v = v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max);
         let f = match self.scale {
             Scale::Linear => (v - self.min) / (self.max - self.min),
             Scale::Log => (v / self.log_min()).ln() / (self.max / self.log_min()).ln(),
@@ -937,7 +937,7 @@ impl Knob {
             }
         };
         let v = if self.integer { v.round() } else { v };
-        v.clamp(if self.scale == Scale::LogZero { 0.0 } else { self.min }, self.max)
+        v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max)
     }
 
     /// Parses typed text against the engine's range; the error names the field and says

@@ -293,7 +293,7 @@ impl Simulation {
             Event::CommitDone { member, epoch } => self.on_commit_done(member as usize, epoch),
             Event::Restart { member } => self.on_restart(member as usize),
             Event::RebalanceDone { gen } => self.on_rebalance_done(gen),
-            _ => unreachable!("not a group event: {event:?}"),
+            _ => unreachable!("not a group event"),
         }
     }
 
