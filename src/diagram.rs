@@ -16,7 +16,7 @@
 mod flow;
 pub(crate) mod layout;
 mod paint;
-pub(crate) use paint::overlapping;
+pub(crate) use paint::{measure_text, overlapping, WidthCache};
 pub(crate) mod text;
 
 use crate::format;
@@ -24,7 +24,7 @@ use crate::theme::{css, Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YEL
 use bplab_engine::{Commit, DropCause, MemberView, Mode, PartitionView, Snapshot, StageView, TraceEvent, TraceKind, WindowView};
 use flow::{Flow, Path, Rates, Source};
 use layout::{Layout, Rect, Shape, LANE_X_V, P};
-use paint::{along, Align, Pen, WidthCache};
+use paint::{along, Align, Pen};
 use plotters::style::RGBColor;
 use text::{Font, Measure, LABEL, SMALL, TITLE, VALUE};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
