@@ -86,7 +86,7 @@ pub fn plain(v: f64) -> String {
 /// Reads a number as `str::parse::<f64>` does: the same grammar (an optional sign, then
 /// digits with an optional point and exponent, or `inf`, `infinity`, `nan` in any case) and
 /// the same value. On wasm the browser's `parseFloat`, correctly rounded like Rust's, reads
-/// the checked text: Rust's float parser would add some 15 KB (gzip) of code and tables
+/// the checked text: Rust's float parser would add some 14 KB (gzip) of code and tables
 /// to the download.
 pub fn parse_number(text: &str) -> Option<f64> {
     #[cfg(target_arch = "wasm32")]
