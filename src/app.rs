@@ -82,7 +82,8 @@ pub struct Lab {
 impl Lab {
     pub fn new(preset_id: &str) -> Lab {
         let scenario = preset(preset_id).expect("a known preset");
-        let driver = Driver::new(&scenario).expect("presets are valid");
+        // Display, not Debug: `{:?}` of a String would link Unicode escaping tables.
+        let driver = Driver::new(&scenario).unwrap_or_else(|e| panic!("presets are valid: {e}"));
         let snapshot = driver.sim().snapshot();
         let lanes = Lanes::new(&INCIDENT_VS_REMEDIES[..2], scenario.seed);
         Lab {
@@ -109,6 +110,14 @@ impl Lab {
             lanes: StoredValue::new_local(lanes),
             narrator: StoredValue::new_local(Narrator::new()),
         }
+    }
+
+    /// The `Lab` that [`App`] (or a test) put in the context. Not `expect_context`: its
+    /// panic message formats the type name with `{:?}`, which links Unicode's escaping tables
+    /// into the page.
+    #[track_caller]
+    pub fn from_context() -> Lab {
+        use_context::<Lab>().expect("a Lab in the context (App provides it)")
     }
 
     /// Applies `change` to a copy of the scenario and keeps it only if it validates.
@@ -250,7 +259,7 @@ fn apply_query(lab: &Lab) {
     if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
         let _ = lab.set_seed(seed);
     }
-    if let Some(speed) = params.get("speed").and_then(|s| s.parse::<f64>().ok()) {
+    if let Some(speed) = params.get("speed").and_then(|s| crate::format::parse_number(&s)) {
         lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
     }
     if params.get("view").as_deref() == Some("compare") {
@@ -416,7 +425,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Explanation() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let found = move || {
         let id = lab.preset.get();
         PRESETS.iter().find(|p| p.id == id)
@@ -433,7 +442,7 @@ fn Explanation() -> impl IntoView {
 /// and the focus goes back where it was.
 #[component]
 fn HelpDialog() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let close_ref = NodeRef::<Button>::new();
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     Effect::new(move |was_open: Option<bool>| {

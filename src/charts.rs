@@ -190,7 +190,7 @@ impl Plot {
 }
 
 fn font(dpr: f64, size: f64, theme: &Theme) -> TextStyle<'static> {
-    ("sans-serif", size * dpr).into_font().color(&theme.fg)
+    (FontFamily::SansSerif, size * dpr).into_font().color(&theme.fg)
 }
 
 fn line(color: RGBColor, dpr: f64, width: f64) -> ShapeStyle {
@@ -221,7 +221,7 @@ fn begin(canvas: &HtmlCanvasElement, c: &Ctx, title: &str, entries: &[Entry]) ->
         x += need + px(16.0);
     }
     let (top, body) = root.split_vertically(px(30.0) + (row + 1) * px(17.0));
-    let title_font = ("sans-serif", 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg);
+    let title_font = (FontFamily::SansSerif, 14.0 * dpr, FontStyle::Bold).into_font().color(&c.theme.fg);
     // On a narrow canvas the title drops its parenthesis rather than run off the edge.
     let fits = |t: &str| root.estimate_text_size(t, &title_font).is_ok_and(|(w, _)| (w as i32) <= width - px(20.0));
     let title = match title.find(" (") {
@@ -497,9 +497,9 @@ pub fn draw_backlog(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
         })
         .collect();
     if has_cache {
-        lines.push(dashed(pd::peak(pts, &bs, |_, q| q.fetch_cache as f64), GREEN, 2.0));
+        lines.push(dashed(pd::peak(pts, &bs, &|_, q| q.fetch_cache as f64), GREEN, 2.0));
     }
-    lines.push(solid(pd::peak(pts, &bs, |_, q| q.in_flight as f64), PURPLE, 2.5));
+    lines.push(solid(pd::peak(pts, &bs, &|_, q| q.in_flight as f64), PURPLE, 2.5));
     let top = pd::top(lines.iter().flat_map(|l| l.pts.iter().map(|q| q.1)).fold(0.0, f64::max), 10.0);
     let mut pn = Panel::new("messages", 0.0..top, count_axis(top));
     pn.lines = lines;
@@ -542,7 +542,7 @@ pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let bs = p.buckets();
     let mib = |b: f64| b / 1_048_576.0;
     let limit = mib(c.heap_limit_bytes as f64);
-    let heap = pd::peak(pts, &bs, |_, q| mib(q.heap_bytes as f64));
+    let heap = pd::peak(pts, &bs, &|_, q| mib(q.heap_bytes as f64));
     let env = pd::envelope(pts, &bs, |q| q.in_flight as f64);
     // Headroom above the limit line for the OOM label.
     let heap_top = max_y(&[&heap]).max(limit).max(1.0) * 1.25;
@@ -613,7 +613,7 @@ pub fn draw_producer(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let pts = &c.series.points;
     let bs = pd::buckets(p.view.lo, p.view.hi, p.buckets.min(150));
     let sent = pd::rate(pts, &bs, |q| q.produced as f64);
-    let source = pd::peak(pts, &bs, |_, q| q.producer_rate_per_s);
+    let source = pd::peak(pts, &bs, &|_, q| q.producer_rate_per_s);
     let blocked = pd::blocked_percent(pts, &bs);
     let top = pd::top(max_y(&[&sent, &source]), 10.0);
     let mut pn = Panel::new("messages / s", 0.0..top, count_axis(top));
@@ -681,8 +681,8 @@ pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     }
     let p = begin(canvas, c, "Flow-control signals", &entries)?;
     let bs = p.buckets();
-    let permits = if has_permits { pd::peak(pts, &bs, |_, q| q.permits as f64) } else { Vec::new() };
-    let limit = if limit_moves || has_rtt { pd::peak(pts, &bs, |_, q| q.concurrency_limit as f64) } else { Vec::new() };
+    let permits = if has_permits { pd::peak(pts, &bs, &|_, q| q.permits as f64) } else { Vec::new() };
+    let limit = if limit_moves || has_rtt { pd::peak(pts, &bs, &|_, q| q.concurrency_limit as f64) } else { Vec::new() };
     let top = pd::top(max_y(&[&permits, &limit]), 10.0);
     let mut pn = Panel::new(if has_permits { "credits, calls" } else { "calls in flight" }, 0.0..top, count_axis(top));
     if has_rtt {

@@ -36,7 +36,7 @@ struct LoopState {
 
 #[component]
 pub fn Compare() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let root = NodeRef::<Section>::new();
     let state = StoredValue::new_local(LoopState {
         last: now_s(),
@@ -228,7 +228,7 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
 
 #[component]
 fn SummaryTable() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     view! {
         <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn PresetPicker() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let mut families: Vec<Family> = Vec::new();
     for p in PRESETS {
         if !families.contains(&p.family) {
@@ -64,7 +64,7 @@ fn random_seed() -> u64 {
 
 #[component]
 pub fn Transport() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let oom = Memo::new(move |_| {
         if lab.view.get() == View::Simulator {
             lab.snapshot.with(|s| s.summary.oom_kills)
@@ -100,7 +100,7 @@ pub fn Transport() -> impl IntoView {
                     aria-valuetext=move || format!("{} times real time", format::plain(lab.speed.get()))
                     prop:value=move || speed_to_pos(lab.speed.get())
                     on:input=move |ev| {
-                        if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                             lab.speed.set(pos_to_speed(pos));
                         }
                     }
@@ -148,7 +148,7 @@ pub fn Transport() -> impl IntoView {
 /// The timeline: any moment of the run so far, replayed from the nearest checkpoint.
 #[component]
 pub fn Timeline() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     // Tenths of a second: arrow keys move by 0.1 s.
     let max = move || (lab.horizon.get() * 10.0).ceil().max(1.0);
     view! {
@@ -164,7 +164,7 @@ pub fn Timeline() -> impl IntoView {
                 aria-valuetext=move || format!("{} of {}", format::secs(lab.clock.get()), format::secs(lab.horizon.get()))
                 prop:value=move || (lab.clock.get() * 10.0).round().to_string()
                 on:input=move |ev| {
-                    if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                    if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                         lab.seek(pos / 10.0);
                     }
                 }
@@ -184,7 +184,7 @@ fn open_at_start(section: Section) -> bool {
 
 #[component]
 pub fn Controls() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
     let before = [Section::Traffic, Section::Throttle]
         .into_iter()
@@ -215,7 +215,7 @@ pub fn Controls() -> impl IntoView {
 
 #[component]
 fn SectionView(section: Section) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let index = section.index();
     let shown = Memo::new(move |_| lab.scenario.with(|s| knobs::section_fields(section).any(|f| f.applies(s, index))));
     let fields = knobs::section_fields(section).map(|f| field_view(f, index)).collect_view();
@@ -248,7 +248,7 @@ fn field_view(f: &'static Field, index: usize) -> AnyView {
 
 #[component]
 fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s, index)));
     let error = RwSignal::new(None::<String>);
     let apply = move |v: f64| {
@@ -278,7 +278,7 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), unit)).unwrap_or_default()
                     prop:value=move || value.get().map(|v| knob.to_pos(v)).unwrap_or(0.0)
                     on:input=move |ev| {
-                        if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
                             apply(knob.from_pos(pos));
                         }
                     }
@@ -305,7 +305,7 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
 
 #[component]
 fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (choice.get)(s, index)));
     let error = RwSignal::new(None::<String>);
     let testid = knobs::testid(choice.id, choice.scope, index);

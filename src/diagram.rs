@@ -16,7 +16,7 @@
 mod flow;
 pub(crate) mod layout;
 mod paint;
-pub(crate) use paint::overlapping;
+pub(crate) use paint::{measure_text, overlapping, WidthCache};
 pub(crate) mod text;
 
 use crate::format;
@@ -24,7 +24,7 @@ use crate::theme::{css, Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, YEL
 use bplab_engine::{Commit, DropCause, MemberView, Mode, PartitionView, Snapshot, StageView, TraceEvent, TraceKind, WindowView};
 use flow::{Flow, Path, Rates, Source};
 use layout::{Layout, Rect, Shape, LANE_X_V, P};
-use paint::{along, Align, Pen, WidthCache};
+use paint::{along, Align, Pen};
 use plotters::style::RGBColor;
 use text::{Font, Measure, LABEL, SMALL, TITLE, VALUE};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -226,14 +226,17 @@ impl Diagram {
             let mut pen = Pen::new(&ctx, theme, &mut widths);
             // A self-check for development: with `window.__bplabTextCheck = true`, debug
             // builds log labels that overlap.
-            pen.check = cfg!(debug_assertions)
+            let check = cfg!(debug_assertions)
                 && web_sys::window()
                     .and_then(|w| js_sys::Reflect::get(&w, &wasm_bindgen::JsValue::from_str("__bplabTextCheck")).ok())
                     .is_some_and(|v| v.is_truthy());
+            pen.check = check;
             let mut scene = Scene { d: self, pen: &mut pen, lay: &lay, snap, now };
             scene.draw_all();
             {
-                if pen.check {
+                // The local, not `pen.check`: known false in release, so the check (and the
+                // `{:?}` formatting it needs) is compiled out.
+                if check {
                     if let Some(w) = web_sys::window() {
                         let n = wasm_bindgen::JsValue::from_f64(pen.labels.len() as f64);
                         js_sys::Reflect::set(&w, &wasm_bindgen::JsValue::from_str("__bplabLabels"), &n).ok();

@@ -130,7 +130,7 @@ impl Driver {
         self.target_s = 0.0;
         self.horizon_s = 0.0;
         self.playing = false;
-        self.set_scenario(&scenario).expect("the running scenario is valid");
+        self.set_scenario(&scenario).unwrap_or_else(|e| panic!("the running scenario is valid: {e}"));
     }
 
     /// Advances the target by `dt_s` of simulated time (single step).
@@ -142,7 +142,7 @@ impl Driver {
     /// latest checkpoint at or before it and replays from there in the next frames.
     /// Deterministic, so the run from there on is the run that was.
     pub fn seek(&mut self, t_s: f64) {
-        let t = if t_s.is_finite() { t_s.clamp(0.0, self.horizon_s()) } else { 0.0 };
+        let t = if t_s.is_finite() { t_s.max(0.0).min(self.horizon_s()) } else { 0.0 };
         self.horizon_s = self.horizon_s();
         if t < self.sim.now_s() {
             let k = self.checkpoints.iter().rposition(|c| c.now_s() <= t + 1e-9).unwrap_or(0);

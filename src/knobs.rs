@@ -902,7 +902,7 @@ impl Knob {
 
     /// Slider position of a value.
     pub fn to_pos(&self, v: f64) -> f64 {
-        let v = v.clamp(if self.scale == Scale::LogZero { 0.0 } else { self.min }, self.max);
+        let v = v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max);
         let f = match self.scale {
             Scale::Linear => (v - self.min) / (self.max - self.min),
             Scale::Log => (v / self.log_min()).ln() / (self.max / self.log_min()).ln(),
@@ -937,7 +937,7 @@ impl Knob {
             }
         };
         let v = if self.integer { v.round() } else { v };
-        v.clamp(if self.scale == Scale::LogZero { 0.0 } else { self.min }, self.max)
+        v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max)
     }
 
     /// Parses typed text against the engine's range; the error names the field and says
@@ -951,7 +951,7 @@ impl Knob {
             format::plain(hi),
             if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) }
         );
-        let v: f64 = text.trim().parse().map_err(|_| format!("{}: enter {range}", self.label))?;
+        let v = format::parse_number(text.trim()).ok_or_else(|| format!("{}: enter {range}", self.label))?;
         if !v.is_finite() || v < lo || v > hi || (self.integer && v.fract() != 0.0) {
             return Err(format!("{}: {} is out of range; enter {range}", self.label, text.trim()));
         }

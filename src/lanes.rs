@@ -85,7 +85,7 @@ impl Lanes {
                     s.seed = seed;
                     (s, true)
                 };
-                let driver = Driver::new(&scenario).expect("presets are valid");
+                let driver = Driver::new(&scenario).unwrap_or_else(|e| panic!("presets are valid: {e}"));
                 Lane { id: p.id, title: p.title, driver, own_traffic }
             })
             .collect();

@@ -199,7 +199,7 @@ pub fn worker_rows(s: &Snapshot) -> String {
 
 #[component]
 pub fn Observability() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let groups = Memo::new(move |_| lab.slow.with(consumer_group_rows));
     let queues = move || lab.slow.with(queue_rows);
     let workers = move || lab.slow.with(worker_rows);

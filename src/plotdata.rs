@@ -51,7 +51,8 @@ pub fn last(points: &[Point], bs: &[Range<usize>], f: fn(&Point) -> f64) -> Vec<
 }
 
 /// A gauge: its peak in each bucket, at the time of the peak.
-pub fn peak(points: &[Point], bs: &[Range<usize>], f: impl Fn(usize, &Point) -> f64) -> Vec<(f64, f64)> {
+/// (`dyn`: one copy of this in the download, not one per chart's closure.)
+pub fn peak(points: &[Point], bs: &[Range<usize>], f: &dyn Fn(usize, &Point) -> f64) -> Vec<(f64, f64)> {
     bs.iter()
         .map(|b| {
             let mut best = (points[b.start].t_s, f(b.start, &points[b.start]));
@@ -140,7 +141,7 @@ pub fn stage_depth(series: &Series, bs: &[Range<usize>], stage: usize) -> Vec<(f
     if stage >= series.stages || series.stage_depth.len() < series.points.len() * series.stages {
         return Vec::new();
     }
-    peak(&series.points, bs, |i, _| series.depth_of(i, stage) as f64)
+    peak(&series.points, bs, &|i, _| series.depth_of(i, stage) as f64)
 }
 
 /// Lag over the partitions per bucket: (time, smallest, median, largest), each the
@@ -247,7 +248,7 @@ mod tests {
         // A gauge swinging 0 <-> 1000 keeps its peaks and shows as a band from 0 to 1000.
         let env = envelope(&s.points, &bs, |p| p.in_flight as f64);
         assert!(env.iter().all(|(_, lo, hi)| *lo == 0.0 && *hi == 1_000.0));
-        let pk = peak(&s.points, &bs, |_, p| p.in_flight as f64);
+        let pk = peak(&s.points, &bs, &|_, p| p.in_flight as f64);
         assert!(pk.iter().all(|(_, v)| *v == 1_000.0));
         assert_eq!(oom_times(&s.points, 0, 1_000), vec![40.0, 80.0]);
     }

@@ -39,7 +39,7 @@ const READOUTS: &[Readout] = &[
 
 #[component]
 pub fn Readouts() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let items = READOUTS
         .iter()
         .map(|r| {

@@ -13,6 +13,7 @@
 //! The model ([`Model`]) is pure Rust and tested natively against real runs.
 
 use crate::diagram::text::{self, Font, Measure};
+use crate::diagram::{measure_text, WidthCache};
 use crate::format;
 use crate::theme::{css, Theme, BLUE, GREEN, PURPLE, SKY, VERMILLION};
 use bplab_engine::{Snapshot, StageView, TraceEvent, TraceKind};
@@ -62,9 +63,9 @@ impl Cast {
             }
             links.push(LinkInfo { j, sender: s, request: w.request });
         }
-        let mut lifelines: Vec<usize> = links.iter().flat_map(|l| [l.sender, l.j]).collect();
-        lifelines.sort_unstable();
-        lifelines.dedup();
+        // Every node that sends or receives on a link, upstream first (a scan of the few
+        // nodes rather than a sort, which would be one more sort instance in the download).
+        let lifelines: Vec<usize> = (0..snap.links.len()).filter(|&n| links.iter().any(|l| l.sender == n || l.j == n)).collect();
         let request = links.iter().any(|l| l.request);
         let names = lifelines
             .iter()
@@ -303,7 +304,7 @@ pub struct SequenceDiagram {
     /// Events received since the last draw (the snapshot says which links matter).
     pending: Vec<TraceEvent>,
     pending_cut: bool,
-    widths: std::collections::HashMap<String, f64>,
+    widths: WidthCache,
 }
 
 impl Default for SequenceDiagram {
@@ -404,7 +405,7 @@ struct SeqPen<'a> {
     ctx: &'a CanvasRenderingContext2d,
     theme: &'a Theme,
     measure_fn: Option<js_sys::Function>,
-    cache: &'a mut std::collections::HashMap<String, f64>,
+    cache: &'a mut WidthCache,
     /// Label boxes this frame, for the debug overlap check (only when `check`).
     labels: Vec<(crate::diagram::layout::Rect, String)>,
     check: bool,
@@ -412,22 +413,14 @@ struct SeqPen<'a> {
 
 impl Measure for SeqPen<'_> {
     fn width(&mut self, s: &str, px: f64, bold: bool) -> f64 {
-        let key = format!("{px}{}{s}", if bold { "b" } else { "n" });
+        let font = Font::new(px, bold);
+        let key = WidthCache::key(s, font);
         if let Some(w) = self.cache.get(&key) {
-            return *w;
+            return w;
         }
-        self.ctx.set_font(&Font::new(px, bold).css());
-        let w = self
-            .measure_fn
-            .as_ref()
-            .and_then(|f| f.call1(self.ctx, &JsValue::from_str(s)).ok())
-            .and_then(|m| js_sys::Reflect::get(&m, &JsValue::from_str("width")).ok())
-            .and_then(|v| v.as_f64())
-            .unwrap_or_else(|| text::Approx.width(s, px, bold));
-        if self.cache.len() > 4_000 {
-            self.cache.clear();
-        }
-        self.cache.insert(key, w);
+        self.ctx.set_font(&font.css());
+        let w = measure_text(self.ctx, self.measure_fn.as_ref(), s, font);
+        self.cache.put(key, w);
         w
     }
 }

@@ -71,7 +71,7 @@ struct FrameState {
 
 #[component]
 pub fn Stage() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let root = NodeRef::<Section>::new();
     let diagram_ref = NodeRef::<Canvas>::new();
     let seq_ref = NodeRef::<Canvas>::new();
@@ -206,7 +206,7 @@ pub fn Stage() -> impl IntoView {
 /// The narrated events: a visible log, and a polite live region that reads the latest.
 #[component]
 fn EventLog() -> impl IntoView {
-    let lab = expect_context::<Lab>();
+    let lab = Lab::from_context();
     let latest = move || lab.log.with(|l| l.first().cloned().unwrap_or_default());
     let items = move || lab.log.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
     view! {

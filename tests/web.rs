@@ -524,3 +524,18 @@ fn unmounting_app_removes_its_nodes() {
         "the <h1> is still there after the App was unmounted"
     );
 }
+
+#[wasm_bindgen_test]
+fn parse_number_reads_what_rust_reads() {
+    let texts = [
+        "0", "-0", "+7", "42", "3.25", "1.", ".5", "-.5", "+.5e1", "1e3", "1E-3", "2.5e+2", "007", "0.1",
+        "0.30000000000000004", "1e400", "-1e400", "1e-400", "123456789012345678901234567890", "9007199254740993",
+        "2.2250738585072011e-308", "inf", "-Infinity", "INF", "+infinity", "NaN", "-nan", "", ".", "-", "+", "e5",
+        "1e", "1e+", "1.2.3", "1,5", " 1", "1 ", "0x10", "1_000", "--1", "+-1", "infinit", "Infinityx", "5%", "١",
+    ];
+    for t in texts {
+        let want = t.parse::<f64>().ok();
+        let got = format::parse_number(t);
+        assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{t:?}: {got:?}, Rust reads {want:?}");
+    }
+}

@@ -222,7 +222,7 @@ impl Layout {
         let mut downstream = downstream;
         if let Some(d) = &mut downstream {
             // The dependency is a smaller box level with the members.
-            let dh = (box_h * 0.6).clamp(96.0, box_h);
+            let dh = (box_h * 0.6).max(96.0).min(box_h);
             d.y = top + (box_h - dh) / 2.0;
             d.h = dh;
         }

@@ -50,7 +50,8 @@ impl Measure for Approx {
 /// The first of `options` (longest first) that fits in `max_w`; else the last one cut
 /// short with an ellipsis, keeping at least `min_chars` of it; else `None` (draw nothing).
 /// A figure is never cut: a last option with digits in it is drawn whole or not at all.
-pub fn fit(m: &mut impl Measure, options: &[&str], font: Font, max_w: f64, min_chars: usize) -> Option<String> {
+/// (`dyn`: both diagrams' pens share one copy.)
+pub fn fit(m: &mut dyn Measure, options: &[&str], font: Font, max_w: f64, min_chars: usize) -> Option<String> {
     if max_w <= 0.0 {
         return None;
     }
@@ -67,7 +68,7 @@ pub fn fit(m: &mut impl Measure, options: &[&str], font: Font, max_w: f64, min_c
 }
 
 /// `text` cut to fit `max_w` with a trailing ellipsis, keeping at least `min_chars`.
-pub fn ellipsize(m: &mut impl Measure, text: &str, font: Font, max_w: f64, min_chars: usize) -> Option<String> {
+pub fn ellipsize(m: &mut dyn Measure, text: &str, font: Font, max_w: f64, min_chars: usize) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     if m.width(text, font.px, font.bold) <= max_w {
         return Some(text.to_string());

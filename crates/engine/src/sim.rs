@@ -1207,5 +1207,5 @@ pub(crate) fn binomial(rng: &mut Pcg64Mcg, n: u64, p: f64) -> u64 {
     let mean = n as f64 * p;
     let sd = (mean * (1.0 - p)).sqrt();
     let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-    (mean + sd * z).round().clamp(0.0, n as f64) as u64
+    (mean + sd * z).round().max(0.0).min(n as f64) as u64
 }

@@ -245,9 +245,11 @@ enum Compiled {
     },
 }
 
+/// (Not `f64::clamp`: its `lo <= hi` assertion formats floats with `{:?}`, which costs the
+/// page's download; see ARCHITECTURE.md.)
 fn clamp(v: f64, (lo, hi): (f64, f64)) -> f64 {
     if v.is_finite() {
-        v.clamp(lo, hi)
+        v.max(lo).min(hi)
     } else {
         lo
     }
@@ -412,7 +414,7 @@ impl Shape {
     fn newton(&self, y: f64, len: f64, guess: f64) -> f64 {
         let (mut lo, mut hi) = (0.0, len);
         let mut x = if guess.is_finite() {
-            guess.clamp(lo, hi)
+            guess.max(lo).min(hi)
         } else {
             0.5 * (lo + hi)
         };
