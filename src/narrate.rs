@@ -27,11 +27,10 @@ enum Topic {
     Resumed,
     Evicted,
     Restarted,
-    Throttled,
     Retention,
 }
 
-const TOPICS: usize = 11;
+const TOPICS: usize = 10;
 /// Simulated seconds between two announcements of a throttle's rate or a concurrency limit.
 const THROTTLE_QUIET_S: f64 = 5.0;
 

@@ -394,10 +394,10 @@ fn tick(lab: Lab, parts: Parts) {
             f.stats.publish();
         }
         f.last = now;
-        // Aim for at most ~4 ms of engine time per frame.
+        // Aim for 3–4 ms of engine time per frame when the run cannot keep up.
         if engine_s > 0.004 {
             f.budget = (f.budget * 2 / 3).max(2_000);
-        } else if engine_s < 0.002 && fr.behind {
+        } else if engine_s < 0.003 && fr.behind {
             f.budget = (f.budget + f.budget / 4).min(5_000_000);
         }
     });
