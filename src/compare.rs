@@ -233,19 +233,11 @@ fn SummaryTable() -> impl IntoView {
         <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">
                 <caption>{move || format!("After {} of simulated time", format::secs(lab.clock.get()))}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"strategy"</th>
-                        <th scope="col">"throughput"</th>
-                        <th scope="col">"p99 latency"</th>
-                        <th scope="col">"max heap"</th>
-                        <th scope="col">"OOM kills"</th>
-                        <th scope="col">"dropped"</th>
-                        <th scope="col">"lost"</th>
-                        <th scope="col">"duplicated"</th>
-                        <th scope="col">"producer blocked"</th>
-                    </tr>
-                </thead>
+                <thead inner_html=crate::observe::header_row(&[
+
+                    "strategy", "throughput", "p99 latency", "max heap", "OOM kills", "dropped", "lost", "duplicated", "producer blocked",
+
+                ])></thead>
                 <tbody inner_html=move || lab.compare_rows.with(|r| summary_rows(r))></tbody>
             </table>
         </div>

@@ -65,6 +65,18 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// A table's header row as HTML (`<thead>` content): one column header per name.
+pub fn header_row(cols: &[&str]) -> String {
+    let mut out = String::from("<tr>");
+    for c in cols {
+        out.push_str("<th scope=\"col\">");
+        out.push_str(&esc(c));
+        out.push_str("</th>");
+    }
+    out.push_str("</tr>");
+    out
+}
+
 /// The rows of the consumer-groups table as HTML (`<tbody>` content), and the total lag;
 /// `None` without a topic. Table bodies are built as text: a few hundred cells of plain
 /// figures, refreshed a few times a second, need no reactive graph of their own.
@@ -214,17 +226,7 @@ pub fn Observability() -> impl IntoView {
                     </p>
                     <div class="scroll" tabindex="0" role="region" aria-label="Consumer group offsets" hidden=move || groups.with(Option::is_none)>
                         <table class="mono" data-testid="consumer-groups">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"GROUP"</th>
-                                    <th scope="col">"TOPIC"</th>
-                                    <th scope="col">"PARTITION"</th>
-                                    <th scope="col">"CURRENT-OFFSET"</th>
-                                    <th scope="col">"LOG-END-OFFSET"</th>
-                                    <th scope="col">"LAG"</th>
-                                    <th scope="col">"CONSUMER-ID"</th>
-                                </tr>
-                            </thead>
+                            <thead inner_html=header_row(&["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID"])></thead>
                             <tbody inner_html=move || groups.with(|g| g.as_ref().map(|g| g.0.clone()).unwrap_or_default())></tbody>
                             <tfoot>
                                 <tr>
@@ -242,14 +244,7 @@ pub fn Observability() -> impl IntoView {
                     <h3>"Queue sizes (JMX-style)"</h3>
                     <div class="scroll" tabindex="0" role="region" aria-label="Queue sizes">
                         <table data-testid="queues">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"where"</th>
-                                    <th scope="col">"held"</th>
-                                    <th scope="col">"bound"</th>
-                                    <th scope="col">"note"</th>
-                                </tr>
-                            </thead>
+                            <thead inner_html=header_row(&["where", "held", "bound", "note"])></thead>
                             <tbody inner_html=queues></tbody>
                         </table>
                     </div>
@@ -310,5 +305,10 @@ mod tests {
         assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         let no_topic = bplab_engine::Simulation::new(&bplab_engine::preset("credits").unwrap()).unwrap().snapshot();
         assert!(consumer_group_rows(&no_topic).is_none());
+    }
+
+    #[test]
+    fn header_rows_are_escaped_column_headers() {
+        assert_eq!(header_row(&["where", "p<99"]), "<tr><th scope=\"col\">where</th><th scope=\"col\">p&lt;99</th></tr>");
     }
 }
