@@ -24,6 +24,9 @@ use wasm_bindgen::JsCast;
 const CHARTS_PER_FRAME: usize = 1;
 /// Wall seconds between two redraws of the same chart at least.
 const CHART_EVERY_S: f64 = 0.3;
+/// A chart scrolled out of view is redrawn this rarely (kept nearly fresh for a full-page
+/// screenshot or a quick scroll; drawn at once when it comes back into view).
+const OFFSCREEN_CHART_EVERY_S: f64 = 3.0;
 /// Wall seconds between two refreshes of the tables.
 const SLOW_EVERY_S: f64 = 0.25;
 
@@ -253,6 +256,22 @@ fn tick(lab: Lab, parts: Parts) {
         frame.update_value(|f| f.last = now);
         return;
     }
+    // Which charts are on screen, asked first, while the layout is still clean (before this
+    // frame changes the DOM, so the question costs no layout of its own).
+    let height = window().inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(f64::INFINITY);
+    let visible = |el: &web_sys::Element| {
+        let r = el.get_bounding_client_rect();
+        r.bottom() > 0.0 && r.top() < height
+    };
+    let on_screen: Vec<bool> = match root.get_untracked() {
+        Some(root_el) => frame.with_value(|f| {
+            f.charts.iter().map(|c| chart_canvas(&root_el, c.chart).is_none_or(|el| visible(&el))).collect()
+        }),
+        None => Vec::new(),
+    };
+    // The diagrams are drawn only on screen (their trace is taken every frame regardless).
+    let diagram_seen = diagram.get_untracked().is_some_and(|el| visible(&el));
+    let seq_seen = seq.get_untracked().is_some_and(|el| visible(&el));
     let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget));
     let playing = lab.playing.get_untracked();
     let speed = lab.speed.get_untracked();
@@ -313,7 +332,9 @@ fn tick(lab: Lab, parts: Parts) {
         lab.snapshot.with_untracked(|snap| {
             diagram_state.update_value(|d| {
                 d.ingest(&trace, now);
-                d.draw(&canvas, snap, &theme, now);
+                if diagram_seen {
+                    d.draw(&canvas, snap, &theme, now);
+                }
             });
         });
     }
@@ -321,7 +342,9 @@ fn tick(lab: Lab, parts: Parts) {
         lab.snapshot.with_untracked(|snap| {
             seq_state.update_value(|s| {
                 s.ingest(&trace);
-                s.draw(&canvas, snap, &theme);
+                if seq_seen {
+                    s.draw(&canvas, snap, &theme);
+                }
             });
         });
     }
@@ -346,7 +369,8 @@ fn tick(lab: Lab, parts: Parts) {
             .map(|k| (f.cursor + k) % n.max(1))
             .filter(|&i| {
                 let c = &f.charts[i];
-                c.t != sim_t && now - c.at >= CHART_EVERY_S
+                let every = if on_screen.get(i).copied().unwrap_or(true) { CHART_EVERY_S } else { OFFSCREEN_CHART_EVERY_S };
+                c.t != sim_t && now - c.at >= every
             })
             .take(CHARTS_PER_FRAME)
             .map(|i| (i, f.charts[i].chart))
