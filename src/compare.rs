@@ -71,11 +71,8 @@ pub fn Compare() -> impl IntoView {
             lab.clock.set(lab.lanes.with_value(|l| l.now_s()));
         }
     });
-    Effect::new(move |_| {
-        if root.get().is_some() {
-            schedule(lab, root, state);
-        }
-    });
+    // The loop's first frame comes after this view is mounted (a frame without it does nothing).
+    schedule(lab, root, state);
     on_cleanup(move || {
         state.update_value(|s| {
             s.alive = false;

@@ -95,19 +95,11 @@ pub fn Stage() -> impl IntoView {
         handle: None,
         alive: true,
     });
-    let parts = Parts { root, diagram: diagram_ref, seq: seq_ref, diagram_state: diagram, seq_state: seq, frame };
+    let parts = Parts { root, diagram: diagram_ref, seq: seq_ref, diagram_state: diagram, seq_state: seq, frame, charts };
 
-    // The set of charts follows the pipeline; every chart starts out due.
-    Effect::new(move |_| {
-        let list = charts.get();
-        frame.update_value(|f| f.charts = list.into_iter().map(|chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY }).collect());
-    });
-    Effect::new(move |_| {
-        // Start once the canvases are in the DOM.
-        if diagram_ref.get().is_some() {
-            schedule(lab, parts);
-        }
-    });
+    // The loop's first frame comes after this view is mounted; a frame without its
+    // canvases draws nothing.
+    schedule(lab, parts);
     let resize = window_event_listener(leptos::ev::resize, move |_| lab.redraw.update(|n| *n += 1));
     on_cleanup(move || {
         resize.remove();
@@ -232,6 +224,8 @@ struct Parts {
     diagram_state: StoredValue<Diagram, LocalStorage>,
     seq_state: StoredValue<SequenceDiagram, LocalStorage>,
     frame: StoredValue<FrameState, LocalStorage>,
+    /// The charts that apply to the pipeline.
+    charts: Memo<Vec<Chart>>,
 }
 
 fn schedule(lab: Lab, parts: Parts) {
@@ -250,8 +244,16 @@ fn chart_canvas(root: &web_sys::HtmlElement, chart: Chart) -> Option<web_sys::Ht
 }
 
 fn tick(lab: Lab, parts: Parts) {
-    let Parts { root, diagram, seq, diagram_state, seq_state, frame, .. } = parts;
+    let Parts { root, diagram, seq, diagram_state, seq_state, frame, charts } = parts;
     let now = now_s();
+    // The set of charts follows the pipeline; a new one starts out with every chart due.
+    charts.with_untracked(|list| {
+        frame.update_value(|f| {
+            if !f.charts.iter().map(|c| c.chart).eq(list.iter().copied()) {
+                f.charts = list.iter().map(|&chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY }).collect();
+            }
+        })
+    });
     if lab.view.get_untracked() != View::Simulator {
         frame.update_value(|f| f.last = now);
         return;
