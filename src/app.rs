@@ -14,7 +14,6 @@ use crate::narrate::Narrator;
 use crate::stage::Stage;
 use crate::theme::{Theme, DARK, LIGHT};
 use bplab_engine::{preset, Scenario, ScenarioError, Snapshot, Summary, PRESETS};
-use leptos::html::Button;
 use leptos::prelude::*;
 
 /// Which view is on show.
@@ -68,6 +67,8 @@ pub struct Lab {
     pub theme_choice: RwSignal<ThemeChoice>,
     pub dark: RwSignal<bool>,
     pub help_open: RwSignal<bool>,
+    /// What had the focus when the help opened (it gets it back on close).
+    help_opener: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
     /// Narrated events, most recent first.
     pub log: RwSignal<Vec<String>>,
     pub compare_ids: RwSignal<Vec<&'static str>>,
@@ -104,6 +105,7 @@ impl Lab {
             theme_choice: RwSignal::new(ThemeChoice::Auto),
             dark: RwSignal::new(false),
             help_open: RwSignal::new(false),
+            help_opener: StoredValue::new_local(None),
             log: RwSignal::new(Vec::new()),
             redraw: RwSignal::new(0),
             driver: StoredValue::new_local(driver),
@@ -202,6 +204,27 @@ impl Lab {
     }
 
     /// Adds a narrated event to the log (and so to the live region).
+    /// Opens or closes the keyboard help. Opening moves the focus to its Close button
+    /// (once the dialog is on screen); closing gives it back to what had it.
+    pub fn show_help(&self, open: bool) {
+        if open == self.help_open.get_untracked() {
+            return;
+        }
+        self.help_open.set(open);
+        if open {
+            let active = document().active_element().and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            self.help_opener.set_value(active);
+            request_animation_frame(|| {
+                let close = document().query_selector("[data-testid=help-close]").ok().flatten();
+                if let Some(b) = close.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+                    let _ = b.focus();
+                }
+            });
+        } else if let Some(el) = self.help_opener.get_value() {
+            let _ = el.focus();
+        }
+    }
+
     pub fn announce(&self, text: String) {
         self.log.update(|l| {
             l.insert(0, text);
@@ -307,7 +330,7 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default();
         if ev.key() == "Escape" && lab.help_open.get_untracked() {
             ev.prevent_default();
-            lab.help_open.set(false);
+            lab.show_help(false);
             return;
         }
         // Keys typed into a field are the field's. On a focused button, space presses the
@@ -328,7 +351,7 @@ pub fn App() -> impl IntoView {
             "r" => lab.reset(),
             "?" => {
                 ev.prevent_default();
-                lab.help_open.set(true);
+                lab.show_help(true);
             }
             _ => {}
         }
@@ -395,7 +418,7 @@ pub fn App() -> impl IntoView {
                         aria-haspopup="dialog"
                         aria-keyshortcuts="?"
                         title="Keyboard shortcuts (?)"
-                        on:click=move |_| lab.help_open.set(true)
+                        on:click=move |_| lab.show_help(true)
                     >
                         "? Keys"
                     </button>
@@ -443,25 +466,6 @@ fn Explanation() -> impl IntoView {
 #[component]
 fn HelpDialog() -> impl IntoView {
     let lab = Lab::from_context();
-    let close_ref = NodeRef::<Button>::new();
-    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
-    Effect::new(move |was_open: Option<bool>| {
-        let open = lab.help_open.get();
-        if open && was_open != Some(true) {
-            opener.set_value(document().active_element().and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()));
-            // Once the dialog is on screen (after this frame's DOM updates).
-            request_animation_frame(move || {
-                if let Some(b) = close_ref.get_untracked() {
-                    let _ = b.focus();
-                }
-            });
-        } else if !open && was_open == Some(true) {
-            if let Some(el) = opener.get_value() {
-                let _ = el.focus();
-            }
-        }
-        open
-    });
     let keys = [
         ("Space", "play or pause"),
         ("s", "single step (what 0.1 s of playing would do)"),
@@ -475,7 +479,7 @@ fn HelpDialog() -> impl IntoView {
         .map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> })
         .collect_view();
     view! {
-        <div class="backdrop" hidden=move || !lab.help_open.get() on:click=move |_| lab.help_open.set(false)>
+        <div class="backdrop" hidden=move || !lab.help_open.get() on:click=move |_| lab.show_help(false)>
             <div
                 class="dialog"
                 role="dialog"
@@ -489,7 +493,7 @@ fn HelpDialog() -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
                 <p class="hint">"Shortcuts do nothing while you type into a field."</p>
-                <button node_ref=close_ref data-testid="help-close" on:click=move |_| lab.help_open.set(false)>
+                <button data-testid="help-close" on:click=move |_| lab.show_help(false)>
                     "Close"
                 </button>
             </div>

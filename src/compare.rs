@@ -51,28 +51,8 @@ pub fn Compare() -> impl IntoView {
     });
     let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
 
-    // New lanes or a new seed: rebuild every lane from time 0.
-    Effect::new(move |_| {
-        let ids = lab.compare_ids.get();
-        let seed = seed.get();
-        lab.lanes.update_value(|l| {
-            if l.ids() != ids || l.seed != seed {
-                l.set(&ids, seed);
-            }
-        });
-        let n = lab.lanes.with_value(|l| l.lanes.len());
-        let reduced = crate::app::media_matches("(prefers-reduced-motion: reduce)");
-        state.update_value(|s| {
-            s.diagrams = (0..n).map(|_| Diagram::new(reduced)).collect();
-            s.drawn = vec![[(f64::NAN, f64::NEG_INFINITY); 2]; n];
-            s.rows_at = -1.0;
-        });
-        if lab.view.get_untracked() == View::Compare {
-            lab.clock.set(lab.lanes.with_value(|l| l.now_s()));
-        }
-    });
     // The loop's first frame comes after this view is mounted (a frame without it does nothing).
-    schedule(lab, root, state);
+    schedule(lab, root, state, seed);
     on_cleanup(move || {
         state.update_value(|s| {
             s.alive = false;
@@ -241,11 +221,11 @@ fn SummaryTable() -> impl IntoView {
     }
 }
 
-fn schedule(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>) {
+fn schedule(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>, seed: Memo<u64>) {
     let handle = request_animation_frame_with_handle(move || {
         if state.with_value(|s| s.alive) {
-            tick(lab, root, state);
-            schedule(lab, root, state);
+            tick(lab, root, state, seed);
+            schedule(lab, root, state, seed);
         }
     })
     .ok();
@@ -256,12 +236,24 @@ fn canvas(root: &web_sys::HtmlElement, testid: &str) -> Option<web_sys::HtmlCanv
     root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()
 }
 
-fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>) {
+fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>, seed: Memo<u64>) {
     let Some(root_el) = root.get_untracked() else { return };
     let now = now_s();
     if lab.view.get_untracked() != View::Compare {
         state.update_value(|s| s.last = now);
         return;
+    }
+    // New lanes or a new seed: rebuild every lane from time 0.
+    let (ids, seed) = (lab.compare_ids.get_untracked(), seed.get_untracked());
+    let rebuilt = lab.lanes.try_update_value(|l| (l.ids() != ids || l.seed != seed).then(|| l.set(&ids, seed))).flatten();
+    let n = lab.lanes.with_value(|l| l.lanes.len());
+    if rebuilt.is_some() || state.with_value(|s| s.diagrams.len() != n) {
+        let reduced = crate::app::media_matches("(prefers-reduced-motion: reduce)");
+        state.update_value(|s| {
+            s.diagrams = (0..n).map(|_| Diagram::new(reduced)).collect();
+            s.drawn = vec![[(f64::NAN, f64::NEG_INFINITY); 2]; n];
+            s.rows_at = -1.0;
+        });
     }
     let (dt, budget) = state.with_value(|s| (now - s.last, s.budget));
     let playing = lab.playing.get_untracked();
