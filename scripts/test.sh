@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test of Backpressure Lab:
 #   1. setup         scripts/setup.sh (idempotent tool installs)
-#   2. native        cargo test --workspace
+#   2. native        cargo fmt --check, cargo test --workspace
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
 #   4. trunk build   trunk build --release  -> dist/
@@ -84,7 +84,12 @@ source "$ROOT/scripts/setup.sh"
 end
 
 # --- 2. native tests ----------------------------------------------------------------------
-begin native "cargo test --workspace"
+begin native "cargo fmt --check (rustfmt.toml), cargo test --workspace"
+if cargo fmt --version >/dev/null 2>&1; then
+    cargo fmt --all --check || { echo "test.sh: code is not formatted: run cargo fmt --all" >&2; exit 1; }
+else
+    echo "rustfmt is not installed: format check skipped (rustup component add rustfmt)"
+fi
 cargo test --workspace
 end
 

@@ -474,10 +474,7 @@ fn HelpDialog() -> impl IntoView {
         ("Escape", "close this help"),
         ("Tab, arrows", "move between and adjust every control; the timeline takes ← → and Page Up/Down"),
     ];
-    let rows = keys
-        .iter()
-        .map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> })
-        .collect_view();
+    let rows = keys.iter().map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }).collect_view();
     view! {
         <div class="backdrop" hidden=move || !lab.help_open.get() on:click=move |_| lab.show_help(false)>
             <div

@@ -88,7 +88,9 @@ impl Chart {
             Chart::Partitions => "Chart: lag per partition over time: largest, median and the spread",
             Chart::Memory => "Chart: consumer heap against its limit with OOM kills marked, and in-flight messages",
             Chart::Latency => "Chart: produce-to-processed latency percentiles p50, p95 and p99 over time",
-            Chart::Producer => "Chart: messages the producer sent per second, the rate its source asks for, and the share of time it spends blocked",
+            Chart::Producer => {
+                "Chart: messages the producer sent per second, the rate its source asks for, and the share of time it spends blocked"
+            }
             Chart::Losses => "Chart: cumulative messages dropped, lost and duplicated",
             Chart::Control => "Chart: credits or demand held by senders, concurrency limit and downstream round trip",
         }
@@ -322,7 +324,17 @@ struct Panel<'a> {
 
 impl Panel<'_> {
     fn new(y_desc: &str, y: std::ops::Range<f64>, axis: Axis) -> Panel<'_> {
-        Panel { y_desc, y: (y, axis), right: None, bands: Vec::new(), lines: Vec::new(), oom: false, note: None, x_labels: true, y_labels: 6 }
+        Panel {
+            y_desc,
+            y: (y, axis),
+            right: None,
+            bands: Vec::new(),
+            lines: Vec::new(),
+            oom: false,
+            note: None,
+            x_labels: true,
+            y_labels: 6,
+        }
     }
 }
 
@@ -522,7 +534,10 @@ pub fn draw_partitions(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let top = pd::top(spread.iter().map(|q| q.3).fold(0.0, f64::max), 10.0);
     let mut pn = Panel::new("lag (records)", 0.0..top, count_axis(top));
     pn.bands = vec![band(spread.iter().map(|q| (q.0, q.3)), spread.iter().map(|q| (q.0, q.1)).collect(), SKY, 0.22)];
-    pn.lines = vec![solid(spread.iter().map(|q| (q.0, q.2)).collect(), BLUE, 2.5), dashed(spread.iter().map(|q| (q.0, q.3)).collect(), VERMILLION, 2.0)];
+    pn.lines = vec![
+        solid(spread.iter().map(|q| (q.0, q.2)).collect(), BLUE, 2.5),
+        dashed(spread.iter().map(|q| (q.0, q.3)).collect(), VERMILLION, 2.0),
+    ];
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
@@ -574,7 +589,9 @@ pub fn draw_latency(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let p = begin(canvas, c, "Latency, produced → processed (percentiles)", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
-    let log = |v: Vec<Option<(f64, f64)>>| -> Vec<Option<(f64, f64)>> { v.into_iter().map(|o| o.map(|(t, s)| (t, s.max(1e-6).log10()))).collect() };
+    let log = |v: Vec<Option<(f64, f64)>>| -> Vec<Option<(f64, f64)>> {
+        v.into_iter().map(|o| o.map(|(t, s)| (t, s.max(1e-6).log10()))).collect()
+    };
     let p50 = log(pd::latency(pts, &bs, |q| q.latency_p50_s));
     let p95 = log(pd::latency(pts, &bs, |q| q.latency_p95_s));
     let p99 = log(pd::latency(pts, &bs, |q| q.latency_p99_s));

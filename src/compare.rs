@@ -8,8 +8,8 @@ use crate::app::{now_s, Lab, LaneRow, View};
 use crate::charts::{Chart, Ctx};
 use crate::diagram::Diagram;
 use crate::format;
+use crate::lanes::{INCIDENT_VS_REMEDIES, MAX_LANES, PUSH_VS_PULL};
 use crate::observe::esc;
-use crate::lanes::{MAX_LANES, INCIDENT_VS_REMEDIES, PUSH_VS_PULL};
 use crate::stage::stage_labels;
 use bplab_engine::PRESETS;
 use leptos::html::Section;
@@ -72,10 +72,7 @@ pub fn Compare() -> impl IntoView {
         ids.into_iter()
             .enumerate()
             .map(|(k, id)| {
-                let options = PRESETS
-                    .iter()
-                    .map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> })
-                    .collect_view();
+                let options = PRESETS.iter().map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> }).collect_view();
                 view! {
                     <div class="lane-pick">
                         <label>
@@ -312,7 +309,14 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
                 if let Some(c) = canvas(&root_el, &format!("lane-{}-chart-{}", k + 1, chart.id())) {
                     let labels = stage_labels(sim.scenario());
                     let limit = (sim.scenario().consumer.memory.heap_limit_mib * 1_048_576.0) as u64;
-                    let ctx = Ctx { series: sim.series(), window_s: None, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+                    let ctx = Ctx {
+                        series: sim.series(),
+                        window_s: None,
+                        heap_limit_bytes: limit,
+                        stages: &labels,
+                        theme: &theme,
+                        export: false,
+                    };
                     if let Err(e) = chart.draw(&c, &ctx) {
                         leptos::logging::warn!("lane chart: {e}");
                     }
@@ -327,7 +331,10 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
     // The table a few times a second.
     if now - state.with_value(|s| s.rows_at) >= ROWS_EVERY_S {
         let rows: Vec<LaneRow> = lab.lanes.with_value(|l| {
-            l.lanes.iter().map(|lane| LaneRow { id: lane.id, title: lane.title, summary: lane.driver.sim().summary(), own_traffic: lane.own_traffic }).collect()
+            l.lanes
+                .iter()
+                .map(|lane| LaneRow { id: lane.id, title: lane.title, summary: lane.driver.sim().summary(), own_traffic: lane.own_traffic })
+                .collect()
         });
         if lab.compare_rows.with_untracked(|r| *r != rows) {
             lab.compare_rows.set(rows);

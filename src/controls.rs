@@ -65,13 +65,7 @@ fn random_seed() -> u64 {
 #[component]
 pub fn Transport() -> impl IntoView {
     let lab = Lab::from_context();
-    let oom = Memo::new(move |_| {
-        if lab.view.get() == View::Simulator {
-            lab.snapshot.with(|s| s.summary.oom_kills)
-        } else {
-            0
-        }
-    });
+    let oom = Memo::new(move |_| if lab.view.get() == View::Simulator { lab.snapshot.with(|s| s.summary.oom_kills) } else { 0 });
     let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
     let seed_error = RwSignal::new(None::<String>);
     view! {
@@ -186,22 +180,20 @@ fn open_at_start(section: Section) -> bool {
 pub fn Controls() -> impl IntoView {
     let lab = Lab::from_context();
     let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
-    let before = [Section::Traffic, Section::Throttle]
-        .into_iter()
-        .map(|s| view! { <SectionView section=s /> })
-        .collect_view();
-    let after = [Section::ConsumerLink, Section::Polling, Section::Workers, Section::Memory, Section::Protection, Section::Downstream, Section::Engine]
-        .into_iter()
-        .map(|s| view! { <SectionView section=s /> })
-        .collect_view();
-    let stages = move || {
-        kinds
-            .get()
-            .into_iter()
-            .enumerate()
-            .map(|(i, kind)| view! { <StageSection index=i kind=kind /> })
-            .collect_view()
-    };
+    let before = [Section::Traffic, Section::Throttle].into_iter().map(|s| view! { <SectionView section=s /> }).collect_view();
+    let after = [
+        Section::ConsumerLink,
+        Section::Polling,
+        Section::Workers,
+        Section::Memory,
+        Section::Protection,
+        Section::Downstream,
+        Section::Engine,
+    ]
+    .into_iter()
+    .map(|s| view! { <SectionView section=s /> })
+    .collect_view();
+    let stages = move || kinds.get().into_iter().enumerate().map(|(i, kind)| view! { <StageSection index=i kind=kind /> }).collect_view();
     view! {
         <aside class="controls" aria-label="Scenario knobs">
             <h2>"Knobs"</h2>

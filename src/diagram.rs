@@ -267,7 +267,8 @@ impl Diagram {
         // Follows growth at once and shrinks slowly, so bars keep their meaning.
         self.lane_scale = (max_lag * 1.1).max(self.lane_scale * 0.995).max(10.0);
         if self.parts.len() != parts.len() {
-            self.parts = parts.iter().map(|p| PartHist { committed: p.committed, changed_t: t, lag_ref: p.lag, lag_ref_t: t, trend: 0 }).collect();
+            self.parts =
+                parts.iter().map(|p| PartHist { committed: p.committed, changed_t: t, lag_ref: p.lag, lag_ref_t: t, trend: 0 }).collect();
         }
         for (h, p) in self.parts.iter_mut().zip(parts) {
             if p.committed != h.committed {
@@ -277,7 +278,13 @@ impl Diagram {
             if t - h.lag_ref_t >= 1.0 {
                 let (a, b) = (h.lag_ref as f64, p.lag as f64);
                 let tol = (a.max(b) * 0.02).max(1.0);
-                h.trend = if b > a + tol { 1 } else if b < a - tol { -1 } else { 0 };
+                h.trend = if b > a + tol {
+                    1
+                } else if b < a - tol {
+                    -1
+                } else {
+                    0
+                };
                 h.lag_ref = p.lag;
                 h.lag_ref_t = t;
             }
@@ -318,9 +325,8 @@ impl Diagram {
         }
         let rest = snap.summary.dropped.saturating_sub(known);
         if rest > 0 {
-            let others: Vec<usize> = (1..n)
-                .filter(|&i| i == n - 1 || matches!(snap.stages.get(i - 1), Some(StageView::KafkaProducer { .. })))
-                .collect();
+            let others: Vec<usize> =
+                (1..n).filter(|&i| i == n - 1 || matches!(snap.stages.get(i - 1), Some(StageView::KafkaProducer { .. }))).collect();
             let seen: u64 = others.iter().map(|&i| self.drops.get(i).copied().unwrap_or(0)).sum();
             if seen == 0 {
                 out[n - 1] += rest;
@@ -395,9 +401,17 @@ fn compact(v: f64) -> String {
     if a >= 1e9 {
         format!("{:.0}G", v / 1e9)
     } else if a >= 1e6 {
-        if a < 1e7 { format!("{:.1}M", v / 1e6) } else { format!("{:.0}M", v / 1e6) }
+        if a < 1e7 {
+            format!("{:.1}M", v / 1e6)
+        } else {
+            format!("{:.0}M", v / 1e6)
+        }
     } else if a >= 1e3 {
-        if a < 1e4 { format!("{:.1}k", v / 1e3) } else { format!("{:.0}k", v / 1e3) }
+        if a < 1e4 {
+            format!("{:.1}k", v / 1e3)
+        } else {
+            format!("{:.0}k", v / 1e3)
+        }
     } else {
         format!("{:.0}", v)
     }
@@ -458,7 +472,9 @@ impl Scene<'_, '_> {
                         let short = format!("{:.0}%", pass_ratio * 100.0);
                         self.operator(r, &["filter"], &[&pct, &short], Some(*pass_ratio))
                     }
-                    StageView::KafkaProducer { depth, capacity, broker_rate_per_s, .. } => self.kafka(r, *depth, *capacity, *broker_rate_per_s),
+                    StageView::KafkaProducer { depth, capacity, broker_rate_per_s, .. } => {
+                        self.kafka(r, *depth, *capacity, *broker_rate_per_s)
+                    }
                     StageView::Topic { partitions } => self.topic(r, partitions),
                 }
             }
@@ -586,7 +602,12 @@ impl Scene<'_, '_> {
             Some(c) => format!("Channel ({})", format::count(c as f64)),
             None => "Channel (∞)".to_string(),
         };
-        let y = self.frame(r, &[&title_full, &title_mid, "Channel", "Chan."], if full { VERMILLION } else { t.muted }, if full { 3.0 } else { 1.5 });
+        let y = self.frame(
+            r,
+            &[&title_full, &title_mid, "Channel", "Chan."],
+            if full { VERMILLION } else { t.muted },
+            if full { 3.0 } else { 1.5 },
+        );
         let frac = match capacity {
             Some(c) => depth as f64 / c.max(1) as f64,
             None => depth as f64 / self.d.depth_scale.get(node).copied().unwrap_or(1.0).max(1.0),
@@ -628,7 +649,12 @@ impl Scene<'_, '_> {
     fn kafka(&mut self, r: Rect, depth: u64, capacity: u64, broker: f64) {
         let t = *self.pen.theme;
         let full = capacity > 0 && (depth >= capacity || (depth as f64 >= 0.98 * capacity as f64 && self.snap.producer.blocked));
-        let y = self.frame(r, &["Kafka producer client", "Kafka producer", "Kafka client", "Kafka"], if full { VERMILLION } else { t.muted }, if full { 3.0 } else { 1.5 });
+        let y = self.frame(
+            r,
+            &["Kafka producer client", "Kafka producer", "Kafka client", "Kafka"],
+            if full { VERMILLION } else { t.muted },
+            if full { 3.0 } else { 1.5 },
+        );
         let frac = depth as f64 / capacity.max(1) as f64;
         let fill = if full { VERMILLION } else { self.data_color() };
         let figure = format!("{} / {}", format::count(depth as f64), format::count(capacity as f64));
@@ -736,7 +762,15 @@ impl Scene<'_, '_> {
         }
         if shown < parts.len() {
             let more = format!("+{} more partitions", parts.len() - shown);
-            self.pen.fit(&[&more, &format!("+{}", parts.len() - shown)], region.x, region.bottom() + 7.0, region.w, SMALL, t.muted, Align::Left);
+            self.pen.fit(
+                &[&more, &format!("+{}", parts.len() - shown)],
+                region.x,
+                region.bottom() + 7.0,
+                region.w,
+                SMALL,
+                t.muted,
+                Align::Left,
+            );
         }
         let stuck_note = stuck.first().map(|p| format!("p{p} held up by a slow message"));
         let fy = r.bottom() - 26.0;
@@ -752,7 +786,8 @@ impl Scene<'_, '_> {
         // Legend: long labels when all fit, else short ones.
         let ly = r.bottom() - 10.0;
         let room = r.w - 16.0;
-        let mut entries: Vec<(RGBColor, &str, &str)> = vec![(PURPLE, "fetched, uncommitted", "fetched"), (data, "not fetched yet", "unfetched")];
+        let mut entries: Vec<(RGBColor, &str, &str)> =
+            vec![(PURPLE, "fetched, uncommitted", "fetched"), (data, "not fetched yet", "unfetched")];
         if parts.iter().any(|p| p.log_start > p.committed) {
             entries.push((VERMILLION, "deleted unread", "deleted"));
         }
@@ -793,7 +828,15 @@ impl Scene<'_, '_> {
         let has_topic = topic(self.snap).is_some();
         let line_y = r.y + 30.0;
         if g.rebalancing {
-            self.pen.fit(&["REBALANCING: partitions paused", "REBALANCING", "rebal."], r.x + 8.0, line_y, r.w - 16.0, LABEL, ORANGE, Align::Left);
+            self.pen.fit(
+                &["REBALANCING: partitions paused", "REBALANCING", "rebal."],
+                r.x + 8.0,
+                line_y,
+                r.w - 16.0,
+                LABEL,
+                ORANGE,
+                Align::Left,
+            );
         } else {
             let full = if has_topic { format!("{} · {}", mode[0], commit[0]) } else { mode[0].to_string() };
             let mid = if has_topic { format!("{} · {}", mode[1], commit[1]) } else { mode[1].to_string() };
@@ -812,9 +855,26 @@ impl Scene<'_, '_> {
         let marks = self.d.marks.get(i).copied().unwrap_or_default();
         let flashing = !self.d.reduced_motion && self.now < marks.flash_until;
         let down = !m.up;
-        let border = if down || m.evicted { VERMILLION } else if m.paused { ORANGE } else { t.grid };
-        let fill_alpha = if flashing { 0.25 + 0.2 * ((self.now * 12.0).sin() * 0.5 + 0.5) } else if down { 0.10 } else { 0.0 };
-        self.pen.round_rect(r, 6.0, Some((if fill_alpha > 0.0 { VERMILLION } else { t.bg }, if fill_alpha > 0.0 { fill_alpha } else { 1.0 })), Some((border, if down { 2.5 } else { 1.0 })));
+        let border = if down || m.evicted {
+            VERMILLION
+        } else if m.paused {
+            ORANGE
+        } else {
+            t.grid
+        };
+        let fill_alpha = if flashing {
+            0.25 + 0.2 * ((self.now * 12.0).sin() * 0.5 + 0.5)
+        } else if down {
+            0.10
+        } else {
+            0.0
+        };
+        self.pen.round_rect(
+            r,
+            6.0,
+            Some((if fill_alpha > 0.0 { VERMILLION } else { t.bg }, if fill_alpha > 0.0 { fill_alpha } else { 1.0 })),
+            Some((border, if down { 2.5 } else { 1.0 })),
+        );
         if down {
             self.pen.hatch(r.inset(1.0, 1.0), VERMILLION, 0.15);
         }
@@ -824,7 +884,11 @@ impl Scene<'_, '_> {
             // (down and evicted are striped and outlined above).
             self.pen.fill_rect(Rect::new(r.x + 2.0, r.y + 1.0, 6.0, (r.h - 2.0).max(1.0)), MEMBER_COLORS[i % MEMBER_COLORS.len()], 1.0);
             let heap = m.heap_bytes as f64 / g.heap_limit_bytes.max(1) as f64;
-            self.pen.bar(Rect::new(r.x + 12.0, r.y + r.h * 0.3, (r.w - 18.0).max(0.0), (r.h * 0.4).max(1.0)), heap, if heap > 0.85 { VERMILLION } else { GREEN });
+            self.pen.bar(
+                Rect::new(r.x + 12.0, r.y + r.h * 0.3, (r.w - 18.0).max(0.0), (r.h * 0.4).max(1.0)),
+                heap,
+                if heap > 0.85 { VERMILLION } else { GREEN },
+            );
             return;
         }
         // Tall cards spread their rows out.
@@ -864,7 +928,13 @@ impl Scene<'_, '_> {
         y += 16.0 + sp;
         let full = r.h >= 92.0;
         let heap_frac = m.heap_bytes as f64 / g.heap_limit_bytes.max(1) as f64;
-        let heap_color = if heap_frac > 0.85 { VERMILLION } else if heap_frac > 0.6 { ORANGE } else { GREEN };
+        let heap_color = if heap_frac > 0.85 {
+            VERMILLION
+        } else if heap_frac > 0.6 {
+            ORANGE
+        } else {
+            GREEN
+        };
         let heap_l = format!("heap {} / {}", format::bytes(m.heap_bytes as f64), format::bytes(g.heap_limit_bytes as f64));
         let heap_m = format!("heap {:.0}%", heap_frac * 100.0);
         if down {
@@ -918,7 +988,8 @@ impl Scene<'_, '_> {
         } else {
             format!("workers {busy}/{total} busy")
         };
-        let text_m = if waiting > 0 { format!("{working} busy · {waiting} waiting · {idle} idle") } else { format!("{busy}/{total} busy") };
+        let text_m =
+            if waiting > 0 { format!("{working} busy · {waiting} waiting · {idle} idle") } else { format!("{busy}/{total} busy") };
         let text_w2 = if waiting > 0 { format!("{working} busy · {waiting} wait") } else { format!("{busy}/{total} busy") };
         let text_s = if waiting > 0 { format!("{working}+{waiting}w/{total}") } else { format!("{busy}/{total} busy") };
         let limit_l = format!("limit {limit}");
@@ -927,13 +998,25 @@ impl Scene<'_, '_> {
         let cell = 9.0 + sp * 0.5;
         let per_row = ((r.w + 3.0) / (cell + 3.0)).floor().max(1.0) as u32;
         let squares = total <= per_row * 2 && total <= 48;
-        let glyph_h = if squares { if total > per_row { 2.0 * cell + 3.0 } else { cell } } else { 8.0 };
+        let glyph_h = if squares {
+            if total > per_row {
+                2.0 * cell + 3.0
+            } else {
+                cell
+            }
+        } else {
+            8.0
+        };
         let compact = !full;
         // Compact: glyphs (or bar) left, figure right, one row.
         let text_c = if limited { format!("{text_s} · {limit_l}") } else { text_s.clone() };
         let text_w = if compact {
             let wc = self.pen.width(&text_c, SMALL.px, false);
-            if wc <= r.w * 0.6 { wc } else { self.pen.width(&text_s, SMALL.px, false).min(r.w * 0.5) }
+            if wc <= r.w * 0.6 {
+                wc
+            } else {
+                self.pen.width(&text_s, SMALL.px, false).min(r.w * 0.5)
+            }
         } else {
             0.0
         };
@@ -1029,7 +1112,15 @@ impl Scene<'_, '_> {
         if yy + 4.0 <= r.bottom() {
             let q_l = format!("{} calls queued", format::count(queued as f64));
             let q_s = format!("queue {}", format::count(queued as f64));
-            self.pen.fit(&[&q_l, &q_s, &format::count(queued as f64)], x, yy, w, if queued > 0 { Font::new(11.0, true) } else { SMALL }, if queued > 0 { ORANGE } else { t.muted }, Align::Left);
+            self.pen.fit(
+                &[&q_l, &q_s, &format::count(queued as f64)],
+                x,
+                yy,
+                w,
+                if queued > 0 { Font::new(11.0, true) } else { SMALL },
+                if queued > 0 { ORANGE } else { t.muted },
+                Align::Left,
+            );
             yy += 9.0;
         }
         // The queue as a bar against the pool's size, when there is room.
@@ -1111,7 +1202,14 @@ impl Scene<'_, '_> {
             LinkKind::Window => {
                 let w = self.window(j).cloned().unwrap_or_default();
                 if w.request {
-                    (vec![format!("request(n) · {} in transit", format::count(w.in_transit as f64)), "request(n)".into(), "req(n)".into()], PURPLE)
+                    (
+                        vec![
+                            format!("request(n) · {} in transit", format::count(w.in_transit as f64)),
+                            "request(n)".into(),
+                            "req(n)".into(),
+                        ],
+                        PURPLE,
+                    )
                 } else {
                     (vec![format!("credits · {} in transit", format::count(w.in_transit as f64)), "credits".into(), "cred.".into()], PURPLE)
                 }
@@ -1279,11 +1377,27 @@ impl Scene<'_, '_> {
         let s = format!("✕ {fig}");
         if tray.w >= 110.0 {
             // Right of the spot where the drops fall in.
-            self.pen.fit(&[&l, &s, &fig], tray.right() - 6.0, tray.mid_y() + 1.0, tray.w - 30.0, Font::new(11.0, true), color, Align::Right);
+            self.pen.fit(
+                &[&l, &s, &fig],
+                tray.right() - 6.0,
+                tray.mid_y() + 1.0,
+                tray.w - 30.0,
+                Font::new(11.0, true),
+                color,
+                Align::Right,
+            );
         } else {
             // A narrow bin (a filter's): right of the drop spot, the figure may reach into
             // the gap on the right.
-            self.pen.fit_halo(&[&l, &s, &fig], tray.right() + 16.0, tray.mid_y() + 1.0, tray.w - 4.0, Font::new(11.0, true), color, Align::Right);
+            self.pen.fit_halo(
+                &[&l, &s, &fig],
+                tray.right() + 16.0,
+                tray.mid_y() + 1.0,
+                tray.w - 4.0,
+                Font::new(11.0, true),
+                color,
+                Align::Right,
+            );
         }
     }
 
@@ -1311,7 +1425,11 @@ impl Scene<'_, '_> {
         let lost_s = format!("✕ {}", format::count(s.lost as f64));
         let mut pairs: Vec<(&str, Option<&str>)> = Vec::new();
         if s.lost > 0 {
-            pairs.extend([(done.as_str(), Some(lost.as_str())), (done_s.as_str(), Some(lost.as_str())), (done_s.as_str(), Some(lost_s.as_str()))]);
+            pairs.extend([
+                (done.as_str(), Some(lost.as_str())),
+                (done_s.as_str(), Some(lost.as_str())),
+                (done_s.as_str(), Some(lost_s.as_str())),
+            ]);
         }
         pairs.extend([(done.as_str(), None), (done_s.as_str(), None)]);
         // The first pair that fits whole; losses are never cut to an ellipsis.
@@ -1380,7 +1498,10 @@ impl Scene<'_, '_> {
                 let bin = self.bin_rect(i);
                 let b = self.lay.nodes[i];
                 let filter = matches!(self.snap.stages.get(i - 1), Some(StageView::Filter { .. }));
-                let inside = matches!(self.d.drop_cause.get(i).copied().flatten(), Some(DropCause::DropOldest | DropCause::ShedQueueLength | DropCause::ShedRed | DropCause::ShedDeadline));
+                let inside = matches!(
+                    self.d.drop_cause.get(i).copied().flatten(),
+                    Some(DropCause::DropOldest | DropCause::ShedQueueLength | DropCause::ShedRed | DropCause::ShedDeadline)
+                );
                 let spot = (bin.x + if bin.w >= 110.0 { 14.0 } else { 9.0 }, bin.mid_y() + 2.0);
                 if self.lay.vertical {
                     // Below the link's labels, then up into the bin.

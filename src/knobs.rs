@@ -16,8 +16,8 @@ use bplab_engine::control::{AimdThrottleSpec, PidThrottleSpec};
 use bplab_engine::scenario::limits as lim;
 use bplab_engine::traffic::limits as tl;
 use bplab_engine::{
-    Arrivals, ChannelSpec, Commit, DownstreamSpec, FlowControl, LimiterSpec, LinkSpec, Mode, OnFull, Ordering,
-    Pattern, PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, ThrottleSpec,
+    Arrivals, ChannelSpec, Commit, DownstreamSpec, FlowControl, LimiterSpec, LinkSpec, Mode, OnFull, Ordering, Pattern, PauseSpec,
+    Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, ThrottleSpec,
 };
 
 /// Positions of a range input (0 ..= SLIDER_STEPS).
@@ -355,18 +355,10 @@ fn set_sigma(d: &mut ServiceDist, v: f64) {
     }
 }
 
-const DISTS: &[(&str, &str)] = &[
-    ("deterministic", "fixed (deterministic)"),
-    ("exponential", "exponential"),
-    ("lognormal", "log-normal"),
-];
+const DISTS: &[(&str, &str)] = &[("deterministic", "fixed (deterministic)"), ("exponential", "exponential"), ("lognormal", "log-normal")];
 
-const SHEDS: &[(&str, &str)] = &[
-    ("none", "none"),
-    ("queue_length", "queue-length threshold"),
-    ("deadline", "deadline (max age)"),
-    ("red", "random early detection"),
-];
+const SHEDS: &[(&str, &str)] =
+    &[("none", "none"), ("queue_length", "queue-length threshold"), ("deadline", "deadline (max age)"), ("red", "random early detection")];
 
 fn shed_name(s: &Option<ShedSpec>) -> &'static str {
     match s {
@@ -526,14 +518,14 @@ pub static FIELDS: &[Field] = &[
         set: |s, _, v| if let Pattern::Sine { phase_s, .. } = &mut s.producer.pattern { *phase_s = v }),
     // --- throttle ------------------------------------------------------------------------
     pick!("throttle", "Throttle", G_THROTTLE, &[("none", "none"), ("aimd", "AIMD"), ("pid", "PID")],
-        "A loop that reads the consumer's lag and lowers the producer's rate: end-to-end backpressure across a topic.",
-        get: |s, _| Some(match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" }),
-        set: |s, _, v| {
-            let now = match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" };
-            if now != v {
-                s.producer.throttle = match v { "aimd" => Some(ThrottleSpec::aimd()), "pid" => Some(ThrottleSpec::pid()), _ => None };
-            }
-        }),
+    "A loop that reads the consumer's lag and lowers the producer's rate: end-to-end backpressure across a topic.",
+    get: |s, _| Some(match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" }),
+    set: |s, _, v| {
+        let now = match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" };
+        if now != v {
+            s.producer.throttle = match v { "aimd" => Some(ThrottleSpec::aimd()), "pid" => Some(ThrottleSpec::pid()), _ => None };
+        }
+    }),
     num!("target-lag", "Target lag", "msg", G_THROTTLE, 100.0, 10_000_000.0, ctl::TARGET_LAG, Log, false, "The lag the throttle aims at.",
         get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => Some(a.target_lag), Some(ThrottleSpec::Pid(p)) => Some(p.target_lag), None => None },
         set: |s, _, v| match &mut s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => a.target_lag = v, Some(ThrottleSpec::Pid(p)) => p.target_lag = v, None => {} }),
@@ -560,18 +552,18 @@ pub static FIELDS: &[Field] = &[
         set: |s, _, v| match &mut s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => a.min_rate_per_s = v, Some(ThrottleSpec::Pid(p)) => p.min_rate_per_s = v, None => {} }),
     // --- channel stage -------------------------------------------------------------------
     pick!("capacity-mode", "Buffer", S_CHANNEL, &[("bounded", "bounded"), ("unbounded", "unbounded")],
-        "A bounded channel applies its 'when full' policy; an unbounded one grows without limit.",
-        get: |s, i| channel_at(s, i).map(|c| if c.capacity.is_some() { "bounded" } else { "unbounded" }),
-        set: |s, i, v| if let Some(c) = channel_mut(s, i) {
-            match (v, c.capacity) {
-                ("bounded", None) => c.capacity = Some(1_000),
-                ("unbounded", Some(_)) => {
-                    c.capacity = None;
-                    if c.link.on_full == OnFull::DropOldest { c.link.on_full = OnFull::Block; }
-                }
-                _ => {}
+    "A bounded channel applies its 'when full' policy; an unbounded one grows without limit.",
+    get: |s, i| channel_at(s, i).map(|c| if c.capacity.is_some() { "bounded" } else { "unbounded" }),
+    set: |s, i, v| if let Some(c) = channel_mut(s, i) {
+        match (v, c.capacity) {
+            ("bounded", None) => c.capacity = Some(1_000),
+            ("unbounded", Some(_)) => {
+                c.capacity = None;
+                if c.link.on_full == OnFull::DropOldest { c.link.on_full = OnFull::Block; }
             }
-        }),
+            _ => {}
+        }
+    }),
     num!("capacity", "Capacity", "msg", S_CHANNEL, 1.0, 10_000_000.0, uh(lim::CHANNEL_CAPACITY), Log, true,
         "Messages the channel holds before its 'when full' policy applies.",
         get: |s, i| channel_at(s, i).and_then(|c| c.capacity).map(|c| c as f64),
@@ -605,37 +597,37 @@ pub static FIELDS: &[Field] = &[
         "Time one fetch takes to come back from the broker.",
         get: |s, i| topic_at(s, i).map(|t| t.fetch_latency_ms), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.fetch_latency_ms = v }),
     pick!("retention-mode", "Retention by time", S_TOPIC, &[("forever", "keep forever"), ("time", "delete after retention.ms")],
-        "Records older than retention.ms are deleted, consumed or not.",
-        get: |s, i| topic_at(s, i).map(|t| if t.retention_ms.is_some() { "time" } else { "forever" }),
-        set: |s, i, v| if let Some(t) = topic_mut(s, i) {
-            match (v, t.retention_ms) { ("time", None) => t.retention_ms = Some(60_000.0), ("forever", Some(_)) => t.retention_ms = None, _ => {} }
-        }),
+    "Records older than retention.ms are deleted, consumed or not.",
+    get: |s, i| topic_at(s, i).map(|t| if t.retention_ms.is_some() { "time" } else { "forever" }),
+    set: |s, i, v| if let Some(t) = topic_mut(s, i) {
+        match (v, t.retention_ms) { ("time", None) => t.retention_ms = Some(60_000.0), ("forever", Some(_)) => t.retention_ms = None, _ => {} }
+    }),
     num!("retention-ms", "retention.ms", "ms", S_TOPIC, 1_000.0, 604_800_000.0, lim::RETENTION_MS, Log, false,
         "How long the topic keeps a record.",
         get: |s, i| topic_at(s, i).and_then(|t| t.retention_ms), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.retention_ms = Some(v) }),
     pick!("retention-bytes-mode", "Retention by size", S_TOPIC, &[("unlimited", "unlimited"), ("bytes", "limit per partition")],
-        "retention.bytes: past this size a partition deletes its oldest records.",
-        get: |s, i| topic_at(s, i).map(|t| if t.retention_bytes.is_some() { "bytes" } else { "unlimited" }),
-        set: |s, i, v| if let Some(t) = topic_mut(s, i) {
-            match (v, t.retention_bytes) { ("bytes", None) => t.retention_bytes = Some(104_857_600), ("unlimited", Some(_)) => t.retention_bytes = None, _ => {} }
-        }),
+    "retention.bytes: past this size a partition deletes its oldest records.",
+    get: |s, i| topic_at(s, i).map(|t| if t.retention_bytes.is_some() { "bytes" } else { "unlimited" }),
+    set: |s, i, v| if let Some(t) = topic_mut(s, i) {
+        match (v, t.retention_bytes) { ("bytes", None) => t.retention_bytes = Some(104_857_600), ("unlimited", Some(_)) => t.retention_bytes = None, _ => {} }
+    }),
     num!("retention-bytes", "retention.bytes", "bytes", S_TOPIC, 1_048_576.0, 1_099_511_627_776.0, uh(lim::BUFFER_BYTES), Log, true,
         "Bytes a partition keeps.",
         get: |s, i| topic_at(s, i).and_then(|t| t.retention_bytes).map(|b| b as f64), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.retention_bytes = Some(v as u64) }),
     // --- links (stages with a link, and the consumer without a topic) ----------------------
     pick!("flow-control", "Flow control", Scope::Link, &[("none", "none (capacity only)"), ("credit", "credits"), ("request", "request(n)")],
-        "Who decides how much the sender may send: only the receiver's capacity, credits granted back, or Reactive Streams demand.",
-        get: |s, i| window_link_at(s, i).map(|l| match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" }),
-        set: |s, i, v| if let Some(l) = link_mut(s, i) {
-            let now = match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" };
-            if now != v {
-                l.control = match v {
-                    "credit" => FlowControl::Credit { initial: 1_000, grant: 500, batch: 100, latency_ms: 5.0 },
-                    "request" => FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 },
-                    _ => FlowControl::None {},
-                };
-            }
-        }),
+    "Who decides how much the sender may send: only the receiver's capacity, credits granted back, or Reactive Streams demand.",
+    get: |s, i| window_link_at(s, i).map(|l| match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" }),
+    set: |s, i, v| if let Some(l) = link_mut(s, i) {
+        let now = match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" };
+        if now != v {
+            l.control = match v {
+                "credit" => FlowControl::Credit { initial: 1_000, grant: 500, batch: 100, latency_ms: 5.0 },
+                "request" => FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 },
+                _ => FlowControl::None {},
+            };
+        }
+    }),
     num!("credit-initial", "Initial credits", "credits", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
         "Credits the receiver gives the sender up front: the most it can ever have outstanding.",
         get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { initial, .. } => u(initial), _ => None },
@@ -665,18 +657,18 @@ pub static FIELDS: &[Field] = &[
         get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { latency_ms, .. } => Some(latency_ms), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { latency_ms, .. }, .. }) = link_mut(s, i) { *latency_ms = v }),
     pick!("on-full", "When full", Scope::Link,
-        &[("block", "block the sender"), ("drop_newest", "drop the newest"), ("drop_oldest", "drop the oldest"), ("fail", "fail the send")],
-        "What a sender does when the receiver cannot take a message now.",
-        get: |s, i| link_at(s, i).map(|l| match l.on_full { OnFull::Block => "block", OnFull::DropNewest => "drop_newest", OnFull::DropOldest => "drop_oldest", OnFull::Fail => "fail" }),
-        set: |s, i, v| if let Some(l) = link_mut(s, i) {
-            l.on_full = match v { "drop_newest" => OnFull::DropNewest, "drop_oldest" => OnFull::DropOldest, "fail" => OnFull::Fail, _ => OnFull::Block };
-        }),
+    &[("block", "block the sender"), ("drop_newest", "drop the newest"), ("drop_oldest", "drop the oldest"), ("fail", "fail the send")],
+    "What a sender does when the receiver cannot take a message now.",
+    get: |s, i| link_at(s, i).map(|l| match l.on_full { OnFull::Block => "block", OnFull::DropNewest => "drop_newest", OnFull::DropOldest => "drop_oldest", OnFull::Fail => "fail" }),
+    set: |s, i, v| if let Some(l) = link_mut(s, i) {
+        l.on_full = match v { "drop_newest" => OnFull::DropNewest, "drop_oldest" => OnFull::DropOldest, "fail" => OnFull::Fail, _ => OnFull::Block };
+    }),
     pick!("block-timeout-mode", "Blocked send", Scope::Link, &[("forever", "waits as long as it takes"), ("timeout", "fails after a timeout")],
-        "A blocked send can give up after a while (like max.block.ms).",
-        get: |s, i| link_at(s, i).filter(|l| l.on_full == OnFull::Block).map(|l| if l.block_timeout_ms.is_some() { "timeout" } else { "forever" }),
-        set: |s, i, v| if let Some(l) = link_mut(s, i) {
-            match (v, l.block_timeout_ms) { ("timeout", None) => l.block_timeout_ms = Some(200.0), ("forever", Some(_)) => l.block_timeout_ms = None, _ => {} }
-        }),
+    "A blocked send can give up after a while (like max.block.ms).",
+    get: |s, i| link_at(s, i).filter(|l| l.on_full == OnFull::Block).map(|l| if l.block_timeout_ms.is_some() { "timeout" } else { "forever" }),
+    set: |s, i, v| if let Some(l) = link_mut(s, i) {
+        match (v, l.block_timeout_ms) { ("timeout", None) => l.block_timeout_ms = Some(200.0), ("forever", Some(_)) => l.block_timeout_ms = None, _ => {} }
+    }),
     num!("block-timeout", "Block timeout", "ms", Scope::Link, 0.1, 600_000.0, lim::BLOCK_TIMEOUT_MS, LogZero, false,
         "A send blocked longer than this fails.",
         get: |s, i| link_at(s, i).filter(|l| l.on_full == OnFull::Block).and_then(|l| l.block_timeout_ms),
@@ -766,13 +758,13 @@ pub static FIELDS: &[Field] = &[
         get: |s, _| has_topic(s).then_some(match s.consumer.ordering { Ordering::Any => "any", Ordering::PerPartition => "per_partition" }),
         set: |s, _, v| s.consumer.ordering = if v == "per_partition" { Ordering::PerPartition } else { Ordering::Any }),
     pick!("slow-message", "Slow message", G_WORK, &[("none", "none"), ("one", "one poison pill")],
-        "One message that takes far longer than the others.",
-        get: |s, _| Some(if s.consumer.slow_message.is_some() { "one" } else { "none" }),
-        set: |s, _, v| match (v, &s.consumer.slow_message) {
-            ("one", None) => s.consumer.slow_message = Some(SlowMessage { at_s: 10.0, factor: 1_000.0 }),
-            ("none", Some(_)) => s.consumer.slow_message = None,
-            _ => {}
-        }),
+    "One message that takes far longer than the others.",
+    get: |s, _| Some(if s.consumer.slow_message.is_some() { "one" } else { "none" }),
+    set: |s, _, v| match (v, &s.consumer.slow_message) {
+        ("one", None) => s.consumer.slow_message = Some(SlowMessage { at_s: 10.0, factor: 1_000.0 }),
+        ("none", Some(_)) => s.consumer.slow_message = None,
+        _ => {}
+    }),
     num!("slow-at", "Slow message at", "s", G_WORK, 0.0, 600.0, lim::TIME_S, Linear, false, "The first message started at or after this time is the slow one.",
         get: |s, _| s.consumer.slow_message.as_ref().map(|m| m.at_s), set: |s, _, v| if let Some(m) = &mut s.consumer.slow_message { m.at_s = v }),
     num!("slow-factor", "Slow message takes", "× normal", G_WORK, 1.0, 1_000_000.0, lim::SLOW_FACTOR, Log, false, "Multiple of the normal service time.",
@@ -792,26 +784,26 @@ pub static FIELDS: &[Field] = &[
         get: |s, _| Some(s.consumer.memory.restart_delay_s), set: |s, _, v| s.consumer.memory.restart_delay_s = v),
     // --- consumer: pause and shedding (shedding fields are Scope::Shed at CONSUMER) ----------
     pick!("pause", "pause() / resume()", G_PROT, &[("off", "off"), ("on", "on in-flight watermarks")],
-        "Stop fetching when too much is in flight, resume when it has drained.",
-        get: |s, _| has_topic(s).then_some(if s.consumer.pause.is_some() { "on" } else { "off" }),
-        set: |s, _, v| match (v, &s.consumer.pause) {
-            ("on", None) => s.consumer.pause = Some(PauseSpec { high: 20_000, low: 10_000 }),
-            ("off", Some(_)) => s.consumer.pause = None,
-            _ => {}
-        }),
+    "Stop fetching when too much is in flight, resume when it has drained.",
+    get: |s, _| has_topic(s).then_some(if s.consumer.pause.is_some() { "on" } else { "off" }),
+    set: |s, _, v| match (v, &s.consumer.pause) {
+        ("on", None) => s.consumer.pause = Some(PauseSpec { high: 20_000, low: 10_000 }),
+        ("off", Some(_)) => s.consumer.pause = None,
+        _ => {}
+    }),
     num!("pause-high", "Pause at", "msg in flight", G_PROT, 10.0, 10_000_000.0, uh(lim::WINDOW), Log, true, "In-flight count that pauses fetching.",
         get: |s, _| s.consumer.pause.as_ref().map(|p| p.high as f64), set: |s, _, v| if let Some(p) = &mut s.consumer.pause { p.high = v as u64 }),
     num!("pause-low", "Resume at", "msg in flight", G_PROT, 1.0, 10_000_000.0, (0.0, lim::WINDOW.1 as f64), LogZero, true, "In-flight count that resumes fetching.",
         get: |s, _| s.consumer.pause.as_ref().map(|p| p.low as f64), set: |s, _, v| if let Some(p) = &mut s.consumer.pause { p.low = v as u64 }),
     // --- consumer: downstream and limiter ---------------------------------------------------
     pick!("downstream", "Downstream dependency", G_DOWN, &[("none", "none"), ("call", "call one per message")],
-        "A database or service each message needs, with a fixed number of parallel slots.",
-        get: |s, _| Some(if s.consumer.downstream.is_some() { "call" } else { "none" }),
-        set: |s, _, v| match (v, &s.consumer.downstream) {
-            ("call", None) => s.consumer.downstream = Some(DownstreamSpec::default()),
-            ("none", Some(_)) => s.consumer.downstream = None,
-            _ => {}
-        }),
+    "A database or service each message needs, with a fixed number of parallel slots.",
+    get: |s, _| Some(if s.consumer.downstream.is_some() { "call" } else { "none" }),
+    set: |s, _, v| match (v, &s.consumer.downstream) {
+        ("call", None) => s.consumer.downstream = Some(DownstreamSpec::default()),
+        ("none", Some(_)) => s.consumer.downstream = None,
+        _ => {}
+    }),
     num!("slots", "Dependency slots", "calls", G_DOWN, 1.0, 10_000.0, uh(lim::SLOTS), Log, true, "Calls the dependency serves at once; the rest queue there.",
         get: |s, _| s.consumer.downstream.as_ref().map(|d| d.slots as f64), set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { d.slots = v as u32 }),
     num!("rate-per-slot", "Calls per slot", "calls/s", G_DOWN, 0.1, 100_000.0, lim::RATE_PER_WORKER, Log, false, "Calls one slot serves per second.",
@@ -823,12 +815,12 @@ pub static FIELDS: &[Field] = &[
         get: |s, _| s.consumer.downstream.as_ref().and_then(|d| sigma_of(&d.service)),
         set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { set_sigma(&mut d.service, v) }),
     pick!("limiter", "Concurrency limit", G_DOWN,
-        &[("none", "none (all workers)"), ("aimd", "adaptive: AIMD"), ("vegas", "adaptive: Vegas"), ("gradient2", "adaptive: Gradient2")],
-        "An adaptive limit on calls in flight, found from round-trip times (Netflix concurrency-limits).",
-        get: |s, _| Some(limiter_name(&s.consumer.limiter)),
-        set: |s, _, v| if limiter_name(&s.consumer.limiter) != v {
-            s.consumer.limiter = match v { "aimd" => Some(LimiterSpec::aimd()), "vegas" => Some(LimiterSpec::vegas()), "gradient2" => Some(LimiterSpec::gradient2()), _ => None };
-        }),
+    &[("none", "none (all workers)"), ("aimd", "adaptive: AIMD"), ("vegas", "adaptive: Vegas"), ("gradient2", "adaptive: Gradient2")],
+    "An adaptive limit on calls in flight, found from round-trip times (Netflix concurrency-limits).",
+    get: |s, _| Some(limiter_name(&s.consumer.limiter)),
+    set: |s, _, v| if limiter_name(&s.consumer.limiter) != v {
+        s.consumer.limiter = match v { "aimd" => Some(LimiterSpec::aimd()), "vegas" => Some(LimiterSpec::vegas()), "gradient2" => Some(LimiterSpec::gradient2()), _ => None };
+    }),
     num!("limit-initial", "Initial limit", "calls", G_DOWN, 1.0, 10_000.0, uh(ctl::CONCURRENCY), Log, true, "Limit before the first sample.",
         get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => u(a.initial_limit as u64), Some(LimiterSpec::Vegas(v)) => u(v.initial_limit as u64), Some(LimiterSpec::Gradient2(g)) => u(g.initial_limit as u64), None => None },
         set: |s, _, v| match &mut s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => a.initial_limit = v as u32, Some(LimiterSpec::Vegas(x)) => x.initial_limit = v as u32, Some(LimiterSpec::Gradient2(g)) => g.initial_limit = v as u32, None => {} }),

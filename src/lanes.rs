@@ -15,15 +15,8 @@ const MAX_FRAME_S: f64 = 0.1;
 /// One click away: push (no flow control: buffer it or drop it) against Kafka's pull.
 pub const PUSH_VS_PULL: &[&str] = &["buffer-bloat", "drop-newest", "fix-sync-poll"];
 /// One click away: the incident against each remedy.
-pub const INCIDENT_VS_REMEDIES: &[&str] = &[
-    "incident-106",
-    "fix-sync-poll",
-    "fix-blocking-channel",
-    "credits",
-    "throttle-aimd",
-    "pause-resume",
-    "shed-queue-length",
-];
+pub const INCIDENT_VS_REMEDIES: &[&str] =
+    &["incident-106", "fix-sync-poll", "fix-blocking-channel", "credits", "throttle-aimd", "pause-resume", "shed-queue-length"];
 
 pub struct Lane {
     pub id: &'static str,

@@ -59,9 +59,7 @@ fn at(t: f64) -> String {
 /// Whether a control loop's new setting `value` at `t` is worth telling, given the one last
 /// told: it has halved or doubled since, a few simulated seconds later (or time went back).
 fn news(told: Option<(f64, f64)>, value: f64, t: f64) -> bool {
-    told.is_none_or(|(v, at_s)| {
-        t < at_s || (t - at_s >= THROTTLE_QUIET_S && !(0.5..=2.0).contains(&(value / v.max(1e-9))))
-    })
+    told.is_none_or(|(v, at_s)| t < at_s || (t - at_s >= THROTTLE_QUIET_S && !(0.5..=2.0).contains(&(value / v.max(1e-9)))))
 }
 
 fn member(m: u16) -> String {
@@ -175,21 +173,11 @@ impl Narrator {
                     }
                     if news(self.told_limit[i], limit as f64, t) {
                         self.told_limit[i] = Some((limit as f64, t));
-                        self.say(format!(
-                            "{}: {} now allows {} calls in flight (adaptive concurrency limit).",
-                            at(t),
-                            member(m),
-                            limit
-                        ));
+                        self.say(format!("{}: {} now allows {} calls in flight (adaptive concurrency limit).", at(t), member(m), limit));
                     }
                 }
                 TraceKind::SlowStarted { member: m, partition } => {
-                    self.say(format!(
-                        "{}: a slow message started on {}; partition {} waits behind it.",
-                        at(t),
-                        member(m),
-                        partition
-                    ));
+                    self.say(format!("{}: a slow message started on {}; partition {} waits behind it.", at(t), member(m), partition));
                 }
                 _ => {}
             }

@@ -10,7 +10,6 @@ use crate::format;
 use bplab_engine::{MemberView, Mode, Snapshot, StageView};
 use leptos::prelude::*;
 
-
 /// Partitions listed before the rest are summarised in one row.
 const MAX_ROWS: usize = 24;
 
@@ -154,7 +153,13 @@ pub fn queue_rows(s: &Snapshot) -> String {
     }
     rows.iter()
         .map(|(name, held, cap, note)| {
-            format!("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"wrap\">{}</td></tr>", esc(name), format::count(*held as f64), esc(cap), esc(note))
+            format!(
+                "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"wrap\">{}</td></tr>",
+                esc(name),
+                format::count(*held as f64),
+                esc(cap),
+                esc(note)
+            )
         })
         .collect()
 }

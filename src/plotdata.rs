@@ -44,10 +44,12 @@ pub fn buckets(lo: usize, hi: usize, n: usize) -> Vec<Range<usize>> {
 
 /// A cumulative counter: its last value in each bucket.
 pub fn last(points: &[Point], bs: &[Range<usize>], f: fn(&Point) -> f64) -> Vec<(f64, f64)> {
-    bs.iter().map(|b| {
-        let p = &points[b.end - 1];
-        (p.t_s, f(p))
-    }).collect()
+    bs.iter()
+        .map(|b| {
+            let p = &points[b.end - 1];
+            (p.t_s, f(p))
+        })
+        .collect()
 }
 
 /// A gauge: its peak in each bucket, at the time of the peak.

@@ -84,7 +84,11 @@ impl Cast {
                         format!("{base} → {}", ops.join(" → "))
                     }
                 } else if i == consumer {
-                    if request { "Subscriber".into() } else { "Consumer".into() }
+                    if request {
+                        "Subscriber".into()
+                    } else {
+                        "Consumer".into()
+                    }
                 } else {
                     match &snap.stages[i - 1] {
                         StageView::Channel { capacity: Some(c), .. } => format!("Buffer ({})", format::count(*c as f64)),
@@ -109,19 +113,37 @@ impl Cast {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     /// The receiver's initial credits (or first request) on link `j`.
-    Initial { j: usize, n: u64 },
+    Initial {
+        j: usize,
+        n: u64,
+    },
     /// The sender sent `n` messages over link `j` in `sends` sends.
-    Send { j: usize, n: u64, sends: u32 },
+    Send {
+        j: usize,
+        n: u64,
+        sends: u32,
+    },
     /// The receiver granted (or requested) `n` on link `j`; `arrived` once it reached the
     /// sender with nothing in between (then it is drawn as one message).
-    Grant { j: usize, n: u64, id: u64, arrived: bool },
+    Grant {
+        j: usize,
+        n: u64,
+        id: u64,
+        arrived: bool,
+    },
     /// A grant reached the sender of link `j` (`of` is the grant's id when it is known).
-    Arrive { j: usize, n: u64, of: Option<u64> },
+    Arrive {
+        j: usize,
+        n: u64,
+        of: Option<u64>,
+    },
     /// The producer blocked (no credits, no demand, or a full receiver).
     Stop,
     Resume,
     /// The consumer processed `n`.
-    Process { n: u64 },
+    Process {
+        n: u64,
+    },
     /// Some messages were skipped (the trace was cut short at high speed).
     Gap,
 }
@@ -492,7 +514,15 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     let data = if dark { SKY } else { BLUE };
     let Some(cast) = model.cast.clone() else { return };
     if cast.links.is_empty() {
-        p.fit(&["No link with credits or request(n) in this scenario.", "No flow-controlled link."], w / 2.0, h / 2.0, w - 16.0, text::LABEL, theme.muted, "center");
+        p.fit(
+            &["No link with credits or request(n) in this scenario.", "No flow-controlled link."],
+            w / 2.0,
+            h / 2.0,
+            w - 16.0,
+            text::LABEL,
+            theme.muted,
+            "center",
+        );
         return;
     }
     let request = cast.links.iter().any(|l| l.request);
@@ -529,7 +559,8 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
             .map(|(l, wv)| {
                 let u = if l.request { "demand" } else { "credits" };
                 let held = format!("holds {} {u}", format::count(wv.permits as f64));
-                let full = if wv.in_transit > 0 { format!("{held} · {} coming", format::count(wv.in_transit as f64)) } else { held.clone() };
+                let full =
+                    if wv.in_transit > 0 { format!("{held} · {} coming", format::count(wv.in_transit as f64)) } else { held.clone() };
                 (full, held, format!("◆ {}", format::count(wv.permits as f64)))
             })
             .collect();
@@ -560,7 +591,11 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 let Some(l) = cast.link(*j) else { continue };
                 let (Some(xs_), Some(xr)) = (x_of(l.sender), x_of(l.j)) else { continue };
                 p.arrow((xr, y + 4.0), (xs_, y + 4.0), PURPLE, 1.8, true);
-                let a = if l.request { format!("request({})", format::count(*n as f64)) } else { format!("initial credits {}", format::count(*n as f64)) };
+                let a = if l.request {
+                    format!("request({})", format::count(*n as f64))
+                } else {
+                    format!("initial credits {}", format::count(*n as f64))
+                };
                 let b = format!("{}", format::count(*n as f64));
                 p.fit(&[&a, &b], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, "center");
             }
@@ -572,7 +607,9 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 let nn = format::count(*n as f64);
                 let what = if *sends > 1 { format!("send {nn} in {sends} sends") } else { format!("send {nn}") };
                 let (a, b, c, d) = match &bal {
-                    Some(b) => (format!("{what} ({u}: {b})"), format!("send {nn} ({u}: {b})"), format!("send {nn} ◆{b}"), format!("{nn} ◆{b}")),
+                    Some(b) => {
+                        (format!("{what} ({u}: {b})"), format!("send {nn} ({u}: {b})"), format!("send {nn} ◆{b}"), format!("{nn} ◆{b}"))
+                    }
                     None => (what.clone(), format!("send {nn}"), nn.clone(), nn.clone()),
                 };
                 p.fit(&[&a, &b, &c, &d, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, theme.fg, "center");
@@ -649,7 +686,15 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
             }
             Msg::Gap => {
                 p.line((gutter, y), (w - 8.0, y), theme.muted, 1.0, true);
-                p.fit(&["… earlier messages skipped (running fast) …", "… skipped …"], (gutter + w) / 2.0, y, w - gutter - 20.0, text::SMALL, theme.muted, "center");
+                p.fit(
+                    &["… earlier messages skipped (running fast) …", "… skipped …"],
+                    (gutter + w) / 2.0,
+                    y,
+                    w - gutter - 20.0,
+                    text::SMALL,
+                    theme.muted,
+                    "center",
+                );
             }
         }
     }

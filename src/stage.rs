@@ -266,9 +266,9 @@ fn tick(lab: Lab, parts: Parts) {
         r.bottom() > 0.0 && r.top() < height
     };
     let on_screen: Vec<bool> = match root.get_untracked() {
-        Some(root_el) => frame.with_value(|f| {
-            f.charts.iter().map(|c| chart_canvas(&root_el, c.chart).is_none_or(|el| visible(&el))).collect()
-        }),
+        Some(root_el) => {
+            frame.with_value(|f| f.charts.iter().map(|c| chart_canvas(&root_el, c.chart).is_none_or(|el| visible(&el))).collect())
+        }
         None => Vec::new(),
     };
     // The diagrams are drawn only on screen (their trace is taken every frame regardless).
@@ -383,7 +383,14 @@ fn tick(lab: Lab, parts: Parts) {
             let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
             let labels = lab.scenario.with_untracked(stage_labels);
             lab.driver.with_value(|d| {
-                let ctx = Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+                let ctx = Ctx {
+                    series: d.sim().series(),
+                    window_s: window,
+                    heap_limit_bytes: limit,
+                    stages: &labels,
+                    theme: &theme,
+                    export: false,
+                };
                 for (_, chart) in &due {
                     if let Some(canvas) = chart_canvas(&root_el, *chart) {
                         if let Err(e) = chart.draw(&canvas, &ctx) {

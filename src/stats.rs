@@ -69,9 +69,7 @@ impl Stats {
         let Some(window) = web_sys::window() else { return };
         let obj = Object::new();
         let samples = self.samples();
-        let column = |f: &dyn Fn(&Sample) -> f64| -> JsValue {
-            samples.iter().map(|s| JsValue::from_f64(f(s))).collect::<Array>().into()
-        };
+        let column = |f: &dyn Fn(&Sample) -> f64| -> JsValue { samples.iter().map(|s| JsValue::from_f64(f(s))).collect::<Array>().into() };
         let _ = Reflect::set(&obj, &"frames".into(), &JsValue::from_f64(self.frames as f64));
         let _ = Reflect::set(&obj, &"frame_ms".into(), &column(&|s| s.frame_ms));
         let _ = Reflect::set(&obj, &"engine_ms".into(), &column(&|s| s.engine_ms));

@@ -16,9 +16,9 @@ use std::rc::Rc;
 use bplab_app::app::Lab;
 use bplab_app::format;
 use bplab_app::knobs::{self, Knob};
-use bplab_engine::{Family, PRESETS};
 use bplab_app::readouts::Readouts;
 use bplab_app::App;
+use bplab_engine::{Family, PRESETS};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -29,20 +29,14 @@ wasm_bindgen_test_configure!(run_in_browser);
 // --- helpers --------------------------------------------------------------------------------
 
 fn document() -> Document {
-    web_sys::window()
-        .expect("a window")
-        .document()
-        .expect("a document")
+    web_sys::window().expect("a window").document().expect("a document")
 }
 
 /// A new empty `<div>` appended to `<body>`, to mount one component into.
 fn container() -> HtmlElement {
     let doc = document();
     let div = doc.create_element("div").expect("create <div>");
-    doc.body()
-        .expect("a <body>")
-        .append_child(&div)
-        .expect("append <div> to <body>");
+    doc.body().expect("a <body>").append_child(&div).expect("append <div> to <body>");
     div.unchecked_into()
 }
 
@@ -54,17 +48,13 @@ fn find(root: &Element, selector: &str) -> Element {
 }
 
 fn input(root: &Element, selector: &str) -> HtmlInputElement {
-    find(root, selector)
-        .dyn_into()
-        .unwrap_or_else(|_| panic!("{selector} is not an <input>"))
+    find(root, selector).dyn_into().unwrap_or_else(|_| panic!("{selector} is not an <input>"))
 }
 
 /// The raw number in `data-value` of `[data-testid=<testid>]`, `None` when it is "".
 fn data_value(root: &Element, testid: &str) -> Option<f64> {
     let el = find(root, &format!("[data-testid={testid}]"));
-    let raw = el
-        .get_attribute("data-value")
-        .unwrap_or_else(|| panic!("[data-testid={testid}] has no data-value"));
+    let raw = el.get_attribute("data-value").unwrap_or_else(|| panic!("[data-testid={testid}] has no data-value"));
     if raw.is_empty() {
         return None;
     }
@@ -77,9 +67,22 @@ fn text(root: &Element, selector: &str) -> String {
 
 /// The readouts of the page's contract (as in tests/e2e/).
 const READOUTS: &[&str] = &[
-    "produced", "consumed", "dropped", "lost", "duplicated", "oom-kills", "first-oom", "max-heap",
-    "max-in-flight", "max-lag", "latency-p50", "latency-p99", "producer-blocked", "throughput",
-    "rebalances", "call-rtt-p99",
+    "produced",
+    "consumed",
+    "dropped",
+    "lost",
+    "duplicated",
+    "oom-kills",
+    "first-oom",
+    "max-heap",
+    "max-in-flight",
+    "max-lag",
+    "latency-p50",
+    "latency-p99",
+    "producer-blocked",
+    "throughput",
+    "rebalances",
+    "call-rtt-p99",
 ];
 
 /// Every readout's raw `data-value` and the simulated time's, as (testid, attribute) pairs.
@@ -101,10 +104,7 @@ fn readouts(root: &Element) -> Vec<(String, String)> {
 /// frames run.
 async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        web_sys::window()
-            .expect("a window")
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .expect("setTimeout");
+        web_sys::window().expect("a window").set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.expect("setTimeout promise");
 }
@@ -142,18 +142,13 @@ fn press_key(key: &str) {
 }
 
 fn click(root: &Element, testid: &str) {
-    find(root, &format!("[data-testid={testid}]"))
-        .unchecked_into::<HtmlElement>()
-        .click();
+    find(root, &format!("[data-testid={testid}]")).unchecked_into::<HtmlElement>().click();
 }
 
 /// Mounts `App`, waits for its first animation frame (the clock shows `t = …`) and clicks
 /// Step until the run has produced something, so that there is state to lose.
 async fn app_with_a_stepped_run(root: &HtmlElement) {
-    wait_until("the app renders its clock", 5_000.0, || {
-        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
-    })
-    .await;
+    wait_until("the app renders its clock", 5_000.0, || root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()).await;
     click(root, "step");
     wait_until("Step has advanced the run", 5_000.0, || {
         data_value(root, "sim-time").unwrap_or(0.0) > 0.0 && data_value(root, "readout-produced").unwrap_or(0.0) > 0.0
@@ -230,7 +225,8 @@ async fn the_preset_picker_groups_every_preset_by_family_and_shows_its_explanati
     init.set_bubbles(true);
     select.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
     let credits = PRESETS.iter().find(|p| p.id == "credits").unwrap();
-    wait_until("the explanation follows the preset", 2_000.0, || text(&root, "[data-testid=preset-explanation]") == credits.explanation).await;
+    wait_until("the explanation follows the preset", 2_000.0, || text(&root, "[data-testid=preset-explanation]") == credits.explanation)
+        .await;
     // No topic, credits on the consumer's link: its knobs show, the topic's do not.
     wait_until("the consumer-link knobs appear", 2_000.0, || !hidden(&root, "knob-consumer-credit-initial")).await;
     assert_eq!(input(&root, "[data-testid=knob-consumer-credit-initial] input[type=number]").value(), "1000");
@@ -254,7 +250,10 @@ async fn a_choice_shows_and_hides_the_knobs_it_governs() {
     let on_full: web_sys::HtmlSelectElement = find(&root, "[data-testid=knob-s0-on-full] select").dyn_into().unwrap();
     on_full.set_value("drop_oldest");
     on_full.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
-    wait_until("the refusal is explained", 2_000.0, || text(&root, "[data-testid=knob-s0-on-full] [role=alert]").contains("needs a bounded receiver")).await;
+    wait_until("the refusal is explained", 2_000.0, || {
+        text(&root, "[data-testid=knob-s0-on-full] [role=alert]").contains("needs a bounded receiver")
+    })
+    .await;
     assert_eq!(on_full.value(), "block", "the select shows the value that still holds");
     drop(mounted);
 }
@@ -364,10 +363,8 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
     let error_sel = format!("{knob_sel} [role=alert]");
     let before = readouts(&root);
     let range_before = range.value();
-    let other_numbers_before: Vec<String> = INCIDENT_KNOBS
-        .iter()
-        .map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value())
-        .collect();
+    let other_numbers_before: Vec<String> =
+        INCIDENT_KNOBS.iter().map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value()).collect();
     assert_eq!(number.value(), "1000");
     assert_eq!(text(&root, &error_sel), "", "an error shows before any bad input");
 
@@ -389,10 +386,8 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
         Some(format!("{} {}", format::plain(1000.0), k.unit).as_str()),
         "the slider no longer describes the previous value"
     );
-    let other_numbers_after: Vec<String> = INCIDENT_KNOBS
-        .iter()
-        .map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value())
-        .collect();
+    let other_numbers_after: Vec<String> =
+        INCIDENT_KNOBS.iter().map(|o| input(&root, &format!("[data-testid={o}] input[type=number]")).value()).collect();
     for ((o, b), a) in INCIDENT_KNOBS.iter().zip(&other_numbers_before).zip(&other_numbers_after) {
         if *o != "knob-max-poll-records" {
             assert_eq!(a, b, "knob {o} changed after a bad value in {}", k.id);
@@ -419,10 +414,7 @@ async fn an_out_of_range_value_is_explained_and_loses_no_state_then_a_valid_one_
 async fn step_advances_the_clock_and_produces_messages() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
-    wait_until("the app renders its clock", 5_000.0, || {
-        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
-    })
-    .await;
+    wait_until("the app renders its clock", 5_000.0, || root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()).await;
     assert_eq!(data_value(&root, "sim-time"), Some(0.0));
     assert_eq!(data_value(&root, "readout-produced"), Some(0.0));
     assert_eq!(text(&root, "[data-testid=play]"), "Play");
@@ -431,10 +423,7 @@ async fn step_advances_the_clock_and_produces_messages() {
     wait_until("sim-time advances after Step", 5_000.0, || data_value(&root, "sim-time").unwrap_or(0.0) > 0.0).await;
     // Step advances by what 0.1 s of playing would: at the default speed (10×), 1 s.
     let speed: f64 = text(&root, "[data-testid=speed-value]").trim_end_matches('×').parse().expect("speed like 10×");
-    wait_until("Step's whole 0.1 s × speed has run", 5_000.0, || {
-        (data_value(&root, "sim-time").unwrap() - 0.1 * speed).abs() < 1e-9
-    })
-    .await;
+    wait_until("Step's whole 0.1 s × speed has run", 5_000.0, || (data_value(&root, "sim-time").unwrap() - 0.1 * speed).abs() < 1e-9).await;
     let produced = data_value(&root, "readout-produced").unwrap();
     assert!(produced > 0.0, "nothing produced after a Step to t = {}", 0.1 * speed);
     assert_eq!(text(&root, "[data-testid=play]"), "Play", "Step started playing");
@@ -450,10 +439,7 @@ async fn step_advances_the_clock_and_produces_messages() {
 async fn keyboard_space_plays_and_pauses_and_r_resets() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
-    wait_until("the app renders its clock", 5_000.0, || {
-        root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()
-    })
-    .await;
+    wait_until("the app renders its clock", 5_000.0, || root.query_selector("[data-testid=sim-time]").ok().flatten().is_some()).await;
 
     press_key(" ");
     wait_until("space starts playing", 2_000.0, || text(&root, "[data-testid=play]") == "Pause").await;
@@ -519,19 +505,58 @@ fn unmounting_app_removes_its_nodes() {
     assert!(root.child_element_count() > 0, "App put no element into its container");
 
     drop(mounted);
-    assert!(
-        root.query_selector("h1").expect("valid selector").is_none(),
-        "the <h1> is still there after the App was unmounted"
-    );
+    assert!(root.query_selector("h1").expect("valid selector").is_none(), "the <h1> is still there after the App was unmounted");
 }
 
 #[wasm_bindgen_test]
 fn parse_number_reads_what_rust_reads() {
     let texts = [
-        "0", "-0", "+7", "42", "3.25", "1.", ".5", "-.5", "+.5e1", "1e3", "1E-3", "2.5e+2", "007", "0.1",
-        "0.30000000000000004", "1e400", "-1e400", "1e-400", "123456789012345678901234567890", "9007199254740993",
-        "2.2250738585072011e-308", "inf", "-Infinity", "INF", "+infinity", "NaN", "-nan", "", ".", "-", "+", "e5",
-        "1e", "1e+", "1.2.3", "1,5", " 1", "1 ", "0x10", "1_000", "--1", "+-1", "infinit", "Infinityx", "5%", "١",
+        "0",
+        "-0",
+        "+7",
+        "42",
+        "3.25",
+        "1.",
+        ".5",
+        "-.5",
+        "+.5e1",
+        "1e3",
+        "1E-3",
+        "2.5e+2",
+        "007",
+        "0.1",
+        "0.30000000000000004",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "123456789012345678901234567890",
+        "9007199254740993",
+        "2.2250738585072011e-308",
+        "inf",
+        "-Infinity",
+        "INF",
+        "+infinity",
+        "NaN",
+        "-nan",
+        "",
+        ".",
+        "-",
+        "+",
+        "e5",
+        "1e",
+        "1e+",
+        "1.2.3",
+        "1,5",
+        " 1",
+        "1 ",
+        "0x10",
+        "1_000",
+        "--1",
+        "+-1",
+        "infinit",
+        "Infinityx",
+        "5%",
+        "١",
     ];
     for t in texts {
         let want = t.parse::<f64>().ok();

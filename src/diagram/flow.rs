@@ -258,7 +258,8 @@ mod tests {
             ]
         );
         // From a topic, the poll reads the cache: only fetches bring records over the link.
-        let t = tally(&[ev(0.0, TraceKind::Polled { member: 2, n: 500 }), ev(0.0, TraceKind::Fetched { member: 2, n: 800 })], Source::Topic);
+        let t =
+            tally(&[ev(0.0, TraceKind::Polled { member: 2, n: 500 }), ev(0.0, TraceKind::Fetched { member: 2, n: 800 })], Source::Topic);
         assert_eq!(t, vec![(Path::Poll { member: 2 }, 1), (Path::Batch { member: 2 }, 800)]);
 
         let mut f = Flow::default();
@@ -318,7 +319,8 @@ mod tests {
     fn a_cut_trace_counts_over_the_time_it_covers() {
         let mut r = Rates::default();
         let p = Path::Push { link: 1 };
-        let trace: Vec<TraceEvent> = (0..TRACE_CAP).map(|i| ev(9.0 + i as f64 / TRACE_CAP as f64, TraceKind::Moved { from: 0, to: 1, n: 1 })).collect();
+        let trace: Vec<TraceEvent> =
+            (0..TRACE_CAP).map(|i| ev(9.0 + i as f64 / TRACE_CAP as f64, TraceKind::Moved { from: 0, to: 1, n: 1 })).collect();
         r.add(&[(p, TRACE_CAP as u64)], &trace);
         r.update(0.0, 10.0);
         // 4096 messages over the last simulated second, not over ten.

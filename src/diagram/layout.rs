@@ -113,7 +113,13 @@ fn min_w(k: Kind) -> f64 {
         Kind::Filter => 66.0,
         Kind::Kafka => 104.0,
         Kind::Topic { .. } => 160.0,
-        Kind::Consumer { members } => if members > 1 { 184.0 } else { 164.0 },
+        Kind::Consumer { members } => {
+            if members > 1 {
+                184.0
+            } else {
+                164.0
+            }
+        }
     }
 }
 
@@ -256,10 +262,7 @@ impl Layout {
         };
         // Bins sit right of the arrow, in the gap above the node they belong to.
         let bin_w = (bw * 0.42).clamp(110.0, 190.0);
-        let bins = nodes
-            .iter()
-            .map(|b| Rect::new(b.right() - bin_w, b.y - GAP_V + 6.0, bin_w, GAP_V - 12.0))
-            .collect();
+        let bins = nodes.iter().map(|b| Rect::new(b.right() - bin_w, b.y - GAP_V + 6.0, bin_w, GAP_V - 12.0)).collect();
         let consumer = *nodes.last().expect("a consumer");
         let members = member_cards(consumer, shape.members());
         Layout { w, h: y.max(_h), vertical: true, nodes, bins, members, downstream, needed_h: y.ceil() }

@@ -11,10 +11,12 @@
 //! The generator uses a fixed seed, so CI runs are reproducible; set `PROPTEST_RNG_SEED`
 //! (and `PROPTEST_CASES`) to explore further.
 
-use bplab_engine::control::{self, AimdLimiterSpec, AimdThrottleSpec, Gradient2LimiterSpec, LimiterSpec, PidThrottleSpec, ThrottleSpec, VegasLimiterSpec};
+use bplab_engine::control::{
+    self, AimdLimiterSpec, AimdThrottleSpec, Gradient2LimiterSpec, LimiterSpec, PidThrottleSpec, ThrottleSpec, VegasLimiterSpec,
+};
 use bplab_engine::scenario::{
-    self, ChannelSpec, DownstreamSpec, FetchSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, OnFull, Ordering, PauseSpec,
-    ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
+    self, ChannelSpec, DownstreamSpec, FetchSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, OnFull,
+    Ordering, PauseSpec, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
 };
 use bplab_engine::traffic::{self, Pattern};
 use bplab_engine::{Arrivals, Commit, Mode, Scenario, Simulation, StageView};
@@ -101,7 +103,12 @@ fn middle_stage_strategy() -> BoxedStrategy<StageSpec> {
 
 fn topic_strategy() -> BoxedStrategy<TopicSpec> {
     (1u32..8, 0.0..10.0f64, option::weighted(0.3, 100.0..10_000.0f64), option::weighted(0.2, 1_024u64..10_000_000))
-        .prop_map(|(partitions, fetch_latency_ms, retention_ms, retention_bytes)| TopicSpec { partitions, fetch_latency_ms, retention_ms, retention_bytes })
+        .prop_map(|(partitions, fetch_latency_ms, retention_ms, retention_bytes)| TopicSpec {
+            partitions,
+            fetch_latency_ms,
+            retention_ms,
+            retention_bytes,
+        })
         .boxed()
 }
 
@@ -143,7 +150,14 @@ fn throttle_strategy() -> BoxedStrategy<Option<ThrottleSpec>> {
                 })
             ),
             (0.0..5_000.0f64, 0.0..2.0f64, 0.0..0.5f64, 0.0..0.5f64, 50.0..1_000.0f64, 1.0..100.0f64).prop_map(
-                |(target_lag, kp, ki, kd, interval_ms, min_rate_per_s)| ThrottleSpec::Pid(PidThrottleSpec { target_lag, kp, ki, kd, interval_ms, min_rate_per_s })
+                |(target_lag, kp, ki, kd, interval_ms, min_rate_per_s)| ThrottleSpec::Pid(PidThrottleSpec {
+                    target_lag,
+                    kp,
+                    ki,
+                    kd,
+                    interval_ms,
+                    min_rate_per_s
+                })
             ),
         ],
     )
@@ -158,7 +172,11 @@ fn limiter_strategy() -> BoxedStrategy<Option<LimiterSpec>> {
                 LimiterSpec::Aimd(AimdLimiterSpec { initial_limit, min_limit: 1, max_limit, backoff_ratio, timeout_ms })
             }),
             (1u32..50).prop_map(|initial_limit| LimiterSpec::Vegas(VegasLimiterSpec { initial_limit, ..VegasLimiterSpec::default() })),
-            (1u32..50).prop_map(|initial_limit| LimiterSpec::Gradient2(Gradient2LimiterSpec { initial_limit, min_limit: 1, ..Gradient2LimiterSpec::default() })),
+            (1u32..50).prop_map(|initial_limit| LimiterSpec::Gradient2(Gradient2LimiterSpec {
+                initial_limit,
+                min_limit: 1,
+                ..Gradient2LimiterSpec::default()
+            })),
         ],
     )
     .boxed()
@@ -187,7 +205,14 @@ fn consumer_strategy() -> BoxedStrategy<scenario::ConsumerSpec> {
         0.0..1_000.0f64,
         option::weighted(0.2, (1u64..2_000).prop_flat_map(|high| (Just(high), 0..high)).prop_map(|(high, low)| PauseSpec { high, low })),
         option::weighted(0.25, shed_strategy()),
-        option::weighted(0.2, (1u32..10, 10.0..1_000.0f64, service_strategy()).prop_map(|(slots, rate_per_slot, service)| DownstreamSpec { slots, rate_per_slot, service })),
+        option::weighted(
+            0.2,
+            (1u32..10, 10.0..1_000.0f64, service_strategy()).prop_map(|(slots, rate_per_slot, service)| DownstreamSpec {
+                slots,
+                rate_per_slot,
+                service,
+            }),
+        ),
         limiter_strategy(),
         // Heaps small enough to OOM now and then: 0 to 64 MiB of baseline plus 0.05 to 32 MiB.
         (0.0..64.0f64, prop_oneof![Just(0u64), 1u64..65_536], log_uniform(0.05, 32.0), 0.0..2.0f64),
@@ -195,7 +220,19 @@ fn consumer_strategy() -> BoxedStrategy<scenario::ConsumerSpec> {
     (loop_, timing)
         .prop_map(|(l, t)| {
             let (mode, commit, members, max_poll, workers, rate_per_worker, service, ordering, slow_message, link) = l;
-            let (auto_commit, commit_latency, poll_timeout, (part_fetch, fetch_max), max_poll_interval, rebalance, pause, shed, downstream, limiter, memory) = t;
+            let (
+                auto_commit,
+                commit_latency,
+                poll_timeout,
+                (part_fetch, fetch_max),
+                max_poll_interval,
+                rebalance,
+                pause,
+                shed,
+                downstream,
+                limiter,
+                memory,
+            ) = t;
             let (baseline_mib, bytes_per_message, headroom, restart_delay_s) = memory;
             scenario::ConsumerSpec {
                 link,
@@ -227,7 +264,13 @@ fn consumer_strategy() -> BoxedStrategy<scenario::ConsumerSpec> {
 /// A valid scenario (checked by the properties: a generator that strays is a failure).
 /// `tails`: 0 = no topic, 1 = a topic, 2 = a Kafka producer client and a topic.
 fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Scenario> {
-    let producer = (log_uniform(1.0, 5_000.0), prop_oneof![Just(Arrivals::Constant), Just(Arrivals::Poisson)], pattern_strategy(), log_uniform(1.0, 65_536.0), throttle_strategy());
+    let producer = (
+        log_uniform(1.0, 5_000.0),
+        prop_oneof![Just(Arrivals::Constant), Just(Arrivals::Poisson)],
+        pattern_strategy(),
+        log_uniform(1.0, 65_536.0),
+        throttle_strategy(),
+    );
     let stages = (proptest::collection::vec(middle_stage_strategy(), 0..=3), tails, topic_strategy(), kafka_strategy());
     let sim = (any::<u64>(), 1.0..15.0f64, prop_oneof![Just(0.0), 0.0..10.0f64], 10.0..500.0f64, 16u32..200);
     (producer, stages, consumer_strategy(), sim)
@@ -404,13 +447,17 @@ fn keeps_every_invariant(s: &Scenario) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.summary(), c.summary(), "stepping changed the run");
     prop_assert_eq!(a.series(), c.series(), "stepping changed the series");
     let sum = a.summary();
-    let kinds: Vec<&str> = s.stages.iter().map(|st| match st {
-        StageSpec::Channel(_) => "channel",
-        StageSpec::Map(_) => "map",
-        StageSpec::Filter(_) => "filter",
-        StageSpec::KafkaProducer(_) => "kafka",
-        StageSpec::Topic(_) => "topic",
-    }).collect();
+    let kinds: Vec<&str> = s
+        .stages
+        .iter()
+        .map(|st| match st {
+            StageSpec::Channel(_) => "channel",
+            StageSpec::Map(_) => "map",
+            StageSpec::Filter(_) => "filter",
+            StageSpec::KafkaProducer(_) => "kafka",
+            StageSpec::Topic(_) => "topic",
+        })
+        .collect();
     println!(
         "{:5.2} s at {:7.1} msg/s, resolution {:4.1} ms, {kinds:?}: {} events, {} processed, {} dropped, {} lost, {} duplicated, {} OOM kills, {} rebalances",
         s.duration_s, s.producer.rate_per_s, s.sim.resolution_ms, sum.events, sum.consumed, sum.dropped, sum.lost, sum.duplicated, sum.oom_kills, sum.rebalances
@@ -454,7 +501,8 @@ fn flow_control_into_an_operator_is_refused() {
     let request = FlowControl::Request { prefetch: 100, replenish: 0.75, latency_ms: 1.0 };
     for control in [credit, request] {
         let link = LinkSpec { control: control.clone(), ..LinkSpec::default() };
-        for stage in [StageSpec::Map(MapSpec { link: link.clone() }), StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: link.clone() })] {
+        for stage in [StageSpec::Map(MapSpec { link: link.clone() }), StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: link.clone() })]
+        {
             let e = through(stage.clone()).validate().unwrap_err().to_string();
             assert!(e.contains("stages.0.link.control") && e.contains("channel or consumer after them"), "{e}");
         }
@@ -465,7 +513,11 @@ fn flow_control_into_an_operator_is_refused() {
 fn deadline_shedding_on_a_channel_is_applied_or_refused() {
     // 1,000 msg/s into an unbounded channel drained at 500 msg/s, shedding what is older
     // than 10 ms: either validation refuses `stages.0.shed` or the old messages are shed.
-    let mut s = through(StageSpec::Channel(ChannelSpec { capacity: None, link: LinkSpec::default(), shed: Some(ShedSpec::Deadline { max_age_ms: 10.0 }) }));
+    let mut s = through(StageSpec::Channel(ChannelSpec {
+        capacity: None,
+        link: LinkSpec::default(),
+        shed: Some(ShedSpec::Deadline { max_age_ms: 10.0 }),
+    }));
     s.consumer.rate_per_worker = 500.0;
     s.consumer.max_poll_records = 1;
     match s.validate() {
@@ -570,7 +622,12 @@ fn redelivered_behind_newer() -> Scenario {
     (c.commit, c.auto_commit_interval_ms, c.poll_timeout_ms) = (Commit::Sync, 10.0, 1.0);
     c.fetch = FetchSpec { max_partition_fetch_bytes: 1_024, fetch_max_bytes: 10_786 };
     (c.max_poll_interval_ms, c.rebalance_ms) = (4_638.539_228_019_398, 331.243_374_665_555_45);
-    c.memory = MemorySpec { baseline_mib: 42.987_512_505_812_32, bytes_per_message: 1_733, heap_limit_mib: 43.318_327_248_666_28, restart_delay_s: 0.565_086_223_434_384_7 };
+    c.memory = MemorySpec {
+        baseline_mib: 42.987_512_505_812_32,
+        bytes_per_message: 1_733,
+        heap_limit_mib: 43.318_327_248_666_28,
+        restart_delay_s: 0.565_086_223_434_384_7,
+    };
     s
 }
 
@@ -605,7 +662,11 @@ fn full() -> Scenario {
     s.stages = vec![
         StageSpec::Channel(ChannelSpec {
             capacity: Some(1_000),
-            link: LinkSpec { control: FlowControl::Credit { initial: 100, grant: 50, batch: 10, latency_ms: 1.0 }, on_full: OnFull::Block, block_timeout_ms: Some(100.0) },
+            link: LinkSpec {
+                control: FlowControl::Credit { initial: 100, grant: 50, batch: 10, latency_ms: 1.0 },
+                on_full: OnFull::Block,
+                block_timeout_ms: Some(100.0),
+            },
             shed: Some(ShedSpec::Red { min_queue: 10, max_queue: 100, max_p: 0.5, weight: 0.1 }),
         }),
         StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: LinkSpec::default() }),
@@ -713,19 +774,41 @@ fn float_fields() -> Vec<(&'static str, (f64, f64), FloatSet)> {
         ("sim.resolution_ms", l::RESOLUTION_MS, |s, v| s.sim.resolution_ms = v),
         ("sim.sample_interval_ms", l::SAMPLE_INTERVAL_MS, |s, v| s.sim.sample_interval_ms = v),
         ("producer.rate_per_s", l::RATE_PER_S, |s, v| s.producer.rate_per_s = v),
-        ("producer.pattern.period_s", tl::PERIOD_S, |s, v| s.producer.pattern = Pattern::Sine { period_s: v, amplitude: 0.5, phase_s: 0.0 }),
-        ("producer.pattern.amplitude", tl::AMPLITUDE, |s, v| s.producer.pattern = Pattern::Sine { period_s: 1.0, amplitude: v, phase_s: 0.0 }),
+        ("producer.pattern.period_s", tl::PERIOD_S, |s, v| {
+            s.producer.pattern = Pattern::Sine { period_s: v, amplitude: 0.5, phase_s: 0.0 }
+        }),
+        ("producer.pattern.amplitude", tl::AMPLITUDE, |s, v| {
+            s.producer.pattern = Pattern::Sine { period_s: 1.0, amplitude: v, phase_s: 0.0 }
+        }),
         ("producer.pattern.phase_s", tl::PHASE_S, |s, v| s.producer.pattern = Pattern::Sine { period_s: 1.0, amplitude: 0.5, phase_s: v }),
-        ("producer.pattern.on_s", tl::ON_OFF_S, |s, v| s.producer.pattern = Pattern::OnOff { on_s: v, off_s: 1.0, off_factor: 0.0, random: false }),
-        ("producer.pattern.off_s", tl::ON_OFF_S, |s, v| s.producer.pattern = Pattern::OnOff { on_s: 1.0, off_s: v, off_factor: 0.0, random: true }),
-        ("producer.pattern.off_factor", tl::OFF_FACTOR, |s, v| s.producer.pattern = Pattern::OnOff { on_s: 1.0, off_s: 1.0, off_factor: v, random: false }),
-        ("producer.pattern.start_s", tl::AT_S, |s, v| s.producer.pattern = Pattern::Ramp { start_s: v, duration_s: 1.0, from_factor: 1.0, to_factor: 2.0 }),
-        ("producer.pattern.duration_s", tl::RAMP_S, |s, v| s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: v, from_factor: 1.0, to_factor: 2.0 }),
-        ("producer.pattern.from_factor", tl::FACTOR, |s, v| s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: 1.0, from_factor: v, to_factor: 2.0 }),
-        ("producer.pattern.to_factor", tl::FACTOR, |s, v| s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: 1.0, from_factor: 1.0, to_factor: v }),
+        ("producer.pattern.on_s", tl::ON_OFF_S, |s, v| {
+            s.producer.pattern = Pattern::OnOff { on_s: v, off_s: 1.0, off_factor: 0.0, random: false }
+        }),
+        ("producer.pattern.off_s", tl::ON_OFF_S, |s, v| {
+            s.producer.pattern = Pattern::OnOff { on_s: 1.0, off_s: v, off_factor: 0.0, random: true }
+        }),
+        ("producer.pattern.off_factor", tl::OFF_FACTOR, |s, v| {
+            s.producer.pattern = Pattern::OnOff { on_s: 1.0, off_s: 1.0, off_factor: v, random: false }
+        }),
+        ("producer.pattern.start_s", tl::AT_S, |s, v| {
+            s.producer.pattern = Pattern::Ramp { start_s: v, duration_s: 1.0, from_factor: 1.0, to_factor: 2.0 }
+        }),
+        ("producer.pattern.duration_s", tl::RAMP_S, |s, v| {
+            s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: v, from_factor: 1.0, to_factor: 2.0 }
+        }),
+        ("producer.pattern.from_factor", tl::FACTOR, |s, v| {
+            s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: 1.0, from_factor: v, to_factor: 2.0 }
+        }),
+        ("producer.pattern.to_factor", tl::FACTOR, |s, v| {
+            s.producer.pattern = Pattern::Ramp { start_s: 0.0, duration_s: 1.0, from_factor: 1.0, to_factor: v }
+        }),
         ("producer.pattern.at_s", tl::AT_S, |s, v| s.producer.pattern = Pattern::Step { at_s: v, before_factor: 1.0, after_factor: 2.0 }),
-        ("producer.pattern.before_factor", tl::FACTOR, |s, v| s.producer.pattern = Pattern::Step { at_s: 1.0, before_factor: v, after_factor: 2.0 }),
-        ("producer.pattern.after_factor", tl::FACTOR, |s, v| s.producer.pattern = Pattern::Step { at_s: 1.0, before_factor: 1.0, after_factor: v }),
+        ("producer.pattern.before_factor", tl::FACTOR, |s, v| {
+            s.producer.pattern = Pattern::Step { at_s: 1.0, before_factor: v, after_factor: 2.0 }
+        }),
+        ("producer.pattern.after_factor", tl::FACTOR, |s, v| {
+            s.producer.pattern = Pattern::Step { at_s: 1.0, before_factor: 1.0, after_factor: v }
+        }),
         ("producer.throttle.target_lag", cl::TARGET_LAG, |s, v| aimd_throttle(s).target_lag = v),
         ("producer.throttle.increase_per_s", cl::INCREASE_PER_S, |s, v| aimd_throttle(s).increase_per_s = v),
         ("producer.throttle.decrease_factor", cl::DECREASE_FACTOR, |s, v| aimd_throttle(s).decrease_factor = v),
@@ -761,7 +844,9 @@ fn float_fields() -> Vec<(&'static str, (f64, f64), FloatSet)> {
         ("consumer.rebalance_ms", l::REBALANCE_MS, |s, v| s.consumer.rebalance_ms = v),
         ("consumer.shed.max_age_ms", l::AGE_MS, |s, v| s.consumer.shed = Some(ShedSpec::Deadline { max_age_ms: v })),
         ("consumer.downstream.rate_per_slot", l::RATE_PER_WORKER, |s, v| s.consumer.downstream.as_mut().unwrap().rate_per_slot = v),
-        ("consumer.downstream.service.sigma", l::SIGMA, |s, v| s.consumer.downstream.as_mut().unwrap().service = ServiceDist::Lognormal { sigma: v }),
+        ("consumer.downstream.service.sigma", l::SIGMA, |s, v| {
+            s.consumer.downstream.as_mut().unwrap().service = ServiceDist::Lognormal { sigma: v }
+        }),
         ("consumer.limiter.smoothing", cl::SMOOTHING, |s, v| gradient2(s).smoothing = v),
         ("consumer.limiter.rtt_tolerance", cl::RTT_TOLERANCE, |s, v| gradient2(s).rtt_tolerance = v),
         ("consumer.limiter.backoff_ratio", cl::BACKOFF_RATIO, |s, v| aimd_limiter(s).backoff_ratio = v),
@@ -883,8 +968,15 @@ fn out_of_range_numbers_name_the_field_and_the_range() {
         s.validate().unwrap_or_else(|e| panic!("{field} in range refused: {e}"));
     }
     for (field, (lo, hi), set) in int_fields() {
-        let u32_field = ["sim.max_points", "stages.3.partitions", "consumer.members", "consumer.max_poll_records", "consumer.workers", "consumer.downstream.slots"]
-            .contains(&field)
+        let u32_field = [
+            "sim.max_points",
+            "stages.3.partitions",
+            "consumer.members",
+            "consumer.max_poll_records",
+            "consumer.workers",
+            "consumer.downstream.slots",
+        ]
+        .contains(&field)
             || field.starts_with("consumer.limiter.");
         let max = if u32_field { u32::MAX as u64 } else { u64::MAX };
         for v in bad_ints((lo, hi), max) {
@@ -992,7 +1084,9 @@ fn objects(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
 /// JSON's `null` (an absent option) has no TOML form: drop those keys.
 fn without_nulls(v: serde_json::Value) -> serde_json::Value {
     match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(m.into_iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k, without_nulls(x))).collect()),
+        serde_json::Value::Object(m) => {
+            serde_json::Value::Object(m.into_iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k, without_nulls(x))).collect())
+        }
         serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(without_nulls).collect()),
         other => other,
     }
@@ -1105,7 +1199,10 @@ fn wrong_types_and_unknown_variants_say_what_was_expected() {
         (r#"{"producer": {"rate_per_s": "fast"}}"#, "invalid type: string \"fast\", expected f64"),
         (r#"{"producer": {"rate_per_s": true}}"#, "invalid type: boolean `true`, expected f64"),
         (r#"{"producer": {"arrivals": "uniform"}}"#, "unknown variant `uniform`, expected `constant` or `poisson`"),
-        (r#"{"stages": [{"kind": "chanel"}]}"#, "unknown variant `chanel`, expected one of `channel`, `map`, `filter`, `kafka_producer`, `topic`"),
+        (
+            r#"{"stages": [{"kind": "chanel"}]}"#,
+            "unknown variant `chanel`, expected one of `channel`, `map`, `filter`, `kafka_producer`, `topic`",
+        ),
         (r#"{"stages": [{"capacity": 5}]}"#, "missing field `kind`"),
         (r#"{"producer": {"pattern": {"kind": "sine", "period_s": 1}}}"#, "missing field `amplitude`"),
         (r#"{"duration_s": 1e400}"#, "number out of range"),

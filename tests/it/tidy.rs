@@ -68,8 +68,7 @@ fn the_engine_has_no_io_no_clock_and_no_web() {
 /// every variant.
 fn scenario_vocabulary() -> std::collections::BTreeSet<String> {
     use bplab_engine::{Pattern, Scenario, ThrottleSpec, PRESETS};
-    let mut docs: Vec<serde_json::Value> =
-        PRESETS.iter().map(|p| serde_json::to_value(p.scenario()).unwrap()).collect();
+    let mut docs: Vec<serde_json::Value> = PRESETS.iter().map(|p| serde_json::to_value(p.scenario()).unwrap()).collect();
     let patterns = [
         r#"{"kind":"on_off","on_s":1,"off_s":2}"#,
         r#"{"kind":"ramp","duration_s":10,"from_factor":1,"to_factor":2}"#,
@@ -107,9 +106,7 @@ fn scenario_vocabulary() -> std::collections::BTreeSet<String> {
 #[test]
 fn docs_scenario_md_covers_every_field_and_kind() {
     let doc = std::fs::read_to_string(root().join("docs/scenario.md")).expect("docs/scenario.md exists");
-    let missing: Vec<String> = scenario_vocabulary()
-        .into_iter()
-        .filter(|w| !doc.contains(&format!("`{w}`")) && !doc.contains(&format!("\"{w}\"")))
-        .collect();
+    let missing: Vec<String> =
+        scenario_vocabulary().into_iter().filter(|w| !doc.contains(&format!("`{w}`")) && !doc.contains(&format!("\"{w}\""))).collect();
     assert!(missing.is_empty(), "docs/scenario.md does not document: {missing:?}");
 }

@@ -9,11 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "bplab",
-    version,
-    about = "Backpressure Lab: run flow-control scenarios headless"
-)]
+#[command(name = "bplab", version, about = "Backpressure Lab: run flow-control scenarios headless")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,11 +27,7 @@ enum Command {
     /// Run a scenario to the end and print its summary and time series.
     Run {
         /// A scenario file (.toml or .json); or use --preset.
-        #[arg(
-            value_name = "SCENARIO_FILE",
-            conflicts_with = "preset",
-            required_unless_present = "preset"
-        )]
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with = "preset", required_unless_present = "preset")]
         file: Option<String>,
         #[arg(long, value_name = "ID")]
         preset: Option<String>,
@@ -114,14 +106,7 @@ fn run(cli: Cli) -> Result<String, String> {
             let s = find_preset(&id)?;
             toml::to_string(&s).map_err(|e| format!("cannot print scenario: {e}"))
         }
-        Command::Run {
-            file,
-            preset: id,
-            set,
-            duration,
-            seed,
-            format,
-        } => {
+        Command::Run { file, preset: id, set, duration, seed, format } => {
             let mut scenario = match (file, id) {
                 (Some(path), _) => load(&path)?,
                 (None, Some(id)) => find_preset(&id)?,
@@ -136,15 +121,12 @@ fn run(cli: Cli) -> Result<String, String> {
             if let Some(s) = seed {
                 scenario.seed = s;
             }
-            let mut sim =
-                Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
             sim.run_to_end();
             Ok(match format {
                 Format::Json => {
-                    let doc =
-                        json!({ "summary": sim.summary(), "series": series_json(sim.series()) });
-                    let mut text =
-                        serde_json::to_string_pretty(&doc).expect("plain data serializes");
+                    let doc = json!({ "summary": sim.summary(), "series": series_json(sim.series()) });
+                    let mut text = serde_json::to_string_pretty(&doc).expect("plain data serializes");
                     text.push('\n');
                     text
                 }
@@ -239,9 +221,8 @@ fn parse_toml(text: &str) -> Result<Scenario, String> {
 
 /// Applies `path.to.field=value` through the scenario's JSON form.
 fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> {
-    let (path, raw) = assignment.split_once('=').ok_or_else(|| {
-        format!("--set {assignment}: expected PATH=VALUE, e.g. consumer.workers=4")
-    })?;
+    let (path, raw) =
+        assignment.split_once('=').ok_or_else(|| format!("--set {assignment}: expected PATH=VALUE, e.g. consumer.workers=4"))?;
     let mut doc = serde_json::to_value(scenario).expect("plain data serializes");
     let mut node = &mut doc;
     for key in path.split('.') {
@@ -250,9 +231,7 @@ fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> 
             Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
             _ => None,
         }
-        .ok_or_else(|| {
-            format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')")
-        })?;
+        .ok_or_else(|| format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')"))?;
     }
     *node = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
     serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
@@ -292,10 +271,7 @@ fn point_fields(p: &Point) -> Map<String, Value> {
 
 /// Columns: `{"t_s": [...], "produced": [...], ..., "partition_lag": [[p0, p1, ...], ...]}`.
 fn series_json(series: &Series) -> Value {
-    let mut cols: Map<String, Value> = COLUMNS
-        .iter()
-        .map(|c| (c.to_string(), Value::Array(Vec::new())))
-        .collect();
+    let mut cols: Map<String, Value> = COLUMNS.iter().map(|c| (c.to_string(), Value::Array(Vec::new()))).collect();
     for p in &series.points {
         for (k, v) in point_fields(p) {
             if let Some(Value::Array(col)) = cols.get_mut(&k) {
@@ -303,17 +279,11 @@ fn series_json(series: &Series) -> Value {
             }
         }
     }
-    let lags: Vec<Value> = (0..series.points.len())
-        .map(|i| {
-            json!((0..series.partitions)
-                .map(|p| series.lag_of(i, p))
-                .collect::<Vec<_>>())
-        })
-        .collect();
+    let lags: Vec<Value> =
+        (0..series.points.len()).map(|i| json!((0..series.partitions).map(|p| series.lag_of(i, p)).collect::<Vec<_>>())).collect();
     cols.insert("partition_lag".into(), Value::Array(lags));
-    let depths: Vec<Value> = (0..series.points.len())
-        .map(|i| json!((0..series.stages).map(|k| series.depth_of(i, k)).collect::<Vec<_>>()))
-        .collect();
+    let depths: Vec<Value> =
+        (0..series.points.len()).map(|i| json!((0..series.stages).map(|k| series.depth_of(i, k)).collect::<Vec<_>>())).collect();
     cols.insert("stage_depth".into(), Value::Array(depths));
     cols.insert("interval_s".into(), json!(series.interval_s));
     Value::Object(cols)

@@ -88,7 +88,10 @@ fn bad_input_is_one_clear_line_and_a_failure() {
         (vec!["run", "--preset", "incident-106", "--format", "xml"], "invalid value 'xml'"),
         (vec!["run", "--preset", "incident-106", "--bogus"], "unexpected argument '--bogus'"),
         (vec!["run", "--preset", "incident-106", "--duration", "-5"], "duration_s: must be a number from"),
-        (vec!["run", "--preset", "incident-106", "--set", "consumer.workers=0"], "consumer.workers: must be a whole number from 1 to 10000"),
+        (
+            vec!["run", "--preset", "incident-106", "--set", "consumer.workers=0"],
+            "consumer.workers: must be a whole number from 1 to 10000",
+        ),
         (vec!["run", "--preset", "incident-106", "--set", "consumer.nope=1"], "--set consumer.nope: no such field"),
         (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
     ] {

@@ -162,9 +162,7 @@ impl Group {
         let k = &s.consumer;
         let source = match stages.last() {
             Some(Node::Topic(_)) => Source::Topic(stages.len()),
-            Some(Node::Channel(_)) if matches!(k.link.control, crate::scenario::FlowControl::None {}) => {
-                Source::Channel(stages.len())
-            }
+            Some(Node::Channel(_)) if matches!(k.link.control, crate::scenario::FlowControl::None {}) => Source::Channel(stages.len()),
             _ => Source::Push,
         };
         let partitions = match stages.last() {
@@ -187,7 +185,11 @@ impl Group {
                 queues: (0..queues)
                     .map(|_| {
                         let q = SegQueue::new(QUEUE_CAP, res);
-                        if partitions > 0 { q.strict() } else { q }
+                        if partitions > 0 {
+                            q.strict()
+                        } else {
+                            q
+                        }
                     })
                     .collect(),
                 queued: 0,
@@ -299,14 +301,7 @@ impl Simulation {
     /// Round-robin assignment of partitions over live members; every partition restarts
     /// from its committed offset.
     fn assign(&mut self) {
-        let live: Vec<u16> = self
-            .group
-            .members
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.up && !m.evicted)
-            .map(|(i, _)| i as u16)
-            .collect();
+        let live: Vec<u16> = self.group.members.iter().enumerate().filter(|(_, m)| m.up && !m.evicted).map(|(i, _)| i as u16).collect();
         if let Some(t) = self.topic_mut() {
             for (p, part) in t.parts.iter_mut().enumerate() {
                 part.rewind();
@@ -317,10 +312,7 @@ impl Simulation {
 
     fn owns(&self, m: usize, p: usize) -> bool {
         let mb = &self.group.members[m];
-        !self.group.rebalancing
-            && mb.up
-            && !mb.evicted
-            && self.topic().is_some_and(|t| t.parts[p].owner == Some(m as u16))
+        !self.group.rebalancing && mb.up && !mb.evicted && self.topic().is_some_and(|t| t.parts[p].owner == Some(m as u16))
     }
 
     // ---- the poll loop --------------------------------------------------------------
@@ -586,12 +578,13 @@ impl Simulation {
             _ => 0,
         };
         if shed > 0 {
-            let cause = if matches!(self.group.shed, Some(ShedSpec::Red { .. })) {
-                DropCause::ShedRed
+            let cause = if matches!(self.group.shed, Some(ShedSpec::Red { .. })) { DropCause::ShedRed } else { DropCause::ShedQueueLength };
+            let (gone, kept) = if shed >= seg.n {
+                (seg, None)
             } else {
-                DropCause::ShedQueueLength
+                let (a, b) = seg.split(shed);
+                (a, Some(b))
             };
-            let (gone, kept) = if shed >= seg.n { (seg, None) } else { let (a, b) = seg.split(shed); (a, Some(b)) };
             self.shed_at_consumer(p, gone, cause);
             match kept {
                 Some(k) => seg = k,
@@ -720,10 +713,7 @@ impl Simulation {
     /// latency (`commitSync` makes the loop wait for it).
     fn commit_processed(&mut self, m: usize, parts: &[usize], wait: bool) {
         let Some(t) = self.topic() else { return };
-        let offsets: Vec<(u32, u64)> = parts
-            .iter()
-            .map(|&p| (p as u32, t.parts[p].done.first_gap_from(t.parts[p].committed)))
-            .collect();
+        let offsets: Vec<(u32, u64)> = parts.iter().map(|&p| (p as u32, t.parts[p].done.first_gap_from(t.parts[p].committed))).collect();
         if self.group.commit_latency == 0 {
             self.apply_commits(m, &offsets);
             return;
@@ -1225,4 +1215,3 @@ impl Simulation {
         (b - a) - covered.count_in(a, b)
     }
 }
-

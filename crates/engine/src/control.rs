@@ -85,48 +85,22 @@ fn unit_suffix(unit: &str) -> String {
     }
 }
 
-fn check_float(
-    errors: &mut Vec<FieldError>,
-    field: String,
-    v: f64,
-    (lo, hi): (f64, f64),
-    unit: &str,
-) {
+fn check_float(errors: &mut Vec<FieldError>, field: String, v: f64, (lo, hi): (f64, f64), unit: &str) {
     if !v.is_finite() || v < lo || v > hi {
         let u = unit_suffix(unit);
-        fail(
-            errors,
-            field,
-            format!("must be a number from {lo} to {hi}{u} (got {v})"),
-        );
+        fail(errors, field, format!("must be a number from {lo} to {hi}{u} (got {v})"));
     }
 }
 
-fn check_int(
-    errors: &mut Vec<FieldError>,
-    field: String,
-    v: u64,
-    (lo, hi): (u64, u64),
-    unit: &str,
-) {
+fn check_int(errors: &mut Vec<FieldError>, field: String, v: u64, (lo, hi): (u64, u64), unit: &str) {
     if v < lo || v > hi {
         let u = unit_suffix(unit);
-        fail(
-            errors,
-            field,
-            format!("must be a whole number from {lo} to {hi}{u} (got {v})"),
-        );
+        fail(errors, field, format!("must be a whole number from {lo} to {hi}{u} (got {v})"));
     }
 }
 
 /// Checks `min <= initial <= max` once each bound is itself in range.
-fn check_initial(
-    errors: &mut Vec<FieldError>,
-    prefix: &str,
-    initial: u32,
-    min: u32,
-    (max_name, max): (&str, u32),
-) {
+fn check_initial(errors: &mut Vec<FieldError>, prefix: &str, initial: u32, min: u32, (max_name, max): (&str, u32)) {
     let (lo, hi) = limits::CONCURRENCY;
     let in_range = |v: u32| (lo..=hi).contains(&(v as u64));
     if !in_range(min) || !in_range(max) || !in_range(initial) {
@@ -136,10 +110,7 @@ fn check_initial(
         fail(
             errors,
             join(prefix, "min_limit"),
-            format!(
-                "must be at most {prefix_max} ({max} calls) (got {min})",
-                prefix_max = join(prefix, max_name)
-            ),
+            format!("must be at most {prefix_max} ({max} calls) (got {min})", prefix_max = join(prefix, max_name)),
         );
     } else if initial < min || initial > max {
         fail(
@@ -201,13 +172,7 @@ pub struct AimdThrottleSpec {
 
 impl Default for AimdThrottleSpec {
     fn default() -> Self {
-        AimdThrottleSpec {
-            target_lag: 10_000.0,
-            increase_per_s: 50.0,
-            decrease_factor: 0.5,
-            interval_ms: 1_000.0,
-            min_rate_per_s: 1.0,
-        }
+        AimdThrottleSpec { target_lag: 10_000.0, increase_per_s: 50.0, decrease_factor: 0.5, interval_ms: 1_000.0, min_rate_per_s: 1.0 }
     }
 }
 
@@ -249,14 +214,7 @@ pub struct PidThrottleSpec {
 
 impl Default for PidThrottleSpec {
     fn default() -> Self {
-        PidThrottleSpec {
-            target_lag: 10_000.0,
-            kp: 0.5,
-            ki: 0.05,
-            kd: 0.0,
-            interval_ms: 1_000.0,
-            min_rate_per_s: 1.0,
-        }
+        PidThrottleSpec { target_lag: 10_000.0, kp: 0.5, ki: 0.05, kd: 0.0, interval_ms: 1_000.0, min_rate_per_s: 1.0 }
     }
 }
 
@@ -288,55 +246,19 @@ impl ThrottleSpec {
         let f = |name: &str| join(field, name);
         match self {
             ThrottleSpec::Aimd(a) => {
-                check_float(
-                    errors,
-                    f("target_lag"),
-                    a.target_lag,
-                    TARGET_LAG,
-                    "messages",
-                );
-                check_float(
-                    errors,
-                    f("increase_per_s"),
-                    a.increase_per_s,
-                    INCREASE_PER_S,
-                    "msg/s",
-                );
-                check_float(
-                    errors,
-                    f("decrease_factor"),
-                    a.decrease_factor,
-                    DECREASE_FACTOR,
-                    "",
-                );
+                check_float(errors, f("target_lag"), a.target_lag, TARGET_LAG, "messages");
+                check_float(errors, f("increase_per_s"), a.increase_per_s, INCREASE_PER_S, "msg/s");
+                check_float(errors, f("decrease_factor"), a.decrease_factor, DECREASE_FACTOR, "");
                 check_float(errors, f("interval_ms"), a.interval_ms, INTERVAL_MS, "ms");
-                check_float(
-                    errors,
-                    f("min_rate_per_s"),
-                    a.min_rate_per_s,
-                    MIN_RATE_PER_S,
-                    "msg/s",
-                );
+                check_float(errors, f("min_rate_per_s"), a.min_rate_per_s, MIN_RATE_PER_S, "msg/s");
             }
             ThrottleSpec::Pid(p) => {
-                check_float(
-                    errors,
-                    f("target_lag"),
-                    p.target_lag,
-                    TARGET_LAG,
-                    "messages",
-                );
+                check_float(errors, f("target_lag"), p.target_lag, TARGET_LAG, "messages");
                 check_float(errors, f("kp"), p.kp, GAIN, "1/s");
                 check_float(errors, f("ki"), p.ki, GAIN, "1/s^2");
                 check_float(errors, f("kd"), p.kd, GAIN, "");
                 check_float(errors, f("interval_ms"), p.interval_ms, INTERVAL_MS, "ms");
-                check_float(
-                    errors,
-                    f("min_rate_per_s"),
-                    p.min_rate_per_s,
-                    MIN_RATE_PER_S,
-                    "msg/s",
-                );
+                check_float(errors, f("min_rate_per_s"), p.min_rate_per_s, MIN_RATE_PER_S, "msg/s");
             }
         }
     }
@@ -378,11 +300,7 @@ impl Throttle {
     /// A throttle for a producer whose configured rate, `max_rate_per_s`, is the ceiling;
     /// it starts there. If the spec's floor is above the ceiling, the ceiling wins.
     pub fn new(spec: &ThrottleSpec, max_rate_per_s: f64) -> Throttle {
-        let max_rate = if max_rate_per_s.is_finite() && max_rate_per_s > 0.0 {
-            max_rate_per_s
-        } else {
-            0.0
-        };
+        let max_rate = if max_rate_per_s.is_finite() && max_rate_per_s > 0.0 { max_rate_per_s } else { 0.0 };
         let (law, interval_ms, min_rate) = match spec {
             ThrottleSpec::Aimd(a) => {
                 let d = AimdThrottleSpec::default();
@@ -390,11 +308,7 @@ impl Throttle {
                     Law::Aimd {
                         target_lag: sane(a.target_lag, limits::TARGET_LAG, d.target_lag),
                         increase: sane(a.increase_per_s, limits::INCREASE_PER_S, d.increase_per_s),
-                        factor: sane(
-                            a.decrease_factor,
-                            limits::DECREASE_FACTOR,
-                            d.decrease_factor,
-                        ),
+                        factor: sane(a.decrease_factor, limits::DECREASE_FACTOR, d.decrease_factor),
                     },
                     sane(a.interval_ms, limits::INTERVAL_MS, d.interval_ms),
                     sane(a.min_rate_per_s, limits::MIN_RATE_PER_S, d.min_rate_per_s),
@@ -418,13 +332,7 @@ impl Throttle {
                 )
             }
         };
-        Throttle {
-            law,
-            interval: time::from_millis(interval_ms).max(1),
-            min_rate: min_rate.min(max_rate),
-            max_rate,
-            rate: max_rate,
-        }
+        Throttle { law, interval: time::from_millis(interval_ms).max(1), min_rate: min_rate.min(max_rate), max_rate, rate: max_rate }
     }
 
     /// Simulated time between two calls of [`Throttle::update`] (never zero).
@@ -442,26 +350,14 @@ impl Throttle {
         let lag = lag.max(0.0);
         let (lo, hi) = (self.min_rate, self.max_rate);
         let raw = match &mut self.law {
-            Law::Aimd {
-                target_lag,
-                increase,
-                factor,
-            } => {
+            Law::Aimd { target_lag, increase, factor } => {
                 if lag <= *target_lag {
                     self.rate + *increase
                 } else {
                     self.rate * *factor
                 }
             }
-            Law::Pid {
-                target_lag,
-                kp,
-                ki,
-                kd,
-                dt,
-                integral,
-                last_error,
-            } => {
+            Law::Pid { target_lag, kp, ki, kd, dt, integral, last_error } => {
                 let e = lag - *target_lag;
                 let de = match *last_error {
                     Some(prev) => (e - prev) / *dt,
@@ -544,13 +440,7 @@ pub struct AimdLimiterSpec {
 
 impl Default for AimdLimiterSpec {
     fn default() -> Self {
-        AimdLimiterSpec {
-            initial_limit: 20,
-            min_limit: 20,
-            max_limit: 200,
-            backoff_ratio: 0.9,
-            timeout_ms: 5_000.0,
-        }
+        AimdLimiterSpec { initial_limit: 20, min_limit: 20, max_limit: 200, backoff_ratio: 0.9, timeout_ms: 5_000.0 }
     }
 }
 
@@ -581,14 +471,7 @@ pub struct VegasLimiterSpec {
 
 impl Default for VegasLimiterSpec {
     fn default() -> Self {
-        VegasLimiterSpec {
-            initial_limit: 20,
-            max_concurrency: 1_000,
-            smoothing: 1.0,
-            probe_multiplier: 30,
-            alpha: None,
-            beta: None,
-        }
+        VegasLimiterSpec { initial_limit: 20, max_concurrency: 1_000, smoothing: 1.0, probe_multiplier: 30, alpha: None, beta: None }
     }
 }
 
@@ -659,80 +542,32 @@ impl LimiterSpec {
                 calls(errors, "initial_limit", a.initial_limit);
                 calls(errors, "min_limit", a.min_limit);
                 calls(errors, "max_limit", a.max_limit);
-                check_float(
-                    errors,
-                    f("backoff_ratio"),
-                    a.backoff_ratio,
-                    BACKOFF_RATIO,
-                    "",
-                );
+                check_float(errors, f("backoff_ratio"), a.backoff_ratio, BACKOFF_RATIO, "");
                 check_float(errors, f("timeout_ms"), a.timeout_ms, TIMEOUT_MS, "ms");
-                check_initial(
-                    errors,
-                    field,
-                    a.initial_limit,
-                    a.min_limit,
-                    ("max_limit", a.max_limit),
-                );
+                check_initial(errors, field, a.initial_limit, a.min_limit, ("max_limit", a.max_limit));
             }
             LimiterSpec::Vegas(v) => {
                 calls(errors, "initial_limit", v.initial_limit);
                 calls(errors, "max_concurrency", v.max_concurrency);
                 check_float(errors, f("smoothing"), v.smoothing, SMOOTHING, "");
-                check_int(
-                    errors,
-                    f("probe_multiplier"),
-                    v.probe_multiplier as u64,
-                    PROBE_MULTIPLIER,
-                    "",
-                );
+                check_int(errors, f("probe_multiplier"), v.probe_multiplier as u64, PROBE_MULTIPLIER, "");
                 if let Some(alpha) = v.alpha {
                     check_int(errors, f("alpha"), alpha as u64, QUEUE_CALLS, "calls");
                 }
                 if let Some(beta) = v.beta {
                     check_int(errors, f("beta"), beta as u64, QUEUE_CALLS, "calls");
                 }
-                check_initial(
-                    errors,
-                    field,
-                    v.initial_limit,
-                    1,
-                    ("max_concurrency", v.max_concurrency),
-                );
+                check_initial(errors, field, v.initial_limit, 1, ("max_concurrency", v.max_concurrency));
             }
             LimiterSpec::Gradient2(g) => {
                 calls(errors, "initial_limit", g.initial_limit);
                 calls(errors, "min_limit", g.min_limit);
                 calls(errors, "max_concurrency", g.max_concurrency);
                 check_float(errors, f("smoothing"), g.smoothing, SMOOTHING, "");
-                check_int(
-                    errors,
-                    f("queue_size"),
-                    g.queue_size as u64,
-                    QUEUE_CALLS,
-                    "calls",
-                );
-                check_int(
-                    errors,
-                    f("long_window"),
-                    g.long_window as u64,
-                    LONG_WINDOW,
-                    "samples",
-                );
-                check_float(
-                    errors,
-                    f("rtt_tolerance"),
-                    g.rtt_tolerance,
-                    RTT_TOLERANCE,
-                    "",
-                );
-                check_initial(
-                    errors,
-                    field,
-                    g.initial_limit,
-                    g.min_limit,
-                    ("max_concurrency", g.max_concurrency),
-                );
+                check_int(errors, f("queue_size"), g.queue_size as u64, QUEUE_CALLS, "calls");
+                check_int(errors, f("long_window"), g.long_window as u64, LONG_WINDOW, "samples");
+                check_float(errors, f("rtt_tolerance"), g.rtt_tolerance, RTT_TOLERANCE, "");
+                check_initial(errors, field, g.initial_limit, g.min_limit, ("max_concurrency", g.max_concurrency));
             }
         }
     }
@@ -970,13 +805,7 @@ impl Gradient2Limit {
             smoothing: sane(s.smoothing, limits::SMOOTHING, d.smoothing),
             queue_size: s.queue_size,
             tolerance: sane(s.rtt_tolerance, limits::RTT_TOLERANCE, d.rtt_tolerance),
-            long_rtt: ExpAvg {
-                value: 0.0,
-                sum: 0.0,
-                count: 0,
-                window: s.long_window.max(1),
-                warmup: 10,
-            },
+            long_rtt: ExpAvg { value: 0.0, sum: 0.0, count: 0, window: s.long_window.max(1), warmup: 10 },
         }
     }
 
@@ -1087,11 +916,7 @@ mod tests {
 
     /// One step per interval with the rate held over it; the lag cannot go negative (an
     /// idle consumer). Returns (time s, lag after the step, rate set for the next step).
-    fn close_loop(
-        throttle: &mut Throttle,
-        steps: usize,
-        consumer: impl Fn(f64) -> f64,
-    ) -> Vec<(f64, f64, f64)> {
+    fn close_loop(throttle: &mut Throttle, steps: usize, consumer: impl Fn(f64) -> f64) -> Vec<(f64, f64, f64)> {
         let h = time::secs(throttle.interval());
         let mut lag = 0.0_f64;
         let mut out = Vec::with_capacity(steps);
@@ -1111,10 +936,7 @@ mod tests {
         assert_eq!(th.interval(), S);
         let run = close_loop(&mut th, 2_000, |_| 500.0);
         for &(_, lag, rate) in &run {
-            assert!(
-                (1.0..=10_000.0).contains(&rate),
-                "rate {rate} out of [min, max]"
-            );
+            assert!((1.0..=10_000.0).contains(&rate), "rate {rate} out of [min, max]");
             // Overall bound: the first overshoot (two intervals at ~10,000 msg/s, then
             // halving) stays below 3 × target.
             assert!(lag < 30_000.0, "lag {lag} ran away");
@@ -1123,14 +945,9 @@ mod tests {
         // below the target (never empty, so the consumer never idles).
         let tail = &run[200..];
         let mean = tail.iter().map(|r| r.2).sum::<f64>() / tail.len() as f64;
-        let (lo, hi) = tail
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.2), b.max(r.2)));
+        let (lo, hi) = tail.iter().fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.2), b.max(r.2)));
         assert!((mean - 500.0).abs() < 25.0, "mean rate {mean}");
-        assert!(
-            lo < 300.0 && hi > 700.0,
-            "rate should oscillate across 500: [{lo}, {hi}]"
-        );
+        assert!(lo < 300.0 && hi > 700.0, "rate should oscillate across 500: [{lo}, {hi}]");
         for &(t, lag, _) in tail {
             assert!((5_000.0..=11_000.0).contains(&lag), "lag {lag} at {t} s");
         }
@@ -1160,14 +977,8 @@ mod tests {
                 assert!(lag < 200_000.0, "consumer {consumer}: lag {lag}");
             }
             let (_, lag, rate) = run[run.len() - 1];
-            assert!(
-                (rate - consumer).abs() < 0.01 * consumer,
-                "consumer {consumer}: rate {rate}"
-            );
-            assert!(
-                (lag - 10_000.0).abs() < 100.0,
-                "consumer {consumer}: lag {lag}"
-            );
+            assert!((rate - consumer).abs() < 0.01 * consumer, "consumer {consumer}: rate {rate}");
+            assert!((lag - 10_000.0).abs() < 100.0, "consumer {consumer}: lag {lag}");
         }
     }
 
@@ -1184,10 +995,7 @@ mod tests {
         let mut fresh = Throttle::new(&ThrottleSpec::pid(), 10_000.0);
         let reference = close_loop(&mut fresh, 200, |_| 500.0);
         for (a, b) in run[600..].iter().zip(&reference) {
-            assert!(
-                (a.2 - b.2).abs() < 1e-6 && (a.1 - b.1).abs() < 1e-6,
-                "{a:?} vs {b:?}"
-            );
+            assert!((a.2 - b.2).abs() < 1e-6 && (a.1 - b.1).abs() < 1e-6, "{a:?} vs {b:?}");
         }
     }
 
@@ -1195,18 +1003,10 @@ mod tests {
     fn aggressive_pid_gains_stay_bounded() {
         // kp·h = 5 is far past the stable range: the rate slams between floor and ceiling,
         // but it stays in range and never becomes NaN.
-        let spec = ThrottleSpec::Pid(PidThrottleSpec {
-            kp: 5.0,
-            ki: 2.0,
-            kd: 3.0,
-            ..Default::default()
-        });
+        let spec = ThrottleSpec::Pid(PidThrottleSpec { kp: 5.0, ki: 2.0, kd: 3.0, ..Default::default() });
         let mut th = Throttle::new(&spec, 10_000.0);
         for &(_, lag, rate) in &close_loop(&mut th, 1_000, |_| 500.0) {
-            assert!(
-                rate.is_finite() && (1.0..=10_000.0).contains(&rate),
-                "{rate}"
-            );
+            assert!(rate.is_finite() && (1.0..=10_000.0).contains(&rate), "{rate}");
             assert!(lag.is_finite());
         }
     }
@@ -1216,20 +1016,13 @@ mod tests {
         let mut th = Throttle::new(&ThrottleSpec::pid(), 10_000.0);
         assert_eq!(th.update(f64::NAN), 10_000.0);
         assert_eq!(th.update(f64::INFINITY), 10_000.0);
-        assert_eq!(
-            th.update(-5.0),
-            10_000.0,
-            "negative lag counts as 0: e < 0, at ceiling"
-        );
+        assert_eq!(th.update(-5.0), 10_000.0, "negative lag counts as 0: e < 0, at ceiling");
         let r = th.update(1e9);
         assert_eq!(r, 1.0, "huge lag: floor");
         assert_eq!(th.rate(), 1.0);
 
         // The producer's rate is the ceiling, even below the spec's floor.
-        let spec = ThrottleSpec::Aimd(AimdThrottleSpec {
-            min_rate_per_s: 1_000.0,
-            ..Default::default()
-        });
+        let spec = ThrottleSpec::Aimd(AimdThrottleSpec { min_rate_per_s: 1_000.0, ..Default::default() });
         let mut th = Throttle::new(&spec, 100.0);
         assert_eq!(th.rate(), 100.0);
         assert_eq!(th.update(1e9), 100.0);
@@ -1274,19 +1067,11 @@ mod tests {
 
     #[test]
     fn throttle_spec_serde_and_validation() {
-        let s: ThrottleSpec =
-            serde_json::from_str(r#"{"kind": "pid", "target_lag": 500}"#).unwrap();
-        assert_eq!(
-            s,
-            ThrottleSpec::Pid(PidThrottleSpec {
-                target_lag: 500.0,
-                ..Default::default()
-            })
-        );
+        let s: ThrottleSpec = serde_json::from_str(r#"{"kind": "pid", "target_lag": 500}"#).unwrap();
+        assert_eq!(s, ThrottleSpec::Pid(PidThrottleSpec { target_lag: 500.0, ..Default::default() }));
         let s: ThrottleSpec = serde_json::from_str(r#"{"kind": "aimd"}"#).unwrap();
         assert_eq!(s, ThrottleSpec::aimd());
-        let e =
-            serde_json::from_str::<ThrottleSpec>(r#"{"kind": "aimd", "target": 5}"#).unwrap_err();
+        let e = serde_json::from_str::<ThrottleSpec>(r#"{"kind": "aimd", "target": 5}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `target`"), "{e}");
         assert!(serde_json::from_str::<ThrottleSpec>(r#"{"kind": "bang_bang"}"#).is_err());
         for spec in [ThrottleSpec::aimd(), ThrottleSpec::pid()] {
@@ -1298,16 +1083,9 @@ mod tests {
         }
 
         let mut errors = Vec::new();
-        let bad = ThrottleSpec::Aimd(AimdThrottleSpec {
-            decrease_factor: 1.0,
-            interval_ms: f64::NAN,
-            ..Default::default()
-        });
+        let bad = ThrottleSpec::Aimd(AimdThrottleSpec { decrease_factor: 1.0, interval_ms: f64::NAN, ..Default::default() });
         bad.validate("producer.throttle", &mut errors);
-        let text: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let text: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         assert_eq!(
             text,
             [
@@ -1316,16 +1094,8 @@ mod tests {
             ]
         );
         let mut errors = Vec::new();
-        ThrottleSpec::Pid(PidThrottleSpec {
-            ki: -1.0,
-            min_rate_per_s: 0.0,
-            ..Default::default()
-        })
-        .validate("p", &mut errors);
-        let text: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        ThrottleSpec::Pid(PidThrottleSpec { ki: -1.0, min_rate_per_s: 0.0, ..Default::default() }).validate("p", &mut errors);
+        let text: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         assert_eq!(
             text,
             [
@@ -1369,12 +1139,7 @@ mod tests {
     }
 
     /// C = 10 slots, 10 ms mean service, ±20 %.
-    const C10: Downstream = Downstream {
-        capacity: 10.0,
-        service: 10 * MS,
-        jitter: 0.2,
-        reject_above: None,
-    };
+    const C10: Downstream = Downstream { capacity: 10.0, service: 10 * MS, jitter: 0.2, reject_above: None };
     /// The same without variance (lockstep).
     const C10_EXACT: Downstream = Downstream { jitter: 0.0, ..C10 };
 
@@ -1403,12 +1168,7 @@ mod tests {
     /// A client with unlimited demand (a deep topic backlog): it keeps exactly `limit`
     /// calls in flight, and reports each completion to the limiter. Every limit the
     /// limiter takes must lie in `bounds`.
-    fn drive(
-        limiter: &mut Limiter,
-        seconds: u64,
-        bounds: (u32, u32),
-        downstream: impl Fn(Nanos) -> Downstream,
-    ) -> Trace {
+    fn drive(limiter: &mut Limiter, seconds: u64, bounds: (u32, u32), downstream: impl Fn(Nanos) -> Downstream) -> Trace {
         let end = seconds * S;
         let mut heap = BinaryHeap::new();
         let mut seq = 0u64;
@@ -1438,10 +1198,7 @@ mod tests {
             inflight -= 1;
             limiter.on_sample(now, rtt, n, dropped);
             let l = limiter.limit();
-            assert!(
-                bounds.0 <= l && l <= bounds.1,
-                "limit {l} outside {bounds:?} at {now} ns"
-            );
+            assert!(bounds.0 <= l && l <= bounds.1, "limit {l} outside {bounds:?} at {now} ns");
         }
         Trace { limits }
     }
@@ -1451,10 +1208,7 @@ mod tests {
         if now < 30 * S {
             C10
         } else {
-            Downstream {
-                capacity: 5.0,
-                ..C10
-            }
+            Downstream { capacity: 5.0, ..C10 }
         }
     }
 
@@ -1508,10 +1262,7 @@ mod tests {
         // percentile well below the max of 200: it finds the capacity's order of
         // magnitude and trades latency for throughput, as the library's docs say it does.
         // min_limit is 1 here: the library's default floor of 20 is above C.
-        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec { min_limit: 1, ..Default::default() });
         let t = drive(&mut Limiter::new(&spec), 120, (1, 200), |_| C10);
         let mean = t.mean(20.0, 120.0);
         assert!((20.0..=60.0).contains(&mean), "mean {mean}");
@@ -1521,10 +1272,7 @@ mod tests {
 
     #[test]
     fn gradient2_backs_off_when_the_downstream_slows_down() {
-        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec { min_limit: 1, ..Default::default() });
         let slowed = drive(&mut Limiter::new(&spec), 60, (1, 200), halves_at_30s);
         let steady = drive(&mut Limiter::new(&spec), 60, (1, 200), |_| C10);
         assert_eq!(slowed.window(0.0, 30.0), steady.window(0.0, 30.0));
@@ -1539,12 +1287,7 @@ mod tests {
 
     #[test]
     fn gradient2_with_library_defaults_respects_its_floor() {
-        let t = drive(
-            &mut Limiter::new(&LimiterSpec::gradient2()),
-            60,
-            (20, 200),
-            |_| C10,
-        );
+        let t = drive(&mut Limiter::new(&LimiterSpec::gradient2()), 60, (20, 200), |_| C10);
         assert!(t.limits.iter().all(|&l| (20..=200).contains(&l)));
     }
 
@@ -1555,14 +1298,8 @@ mod tests {
         // refuses the 11th call at once; each refusal takes 10 % off the limit (at least
         // one call, as the product is truncated). So the limit saws just below and above
         // C: band [C − 3, C + 3] for the mean (≈ 9 measured), 95th percentile ≤ 1.5 C.
-        let spec = LimiterSpec::Aimd(AimdLimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
-        let bulkhead = Downstream {
-            reject_above: Some(10),
-            ..C10
-        };
+        let spec = LimiterSpec::Aimd(AimdLimiterSpec { min_limit: 1, ..Default::default() });
+        let bulkhead = Downstream { reject_above: Some(10), ..C10 };
         let t = drive(&mut Limiter::new(&spec), 60, (1, 200), |_| bulkhead);
         let mean = t.mean(10.0, 60.0);
         assert!((7.0..=13.0).contains(&mean), "mean {mean}");
@@ -1572,43 +1309,24 @@ mod tests {
     #[test]
     fn aimd_backs_off_when_the_downstream_slows_down() {
         // A 50 ms timeout on the queueing downstream: slow calls count as drops.
-        let spec = LimiterSpec::Aimd(AimdLimiterSpec {
-            min_limit: 1,
-            timeout_ms: 50.0,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Aimd(AimdLimiterSpec { min_limit: 1, timeout_ms: 50.0, ..Default::default() });
         let slowed = drive(&mut Limiter::new(&spec), 60, (1, 200), halves_at_30s);
         let steady = drive(&mut Limiter::new(&spec), 60, (1, 200), |_| C10);
         assert!(slowed.mean(30.0, 60.0) < steady.mean(30.0, 60.0));
         // Without drops or timeouts it only grows, up to its max.
-        let t = drive(
-            &mut Limiter::new(&LimiterSpec::aimd()),
-            10,
-            (20, 200),
-            |_| C10,
-        );
+        let t = drive(&mut Limiter::new(&LimiterSpec::aimd()), 10, (20, 200), |_| C10);
         assert_eq!(*t.limits.last().unwrap(), 200);
     }
 
     #[test]
     fn aimd_follows_a_bulkhead_that_shrinks() {
         // The bulkhead shrinks from 10 to 5 slots at 30 s: same band, around C' = 5.
-        let spec = LimiterSpec::Aimd(AimdLimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Aimd(AimdLimiterSpec { min_limit: 1, ..Default::default() });
         let t = drive(&mut Limiter::new(&spec), 60, (1, 200), |now| {
             if now < 30 * S {
-                Downstream {
-                    reject_above: Some(10),
-                    ..C10
-                }
+                Downstream { reject_above: Some(10), ..C10 }
             } else {
-                Downstream {
-                    capacity: 5.0,
-                    reject_above: Some(5),
-                    ..C10
-                }
+                Downstream { capacity: 5.0, reject_above: Some(5), ..C10 }
             }
         });
         let mean = t.mean(40.0, 60.0);
@@ -1619,42 +1337,18 @@ mod tests {
     fn lockstep_downstream_keeps_every_limiter_in_bounds() {
         // The exact model of the brief (no service variance): all calls complete together.
         // Bounds are checked on every sample by `drive`.
-        let bulkhead = Downstream {
-            reject_above: Some(10),
-            ..C10_EXACT
-        };
-        let aimd = LimiterSpec::Aimd(AimdLimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let bulkhead = Downstream { reject_above: Some(10), ..C10_EXACT };
+        let aimd = LimiterSpec::Aimd(AimdLimiterSpec { min_limit: 1, ..Default::default() });
         drive(&mut Limiter::new(&aimd), 30, (1, 200), |_| bulkhead);
-        drive(
-            &mut Limiter::new(&LimiterSpec::aimd()),
-            30,
-            (20, 200),
-            |_| bulkhead,
-        );
-        let t = drive(
-            &mut Limiter::new(&LimiterSpec::vegas()),
-            60,
-            (1, 1_000),
-            |_| C10_EXACT,
-        );
+        drive(&mut Limiter::new(&LimiterSpec::aimd()), 30, (20, 200), |_| bulkhead);
+        let t = drive(&mut Limiter::new(&LimiterSpec::vegas()), 60, (1, 1_000), |_| C10_EXACT);
         let mean = t.mean(20.0, 60.0);
         assert!((11.0..=20.0).contains(&mean), "vegas mean {mean}");
-        let g2 = LimiterSpec::Gradient2(Gradient2LimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let g2 = LimiterSpec::Gradient2(Gradient2LimiterSpec { min_limit: 1, ..Default::default() });
         let t = drive(&mut Limiter::new(&g2), 60, (1, 200), |_| C10_EXACT);
         let mean = t.mean(20.0, 60.0);
         assert!((20.0..=60.0).contains(&mean), "gradient2 mean {mean}");
-        drive(
-            &mut Limiter::new(&LimiterSpec::gradient2()),
-            30,
-            (20, 200),
-            |_| C10_EXACT,
-        );
+        drive(&mut Limiter::new(&LimiterSpec::gradient2()), 30, (20, 200), |_| C10_EXACT);
     }
 
     #[test]
@@ -1702,29 +1396,17 @@ mod tests {
         l.on_sample(0, 10 * MS, 10, false);
         l.on_sample(0, 14 * MS, 14, false);
         assert_eq!(l.limit(), 10, "within thresholds");
-        let mut l = Limiter::new(&LimiterSpec::Vegas(VegasLimiterSpec {
-            initial_limit: 10_000,
-            max_concurrency: 20_000,
-            ..Default::default()
-        }));
+        let mut l =
+            Limiter::new(&LimiterSpec::Vegas(VegasLimiterSpec { initial_limit: 10_000, max_concurrency: 20_000, ..Default::default() }));
         l.on_sample(0, 10 * S, 5_000, false);
         assert_eq!(l.limit(), 10_000);
         l.on_sample(0, 10 * S, 6_000, false);
         assert_eq!(l.limit(), 10_024, "large limit: + 6·log10(10000)");
 
-        let mut avg = ExpAvg {
-            value: 0.0,
-            sum: 0.0,
-            count: 0,
-            window: 100,
-            warmup: 10,
-        };
+        let mut avg = ExpAvg { value: 0.0, sum: 0.0, count: 0, window: 100, warmup: 10 };
         for i in 0..10 {
             let v = avg.add(10.0 + i as f64);
-            assert!(
-                (v - (10.0 + i as f64 / 2.0)).abs() < 0.01,
-                "warm-up {i}: {v}"
-            );
+            assert!((v - (10.0 + i as f64 / 2.0)).abs() < 0.01, "warm-up {i}: {v}");
         }
         let v = avg.add(100.0);
         assert!((v - 16.2).abs() < 0.1, "{v}");
@@ -1732,10 +1414,7 @@ mod tests {
 
     #[test]
     fn aimd_steps_like_the_library() {
-        let spec = LimiterSpec::Aimd(AimdLimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Aimd(AimdLimiterSpec { min_limit: 1, ..Default::default() });
         let mut l = Limiter::new(&spec);
         assert_eq!(l.limit(), 20);
         l.on_sample(0, 10 * MS, 20, true);
@@ -1745,11 +1424,7 @@ mod tests {
         l.on_sample(0, 10 * MS, 9, false);
         assert_eq!(l.limit(), 19, "9 × 2 < 19: app-limited, no growth");
         l.on_sample(0, 5 * S + 1, 19, false);
-        assert_eq!(
-            l.limit(),
-            17,
-            "slower than the 5 s timeout counts as a drop"
-        );
+        assert_eq!(l.limit(), 17, "slower than the 5 s timeout counts as a drop");
         l.on_sample(0, 5 * S, 19, false);
         assert_eq!(l.limit(), 18, "exactly the timeout is not");
         for _ in 0..100 {
@@ -1765,10 +1440,7 @@ mod tests {
     #[test]
     fn vegas_steps_like_the_library() {
         // Probing far away (multiplier large) to see the core rule.
-        let spec = LimiterSpec::Vegas(VegasLimiterSpec {
-            probe_multiplier: 1_000,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Vegas(VegasLimiterSpec { probe_multiplier: 1_000, ..Default::default() });
         let mut l = Limiter::new(&spec);
         l.on_sample(1, 10 * MS, 20, false);
         assert_eq!(l.limit(), 20, "first sample only sets the no-load RTT");
@@ -1807,10 +1479,7 @@ mod tests {
 
     #[test]
     fn gradient2_steps_like_the_library() {
-        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec {
-            min_limit: 1,
-            ..Default::default()
-        });
+        let spec = LimiterSpec::Gradient2(Gradient2LimiterSpec { min_limit: 1, ..Default::default() });
         let mut l = Limiter::new(&spec);
         // Steady RTT: gradient 1, so each sample adds smoothing × queue_size = 0.8.
         l.on_sample(0, 10 * MS, 20, false);
@@ -1829,38 +1498,18 @@ mod tests {
 
     #[test]
     fn log10_root_matches_the_library_table() {
-        for (t, v) in [
-            (0, 1),
-            (1, 1),
-            (9, 1),
-            (10, 1),
-            (99, 1),
-            (100, 2),
-            (999, 2),
-            (1_000, 3),
-            (9_999, 3),
-            (10_000, 4),
-            (u32::MAX, 9),
-        ] {
+        for (t, v) in [(0, 1), (1, 1), (9, 1), (10, 1), (99, 1), (100, 2), (999, 2), (1_000, 3), (9_999, 3), (10_000, 4), (u32::MAX, 9)] {
             assert_eq!(log10_root(t), v, "log10_root({t})");
         }
     }
 
     #[test]
     fn limiters_survive_extreme_samples() {
-        for spec in [
-            LimiterSpec::aimd(),
-            LimiterSpec::vegas(),
-            LimiterSpec::gradient2(),
-        ] {
+        for spec in [LimiterSpec::aimd(), LimiterSpec::vegas(), LimiterSpec::gradient2()] {
             let mut l = Limiter::new(&spec);
-            for (now, rtt, inflight, dropped) in [
-                (0, 0, 0, false),
-                (u64::MAX, u64::MAX, u32::MAX, true),
-                (1, 1, u32::MAX, false),
-                (2, u64::MAX, 0, false),
-                (3, 1, 1, true),
-            ] {
+            for (now, rtt, inflight, dropped) in
+                [(0, 0, 0, false), (u64::MAX, u64::MAX, u32::MAX, true), (1, 1, u32::MAX, false), (2, u64::MAX, 0, false), (3, 1, 1, true)]
+            {
                 l.on_sample(now, rtt, inflight, dropped);
                 assert!(l.limit() >= 1);
             }
@@ -1882,36 +1531,15 @@ mod tests {
 
     #[test]
     fn limiter_spec_serde_and_validation() {
-        let s: LimiterSpec =
-            serde_json::from_str(r#"{"kind": "gradient2", "min_limit": 1}"#).unwrap();
-        assert_eq!(
-            s,
-            LimiterSpec::Gradient2(Gradient2LimiterSpec {
-                min_limit: 1,
-                ..Default::default()
-            })
-        );
+        let s: LimiterSpec = serde_json::from_str(r#"{"kind": "gradient2", "min_limit": 1}"#).unwrap();
+        assert_eq!(s, LimiterSpec::Gradient2(Gradient2LimiterSpec { min_limit: 1, ..Default::default() }));
         let s: LimiterSpec = serde_json::from_str(r#"{"kind": "vegas", "alpha": 2}"#).unwrap();
-        assert_eq!(
-            s,
-            LimiterSpec::Vegas(VegasLimiterSpec {
-                alpha: Some(2),
-                ..Default::default()
-            })
-        );
-        assert_eq!(
-            serde_json::from_str::<LimiterSpec>(r#"{"kind": "aimd"}"#).unwrap(),
-            LimiterSpec::aimd()
-        );
+        assert_eq!(s, LimiterSpec::Vegas(VegasLimiterSpec { alpha: Some(2), ..Default::default() }));
+        assert_eq!(serde_json::from_str::<LimiterSpec>(r#"{"kind": "aimd"}"#).unwrap(), LimiterSpec::aimd());
         assert_eq!(LimiterSpec::default(), LimiterSpec::vegas());
-        let e = serde_json::from_str::<LimiterSpec>(r#"{"kind": "vegas", "min_limit": 1}"#)
-            .unwrap_err();
+        let e = serde_json::from_str::<LimiterSpec>(r#"{"kind": "vegas", "min_limit": 1}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `min_limit`"), "{e}");
-        for spec in [
-            LimiterSpec::aimd(),
-            LimiterSpec::vegas(),
-            LimiterSpec::gradient2(),
-        ] {
+        for spec in [LimiterSpec::aimd(), LimiterSpec::vegas(), LimiterSpec::gradient2()] {
             let text = serde_json::to_string(&spec).unwrap();
             assert_eq!(serde_json::from_str::<LimiterSpec>(&text).unwrap(), spec);
             let mut errors = Vec::new();
@@ -1921,10 +1549,7 @@ mod tests {
         let messages = |spec: LimiterSpec| {
             let mut errors = Vec::new();
             spec.validate("consumer.limiter", &mut errors);
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>()
         };
         let aimd = |a: AimdLimiterSpec| messages(LimiterSpec::Aimd(a));
         let d = AimdLimiterSpec::default;
@@ -1935,41 +1560,20 @@ mod tests {
                 "consumer.limiter.backoff_ratio: must be a number from 0.5 to 0.999 (got 1)",
             ]
         );
-        let g2 = Gradient2LimiterSpec {
-            initial_limit: 5,
-            rtt_tolerance: 0.5,
-            ..Default::default()
-        };
+        let g2 = Gradient2LimiterSpec { initial_limit: 5, rtt_tolerance: 0.5, ..Default::default() };
         let text = messages(LimiterSpec::Gradient2(g2));
         assert_eq!(text.len(), 2);
-        assert_eq!(
-            text[0],
-            "consumer.limiter.rtt_tolerance: must be a number from 1 to 100 (got 0.5)"
-        );
-        assert!(
-            text[1].starts_with(
-                "consumer.limiter.initial_limit: must be a whole number from 20 to 200 calls"
-            ),
-            "{}",
-            text[1]
-        );
-        let text = aimd(AimdLimiterSpec {
-            min_limit: 300,
-            initial_limit: 300,
-            ..d()
-        });
+        assert_eq!(text[0], "consumer.limiter.rtt_tolerance: must be a number from 1 to 100 (got 0.5)");
+        assert!(text[1].starts_with("consumer.limiter.initial_limit: must be a whole number from 20 to 200 calls"), "{}", text[1]);
+        let text = aimd(AimdLimiterSpec { min_limit: 300, initial_limit: 300, ..d() });
         assert_eq!(
             text,
             ["consumer.limiter.min_limit: must be at most consumer.limiter.max_limit (200 calls) \
               (got 300)"]
         );
-        let vegas = VegasLimiterSpec {
-            initial_limit: 2_000,
-            ..Default::default()
-        };
+        let vegas = VegasLimiterSpec { initial_limit: 2_000, ..Default::default() };
         let text = messages(LimiterSpec::Vegas(vegas));
         assert_eq!(text.len(), 1);
-        assert!(text[0]
-            .ends_with("from 1 to 1000 calls, between the limit's minimum and maximum (got 2000)"));
+        assert!(text[0].ends_with("from 1 to 1000 calls, between the limit's minimum and maximum (got 2000)"));
     }
 }

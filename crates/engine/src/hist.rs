@@ -47,13 +47,7 @@ fn value_of(i: usize) -> f64 {
 
 impl Histogram {
     pub fn new() -> Histogram {
-        Histogram {
-            counts: vec![0; BUCKETS],
-            total: 0,
-            sum_ns: 0,
-            lo: BUCKETS,
-            hi: 0,
-        }
+        Histogram { counts: vec![0; BUCKETS], total: 0, sum_ns: 0, lo: BUCKETS, hi: 0 }
     }
 
     /// Records `weight` observations of `ns` nanoseconds.
@@ -152,21 +146,9 @@ mod tests {
     #[test]
     fn buckets_cover_the_range_and_round_trip_within_two_percent() {
         assert_eq!(index(u64::MAX), BUCKETS - 1);
-        for v in [
-            1u64,
-            63,
-            64,
-            100,
-            1_000,
-            123_456,
-            2_000_000_000,
-            86_400_000_000_000,
-        ] {
+        for v in [1u64, 63, 64, 100, 1_000, 123_456, 2_000_000_000, 86_400_000_000_000] {
             let back = value_of(index(v));
-            assert!(
-                (back - v as f64).abs() <= v as f64 * 0.016 + 0.5,
-                "{v} -> {back}"
-            );
+            assert!((back - v as f64).abs() <= v as f64 * 0.016 + 0.5, "{v} -> {back}");
         }
     }
 

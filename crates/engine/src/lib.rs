@@ -30,14 +30,14 @@ pub mod traffic;
 pub use control::{LimiterSpec, ThrottleSpec};
 pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
-    Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec, FlowControl,
-    KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, PauseSpec, ProducerSpec, Scenario,
-    ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, TopicSpec,
+    Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec, FlowControl, KafkaProducerSpec,
+    LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, PauseSpec, ProducerSpec, Scenario, ScenarioError, ServiceDist, ShedSpec,
+    SimSettings, SlowMessage, StageSpec, TopicSpec,
 };
 pub use series::{Point, Series};
 pub use sim::{RunStatus, Simulation};
 pub use snapshot::{
-    ConsumerView, DropCause, DroppedBy, Ledger, LossCause, LostByCause, MemberView, PartitionView, ProducerView,
-    Snapshot, StageView, Summary, TraceEvent, TraceKind, WindowView,
+    ConsumerView, DropCause, DroppedBy, Ledger, LossCause, LostByCause, MemberView, PartitionView, ProducerView, Snapshot, StageView,
+    Summary, TraceEvent, TraceKind, WindowView,
 };
 pub use traffic::Pattern;

@@ -2,11 +2,11 @@
 //! (and anyone's scripts) refer to them. Every strategy the engine models has one.
 
 use crate::control::{AimdLimiterSpec, Gradient2LimiterSpec, LimiterSpec, ThrottleSpec};
-use crate::traffic::Pattern;
 use crate::scenario::{
-    Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec,
-    Mode, OnFull, Ordering, PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
+    Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, Mode, OnFull, Ordering,
+    PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
 };
+use crate::traffic::Pattern;
 
 /// Groups in the preset picker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,10 +150,7 @@ fn reactive_request_n() -> Scenario {
         StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: LinkSpec::default() }),
         StageSpec::Channel(ChannelSpec {
             capacity: Some(256),
-            link: LinkSpec {
-                control: FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 },
-                ..LinkSpec::default()
-            },
+            link: LinkSpec { control: FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 }, ..LinkSpec::default() },
             shed: None,
         }),
     ];

@@ -6,9 +6,7 @@ use crate::rangeset::RangeSet;
 use crate::seg::SegQueue;
 use crate::series::Point;
 use crate::sim::{Node, Simulation};
-use crate::snapshot::{
-    ConsumerView, Ledger, MemberView, PartitionView, ProducerView, Snapshot, StageView, Summary, WindowView,
-};
+use crate::snapshot::{ConsumerView, Ledger, MemberView, PartitionView, ProducerView, Snapshot, StageView, Summary, WindowView};
 use crate::time;
 
 impl Simulation {
@@ -250,12 +248,8 @@ impl Simulation {
                 Node::Map | Node::Filter(_) => 0,
             })
             .sum();
-        let members: usize = self
-            .group
-            .members
-            .iter()
-            .map(|m| m.queues.iter().chain(m.cache.iter()).map(SegQueue::entries).sum::<usize>())
-            .sum();
+        let members: usize =
+            self.group.members.iter().map(|m| m.queues.iter().chain(m.cache.iter()).map(SegQueue::entries).sum::<usize>()).sum();
         stages + members
     }
 

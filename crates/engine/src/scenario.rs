@@ -262,7 +262,9 @@ pub enum ServiceDist {
     Deterministic {},
     Exponential {},
     /// Log-normal with shape `sigma` (the standard deviation of the log).
-    Lognormal { sigma: f64 },
+    Lognormal {
+        sigma: f64,
+    },
 }
 
 impl Default for ServiceDist {
@@ -572,10 +574,16 @@ fn check_link(c: &mut Check, at: &str, link: &LinkSpec, bounded: bool) {
             c.int(&format!("{at}.control.batch"), *batch, WINDOW, "messages");
             c.float(&format!("{at}.control.latency_ms"), *latency_ms, LATENCY_MS, "ms");
             if *batch > *initial {
-                c.fail(&format!("{at}.control.batch"), format!("must not exceed control.initial ({initial}), or nothing is ever sent (got {batch})"));
+                c.fail(
+                    &format!("{at}.control.batch"),
+                    format!("must not exceed control.initial ({initial}), or nothing is ever sent (got {batch})"),
+                );
             }
             if *grant > *initial {
-                c.fail(&format!("{at}.control.grant"), format!("must not exceed control.initial ({initial}), or credits run dry (got {grant})"));
+                c.fail(
+                    &format!("{at}.control.grant"),
+                    format!("must not exceed control.initial ({initial}), or credits run dry (got {grant})"),
+                );
             }
         }
         FlowControl::Request { prefetch, replenish, latency_ms } => {
@@ -694,7 +702,13 @@ impl Scenario {
                     c.float(&format!("{at}.max_block_ms"), k.max_block_ms, BLOCK_TIMEOUT_MS, "ms");
                     c.float(&format!("{at}.broker_rate_per_s"), k.broker_rate_per_s, RATE_PER_S, "records/s");
                     if k.buffer_memory_bytes < p.message_bytes {
-                        c.fail(&format!("{at}.buffer_memory_bytes"), format!("must hold at least one message of producer.message_bytes ({}) (got {})", p.message_bytes, k.buffer_memory_bytes));
+                        c.fail(
+                            &format!("{at}.buffer_memory_bytes"),
+                            format!(
+                                "must hold at least one message of producer.message_bytes ({}) (got {})",
+                                p.message_bytes, k.buffer_memory_bytes
+                            ),
+                        );
                     }
                     if !matches!(next, Some(StageSpec::Topic(_))) {
                         c.fail(&at, "a kafka_producer must be followed by the topic it writes to".into());
@@ -847,8 +861,7 @@ mod tests {
     fn unknown_fields_and_wrong_types_are_rejected() {
         let e = serde_json::from_str::<Scenario>(r#"{"producer": {"rate": 5}}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `rate`"), "{e}");
-        let e = serde_json::from_str::<Scenario>(r#"{"stages": [{"kind": "channel", "capacity": 5, "cap": 1}]}"#)
-            .unwrap_err();
+        let e = serde_json::from_str::<Scenario>(r#"{"stages": [{"kind": "channel", "capacity": 5, "cap": 1}]}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `cap`"), "{e}");
         let e = serde_json::from_str::<Scenario>(r#"{"consumer": {"workers": "four"}}"#).unwrap_err();
         assert!(e.to_string().contains("invalid type: string \"four\", expected u32"), "{e}");

@@ -21,12 +21,7 @@ pub struct Seg {
 impl Seg {
     /// One message produced at `t` with offset `off`.
     pub fn one(t: Nanos, off: u64) -> Seg {
-        Seg {
-            n: 1,
-            t0: t,
-            t1: t,
-            off,
-        }
+        Seg { n: 1, t0: t, t1: t, off }
     }
 
     /// One past the last offset.
@@ -46,18 +41,8 @@ impl Seg {
     /// Splits off the first `k` messages (`0 < k < n`): returns (first k, the rest).
     pub fn split(self, k: u64) -> (Seg, Seg) {
         debug_assert!(k > 0 && k < self.n);
-        let head = Seg {
-            n: k,
-            t0: self.t0,
-            t1: self.time_of(k - 1),
-            off: self.off,
-        };
-        let tail = Seg {
-            n: self.n - k,
-            t0: self.time_of(k),
-            t1: self.t1,
-            off: self.off + k,
-        };
+        let head = Seg { n: k, t0: self.t0, t1: self.time_of(k - 1), off: self.off };
+        let tail = Seg { n: self.n - k, t0: self.time_of(k), t1: self.t1, off: self.off + k };
         (head, tail)
     }
 
@@ -276,12 +261,7 @@ mod tests {
 
     #[test]
     fn split_keeps_counts_offsets_and_times() {
-        let s = Seg {
-            n: 11,
-            t0: 0,
-            t1: 100,
-            off: 5,
-        };
+        let s = Seg { n: 11, t0: 0, t1: 100, off: 5 };
         let (a, b) = s.split(4);
         assert_eq!((a.n, a.off, a.t0, a.t1), (4, 5, 0, 30));
         assert_eq!((b.n, b.off, b.t0, b.t1), (7, 9, 40, 100));
@@ -334,22 +314,12 @@ mod tests {
     #[test]
     fn drop_below_and_prepend_round_trip() {
         let mut q = SegQueue::new(8, 1_000);
-        q.push_back(Seg {
-            n: 10,
-            t0: 0,
-            t1: 9,
-            off: 0,
-        });
+        q.push_back(Seg { n: 10, t0: 0, t1: 9, off: 0 });
         q.drop_below(4);
         assert_eq!(q.total(), 6);
         assert_eq!(q.front().unwrap().off, 4);
         let mut back = SegQueue::new(8, 1_000);
-        back.push_back(Seg {
-            n: 4,
-            t0: 0,
-            t1: 3,
-            off: 0,
-        });
+        back.push_back(Seg { n: 4, t0: 0, t1: 3, off: 0 });
         q.prepend(&mut back);
         assert_eq!(q.total(), 10);
         assert_eq!(q.front().unwrap().off, 0);

@@ -159,8 +159,7 @@ impl Series {
                 p.absorb_earlier(&before);
             }
             self.points[w] = p;
-            self.partition_lag
-                .copy_within(r * parts..(r + 1) * parts, w * parts);
+            self.partition_lag.copy_within(r * parts..(r + 1) * parts, w * parts);
             // Stage depths are gauges: keep the larger of the two points folded together.
             for k in 0..stages {
                 let mut d = self.stage_depth[r * stages + k];
@@ -192,21 +191,13 @@ mod tests {
         let mut s = Series::new(0.1, 64, 2, 1);
         for i in 0..100_000u64 {
             let heap = if i == 77_777 { 1_000_000 } else { i };
-            let p = Point {
-                t_s: i as f64 * 0.1,
-                produced: i,
-                heap_bytes: heap,
-                ..Point::default()
-            };
+            let p = Point { t_s: i as f64 * 0.1, produced: i, heap_bytes: heap, ..Point::default() };
             s.record(p, &[i, 2 * i], &[i]);
         }
         assert!(s.points.len() < 64);
         assert_eq!(s.partition_lag.len(), s.points.len() * 2);
         assert!(s.points.windows(2).all(|w| w[0].t_s < w[1].t_s));
-        assert!(
-            s.points.iter().any(|p| p.heap_bytes == 1_000_000),
-            "peak lost in downsampling"
-        );
+        assert!(s.points.iter().any(|p| p.heap_bytes == 1_000_000), "peak lost in downsampling");
         assert_eq!(s.points[0].t_s, 0.0);
         let last = s.points.len() - 1;
         assert_eq!(s.lag_of(last, 1), 2 * s.points[last].produced);

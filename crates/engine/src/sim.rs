@@ -175,7 +175,12 @@ impl Topic {
         let p = self.parts.len();
         while seg.n > 0 {
             let room = self.batch - self.in_batch;
-            let (now, rest) = if seg.n <= room { (seg, None) } else { let (a, b) = seg.split(room); (a, Some(b)) };
+            let (now, rest) = if seg.n <= room {
+                (seg, None)
+            } else {
+                let (a, b) = seg.split(room);
+                (a, Some(b))
+            };
             let part = &mut self.parts[self.rr];
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
             part.log_end += now.n;
@@ -389,10 +394,7 @@ impl Simulation {
                         c.link.clone(),
                     ),
                     StageSpec::Map(m) => (Node::Map, m.link.clone()),
-                    StageSpec::Filter(f) => (
-                        Node::Filter(Filter { ratio: f.pass_ratio, phase: 0.0, seq: 0, dropped: 0 }),
-                        f.link.clone(),
-                    ),
+                    StageSpec::Filter(f) => (Node::Filter(Filter { ratio: f.pass_ratio, phase: 0.0, seq: 0, dropped: 0 }), f.link.clone()),
                     StageSpec::KafkaProducer(k) => (
                         Node::Kafka(KafkaClient {
                             buf: Buffer {
@@ -919,7 +921,12 @@ impl Simulation {
             self.window_consumed(j, old.n);
         }
         if shed > 0 {
-            let (gone, kept) = if shed == seg.n { (seg, None) } else { let (a, b) = seg.split(shed); (a, Some(b)) };
+            let (gone, kept) = if shed == seg.n {
+                (seg, None)
+            } else {
+                let (a, b) = seg.split(shed);
+                (a, Some(b))
+            };
             self.drop_run(j, gone, cause);
             self.window_consumed(j, gone.n);
             match kept {

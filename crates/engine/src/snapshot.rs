@@ -306,48 +306,101 @@ pub struct Snapshot {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TraceKind {
     /// The producer's source generated `n` messages.
-    Generated { n: u64 },
+    Generated {
+        n: u64,
+    },
     /// `n` messages moved from node `from` to node `to` (push).
-    Moved { from: u16, to: u16, n: u64 },
+    Moved {
+        from: u16,
+        to: u16,
+        n: u64,
+    },
     /// A poll returned `n` records (pull).
-    Polled { member: u16, n: u64 },
+    Polled {
+        member: u16,
+        n: u64,
+    },
     /// A fetch brought `n` records into a member's cache.
-    Fetched { member: u16, n: u64 },
+    Fetched {
+        member: u16,
+        n: u64,
+    },
     /// Workers finished `n` messages.
-    Processed { member: u16, n: u64 },
+    Processed {
+        member: u16,
+        n: u64,
+    },
     /// `n` messages dropped at node `node`.
-    Dropped { node: u16, n: u64, cause: DropCause },
+    Dropped {
+        node: u16,
+        n: u64,
+        cause: DropCause,
+    },
     /// The receiver of link `link` granted `n` credits (they travel upstream).
-    Granted { link: u16, n: u64 },
+    Granted {
+        link: u16,
+        n: u64,
+    },
     /// The receiver of link `link` requested `n` more (`request(n)`).
-    Requested { link: u16, n: u64 },
+    Requested {
+        link: u16,
+        n: u64,
+    },
     /// Credits or demand reached the sender of link `link`.
-    PermitsArrived { link: u16, n: u64 },
+    PermitsArrived {
+        link: u16,
+        n: u64,
+    },
     /// Offsets were committed.
-    Committed { member: u16 },
+    Committed {
+        member: u16,
+    },
     /// The producer blocked on a full receiver or on missing credits/demand.
     Blocked,
     /// The producer's send went through again.
     Unblocked,
     /// The throttle set the producer's rate.
-    Throttled { rate_per_s: f64 },
+    Throttled {
+        rate_per_s: f64,
+    },
     /// A member was OOM-killed holding `in_flight` messages, `lost` of them for good.
-    OomKill { member: u16, in_flight: u64, lost: u64 },
+    OomKill {
+        member: u16,
+        in_flight: u64,
+        lost: u64,
+    },
     /// A member came back.
-    Restarted { member: u16 },
+    Restarted {
+        member: u16,
+    },
     /// A member left the group for not polling within `max.poll.interval.ms`.
-    Evicted { member: u16 },
+    Evicted {
+        member: u16,
+    },
     /// The group stopped to reassign partitions.
     Rebalance,
     /// A member paused / resumed fetching.
-    Paused { member: u16 },
-    Resumed { member: u16 },
+    Paused {
+        member: u16,
+    },
+    Resumed {
+        member: u16,
+    },
     /// A member's concurrency limit changed.
-    LimitChanged { member: u16, limit: u32 },
+    LimitChanged {
+        member: u16,
+        limit: u32,
+    },
     /// A slow message started (head-of-line blocking).
-    SlowStarted { member: u16, partition: u32 },
+    SlowStarted {
+        member: u16,
+        partition: u32,
+    },
     /// A worker of member `member` called the downstream dependency for `n` messages.
-    CallStarted { member: u16, n: u64 },
+    CallStarted {
+        member: u16,
+        n: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

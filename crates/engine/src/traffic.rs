@@ -153,41 +153,23 @@ impl Pattern {
         const TIMES: &str = "× rate_per_s";
         match *self {
             Pattern::Flat {} => {}
-            Pattern::OnOff {
-                on_s,
-                off_s,
-                off_factor,
-                random: _,
-            } => {
+            Pattern::OnOff { on_s, off_s, off_factor, random: _ } => {
                 check("on_s", on_s, ON_OFF_S, "s");
                 check("off_s", off_s, ON_OFF_S, "s");
                 check("off_factor", off_factor, OFF_FACTOR, TIMES);
             }
-            Pattern::Ramp {
-                start_s,
-                duration_s,
-                from_factor,
-                to_factor,
-            } => {
+            Pattern::Ramp { start_s, duration_s, from_factor, to_factor } => {
                 check("start_s", start_s, AT_S, "s");
                 check("duration_s", duration_s, RAMP_S, "s");
                 check("from_factor", from_factor, FACTOR, TIMES);
                 check("to_factor", to_factor, FACTOR, TIMES);
             }
-            Pattern::Step {
-                at_s,
-                before_factor,
-                after_factor,
-            } => {
+            Pattern::Step { at_s, before_factor, after_factor } => {
                 check("at_s", at_s, AT_S, "s");
                 check("before_factor", before_factor, FACTOR, TIMES);
                 check("after_factor", after_factor, FACTOR, TIMES);
             }
-            Pattern::Sine {
-                period_s,
-                amplitude,
-                phase_s,
-            } => {
+            Pattern::Sine { period_s, amplitude, phase_s } => {
                 check("period_s", period_s, PERIOD_S, "s");
                 check("amplitude", amplitude, AMPLITUDE, "");
                 check("phase_s", phase_s, PHASE_S, "s");
@@ -200,16 +182,8 @@ impl Pattern {
         match *self {
             Pattern::Flat {} => 1.0,
             Pattern::OnOff { off_factor, .. } => off_factor.max(1.0),
-            Pattern::Ramp {
-                from_factor,
-                to_factor,
-                ..
-            } => from_factor.max(to_factor),
-            Pattern::Step {
-                before_factor,
-                after_factor,
-                ..
-            } => before_factor.max(after_factor),
+            Pattern::Ramp { from_factor, to_factor, .. } => from_factor.max(to_factor),
+            Pattern::Step { before_factor, after_factor, .. } => before_factor.max(after_factor),
             Pattern::Sine { amplitude, .. } => 1.0 + amplitude,
         }
     }
@@ -265,23 +239,13 @@ impl Compiled {
         use limits::*;
         match *p {
             Pattern::Flat {} => Compiled::Flat,
-            Pattern::OnOff {
-                on_s,
-                off_s,
-                off_factor,
-                random,
-            } => Compiled::OnOff {
+            Pattern::OnOff { on_s, off_s, off_factor, random } => Compiled::OnOff {
                 on_ns: ns_in(on_s, ON_OFF_S),
                 off_ns: ns_in(off_s, ON_OFF_S),
                 off_factor: clamp(off_factor, OFF_FACTOR),
                 random,
             },
-            Pattern::Ramp {
-                start_s,
-                duration_s,
-                from_factor,
-                to_factor,
-            } => {
+            Pattern::Ramp { start_s, duration_s, from_factor, to_factor } => {
                 let start_ns = time::from_secs(clamp(start_s, AT_S));
                 Compiled::Ramp {
                     start_ns,
@@ -290,27 +254,15 @@ impl Compiled {
                     to: clamp(to_factor, FACTOR),
                 }
             }
-            Pattern::Step {
-                at_s,
-                before_factor,
-                after_factor,
-            } => Compiled::Step {
+            Pattern::Step { at_s, before_factor, after_factor } => Compiled::Step {
                 at_ns: time::from_secs(clamp(at_s, AT_S)),
                 before: clamp(before_factor, FACTOR),
                 after: clamp(after_factor, FACTOR),
             },
-            Pattern::Sine {
-                period_s,
-                amplitude,
-                phase_s,
-            } => {
+            Pattern::Sine { period_s, amplitude, phase_s } => {
                 let period_ns = ns_in(period_s, PERIOD_S);
                 let phase = (clamp(phase_s, PHASE_S) * NS_PER_S).round() as i128;
-                Compiled::Sine {
-                    period_ns,
-                    amplitude: clamp(amplitude, AMPLITUDE),
-                    phase_ns: phase.rem_euclid(period_ns as i128) as Nanos,
-                }
+                Compiled::Sine { period_ns, amplitude: clamp(amplitude, AMPLITUDE), phase_ns: phase.rem_euclid(period_ns as i128) as Nanos }
             }
         }
     }
@@ -327,12 +279,7 @@ enum Shape {
     /// `a + s·x` (non-negative over the piece).
     Linear { a: f64, s: f64 },
     /// `a · (1 + amp · sin(theta0 + omega·x))`.
-    Sine {
-        a: f64,
-        amp: f64,
-        omega: f64,
-        theta0: f64,
-    },
+    Sine { a: f64, amp: f64, omega: f64, theta0: f64 },
 }
 
 // The trigonometry lives in functions that are never inlined: inlined, LLVM may evaluate
@@ -351,9 +298,7 @@ fn sine_integral(a: f64, amp: f64, omega: f64, theta0: f64, x: f64) -> f64 {
 impl Shape {
     fn constant(rate_per_s: f64) -> Shape {
         if rate_per_s > 0.0 && rate_per_s.is_finite() {
-            Shape::Const {
-                gap_ns: NS_PER_S / rate_per_s,
-            }
+            Shape::Const { gap_ns: NS_PER_S / rate_per_s }
         } else {
             Shape::Zero
         }
@@ -365,12 +310,7 @@ impl Shape {
             Shape::Zero => 0.0,
             Shape::Const { gap_ns } => 1.0 / gap_ns,
             Shape::Linear { a, s } => (a + s * x).max(0.0),
-            Shape::Sine {
-                a,
-                amp,
-                omega,
-                theta0,
-            } => sine_rate(a, amp, omega, theta0, x),
+            Shape::Sine { a, amp, omega, theta0 } => sine_rate(a, amp, omega, theta0, x),
         }
     }
 
@@ -380,12 +320,7 @@ impl Shape {
             Shape::Zero => 0.0,
             Shape::Const { gap_ns } => x / gap_ns,
             Shape::Linear { a, s } => a * x + 0.5 * s * x * x,
-            Shape::Sine {
-                a,
-                amp,
-                omega,
-                theta0,
-            } => sine_integral(a, amp, omega, theta0, x),
+            Shape::Sine { a, amp, omega, theta0 } => sine_integral(a, amp, omega, theta0, x),
         }
     }
 
@@ -413,11 +348,7 @@ impl Shape {
     /// Safeguarded Newton on `integral(x) = y` within `[0, len]`, to about a picosecond.
     fn newton(&self, y: f64, len: f64, guess: f64) -> f64 {
         let (mut lo, mut hi) = (0.0, len);
-        let mut x = if guess.is_finite() {
-            guess.max(lo).min(hi)
-        } else {
-            0.5 * (lo + hi)
-        };
+        let mut x = if guess.is_finite() { guess.max(lo).min(hi) } else { 0.5 * (lo + hi) };
         for _ in 0..200 {
             let f = self.integral(x) - y;
             if f == 0.0 {
@@ -432,11 +363,7 @@ impl Shape {
                 break;
             }
             let step = x - f / self.rate(x);
-            let next = if step > lo && step < hi {
-                step
-            } else {
-                0.5 * (lo + hi)
-            };
+            let next = if step > lo && step < hi { step } else { 0.5 * (lo + hi) };
             let done = (next - x).abs() <= 1e-3;
             x = next;
             if done {
@@ -799,13 +726,7 @@ impl ArrivalGen {
     /// [`limits::RATE_PER_S`]); the pattern should have passed [`Pattern::validate`]
     /// (out-of-range values are clamped, never a panic). The seed drives the Poisson draws
     /// and the random on/off schedule; a constant process with a fixed pattern ignores it.
-    pub fn new(
-        process: Arrivals,
-        pattern: &Pattern,
-        rate_per_s: f64,
-        resolution: Nanos,
-        seed: u64,
-    ) -> ArrivalGen {
+    pub fn new(process: Arrivals, pattern: &Pattern, rate_per_s: f64, resolution: Nanos, seed: u64) -> ArrivalGen {
         let mut g = ArrivalGen {
             process,
             pattern: Compiled::new(pattern),
@@ -816,12 +737,7 @@ impl ArrivalGen {
             phases: VecDeque::new(),
             pos: 0,
             floor: 0,
-            piece: Piece {
-                start: 0,
-                end: Nanos::MAX,
-                shape: Shape::Zero,
-                factor: 0.0,
-            },
+            piece: Piece { start: 0, end: Nanos::MAX, shape: Shape::Zero, factor: 0.0 },
             j: 0,
             need0: 1.0,
             fresh: true,
@@ -868,11 +784,7 @@ impl ArrivalGen {
         if now < self.pos {
             return None;
         }
-        let run = if self.count_mode {
-            self.generate_count(now)
-        } else {
-            self.generate_exact(now)
-        };
+        let run = if self.count_mode { self.generate_count(now) } else { self.generate_exact(now) };
         self.pos = now;
         self.floor = now.saturating_add(self.res);
         self.plan();
@@ -1058,11 +970,7 @@ impl ArrivalGen {
         };
         let x = ((now - p.start) as f64 + 0.5).min(p.len());
         let estimate = (p.shape.integral(x) - self.need0).floor();
-        let mut i = if estimate > self.j as f64 {
-            estimate as u64
-        } else {
-            self.j
-        };
+        let mut i = if estimate > self.j as f64 { estimate as u64 } else { self.j };
         while i < u64::MAX && due(i + 1) {
             i += 1;
         }
@@ -1089,11 +997,7 @@ impl ArrivalGen {
     /// Expected arrivals over `(from, to]`, with the first and last parts of that span (cut
     /// at piece boundaries) where the intensity is positive.
     #[allow(clippy::type_complexity)]
-    fn integral(
-        &mut self,
-        from: Nanos,
-        to: Nanos,
-    ) -> (f64, Option<(Nanos, Nanos)>, Option<(Nanos, Nanos)>) {
+    fn integral(&mut self, from: Nanos, to: Nanos) -> (f64, Option<(Nanos, Nanos)>, Option<(Nanos, Nanos)>) {
         let (mut sum, mut first, mut last) = (0.0, None, None);
         let mut t = from;
         while t < to {
@@ -1116,23 +1020,14 @@ impl ArrivalGen {
         let base = self.base;
         let (end, factor, shape) = match self.pattern {
             Compiled::Flat => (Nanos::MAX, 1.0, None),
-            Compiled::Step {
-                at_ns,
-                before,
-                after,
-            } => {
+            Compiled::Step { at_ns, before, after } => {
                 if t < at_ns {
                     (at_ns, before, None)
                 } else {
                     (Nanos::MAX, after, None)
                 }
             }
-            Compiled::Ramp {
-                start_ns,
-                end_ns,
-                from,
-                to,
-            } => {
+            Compiled::Ramp { start_ns, end_ns, from, to } => {
                 if t < start_ns {
                     (start_ns, from, None)
                 } else if t >= end_ns {
@@ -1142,40 +1037,22 @@ impl ArrivalGen {
                     let f = (from + (to - from) * ((t - start_ns) as f64 / dur)).max(0.0);
                     let a = base * f / NS_PER_S;
                     let s = base * (to - from) / dur / NS_PER_S;
-                    let shape = if a > 0.0 || s > 0.0 {
-                        Shape::Linear { a, s }
-                    } else {
-                        Shape::Zero
-                    };
+                    let shape = if a > 0.0 || s > 0.0 { Shape::Linear { a, s } } else { Shape::Zero };
                     (end_ns, f, Some(shape))
                 }
             }
-            Compiled::Sine {
-                period_ns,
-                amplitude,
-                phase_ns,
-            } => {
+            Compiled::Sine { period_ns, amplitude, phase_ns } => {
                 let m = ((t as u128 + phase_ns as u128) % period_ns as u128) as Nanos;
                 let theta0 = TAU * (m as f64 / period_ns as f64);
                 let shape = if base > 0.0 {
-                    Shape::Sine {
-                        a: base / NS_PER_S,
-                        amp: amplitude,
-                        omega: TAU / period_ns as f64,
-                        theta0,
-                    }
+                    Shape::Sine { a: base / NS_PER_S, amp: amplitude, omega: TAU / period_ns as f64, theta0 }
                 } else {
                     Shape::Zero
                 };
                 let f = 1.0 + amplitude * theta0.sin();
                 (t.saturating_add(period_ns - m), f, Some(shape))
             }
-            Compiled::OnOff {
-                on_ns,
-                off_ns,
-                off_factor,
-                random,
-            } => {
+            Compiled::OnOff { on_ns, off_ns, off_factor, random } => {
                 let (end, on) = if random {
                     self.phase_at(t, on_ns, off_ns)
                 } else {
@@ -1212,10 +1089,7 @@ impl ArrivalGen {
             let mean = if on { on_ns } else { off_ns } as f64;
             let draw: f64 = self.schedule_rng.sample(Exp1);
             let dur = ((draw * mean).round() as Nanos).max(1);
-            self.phases.push_back(Phase {
-                end: start.saturating_add(dur),
-                on,
-            });
+            self.phases.push_back(Phase { end: start.saturating_add(dur), on });
         }
         let i = self.phases.partition_point(|p| p.end <= t);
         let p = self.phases[i];
@@ -1258,10 +1132,7 @@ mod tests {
             calls += 1;
             assert!(calls < 5_000_000, "too many calls");
             if let Some((n, t0, t1)) = g.generate(call) {
-                assert!(
-                    n >= 1 && t0 <= t1 && t1 <= call,
-                    "bad run {n} {t0} {t1} at {call}"
-                );
+                assert!(n >= 1 && t0 <= t1 && t1 <= call, "bad run {n} {t0} {t1} at {call}");
                 if let Some(p) = prev {
                     assert!(t0 > p, "run at {t0} overlaps the call at {p}");
                 }
@@ -1272,10 +1143,7 @@ mod tests {
                 out.push(Out { call, n, t0, t1 });
             }
             let next = g.next_due();
-            assert!(
-                next == Nanos::MAX || next >= call + res,
-                "next_due {next} earlier than {call} + {res}"
-            );
+            assert!(next == Nanos::MAX || next >= call + res, "next_due {next} earlier than {call} + {res}");
             prev = Some(call);
             if due >= until {
                 return calls;
@@ -1283,14 +1151,7 @@ mod tests {
         }
     }
 
-    fn run(
-        process: Arrivals,
-        pattern: &Pattern,
-        rate: f64,
-        res: Nanos,
-        seed: u64,
-        until: Nanos,
-    ) -> Vec<Out> {
+    fn run(process: Arrivals, pattern: &Pattern, rate: f64, res: Nanos, seed: u64, until: Nanos) -> Vec<Out> {
         let mut g = ArrivalGen::new(process, pattern, rate, res, seed);
         let mut out = Vec::new();
         drive(&mut g, until, res, &mut out);
@@ -1305,12 +1166,7 @@ mod tests {
     fn factor(p: &Pattern, t: f64) -> f64 {
         match *p {
             Pattern::Flat {} => 1.0,
-            Pattern::OnOff {
-                on_s,
-                off_s,
-                off_factor,
-                random: false,
-            } => {
+            Pattern::OnOff { on_s, off_s, off_factor, random: false } => {
                 if t % (on_s + off_s) < on_s {
                     1.0
                 } else {
@@ -1318,12 +1174,7 @@ mod tests {
                 }
             }
             Pattern::OnOff { random: true, .. } => unreachable!("random schedule"),
-            Pattern::Ramp {
-                start_s,
-                duration_s,
-                from_factor,
-                to_factor,
-            } => {
+            Pattern::Ramp { start_s, duration_s, from_factor, to_factor } => {
                 if t < start_s {
                     from_factor
                 } else if t >= start_s + duration_s {
@@ -1332,22 +1183,14 @@ mod tests {
                     from_factor + (to_factor - from_factor) * (t - start_s) / duration_s
                 }
             }
-            Pattern::Step {
-                at_s,
-                before_factor,
-                after_factor,
-            } => {
+            Pattern::Step { at_s, before_factor, after_factor } => {
                 if t < at_s {
                     before_factor
                 } else {
                     after_factor
                 }
             }
-            Pattern::Sine {
-                period_s,
-                amplitude,
-                phase_s,
-            } => 1.0 + amplitude * (TAU * (t + phase_s) / period_s).sin(),
+            Pattern::Sine { period_s, amplitude, phase_s } => 1.0 + amplitude * (TAU * (t + phase_s) / period_s).sin(),
         }
     }
 
@@ -1357,11 +1200,7 @@ mod tests {
     fn expected(p: &Pattern, rate: f64, a: f64, b: f64) -> f64 {
         let h = 1e-4;
         let steps = ((b - a) / h).round() as u64;
-        (0..steps)
-            .map(|k| factor(p, a + (k as f64 + 0.5) * h))
-            .sum::<f64>()
-            * h
-            * rate
+        (0..steps).map(|k| factor(p, a + (k as f64 + 0.5) * h)).sum::<f64>() * h * rate
     }
 
     /// Arrivals of `out` at or before `e`, a run's messages spread evenly over [t0, t1]
@@ -1383,11 +1222,7 @@ mod tests {
 
     /// Largest run that straddles `e` (whose attribution to a window is approximate).
     fn straddling(out: &[Out], e: Nanos) -> u64 {
-        out.iter()
-            .filter(|o| o.t0 <= e && e < o.t1)
-            .map(|o| o.n)
-            .max()
-            .unwrap_or(0)
+        out.iter().filter(|o| o.t0 <= e && e < o.t1).map(|o| o.n).max().unwrap_or(0)
     }
 
     /// Checks counts per window of `w` ns over `[0, until]` against `∫ λ`. Tolerance: the
@@ -1417,28 +1252,10 @@ mod tests {
     fn patterns() -> Vec<Pattern> {
         vec![
             Pattern::Flat {},
-            Pattern::OnOff {
-                on_s: 0.5,
-                off_s: 1.5,
-                off_factor: 0.2,
-                random: false,
-            },
-            Pattern::Ramp {
-                start_s: 5.0,
-                duration_s: 10.0,
-                from_factor: 0.0,
-                to_factor: 3.0,
-            },
-            Pattern::Step {
-                at_s: 7.0,
-                before_factor: 0.5,
-                after_factor: 2.0,
-            },
-            Pattern::Sine {
-                period_s: 8.0,
-                amplitude: 0.9,
-                phase_s: 1.0,
-            },
+            Pattern::OnOff { on_s: 0.5, off_s: 1.5, off_factor: 0.2, random: false },
+            Pattern::Ramp { start_s: 5.0, duration_s: 10.0, from_factor: 0.0, to_factor: 3.0 },
+            Pattern::Step { at_s: 7.0, before_factor: 0.5, after_factor: 2.0 },
+            Pattern::Sine { period_s: 8.0, amplitude: 0.9, phase_s: 1.0 },
         ]
     }
 
@@ -1485,12 +1302,7 @@ mod tests {
         for rate in [10_000.0, 3.0, 7_777.7, 0.5, 123_456.789, 10_000_000.0] {
             for res in [0, MS / 10, MS, 7 * MS] {
                 let mut new = ArrivalGen::new(Arrivals::Constant, &Pattern::Flat {}, rate, res, 1);
-                let mut old = Original {
-                    gap_ns: NS_PER_S / rate,
-                    epoch: 0,
-                    k: 0,
-                    next_at: 0,
-                };
+                let mut old = Original { gap_ns: NS_PER_S / rate, epoch: 0, k: 0, next_at: 0 };
                 old.start(0);
                 let mut old_due = old.next_at;
                 let until = if rate > 1e5 { S / 20 } else { 3 * S };
@@ -1548,10 +1360,7 @@ mod tests {
                     Arrivals::Constant => 2.0,
                     Arrivals::Poisson => 5.0 * want.sqrt() + 2.0,
                 };
-                assert!(
-                    (got - want).abs() <= tol,
-                    "{p:?} {process:?} {rate}/s res {res}: got {got}, want {want:.1} ± {tol:.1}"
-                );
+                assert!((got - want).abs() <= tol, "{p:?} {process:?} {rate}/s res {res}: got {got}, want {want:.1} ± {tol:.1}");
             }
         }
     }
@@ -1578,32 +1387,14 @@ mod tests {
             g.generate(t);
             g.rate_now()
         };
-        let ramp = Pattern::Ramp {
-            start_s: 2.0,
-            duration_s: 4.0,
-            from_factor: 1.0,
-            to_factor: 3.0,
-        };
-        for (t, want) in [
-            (0, 1_000.0),
-            (2 * S, 1_000.0),
-            (4 * S, 2_000.0),
-            (9 * S, 3_000.0),
-        ] {
+        let ramp = Pattern::Ramp { start_s: 2.0, duration_s: 4.0, from_factor: 1.0, to_factor: 3.0 };
+        for (t, want) in [(0, 1_000.0), (2 * S, 1_000.0), (4 * S, 2_000.0), (9 * S, 3_000.0)] {
             assert!((probe(&ramp, t) - want).abs() < 1e-6, "ramp at {t}");
         }
-        let step = Pattern::Step {
-            at_s: 1.0,
-            before_factor: 0.0,
-            after_factor: 4.0,
-        };
+        let step = Pattern::Step { at_s: 1.0, before_factor: 0.0, after_factor: 4.0 };
         assert_eq!(probe(&step, S - 1), 0.0);
         assert!((probe(&step, S) - 4_000.0).abs() < 1e-6);
-        let sine = Pattern::Sine {
-            period_s: 4.0,
-            amplitude: 0.5,
-            phase_s: 0.0,
-        };
+        let sine = Pattern::Sine { period_s: 4.0, amplitude: 0.5, phase_s: 0.0 };
         for (t, want) in [(0, 1_000.0), (S, 1_500.0), (2 * S, 1_000.0), (3 * S, 500.0)] {
             assert!((probe(&sine, t) - want).abs() < 1e-6, "sine at {t}");
         }
@@ -1615,20 +1406,12 @@ mod tests {
 
     #[test]
     fn nothing_arrives_while_off() {
-        let p = Pattern::OnOff {
-            on_s: 0.25,
-            off_s: 0.75,
-            off_factor: 0.0,
-            random: false,
-        };
+        let p = Pattern::OnOff { on_s: 0.25, off_s: 0.75, off_factor: 0.0, random: false };
         for process in [Arrivals::Constant, Arrivals::Poisson] {
             let out = run(process, &p, 4_000.0, 0, 5, 20 * S);
             for o in &out {
                 for t in [o.t0, o.t1] {
-                    assert!(
-                        t % S <= S / 4,
-                        "{process:?}: arrival at {t} in an OFF period"
-                    );
+                    assert!(t % S <= S / 4, "{process:?}: arrival at {t} in an OFF period");
                 }
             }
             // One ON period holds 1000 on average; the constant process exactly (±1).
@@ -1644,12 +1427,7 @@ mod tests {
 
     #[test]
     fn random_on_off_durations_have_the_right_means() {
-        let p = Pattern::OnOff {
-            on_s: 0.2,
-            off_s: 0.6,
-            off_factor: 0.0,
-            random: true,
-        };
+        let p = Pattern::OnOff { on_s: 0.2, off_s: 0.6, off_factor: 0.0, random: true };
         let mut g = ArrivalGen::new(Arrivals::Poisson, &p, 1.0, MS, 11);
         let (mut on, mut off) = (Vec::new(), Vec::new());
         let mut t = 0;
@@ -1669,11 +1447,7 @@ mod tests {
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         let tol = 5.0 / (20_000f64).sqrt();
         assert!((mean(&on) / 0.2 - 1.0).abs() < tol, "ON mean {}", mean(&on));
-        assert!(
-            (mean(&off) / 0.6 - 1.0).abs() < tol,
-            "OFF mean {}",
-            mean(&off)
-        );
+        assert!((mean(&off) / 0.6 - 1.0).abs() < tol, "OFF mean {}", mean(&off));
         // Exponential, not fixed: the coefficient of variation is about 1.
         let cv = |v: &[f64]| {
             let m = mean(v);
@@ -1684,12 +1458,7 @@ mod tests {
         assert!(g.phases.len() <= LOOKAHEAD + 2, "{}", g.phases.len());
 
         // Fixed durations are exact.
-        let fixed = Pattern::OnOff {
-            on_s: 0.2,
-            off_s: 0.6,
-            off_factor: 0.5,
-            random: false,
-        };
+        let fixed = Pattern::OnOff { on_s: 0.2, off_s: 0.6, off_factor: 0.5, random: false };
         let mut g = ArrivalGen::new(Arrivals::Constant, &fixed, 1.0, MS, 11);
         let mut t = 0;
         for k in 0..10 {
@@ -1702,18 +1471,11 @@ mod tests {
 
     #[test]
     fn random_on_off_counts_follow_the_drawn_schedule() {
-        let p = Pattern::OnOff {
-            on_s: 0.05,
-            off_s: 0.15,
-            off_factor: 0.1,
-            random: true,
-        };
+        let p = Pattern::OnOff { on_s: 0.05, off_s: 0.15, off_factor: 0.1, random: true };
         let until = 30 * S;
-        for (process, rate, res) in [
-            (Arrivals::Constant, 10_000.0, MS),
-            (Arrivals::Poisson, 10_000.0, 0),
-            (Arrivals::Poisson, 100_000.0, MS),
-        ] {
+        for (process, rate, res) in
+            [(Arrivals::Constant, 10_000.0, MS), (Arrivals::Poisson, 10_000.0, 0), (Arrivals::Poisson, 100_000.0, MS)]
+        {
             let out = run(process, &p, rate, res, 77, until);
             // The schedule is its own random stream: a fresh generator with the same seed
             // draws the same periods, whatever the arrivals did.
@@ -1736,10 +1498,7 @@ mod tests {
     fn poisson_gaps_are_exponential_at_resolution_zero() {
         let rate = 1_000.0;
         let out = run(Arrivals::Poisson, &Pattern::Flat {}, rate, 0, 2024, 100 * S);
-        let times: Vec<f64> = out
-            .iter()
-            .flat_map(|o| std::iter::repeat_n(time::secs(o.t0), o.n as usize))
-            .collect();
+        let times: Vec<f64> = out.iter().flat_map(|o| std::iter::repeat_n(time::secs(o.t0), o.n as usize)).collect();
         let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
         let n = gaps.len() as f64;
         assert!(n > 90_000.0);
@@ -1751,10 +1510,7 @@ mod tests {
         assert!((mean * rate - 1.0).abs() < 0.016, "mean gap {mean}");
         assert!((sd / mean - 1.0).abs() < 0.016, "cv {}", sd / mean);
         let above = gaps.iter().filter(|&&g| g > 1.0 / rate).count() as f64 / n;
-        assert!(
-            (above - (-1f64).exp()).abs() < 0.0075,
-            "P(gap > mean) = {above}"
-        );
+        assert!((above - (-1f64).exp()).abs() < 0.0075, "P(gap > mean) = {above}");
         // One arrival per call (two only if they fall in the same nanosecond).
         assert!(out.iter().all(|o| o.n <= 2));
     }
@@ -1780,10 +1536,7 @@ mod tests {
             let fine = run(Arrivals::Poisson, &p, 3_000.0, 0, 99, 20 * S);
             let coarse = run(Arrivals::Poisson, &p, 3_000.0, MS, 99, 20 * S);
             assert_eq!(total(&fine), total(&coarse), "{p:?}");
-            let times: Vec<Nanos> = fine
-                .iter()
-                .flat_map(|o| std::iter::repeat_n(o.t0, o.n as usize))
-                .collect();
+            let times: Vec<Nanos> = fine.iter().flat_map(|o| std::iter::repeat_n(o.t0, o.n as usize)).collect();
             let mut i = 0;
             for o in &coarse {
                 assert!(times[i].abs_diff(o.t0) <= 1, "{p:?}");
@@ -1801,10 +1554,7 @@ mod tests {
         // and batched must list the same arrivals.
         for p in patterns() {
             let fine = run(Arrivals::Constant, &p, 1_500.0, 0, 1, 20 * S);
-            let times: Vec<Nanos> = fine
-                .iter()
-                .flat_map(|o| std::iter::repeat_n(o.t0, o.n as usize))
-                .collect();
+            let times: Vec<Nanos> = fine.iter().flat_map(|o| std::iter::repeat_n(o.t0, o.n as usize)).collect();
             for res in [MS, 10 * MS, 100 * MS] {
                 let coarse = run(Arrivals::Constant, &p, 1_500.0, res, 1, 20 * S);
                 assert_eq!(total(&coarse), times.len() as u64, "{p:?} res {res}");
@@ -1819,12 +1569,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_arrivals() {
-        let bursty = Pattern::OnOff {
-            on_s: 0.1,
-            off_s: 0.3,
-            off_factor: 0.0,
-            random: true,
-        };
+        let bursty = Pattern::OnOff { on_s: 0.1, off_s: 0.3, off_factor: 0.0, random: true };
         for (process, p, res) in [
             (Arrivals::Poisson, Pattern::Flat {}, 0),
             (Arrivals::Poisson, bursty.clone(), MS),
@@ -1845,12 +1590,7 @@ mod tests {
 
     #[test]
     fn set_rate_changes_the_rate_mid_run() {
-        for (process, res) in [
-            (Arrivals::Constant, MS),
-            (Arrivals::Constant, 0),
-            (Arrivals::Poisson, 0),
-            (Arrivals::Poisson, MS),
-        ] {
+        for (process, res) in [(Arrivals::Constant, MS), (Arrivals::Constant, 0), (Arrivals::Poisson, 0), (Arrivals::Poisson, MS)] {
             let mut g = ArrivalGen::new(process, &Pattern::Flat {}, 1_000.0, res, 3);
             let mut out = Vec::new();
             drive(&mut g, 5 * S, res, &mut out);
@@ -1863,21 +1603,11 @@ mod tests {
                 Arrivals::Constant => (1.0, 1.0),
                 Arrivals::Poisson => (5.0 * 5_000f64.sqrt(), 5.0 * 150_000f64.sqrt()),
             };
-            assert!(
-                (before as f64 - 5_000.0).abs() <= tb,
-                "{process:?}: {before}"
-            );
-            assert!(
-                (after as f64 - 150_000.0).abs() <= ta,
-                "{process:?}: {after}"
-            );
+            assert!((before as f64 - 5_000.0).abs() <= tb, "{process:?}: {before}");
+            assert!((after as f64 - 150_000.0).abs() <= ta, "{process:?}: {after}");
         }
         // The pattern still modulates the new base rate.
-        let step = Pattern::Step {
-            at_s: 2.0,
-            before_factor: 1.0,
-            after_factor: 3.0,
-        };
+        let step = Pattern::Step { at_s: 2.0, before_factor: 1.0, after_factor: 3.0 };
         let mut g = ArrivalGen::new(Arrivals::Constant, &step, 1_000.0, MS, 3);
         let mut out = Vec::new();
         drive(&mut g, S, MS, &mut out);
@@ -1905,10 +1635,7 @@ mod tests {
         assert_eq!(g.generate(10 * MS), Some((10, MS, 10 * MS)));
         g.restart(500 * MS + 300_000);
         assert_eq!(g.next_due(), 501 * MS + 300_000);
-        assert_eq!(
-            g.generate(510 * MS),
-            Some((9, 501 * MS + 300_000, 509 * MS + 300_000))
-        );
+        assert_eq!(g.generate(510 * MS), Some((9, 501 * MS + 300_000, 509 * MS + 300_000)));
         // A restart in the past is ignored.
         g.restart(5 * MS);
         assert!(g.next_due() > 510 * MS);
@@ -1920,11 +1647,7 @@ mod tests {
     #[test]
     fn zero_rates_do_not_spin() {
         // A factor of 0 for the rest of the run: nothing is ever due.
-        let stop = Pattern::Step {
-            at_s: 1.0,
-            before_factor: 1.0,
-            after_factor: 0.0,
-        };
+        let stop = Pattern::Step { at_s: 1.0, before_factor: 1.0, after_factor: 0.0 };
         for process in [Arrivals::Constant, Arrivals::Poisson] {
             let mut g = ArrivalGen::new(process, &stop, 100.0, MS, 1);
             let mut out = Vec::new();
@@ -1943,12 +1666,7 @@ mod tests {
             assert!(g.next_due() > 100 * S && g.next_due() < 101 * S);
         }
         // A tiny rate in short bursts: one call per LOOKAHEAD periods, not one per period.
-        let blink = Pattern::OnOff {
-            on_s: 0.001,
-            off_s: 0.001,
-            off_factor: 0.0,
-            random: true,
-        };
+        let blink = Pattern::OnOff { on_s: 0.001, off_s: 0.001, off_factor: 0.0, random: true };
         for process in [Arrivals::Constant, Arrivals::Poisson] {
             let mut g = ArrivalGen::new(process, &blink, 0.001, MS, 1);
             let mut out = Vec::new();
@@ -1958,11 +1676,7 @@ mod tests {
             assert!(total(&out) <= 3);
         }
         // Sine touching zero, amplitude 1, low rate: still bounded.
-        let sine = Pattern::Sine {
-            period_s: 0.01,
-            amplitude: 1.0,
-            phase_s: 0.0,
-        };
+        let sine = Pattern::Sine { period_s: 0.01, amplitude: 1.0, phase_s: 0.0 };
         let mut g = ArrivalGen::new(Arrivals::Poisson, &sine, 0.01, 0, 1);
         let calls = drive(&mut g, 1_000 * S, 0, &mut Vec::new());
         assert!(calls < 100_000 / (LOOKAHEAD as u64 / 2), "{calls} calls");
@@ -1971,11 +1685,7 @@ mod tests {
     #[test]
     fn high_rates_cost_one_step_per_call() {
         // 10^9 msg/s (the largest validated rate × factor) in 100 ms steps: 10^8 per call.
-        let p = Pattern::Step {
-            at_s: 0.5,
-            before_factor: 100.0,
-            after_factor: 50.0,
-        };
+        let p = Pattern::Step { at_s: 0.5, before_factor: 100.0, after_factor: 50.0 };
         for process in [Arrivals::Constant, Arrivals::Poisson] {
             let out = run(process, &p, 10_000_000.0, 100 * MS, 4, 10 * S);
             let got = total(&out) as f64;
@@ -1983,18 +1693,10 @@ mod tests {
             assert!((got - want).abs() <= 5.0 * want.sqrt() + 2.0, "{got}");
             assert!(out.len() <= 101);
         }
-        let sine = Pattern::Sine {
-            period_s: 0.3,
-            amplitude: 1.0,
-            phase_s: 0.0,
-        };
+        let sine = Pattern::Sine { period_s: 0.3, amplitude: 1.0, phase_s: 0.0 };
         let out = run(Arrivals::Constant, &sine, 10_000_000.0, 10 * MS, 4, 10 * S);
         let want = expected(&sine, 10_000_000.0, 0.0, 10.0);
-        assert!(
-            (total(&out) as f64 - want).abs() <= 2.0,
-            "{} vs {want}",
-            total(&out)
-        );
+        assert!((total(&out) as f64 - want).abs() <= 2.0, "{} vs {want}", total(&out));
     }
 
     // ---- validation and serde ---------------------------------------------------------
@@ -2007,28 +1709,10 @@ mod tests {
         }
         assert!(errors.is_empty(), "{errors:?}");
         let bad = [
-            Pattern::OnOff {
-                on_s: 0.0,
-                off_s: f64::INFINITY,
-                off_factor: 1.5,
-                random: true,
-            },
-            Pattern::Ramp {
-                start_s: -1.0,
-                duration_s: 0.0,
-                from_factor: f64::NAN,
-                to_factor: 101.0,
-            },
-            Pattern::Step {
-                at_s: 4e7,
-                before_factor: -0.1,
-                after_factor: 1e3,
-            },
-            Pattern::Sine {
-                period_s: 0.0,
-                amplitude: 1.1,
-                phase_s: f64::NAN,
-            },
+            Pattern::OnOff { on_s: 0.0, off_s: f64::INFINITY, off_factor: 1.5, random: true },
+            Pattern::Ramp { start_s: -1.0, duration_s: 0.0, from_factor: f64::NAN, to_factor: 101.0 },
+            Pattern::Step { at_s: 4e7, before_factor: -0.1, after_factor: 1e3 },
+            Pattern::Sine { period_s: 0.0, amplitude: 1.1, phase_s: f64::NAN },
         ];
         for p in &bad {
             p.validate("producer.pattern", &mut errors);
@@ -2052,14 +1736,8 @@ mod tests {
                 "producer.pattern.phase_s",
             ]
         );
-        assert_eq!(
-            errors[0].message,
-            "must be a number from 0.001 to 86400 s (got 0)"
-        );
-        assert_eq!(
-            errors[2].message,
-            "must be a number from 0 to 1 × rate_per_s (got 1.5)"
-        );
+        assert_eq!(errors[0].message, "must be a number from 0.001 to 86400 s (got 0)");
+        assert_eq!(errors[2].message, "must be a number from 0 to 1 × rate_per_s (got 1.5)");
         // Invalid patterns still run without panicking (values are clamped).
         for p in &bad {
             for process in [Arrivals::Constant, Arrivals::Poisson] {
@@ -2072,40 +1750,13 @@ mod tests {
     fn serde_shapes() {
         let cases = [
             (r#"{"kind":"flat"}"#, Pattern::Flat {}),
-            (
-                r#"{"kind":"on_off","on_s":2.0,"off_s":8.0}"#,
-                Pattern::OnOff {
-                    on_s: 2.0,
-                    off_s: 8.0,
-                    off_factor: 0.0,
-                    random: false,
-                },
-            ),
+            (r#"{"kind":"on_off","on_s":2.0,"off_s":8.0}"#, Pattern::OnOff { on_s: 2.0, off_s: 8.0, off_factor: 0.0, random: false }),
             (
                 r#"{"kind":"ramp","duration_s":60,"from_factor":1,"to_factor":5}"#,
-                Pattern::Ramp {
-                    start_s: 0.0,
-                    duration_s: 60.0,
-                    from_factor: 1.0,
-                    to_factor: 5.0,
-                },
+                Pattern::Ramp { start_s: 0.0, duration_s: 60.0, from_factor: 1.0, to_factor: 5.0 },
             ),
-            (
-                r#"{"kind":"step","at_s":30,"after_factor":3}"#,
-                Pattern::Step {
-                    at_s: 30.0,
-                    before_factor: 1.0,
-                    after_factor: 3.0,
-                },
-            ),
-            (
-                r#"{"kind":"sine","period_s":86400,"amplitude":0.5}"#,
-                Pattern::Sine {
-                    period_s: 86_400.0,
-                    amplitude: 0.5,
-                    phase_s: 0.0,
-                },
-            ),
+            (r#"{"kind":"step","at_s":30,"after_factor":3}"#, Pattern::Step { at_s: 30.0, before_factor: 1.0, after_factor: 3.0 }),
+            (r#"{"kind":"sine","period_s":86400,"amplitude":0.5}"#, Pattern::Sine { period_s: 86_400.0, amplitude: 0.5, phase_s: 0.0 }),
         ];
         for (text, want) in cases {
             let got: Pattern = serde_json::from_str(text).unwrap();
@@ -2114,9 +1765,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Pattern>(&back).unwrap(), want);
         }
         assert_eq!(Pattern::default(), Pattern::Flat {});
-        let e =
-            serde_json::from_str::<Pattern>(r#"{"kind":"step","at_s":1,"after_factor":2,"at":3}"#)
-                .unwrap_err();
+        let e = serde_json::from_str::<Pattern>(r#"{"kind":"step","at_s":1,"after_factor":2,"at":3}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `at`"), "{e}");
         let e = serde_json::from_str::<Pattern>(r#"{"kind":"flat","x":1}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `x`"), "{e}");
