@@ -596,7 +596,7 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 } else {
                     format!("initial credits {}", format::count(*n as f64))
                 };
-                let b = format!("{}", format::count(*n as f64));
+                let b = format::count(*n as f64).to_string();
                 p.fit(&[&a, &b], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, "center");
             }
             Msg::Send { j, n, sends } => {

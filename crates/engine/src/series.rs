@@ -124,7 +124,7 @@ impl Series {
             p.absorb_earlier(&earlier);
         }
         self.seen += 1;
-        if (self.seen - 1) % self.stride != 0 {
+        if !(self.seen - 1).is_multiple_of(self.stride) {
             self.pending = Some(p);
             return;
         }
@@ -170,7 +170,7 @@ impl Series {
             }
             w += 1;
         }
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             // The last point has no partner yet: the next point recorded absorbs it.
             self.pending = Some(self.points[n - 1]);
         }

@@ -54,7 +54,7 @@ fn large_to_f64(x: u64) -> f64 {
 /// `[0, 2^63)`: a few instructions instead of the unsigned sequence; the result is the same.
 #[inline(always)]
 pub fn to_u64(x: f64) -> u64 {
-    if x >= 0.0 && x < 9_223_372_036_854_775_808.0 {
+    if (0.0..9_223_372_036_854_775_808.0).contains(&x) {
         x as i64 as u64
     } else {
         other_to_u64(x)
