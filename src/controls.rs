@@ -180,19 +180,10 @@ fn open_at_start(section: Section) -> bool {
 pub fn Controls() -> impl IntoView {
     let lab = Lab::from_context();
     let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
-    let before = [Section::Traffic, Section::Throttle].into_iter().map(|s| view! { <SectionView section=s /> }).collect_view();
-    let after = [
-        Section::ConsumerLink,
-        Section::Polling,
-        Section::Workers,
-        Section::Memory,
-        Section::Protection,
-        Section::Downstream,
-        Section::Engine,
-    ]
-    .into_iter()
-    .map(|s| view! { <SectionView section=s /> })
-    .collect_view();
+    // The producer's sections, then the stages, then the consumer's and the engine's.
+    let (producer, rest) = Section::ALL.split_at(2);
+    let before = producer.iter().map(|&s| view! { <SectionView section=s /> }).collect_view();
+    let after = rest.iter().map(|&s| view! { <SectionView section=s /> }).collect_view();
     let stages = move || kinds.get().into_iter().enumerate().map(|(i, kind)| view! { <StageSection index=i kind=kind /> }).collect_view();
     view! {
         <aside class="controls" aria-label="Scenario knobs">
