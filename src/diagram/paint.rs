@@ -118,8 +118,8 @@ impl<'a> Pen<'a> {
         overlapping(&self.labels)
     }
 
-    /// Draws `s` as is, its vertical middle at `y`.
-    pub fn text(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor, align: Align) {
+    /// Records the label (for the overlap check) and sets the font and alignment.
+    fn text_setup(&mut self, s: &str, x: f64, y: f64, font: Font, align: Align) {
         self.record(s, x, y, font, align);
         self.set_font(font);
         self.ctx.set_text_align(match align {
@@ -127,19 +127,18 @@ impl<'a> Pen<'a> {
             Align::Center => "center",
             Align::Right => "right",
         });
+    }
+
+    /// Draws `s` as is, its vertical middle at `y`.
+    pub fn text(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor, align: Align) {
+        self.text_setup(s, x, y, font, align);
         self.ctx.set_fill_style_str(&css(color, 1.0));
         self.ctx.fill_text(s, x, y).ok();
     }
 
     /// Like [`Pen::text`] with a halo of the background colour, for labels over lines.
     pub fn halo_text(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor, align: Align) {
-        self.record(s, x, y, font, align);
-        self.set_font(font);
-        self.ctx.set_text_align(match align {
-            Align::Left => "left",
-            Align::Center => "center",
-            Align::Right => "right",
-        });
+        self.text_setup(s, x, y, font, align);
         self.ctx.set_line_join("round");
         self.ctx.set_stroke_style_str(&css(self.theme.bg, 0.9));
         self.ctx.set_line_width(4.0);
