@@ -55,6 +55,8 @@ struct ChartState {
     t: f64,
     /// Wall time of the last draw.
     at: f64,
+    /// Its canvas, looked up once (every chart card is rendered for the view's lifetime).
+    canvas: Option<web_sys::HtmlCanvasElement>,
 }
 
 struct FrameState {
@@ -250,7 +252,12 @@ fn tick(lab: Lab, parts: Parts) {
     charts.with_untracked(|list| {
         frame.update_value(|f| {
             if !f.charts.iter().map(|c| c.chart).eq(list.iter().copied()) {
-                f.charts = list.iter().map(|&chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY }).collect();
+                f.charts = list.iter().map(|&chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY, canvas: None }).collect();
+            }
+            if let Some(root_el) = root.get_untracked() {
+                for c in f.charts.iter_mut().filter(|c| c.canvas.is_none()) {
+                    c.canvas = chart_canvas(&root_el, c.chart);
+                }
             }
         })
     });
@@ -265,12 +272,7 @@ fn tick(lab: Lab, parts: Parts) {
         let r = el.get_bounding_client_rect();
         r.bottom() > 0.0 && r.top() < height
     };
-    let on_screen: Vec<bool> = match root.get_untracked() {
-        Some(root_el) => {
-            frame.with_value(|f| f.charts.iter().map(|c| chart_canvas(&root_el, c.chart).is_none_or(|el| visible(&el))).collect())
-        }
-        None => Vec::new(),
-    };
+    let on_screen: Vec<bool> = frame.with_value(|f| f.charts.iter().map(|c| c.canvas.as_ref().is_none_or(|el| visible(el))).collect());
     // The diagrams are drawn only on screen (their trace is taken every frame regardless).
     let diagram_seen = diagram.get_untracked().is_some_and(|el| visible(&el));
     let seq_seen = seq.get_untracked().is_some_and(|el| visible(&el));
@@ -365,7 +367,7 @@ fn tick(lab: Lab, parts: Parts) {
             }
         }
     });
-    let due: Vec<(usize, Chart)> = frame.with_value(|f| {
+    let due: Vec<(usize, Chart, web_sys::HtmlCanvasElement)> = frame.with_value(|f| {
         let n = f.charts.len();
         (0..n)
             .map(|k| (f.cursor + k) % n.max(1))
@@ -375,41 +377,31 @@ fn tick(lab: Lab, parts: Parts) {
                 c.t != sim_t && now - c.at >= every
             })
             .take(CHARTS_PER_FRAME)
-            .map(|i| (i, f.charts[i].chart))
+            .filter_map(|i| Some((i, f.charts[i].chart, f.charts[i].canvas.clone()?)))
             .collect()
     });
     if !due.is_empty() {
-        if let Some(root_el) = root.get_untracked() {
-            let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
-            let labels = lab.scenario.with_untracked(stage_labels);
-            lab.driver.with_value(|d| {
-                let ctx = Ctx {
-                    series: d.sim().series(),
-                    window_s: window,
-                    heap_limit_bytes: limit,
-                    stages: &labels,
-                    theme: &theme,
-                    export: false,
-                };
-                for (_, chart) in &due {
-                    if let Some(canvas) = chart_canvas(&root_el, *chart) {
-                        if let Err(e) = chart.draw(&canvas, &ctx) {
-                            leptos::logging::warn!("chart {}: {e}", chart.id());
-                        }
-                        drawn += 1;
-                    }
+        let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
+        let labels = lab.scenario.with_untracked(stage_labels);
+        lab.driver.with_value(|d| {
+            let ctx =
+                Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+            for (_, chart, canvas) in &due {
+                if let Err(e) = chart.draw(canvas, &ctx) {
+                    leptos::logging::warn!("chart {}: {e}", chart.id());
                 }
-            });
-        }
+                drawn += 1;
+            }
+        });
         frame.update_value(|f| {
-            for (i, _) in &due {
+            for (i, _, _) in &due {
                 if let Some(c) = f.charts.get_mut(*i) {
                     c.t = sim_t;
                     c.at = now;
                 }
             }
             let n = f.charts.len().max(1);
-            f.cursor = (due.last().map_or(f.cursor, |(i, _)| *i) + 1) % n;
+            f.cursor = (due.last().map_or(f.cursor, |(i, _, _)| *i) + 1) % n;
         });
     }
     let charts_s = now_s() - c0;
