@@ -986,7 +986,7 @@ impl Simulation {
 
     /// Records produce-to-processed latency for a run that started service at `start`, its
     /// messages completing evenly until now.
-    fn record_latency(&mut self, seg: Seg, start: Nanos) {
+    pub(crate) fn record_latency(&mut self, seg: Seg, start: Nanos) {
         let n = seg.n;
         if n == 1 {
             let latency = self.now.saturating_sub(seg.t0);

@@ -76,8 +76,14 @@ impl EventQueue {
         EventQueue::default()
     }
 
-    #[inline]
+    #[inline(never)]
     pub fn push(&mut self, at: Nanos, event: Event) {
+        self.push_inline(at, event);
+    }
+
+    /// `push`, always inlined: for the few hottest call sites (see `direct.rs`).
+    #[inline(always)]
+    pub fn push_inline(&mut self, at: Nanos, event: Event) {
         let key = ((at as u128) << 64) | self.seq as u128;
         self.seq += 1;
         let entry = Entry { key, event };
@@ -129,18 +135,25 @@ impl EventQueue {
         self.len() == 0
     }
 
-    /// Fills a vacant root with the last entry.
+    /// Fills a vacant root with the last entry (the test inline: usually a push did it).
+    #[inline(always)]
     fn settle(&mut self) {
         if self.vacant {
-            self.vacant = false;
-            let last = self.heap.pop().expect("a vacant root is an entry");
-            if !self.heap.is_empty() {
-                self.sift_down(0, last);
-            }
+            self.settle_vacant();
+        }
+    }
+
+    #[inline(never)]
+    fn settle_vacant(&mut self) {
+        self.vacant = false;
+        let last = self.heap.pop().expect("a vacant root is an entry");
+        if !self.heap.is_empty() {
+            self.sift_down(0, last);
         }
     }
 
     /// Puts `entry` at `pos` (a hole) and moves it down to its place.
+    #[inline(always)]
     fn sift_down(&mut self, mut pos: usize, entry: Entry) {
         let heap = &mut self.heap[..];
         let n = heap.len();

@@ -13,6 +13,7 @@
 
 mod consumer;
 pub mod control;
+mod direct;
 pub mod event;
 pub mod hist;
 pub mod presets;

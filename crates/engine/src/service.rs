@@ -35,6 +35,12 @@ impl Service {
 
     /// One service time, in nanoseconds (at least 1).
     pub fn sample(&self, rng: &mut Pcg64Mcg) -> Nanos {
+        self.sample_inline(rng)
+    }
+
+    /// `sample`, always inlined: for the direct path's one call site (`direct.rs`).
+    #[inline(always)]
+    pub(crate) fn sample_inline(&self, rng: &mut Pcg64Mcg) -> Nanos {
         let v = match self.dist {
             ServiceDist::Deterministic {} => self.mean_ns,
             ServiceDist::Exponential {} => {
@@ -59,6 +65,16 @@ impl Service {
             return self.sample(rng);
         }
         (0..n).map(|_| self.sample(rng)).sum()
+    }
+
+    /// `sample_sum` for the direct path: one message drawn inline, the rest as usual.
+    #[inline(always)]
+    pub(crate) fn sample_sum_inline(&self, n: u64, rng: &mut Pcg64Mcg) -> Nanos {
+        if n == 1 && !self.is_deterministic() {
+            self.sample_inline(rng)
+        } else {
+            self.sample_sum(n, rng)
+        }
     }
 }
 

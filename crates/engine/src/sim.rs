@@ -346,6 +346,10 @@ pub struct Simulation {
     pub(crate) arrived_scratch: Vec<(usize, Seg)>,
     /// The stage index of the topic (there is at most one), found once.
     pub(crate) topic_at: Option<usize>,
+    /// The run's shape allows the direct path (`direct.rs`), decided at set-up.
+    pub(crate) direct_ok: bool,
+    /// The direct path is in use: allowed, and not tracing.
+    pub(crate) direct: bool,
 }
 
 impl Simulation {
@@ -464,6 +468,8 @@ impl Simulation {
             depth_scratch: Vec::new(),
             arrived_scratch: Vec::new(),
             topic_at: None,
+            direct_ok: false,
+            direct: false,
         };
         sim.topic_at = sim.stages.iter().position(|s| matches!(s, Node::Topic(_)));
         sim.events.push(0, Event::Sample);
@@ -483,6 +489,10 @@ impl Simulation {
             }
         }
         sim.group_start();
+        // Not on wasm: the page always traces (for the animation), so there the direct path
+        // would be dead code in every visitor's download.
+        sim.direct_ok = cfg!(not(target_arch = "wasm32")) && sim.direct_eligible();
+        sim.direct = sim.direct_ok;
         Ok(sim)
     }
 
@@ -508,6 +518,9 @@ impl Simulation {
     /// Handles every event due at or before `t_s`, at most `max_events` of them.
     pub fn run_until(&mut self, t_s: f64, max_events: u64) -> RunStatus {
         let target = time::from_secs(t_s).max(self.now);
+        if self.direct {
+            return self.run_direct(target, max_events);
+        }
         let mut handled = 0;
         loop {
             if handled == max_events && self.events.peek_time().is_some_and(|at| at <= target) {
@@ -533,6 +546,7 @@ impl Simulation {
     /// Record trace events for the animation (off by default: headless runs skip the cost).
     pub fn set_tracing(&mut self, on: bool) {
         self.tracing = on;
+        self.direct = self.direct_ok && !on;
         if !on {
             self.trace.clear();
         }
@@ -548,7 +562,7 @@ impl Simulation {
         &self.series
     }
 
-    fn handle(&mut self, event: Event) {
+    pub(crate) fn handle(&mut self, event: Event) {
         match event {
             Event::Produce { gen } => {
                 if gen == self.producer.produce_gen {
@@ -671,7 +685,7 @@ impl Simulation {
     }
 
     /// Schedules the next arrivals, invalidating any earlier schedule.
-    fn schedule_produce(&mut self) {
+    pub(crate) fn schedule_produce(&mut self) {
         self.producer.produce_gen = self.producer.produce_gen.wrapping_add(1);
         let next = self.producer.gen.next_due();
         if next != Nanos::MAX {

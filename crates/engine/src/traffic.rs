@@ -601,6 +601,9 @@ impl FlatGen {
         }
     }
 
+    /// Inline: called for every arrival of a flat Poisson run. The count mode and the
+    /// constant process's search are out of line.
+    #[inline(always)]
     fn generate(&mut self, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
         if now < self.last_call {
             return None;
@@ -608,6 +611,35 @@ impl FlatGen {
         let since = self.last_call;
         self.last_call = now;
         self.fresh = false;
+        if self.step.is_some() {
+            return self.generate_count(since, now, rng);
+        }
+        if self.next_at > now {
+            return None;
+        }
+        match self.process {
+            Arrivals::Constant => Some(self.generate_constant(now)),
+            Arrivals::Poisson => {
+                let (mut n, t0) = (0, self.next_at);
+                let mut t1 = t0;
+                while self.next_at <= now {
+                    n += 1;
+                    t1 = self.next_at;
+                    self.draw_next(rng);
+                }
+                if self.need > REANCHOR {
+                    // As the general path does: keep the sums small, re-anchored at `now`.
+                    self.need = (self.need - (now - self.epoch) as f64 / self.gap).max(0.0);
+                    self.epoch = now;
+                }
+                Some((n, t0, t1))
+            }
+        }
+    }
+
+    /// Count mode: one Poisson count for the step since the last call.
+    #[inline(never)]
+    fn generate_count(&mut self, since: Nanos, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
         if let Some(step) = &self.step {
             let elapsed = now - since;
             let n = if elapsed == self.res {
@@ -627,55 +659,39 @@ impl FlatGen {
             let t1 = now - (w / 2.0) as Nanos;
             return Some((n, t0.min(now), t1.max(t0).min(now)));
         }
-        if self.next_at > now {
-            return None;
+        None
+    }
+
+    /// The constant process: every arrival due by `now` (the caller checked that one is).
+    #[inline(never)]
+    fn generate_constant(&mut self, now: Nanos) -> (u64, Nanos, Nanos) {
+        // The first arrival after `now` is `end`: estimate it, then correct for
+        // rounding, keeping each computed time so that none is computed twice.
+        // (For a non-negative quotient `as` truncates exactly as `floor` does, and
+        // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
+        let mut end = to_u64(to_f64(now - self.epoch) / self.gap).max(self.k);
+        let mut next = self.at(end);
+        while next <= now {
+            end += 1;
+            next = self.at(end);
         }
-        match self.process {
-            Arrivals::Constant => {
-                // The first arrival after `now` is `end`: estimate it, then correct for
-                // rounding, keeping each computed time so that none is computed twice.
-                // (For a non-negative quotient `as` truncates exactly as `floor` does, and
-                // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
-                let mut end = to_u64(to_f64(now - self.epoch) / self.gap).max(self.k);
-                let mut next = self.at(end);
-                while next <= now {
-                    end += 1;
-                    next = self.at(end);
-                }
-                // `last` is the time of arrival `end - 1`, once known.
-                let mut last = None;
-                while end > self.k {
-                    let before = self.at(end - 1);
-                    if before <= now {
-                        last = Some(before);
-                        break;
-                    }
-                    end -= 1;
-                    next = before;
-                }
-                let last = last.unwrap_or_else(|| self.at(end.wrapping_sub(1)));
-                let first = if end == self.k + 1 { last } else { self.at(self.k) };
-                let run = (end - self.k, first, last);
-                self.k = end;
-                self.next_at = next;
-                Some(run)
+        // `last` is the time of arrival `end - 1`, once known.
+        let mut last = None;
+        while end > self.k {
+            let before = self.at(end - 1);
+            if before <= now {
+                last = Some(before);
+                break;
             }
-            Arrivals::Poisson => {
-                let (mut n, t0) = (0, self.next_at);
-                let mut t1 = t0;
-                while self.next_at <= now {
-                    n += 1;
-                    t1 = self.next_at;
-                    self.draw_next(rng);
-                }
-                if self.need > REANCHOR {
-                    // As the general path does: keep the sums small, re-anchored at `now`.
-                    self.need = (self.need - (now - self.epoch) as f64 / self.gap).max(0.0);
-                    self.epoch = now;
-                }
-                Some((n, t0, t1))
-            }
+            end -= 1;
+            next = before;
         }
+        let last = last.unwrap_or_else(|| self.at(end.wrapping_sub(1)));
+        let first = if end == self.k + 1 { last } else { self.at(self.k) };
+        let run = (end - self.k, first, last);
+        self.k = end;
+        self.next_at = next;
+        run
     }
 
     fn next_due(&self) -> Nanos {
@@ -773,6 +789,7 @@ impl ArrivalGen {
     /// In count mode (Poisson, see [`COUNT_MODE_MIN`]) the individual times are not drawn:
     /// the run is spread over the step where the intensity was positive, its first and last
     /// times being where the first and last of `count` evenly placed arrivals would be.
+    #[inline(always)]
     pub fn generate(&mut self, now: Nanos) -> Option<(u64, Nanos, Nanos)> {
         if let Some(f) = &mut self.flat {
             let run = f.generate(now, &mut self.rng)?;
@@ -781,6 +798,12 @@ impl ArrivalGen {
             self.last_t = t1;
             return Some((run.0, t0, t1));
         }
+        self.generate_patterned(now)
+    }
+
+    /// `generate` for a pattern that is not flat.
+    #[inline(never)]
+    fn generate_patterned(&mut self, now: Nanos) -> Option<(u64, Nanos, Nanos)> {
         if now < self.pos {
             return None;
         }
