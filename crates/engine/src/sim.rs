@@ -893,6 +893,13 @@ impl Simulation {
 
     /// A run arrives at channel `j`: shedding first, then drop-oldest, then the queue.
     fn buffer_arrive(&mut self, j: usize, mut seg: Seg) {
+        if self.passes_through(j, &seg) {
+            // What queueing the run and `transfer` would do, without the queue round trip.
+            let kept = self.push(j, seg);
+            debug_assert!(kept.is_none(), "the downstream took the whole run");
+            self.taken_from(j, seg.n);
+            return;
+        }
         let drop_oldest = self.links[j].spec.on_full == OnFull::DropOldest;
         let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!("buffer_arrive on a channel") };
         let depth = b.q.total();
@@ -961,6 +968,19 @@ impl Simulation {
         let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!() };
         b.q.push_back(seg);
         self.on_data(j);
+    }
+
+    /// Does a run arriving at channel `j` go straight on? It does when the channel is empty,
+    /// sheds nothing, holds the run, and is drained by a sender (not polled by the group)
+    /// whose link takes the whole run now: queued, it would leave again at once, whole.
+    #[inline]
+    fn passes_through(&self, j: usize, seg: &Seg) -> bool {
+        let Node::Channel(b) = &self.stages[j - 1] else { return false };
+        b.q.is_empty()
+            && b.shed.is_none()
+            && b.cap.is_none_or(|c| seg.n <= c)
+            && !(j + 1 == self.consumer_node() && self.group.polls)
+            && self.space(j + 1) >= seg.n
     }
 
     /// Node `node` has new data: its downstream takes it.

@@ -687,7 +687,9 @@ impl FlatGen {
             next = before;
         }
         let last = last.unwrap_or_else(|| self.at(end.wrapping_sub(1)));
-        let first = if end == self.k + 1 { last } else { self.at(self.k) };
+        // `next_at` is arrival `k`'s time, computed by the call that returned `k - 1`.
+        debug_assert_eq!(self.next_at, self.at(self.k));
+        let first = if end == self.k + 1 { last } else { self.next_at };
         let run = (end - self.k, first, last);
         self.k = end;
         self.next_at = next;
