@@ -518,7 +518,8 @@ impl Simulation {
     /// Handles every event due at or before `t_s`, at most `max_events` of them.
     pub fn run_until(&mut self, t_s: f64, max_events: u64) -> RunStatus {
         let target = time::from_secs(t_s).max(self.now);
-        if self.direct {
+        // (`cfg!` keeps the direct path out of the wasm build altogether, see `new`.)
+        if cfg!(not(target_arch = "wasm32")) && self.direct {
             return self.run_direct(target, max_events);
         }
         let mut handled = 0;
