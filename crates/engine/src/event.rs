@@ -82,7 +82,7 @@ impl EventQueue {
     }
 
     /// `push`, always inlined: for the few hottest call sites (see `direct.rs`).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn push_inline(&mut self, at: Nanos, event: Event) {
         let key = ((at as u128) << 64) | self.seq as u128;
         self.seq += 1;
@@ -136,14 +136,14 @@ impl EventQueue {
     }
 
     /// Fills a vacant root with the last entry (the test inline: usually a push did it).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn settle(&mut self) {
         if self.vacant {
             self.settle_vacant();
         }
     }
 
-    #[inline(never)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn settle_vacant(&mut self) {
         self.vacant = false;
         let last = self.heap.pop().expect("a vacant root is an entry");
@@ -153,7 +153,7 @@ impl EventQueue {
     }
 
     /// Puts `entry` at `pos` (a hole) and moves it down to its place.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn sift_down(&mut self, mut pos: usize, entry: Entry) {
         let heap = &mut self.heap[..];
         let n = heap.len();

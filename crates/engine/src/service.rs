@@ -39,7 +39,7 @@ impl Service {
     }
 
     /// `sample`, always inlined: for the direct path's one call site (`direct.rs`).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn sample_inline(&self, rng: &mut Pcg64Mcg) -> Nanos {
         let v = match self.dist {
             ServiceDist::Deterministic {} => self.mean_ns,

@@ -603,7 +603,7 @@ impl FlatGen {
 
     /// Inline: called for every arrival of a flat Poisson run. The count mode and the
     /// constant process's search are out of line.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn generate(&mut self, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
         if now < self.last_call {
             return None;
@@ -638,7 +638,7 @@ impl FlatGen {
     }
 
     /// Count mode: one Poisson count for the step since the last call.
-    #[inline(never)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn generate_count(&mut self, since: Nanos, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
         if let Some(step) = &self.step {
             let elapsed = now - since;
@@ -663,7 +663,7 @@ impl FlatGen {
     }
 
     /// The constant process: every arrival due by `now` (the caller checked that one is).
-    #[inline(never)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn generate_constant(&mut self, now: Nanos) -> (u64, Nanos, Nanos) {
         // The first arrival after `now` is `end`: estimate it, then correct for
         // rounding, keeping each computed time so that none is computed twice.
@@ -791,7 +791,7 @@ impl ArrivalGen {
     /// In count mode (Poisson, see [`COUNT_MODE_MIN`]) the individual times are not drawn:
     /// the run is spread over the step where the intensity was positive, its first and last
     /// times being where the first and last of `count` evenly placed arrivals would be.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn generate(&mut self, now: Nanos) -> Option<(u64, Nanos, Nanos)> {
         if let Some(f) = &mut self.flat {
             let run = f.generate(now, &mut self.rng)?;
@@ -804,7 +804,7 @@ impl ArrivalGen {
     }
 
     /// `generate` for a pattern that is not flat.
-    #[inline(never)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn generate_patterned(&mut self, now: Nanos) -> Option<(u64, Nanos, Nanos)> {
         if now < self.pos {
             return None;
