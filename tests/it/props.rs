@@ -7,6 +7,8 @@
 //! their initial window, lose no message from the counts, and be deterministic. Invalid ones
 //! must be refused with an error naming the field (as the dotted path `--set` takes) and the
 //! allowed range, whether built in code, parsed from JSON or from TOML (the CLI's path).
+//! Every run is also compared with a traced twin: tracing only observes, and keeps the
+//! engine on its general path, so plain scenarios compare the direct path with it.
 //!
 //! The generator uses a fixed seed, so CI runs are reproducible; set `PROPTEST_RNG_SEED`
 //! (and `PROPTEST_CASES`) to explore further.
@@ -334,6 +336,23 @@ fn kafka_scenario_strategy() -> BoxedStrategy<Scenario> {
         .boxed()
 }
 
+/// The plainest shape: the producer pushing straight into one consumer with no optional
+/// machinery (the queueing models' shape, which the engine steps on its direct path).
+fn plain_scenario_strategy() -> BoxedStrategy<Scenario> {
+    (scenario_strategy(0..1), 1u32..6, prop_oneof![Just(Ordering::Any), Just(Ordering::PerPartition)], log_uniform(1.0, 5_000.0))
+        .prop_map(|(mut s, workers, ordering, rate_per_worker)| {
+            s.stages.clear();
+            s.producer.throttle = None;
+            let c = &mut s.consumer;
+            (c.mode, c.workers, c.ordering, c.rate_per_worker) = (Mode::Async, workers, ordering, rate_per_worker);
+            (c.link, c.shed, c.limiter, c.downstream, c.slow_message, c.pause) = (LinkSpec::default(), None, None, None, None, None);
+            c.memory.bytes_per_message = 0;
+            c.memory.heap_limit_mib = c.memory.heap_limit_mib.max(c.memory.baseline_mib);
+            s
+        })
+        .boxed()
+}
+
 fn config() -> Config {
     let base = Config::default();
     let env = |name: &str| std::env::var(name).is_ok();
@@ -446,6 +465,13 @@ fn keeps_every_invariant(s: &Scenario) -> Result<(), TestCaseError> {
     c.run_until(s.duration_s, u64::MAX);
     prop_assert_eq!(a.summary(), c.summary(), "stepping changed the run");
     prop_assert_eq!(a.series(), c.series(), "stepping changed the series");
+    // ...and one traced: tracing only observes (it also keeps the engine on its general
+    // path where a faster one applies, so this compares the two).
+    let mut d = Simulation::new(s).unwrap();
+    d.set_tracing(true);
+    d.run_until(s.duration_s, u64::MAX);
+    prop_assert_eq!(a.summary(), d.summary(), "tracing changed the run");
+    prop_assert_eq!(a.series(), d.series(), "tracing changed the series");
     let sum = a.summary();
     let kinds: Vec<&str> = s
         .stages
@@ -475,6 +501,11 @@ proptest! {
 
     #[test]
     fn random_kafka_groups_keep_every_invariant(s in kafka_scenario_strategy()) {
+        keeps_every_invariant(&s)?;
+    }
+
+    #[test]
+    fn random_plain_scenarios_keep_every_invariant(s in plain_scenario_strategy()) {
         keeps_every_invariant(&s)?;
     }
 }
