@@ -63,12 +63,6 @@ pub(crate) struct Worker {
     pub inflight_at_start: u32,
 }
 
-impl Default for Seg {
-    fn default() -> Self {
-        Seg { n: 0, t0: 0, t1: 0, off: 0 }
-    }
-}
-
 #[derive(Clone)]
 pub(crate) struct Member {
     pub up: bool,

@@ -164,8 +164,7 @@ impl Simulation {
 #[cfg(test)]
 mod tests {
     use crate::scenario::{Arrivals, Ordering, Scenario, ServiceDist};
-    use crate::sim::{RunStatus, Simulation};
-    use crate::time::Nanos;
+    use crate::sim::Simulation;
     use crate::{preset, PRESETS};
 
     fn run(s: &Scenario, direct: bool) -> (String, String) {

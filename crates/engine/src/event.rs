@@ -231,10 +231,10 @@ mod tests {
                     assert_eq!(q.peek_time(), reference.first().map(|r| r.0));
                     let got = q.pop_until(now + 10);
                     let want = reference.first().copied().filter(|r| r.0 <= now + 10);
-                    assert_eq!(got.map(|(t, e)| (t, e)), want.map(|(t, n)| (t, Event::Grant { link: 0, n })));
-                    if want.is_some() {
+                    assert_eq!(got, want.map(|(t, n)| (t, Event::Grant { link: 0, n })));
+                    if let Some((t, _)) = want {
                         reference.remove(0);
-                        now = want.unwrap().0;
+                        now = t;
                     } else {
                         now += 5;
                     }

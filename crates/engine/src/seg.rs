@@ -10,7 +10,7 @@ use crate::time::Nanos;
 use std::collections::VecDeque;
 
 /// `n` consecutive messages, produced evenly over `[t0, t1]`, with offsets `off .. off + n`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seg {
     pub n: u64,
     pub t0: Nanos,

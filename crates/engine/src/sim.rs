@@ -450,7 +450,7 @@ impl Simulation {
         let sample_every = time::from_millis(s.sim.sample_interval_ms);
         let mut sim = Simulation {
             series: Series::new(time::secs(sample_every), s.sim.max_points as usize, partitions, s.stages.len()),
-            rng: Pcg64Mcg::seed_from_u64(s.seed ^ 0x5EED_0F_5E41_1CE5),
+            rng: Pcg64Mcg::seed_from_u64(s.seed ^ 0x005E_ED0F_5E41_1CE5),
             scenario: s,
             now: 0,
             events: EventQueue::new(),
