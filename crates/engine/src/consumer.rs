@@ -301,6 +301,7 @@ impl Simulation {
                 part.rewind();
                 part.owner = (!live.is_empty()).then(|| live[p % live.len()]);
             }
+            t.recount_unfetched();
         }
     }
 
@@ -397,6 +398,11 @@ impl Simulation {
             return;
         }
         let Node::Topic(t) = &self.stages[node - 1] else { return };
+        debug_assert_eq!(t.unfetched_parts, t.parts.iter().filter(|p| !p.unfetched.is_empty()).count());
+        if t.unfetched_parts == 0 {
+            // Nothing to fetch anywhere (the usual case right after a poll has drained it all).
+            return;
+        }
         // A plain loop: as `any`, LLVM kept the scan out of line (a call per wake-up).
         let mut wanted = false;
         for (part, cache) in t.parts.iter().zip(&mb.cache) {
@@ -443,6 +449,7 @@ impl Simulation {
                 left -= seg.n;
                 got += seg.n;
             }
+            t.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
         if got == 0 {
             return;

@@ -165,6 +165,10 @@ pub(crate) struct Topic {
     pub fetch_latency: Nanos,
     pub retention: Option<Nanos>,
     pub retention_records: Option<u64>,
+    /// Partitions with unfetched records: a member that wants a fetch skips its scan of the
+    /// partitions when there are none (counted where records are appended and fetched;
+    /// recounted after rewinds and retention).
+    pub unfetched_parts: usize,
 }
 
 impl Topic {
@@ -182,6 +186,7 @@ impl Topic {
                 (a, Some(b))
             };
             let part = &mut self.parts[self.rr];
+            self.unfetched_parts += part.unfetched.is_empty() as usize;
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
             part.log_end += now.n;
             self.in_batch += now.n;
@@ -194,6 +199,11 @@ impl Topic {
                 None => break,
             }
         }
+    }
+
+    /// Counts the partitions with unfetched records afresh.
+    pub fn recount_unfetched(&mut self) {
+        self.unfetched_parts = self.parts.iter().filter(|p| !p.unfetched.is_empty()).count();
     }
 
     pub fn unfetched(&self) -> u64 {
@@ -436,6 +446,7 @@ impl Simulation {
                             fetch_latency: time::from_millis(t.fetch_latency_ms),
                             retention: t.retention_ms.map(time::from_millis),
                             retention_records: t.retention_bytes.map(|b| (b / msg_bytes).max(1)),
+                            unfetched_parts: 0,
                         }),
                         LinkSpec::default(),
                     ),
@@ -1228,6 +1239,7 @@ impl Simulation {
                 part.position = new_start;
             }
         }
+        t.recount_unfetched();
         for (p, seg) in deleted {
             // Deleted before being handled, and no consumer holds a copy: lost to retention.
             let gone = self.unheld_undone(p, seg.off, seg.end());
