@@ -44,24 +44,11 @@ impl Simulation {
     /// (samples) by `handle`.
     #[inline(never)]
     pub(crate) fn run_direct(&mut self, target: Nanos, max_events: u64) -> RunStatus {
-        let mut handled = 0;
-        loop {
-            if handled == max_events && self.events.peek_time().is_some_and(|at| at <= target) {
-                self.stats.events += handled;
-                return RunStatus { events: handled, reached: false };
-            }
-            let Some((at, event)) = self.events.pop_until(target) else { break };
-            self.now = at;
-            match event {
-                Event::Produce { gen } if gen == self.producer.produce_gen => self.on_produce_direct(),
-                Event::WorkerDone { worker, epoch, .. } => self.on_worker_done_direct(worker as usize, epoch),
-                other => self.handle(other),
-            }
-            handled += 1;
-        }
-        self.stats.events += handled;
-        self.now = target;
-        RunStatus { events: handled, reached: true }
+        self.run_loop(target, max_events, |sim, event| match event {
+            Event::Produce { gen } if gen == sim.producer.produce_gen => sim.on_produce_direct(),
+            Event::WorkerDone { worker, epoch, .. } => sim.on_worker_done_direct(worker as usize, epoch),
+            other => sim.handle(other),
+        })
     }
 
     /// `Produce` on the direct path: what `on_produce` does when the producer's send always

@@ -533,6 +533,12 @@ impl Simulation {
         if cfg!(not(target_arch = "wasm32")) && self.direct {
             return self.run_direct(target, max_events);
         }
+        self.run_loop(target, max_events, Simulation::handle)
+    }
+
+    /// The event loop, with the handler to apply to each event (inlined into each caller).
+    #[inline(always)]
+    pub(crate) fn run_loop(&mut self, target: Nanos, max_events: u64, mut handle: impl FnMut(&mut Self, Event)) -> RunStatus {
         let mut handled = 0;
         loop {
             if handled == max_events && self.events.peek_time().is_some_and(|at| at <= target) {
@@ -541,7 +547,7 @@ impl Simulation {
             }
             let Some((at, event)) = self.events.pop_until(target) else { break };
             self.now = at;
-            self.handle(event);
+            handle(self, event);
             handled += 1;
         }
         self.stats.events += handled;
