@@ -640,26 +640,24 @@ impl FlatGen {
     /// Count mode: one Poisson count for the step since the last call.
     #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     fn generate_count(&mut self, since: Nanos, now: Nanos, rng: &mut Pcg64Mcg) -> Option<(u64, Nanos, Nanos)> {
-        if let Some(step) = &self.step {
-            let elapsed = now - since;
-            let n = if elapsed == self.res {
-                step.sample(rng) as u64
-            } else if elapsed > 0 {
-                rand_distr::Poisson::new(self.rate * elapsed as f64 / NS_PER_S).map(|p| p.sample(rng) as u64).unwrap_or(0)
-            } else {
-                0
-            };
-            self.next_at = now.saturating_add(self.res.max(1));
-            if n == 0 {
-                return None;
-            }
-            // n arrivals evenly placed over the step.
-            let w = elapsed as f64 / n as f64;
-            let t0 = since + (w / 2.0) as Nanos;
-            let t1 = now - (w / 2.0) as Nanos;
-            return Some((n, t0.min(now), t1.max(t0).min(now)));
+        let step = self.step.as_ref()?;
+        let elapsed = now - since;
+        let n = if elapsed == self.res {
+            step.sample(rng) as u64
+        } else if elapsed > 0 {
+            rand_distr::Poisson::new(self.rate * elapsed as f64 / NS_PER_S).map(|p| p.sample(rng) as u64).unwrap_or(0)
+        } else {
+            0
+        };
+        self.next_at = now.saturating_add(self.res.max(1));
+        if n == 0 {
+            return None;
         }
-        None
+        // n arrivals evenly placed over the step.
+        let w = elapsed as f64 / n as f64;
+        let t0 = since + (w / 2.0) as Nanos;
+        let t1 = now - (w / 2.0) as Nanos;
+        Some((n, t0.min(now), t1.max(t0).min(now)))
     }
 
     /// The constant process: every arrival due by `now` (the caller checked that one is).
