@@ -69,13 +69,7 @@ impl Simulation {
             self.stats.max_in_flight = self.stats.max_in_flight.max(mb.in_flight);
             self.dispatch_direct();
         }
-        // `schedule_produce`, with the event pushed inline.
-        self.producer.produce_gen = self.producer.produce_gen.wrapping_add(1);
-        let next = self.producer.gen.next_due();
-        if next != Nanos::MAX {
-            let gen = self.producer.produce_gen;
-            self.events.push_inline(next.max(self.now + 1), Event::Produce { gen });
-        }
+        self.schedule_produce();
     }
 
     /// `WorkerDone` on the direct path: `on_worker_done` without a topic, downstream,
