@@ -15,7 +15,6 @@ use crate::consumer::Worker;
 use crate::event::Event;
 use crate::hist::Histogram;
 use crate::scenario::{FlowControl, Mode, Ordering};
-use crate::seg::Seg;
 use crate::sim::{RunStatus, Simulation};
 use crate::time::Nanos;
 
@@ -55,11 +54,8 @@ impl Simulation {
     /// fits (the consumer takes everything) and the only member is always up.
     #[inline(always)]
     fn on_produce_direct(&mut self) {
-        if let Some((n, t0, t1)) = self.producer.gen.generate(self.now) {
-            self.touch();
-            self.stats.generated += n;
-            let seg = Seg { n, t0, t1, off: self.producer.seq };
-            self.producer.seq += n;
+        if let Some(seg) = self.take_generated() {
+            let n = seg.n;
             self.producer.produced += n;
             let mb = &mut self.group.members[0];
             mb.queues[0].push_back(seg);

@@ -692,14 +692,22 @@ impl Simulation {
 
     /// Sends whatever the source generated up to now.
     fn generate_and_send(&mut self) {
-        if let Some((n, t0, t1)) = self.producer.gen.generate(self.now) {
-            self.touch();
-            self.stats.generated += n;
-            let seg = Seg { n, t0, t1, off: self.producer.seq };
-            self.producer.seq += n;
-            self.note(TraceKind::Generated { n });
+        if let Some(seg) = self.take_generated() {
+            self.note(TraceKind::Generated { n: seg.n });
             self.producer_send(seg);
         }
+    }
+
+    /// What the source generated up to now, counted and numbered (shared with the direct
+    /// path, where it is inline).
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn take_generated(&mut self) -> Option<Seg> {
+        let (n, t0, t1) = self.producer.gen.generate(self.now)?;
+        self.touch();
+        self.stats.generated += n;
+        let seg = Seg { n, t0, t1, off: self.producer.seq };
+        self.producer.seq += n;
+        Some(seg)
     }
 
     /// Schedules the next arrivals, invalidating any earlier schedule. (Inline with its
