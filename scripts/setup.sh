@@ -6,6 +6,7 @@
 #   source scripts/setup.sh     # run it and keep its PATH (node_modules/.bin first)
 #
 # What it installs (versions are pinned; see docs/commands.md):
+#   - rustup components rustfmt and clippy
 #   - rustup target wasm32-unknown-unknown
 #   - trunk 0.21.14                  (cargo install --locked)
 #   - wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install, not --locked)
@@ -51,6 +52,15 @@ _bplab_setup() {
     if [ "$trunk_toml_wbg" != "$wbg_version" ]; then
         _die "Trunk.toml [tools] wasm_bindgen = \"$trunk_toml_wbg\" but Cargo.lock has wasm-bindgen $wbg_version; set wasm_bindgen = \"$wbg_version\" in Trunk.toml"
         return 1
+    fi
+
+    # --- rustfmt and clippy (test.sh checks formatting and lints) ------------------------
+    if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+        _say "rustfmt, clippy" "skipped (installed)"
+    else
+        rustup component add rustfmt clippy >/dev/null 2>&1 \
+            || { _die "rustup component add rustfmt clippy failed"; return 1; }
+        _say "rustfmt, clippy" "installed"
     fi
 
     # --- wasm32 target -----------------------------------------------------------------------

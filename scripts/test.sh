@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The one command that runs every test of Backpressure Lab:
 #   1. setup         scripts/setup.sh (idempotent tool installs)
-#   2. native        cargo fmt --check, cargo test --workspace
+#   2. native        cargo fmt --check, cargo clippy -D warnings (native, and wasm32 for the
+#                    page), cargo test --workspace
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
 #   4. trunk build   trunk build --release  -> dist/
-#   5. wasm size     raw and gzip size of the release .wasm
+#   5. size          scripts/check-size.sh: wasm + JS gzip -9 against the 360,000-byte
+#                    download budget; fails when over, prints the margin
 #   6. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
 #                    (playwright-core driving /usr/bin/chromium; screenshots in
 #                    tests/e2e/screenshots/)
@@ -84,12 +86,12 @@ source "$ROOT/scripts/setup.sh"
 end
 
 # --- 2. native tests ----------------------------------------------------------------------
-begin native "cargo fmt --check (rustfmt.toml), cargo test --workspace"
-if cargo fmt --version >/dev/null 2>&1; then
-    cargo fmt --all --check || { echo "test.sh: code is not formatted: run cargo fmt --all" >&2; exit 1; }
-else
-    echo "rustfmt is not installed: format check skipped (rustup component add rustfmt)"
-fi
+begin native "cargo fmt --check (rustfmt.toml), cargo clippy -D warnings, cargo test --workspace"
+cargo fmt --all --check || { echo "test.sh: code is not formatted: run cargo fmt --all" >&2; exit 1; }
+cargo clippy --workspace --all-targets -- -D warnings \
+    || { echo "test.sh: clippy found problems (native)" >&2; exit 1; }
+cargo clippy --target wasm32-unknown-unknown -p backpressure-lab --all-targets -- -D warnings \
+    || { echo "test.sh: clippy found problems (the page, wasm32)" >&2; exit 1; }
 cargo test --workspace
 end
 
@@ -108,18 +110,9 @@ WASM_FILE="$(find "$ROOT/dist" -maxdepth 1 -name '*.wasm' -print -quit)"
 [ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in dist/ after trunk build" >&2; exit 1; }
 end
 
-# --- 5. size of the release wasm (before e2e, so that it is printed when e2e fails) ----
-begin size "release wasm + JS size (goal: 300 KB gzip)"
-TOTAL_GZ=0
-for f in "$WASM_FILE" "$(find "$ROOT/dist" -maxdepth 1 -name '*.js' -print -quit)"; do
-    RAW="$(wc -c <"$f")"
-    GZ="$(gzip -9 -c "$f" | wc -c)"
-    TOTAL_GZ=$((TOTAL_GZ + GZ))
-    printf '%s: raw %d bytes (%.1f KiB)  gzip -9 %d bytes (%.1f KiB)\n' \
-        "$(basename "$f")" "$RAW" "$(awk -v n="$RAW" 'BEGIN{print n/1024}')" \
-        "$GZ" "$(awk -v n="$GZ" 'BEGIN{print n/1024}')"
-done
-printf 'wasm + JS: gzip -9 %d bytes (%.1f KiB)\n' "$TOTAL_GZ" "$(awk -v n="$TOTAL_GZ" 'BEGIN{print n/1024}')"
+# --- 5. download budget (before e2e, so that it is printed when e2e fails) ---------------
+begin size "wasm + JS gzip -9 within the download budget (scripts/check-size.sh)"
+bash "$ROOT/scripts/check-size.sh" "$ROOT/dist"
 end
 
 # --- 6. end-to-end tests ------------------------------------------------------------------

@@ -237,7 +237,9 @@ fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> 
     serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
 }
 
-/// The series' columns, in output order (every field of a point).
+/// The series' columns, in output order: every field of a point (a test checks that this
+/// list and `Point`'s fields are the same set). CSV adds one column per partition's lag
+/// (`lag_p0`, ...) and per stage's depth (`stage0_depth`, ...) after these.
 const COLUMNS: &[&str] = &[
     "t_s",
     "produced",
@@ -294,6 +296,9 @@ fn series_csv(series: &Series) -> String {
     for p in 0..series.partitions {
         out.push_str(&format!(",lag_p{p}"));
     }
+    for k in 0..series.stages {
+        out.push_str(&format!(",stage{k}_depth"));
+    }
     out.push('\n');
     for (i, point) in series.points.iter().enumerate() {
         let fields = point_fields(point);
@@ -304,9 +309,24 @@ fn series_csv(series: &Series) -> String {
                 v => v.to_string(),
             })
             .chain((0..series.partitions).map(|p| series.lag_of(i, p).to_string()))
+            .chain((0..series.stages).map(|k| series.depth_of(i, k).to_string()))
             .collect();
         out.push_str(&row.join(","));
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn columns_are_exactly_the_fields_of_a_point() {
+        let fields: BTreeSet<String> = point_fields(&Point::default()).keys().cloned().collect();
+        let columns: BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(columns.len(), COLUMNS.len(), "a column is listed twice: {COLUMNS:?}");
+        assert_eq!(columns, fields, "COLUMNS and the fields of bplab_engine::Point differ");
+    }
 }

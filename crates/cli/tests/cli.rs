@@ -81,6 +81,51 @@ fn run_csv_is_a_table_with_a_header() {
     assert!(last > 9.0, "the producer is blocked most of the 10 s: {last}");
 }
 
+/// CSV and JSON carry the same series: the same columns (JSON's nested `partition_lag` and
+/// `stage_depth` are CSV's `lag_pN` and `stageN_depth` columns) and the same values.
+#[test]
+fn csv_and_json_have_the_same_columns_and_values() {
+    // A channel and a topic: both per-partition and per-stage columns are present.
+    let args = ["run", "--preset", "incident-106", "--duration", "5", "--seed", "9"];
+    let json = bplab(&args);
+    let csv = bplab(&[&args[..], &["--format", "csv"]].concat());
+    assert!(json.status.success() && csv.status.success(), "{}{}", stderr(&json), stderr(&csv));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    let series = doc["series"].as_object().unwrap();
+    let text = stdout(&csv);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let partitions = series["partition_lag"][0].as_array().unwrap().len();
+    let stages = series["stage_depth"][0].as_array().unwrap().len();
+    assert!(partitions > 0 && stages > 0, "the scenario has a topic and stages");
+
+    let mut expected: Vec<String> =
+        series.keys().filter(|k| !["partition_lag", "stage_depth", "interval_s"].contains(&k.as_str())).cloned().collect();
+    expected.extend((0..partitions).map(|p| format!("lag_p{p}")));
+    expected.extend((0..stages).map(|k| format!("stage{k}_depth")));
+    let mut got: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "CSV header vs JSON series keys");
+
+    let cell = |v: &serde_json::Value| if v.is_null() { String::new() } else { v.to_string() };
+    assert_eq!(rows.len(), series["t_s"].as_array().unwrap().len());
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), header.len());
+        for (h, value) in header.iter().zip(row) {
+            let want = if let Some(p) = h.strip_prefix("lag_p") {
+                cell(&series["partition_lag"][i][p.parse::<usize>().unwrap()])
+            } else if let Some(k) = h.strip_prefix("stage").and_then(|r| r.strip_suffix("_depth")) {
+                cell(&series["stage_depth"][i][k.parse::<usize>().unwrap()])
+            } else {
+                cell(&series[*h][i])
+            };
+            assert_eq!(*value, want, "row {i}, column {h}");
+        }
+    }
+}
+
 #[test]
 fn bad_input_is_one_clear_line_and_a_failure() {
     for (args, needle) in [
