@@ -19,10 +19,12 @@ struct Cli {
 enum Command {
     /// Print the preset ids, one a line.
     Presets,
-    /// Print a scenario as TOML (a starting point for your own scenario file).
+    /// Print a scenario as TOML or JSON (a starting point for your own scenario file).
     Show {
         #[arg(long, value_name = "ID")]
         preset: String,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Toml)]
+        format: ShowFormat,
     },
     /// Run a scenario to the end and print its summary and time series.
     Run {
@@ -37,7 +39,7 @@ enum Command {
         /// Simulated seconds to run (default: the scenario's duration_s).
         #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
         duration: Option<f64>,
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
         seed: Option<u64>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
@@ -62,6 +64,12 @@ enum Workload {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ShowFormat {
+    Toml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Json,
     Csv,
@@ -76,10 +84,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("bad arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            return fail(&format!("{first} (try 'bplab --help')"));
+            let mut text = first_paragraph(&e.render().to_string());
+            if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && text.ends_with("<SCENARIO_FILE>") {
+                text.push_str(" or --preset ID (see 'bplab presets')");
+            }
+            return fail(&format!("{text} (try 'bplab --help')"));
         }
     };
     match run(cli) {
@@ -93,6 +102,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Clap's message up to its first blank line, as one line: "the following required
+/// arguments were not provided: <SCENARIO_FILE|--preset <ID>>", not just its first line.
+fn first_paragraph(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let joined = lines.join(" ");
+    let joined = joined.strip_prefix("error: ").unwrap_or(&joined);
+    if joined.is_empty() {
+        "bad arguments".to_string()
+    } else {
+        joined.to_string()
+    }
+}
+
+/// `--seed`: any whole number a u64 holds; anything else names the range.
+fn parse_seed(raw: &str) -> Result<u64, String> {
+    raw.trim().parse::<u64>().map_err(|_| format!("seed: must be a whole number from 0 to {}", u64::MAX))
+}
+
 fn fail(msg: &str) -> ExitCode {
     eprintln!("bplab: {msg}");
     ExitCode::from(2)
@@ -102,9 +129,12 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
-        Command::Show { preset: id } => {
+        Command::Show { preset: id, format } => {
             let s = find_preset(&id)?;
-            toml::to_string(&s).map_err(|e| format!("cannot print scenario: {e}"))
+            match format {
+                ShowFormat::Toml => toml::to_string(&s).map_err(|e| format!("cannot print scenario: {e}")),
+                ShowFormat::Json => Ok(serde_json::to_string_pretty(&s).expect("plain data serializes") + "\n"),
+            }
         }
         Command::Run { file, preset: id, set, duration, seed, format } => {
             let mut scenario = match (file, id) {
