@@ -201,7 +201,7 @@ impl Diagram {
         self.observe(snap, now);
 
         let Some(ctx) = context(canvas) else { return };
-        let mut dpr = crate::charts::fit(canvas);
+        let mut dpr = crate::dom::fit(canvas);
         let (w, mut h) = (canvas.width() as f64 / dpr, canvas.height() as f64 / dpr);
         let mut lay = Layout::new(&shape, w, h);
         // The top-to-bottom layout asks for the height it needs; the left-to-right one
@@ -213,7 +213,7 @@ impl Diagram {
                 None => canvas.remove_attribute("style").ok(),
             };
             self.set_height = want;
-            dpr = crate::charts::fit(canvas);
+            dpr = crate::dom::fit(canvas);
             h = canvas.height() as f64 / dpr;
             lay = Layout::new(&shape, w, h);
         }

@@ -398,7 +398,7 @@ impl SequenceDiagram {
     pub fn draw(&mut self, canvas: &HtmlCanvasElement, snap: &Snapshot, theme: &Theme) {
         self.update(snap);
         let Some(ctx) = context(canvas) else { return };
-        let dpr = crate::charts::fit(canvas);
+        let dpr = crate::dom::fit(canvas);
         let (w, h) = (canvas.width() as f64 / dpr, canvas.height() as f64 / dpr);
         ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0).ok();
         ctx.set_fill_style_str(&css(theme.bg, 1.0));
@@ -449,6 +449,7 @@ impl Measure for SeqPen<'_> {
 
 impl SeqPen<'_> {
     /// Draws the longest option that fits, centred (or left/right aligned); returns its width.
+    #[allow(clippy::too_many_arguments)]
     fn fit(&mut self, opts: &[&str], x: f64, y: f64, max_w: f64, font: Font, color: RGBColor, align: &str) -> f64 {
         let Some(s) = text::fit(self, opts, font, max_w, 3) else { return 0.0 };
         let w = self.width(&s, font.px, font.bold);
@@ -581,10 +582,9 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     let stop_link = cast.links.iter().find(|l| l.sender == 0).map(|l| l.j);
     let stop_request = stop_link.and_then(|j| cast.link(j)).is_some_and(|l| l.request);
     let consumer_x = x_of(cast.consumer);
-    for i in first..total {
-        let row = &model.rows[i];
+    for (i, (row, bal)) in model.rows.iter().zip(&balances).enumerate().skip(first) {
         let y = y_of(i);
-        let bal = balances[i].map(|b| format::count(b as f64));
+        let bal = bal.map(|b| format::count(b as f64));
         p.fit(&[&stamp(row.t)], gutter - 8.0, y, gutter - 10.0, text::SMALL, theme.muted, "right");
         match &row.msg {
             Msg::Initial { j, n } => {
