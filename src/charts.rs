@@ -9,7 +9,7 @@
 //! swing within a sample (in-flight under synchronous polling) are drawn as a faint
 //! min–max band behind the lines, never as a solid block.
 
-use crate::dom::fit;
+use crate::canvas::fit;
 use crate::format::{self, Ticks};
 use crate::plotdata::{self as pd, View};
 use crate::theme::{Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};

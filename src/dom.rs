@@ -1,7 +1,7 @@
 //! Small helpers over the browser: the wall clock, media queries (asked once, or followed
-//! with a `change` listener), canvases looked up by test id, canvas fitting, and the one
-//! animation loop of the page ([`use_animation_frames`]), which both views run their
-//! frames on. The helpers that register something clean it up with the calling component.
+//! with a `change` listener), canvases looked up by test id, and the one animation loop of
+//! the page ([`use_animation_frames`]), which both views run their frames on. The helpers
+//! that register something clean it up with the calling component.
 
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
@@ -37,19 +37,6 @@ pub fn on_media_change(query: &str, f: impl Fn() + 'static) {
 /// The `<canvas data-testid="…">` inside `root`.
 pub fn canvas_by_testid(root: &web_sys::Element, testid: &str) -> Option<HtmlCanvasElement> {
     root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()
-}
-
-/// Sizes the canvas's backing store to its on-screen size times the device pixel ratio;
-/// returns that ratio (the scale for line widths and fonts).
-pub fn fit(canvas: &HtmlCanvasElement) -> f64 {
-    let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).clamp(1.0, 3.0);
-    let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(120) as f64);
-    let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    if canvas.width() != pw || canvas.height() != ph {
-        canvas.set_width(pw);
-        canvas.set_height(ph);
-    }
-    dpr
 }
 
 struct Frames {

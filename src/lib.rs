@@ -11,6 +11,7 @@
 //! - `app`: the shell that lays the views out.
 
 pub mod app;
+pub mod canvas;
 pub mod charts;
 pub mod compare;
 pub mod controls;
