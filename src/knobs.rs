@@ -73,6 +73,39 @@ mod tests {
         }
     }
 
+    /// The spec a field at dotted `path` belongs to: `consumer.limiter` for
+    /// `consumer.limiter.min_limit`.
+    fn parent(path: &str) -> &str {
+        path.rsplit_once('.').map_or("", |(p, _)| p)
+    }
+
+    /// The dotted paths (as `--set` takes them) of the fields that differ between `a` and `b`.
+    fn changed_fields(a: &Scenario, b: &Scenario) -> Vec<String> {
+        fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+            use serde_json::Value;
+            let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+            match (a, b) {
+                (Value::Object(x), Value::Object(y)) => {
+                    let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                    for k in keys {
+                        let null = Value::Null;
+                        walk(&join(k), x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+                    }
+                }
+                (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                    for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                        walk(&join(&i.to_string()), p, q, out);
+                    }
+                }
+                _ if a != b => out.push(path.to_string()),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk("", &serde_json::to_value(a).unwrap(), &serde_json::to_value(b).unwrap(), &mut out);
+        out
+    }
+
     #[test]
     fn ids_are_unique_and_every_slider_range_is_inside_the_engines() {
         let mut ids: Vec<&str> = FIELDS.iter().map(Field::id).collect();
@@ -100,17 +133,35 @@ mod tests {
                     match f {
                         Field::Num(k) => {
                             let Some(v) = (k.get)(&base, i) else { continue };
-                            assert!(k.parse(&format::plain(v)).is_ok() || v.fract() != 0.0, "{} {}: value {v} rejected", p.id, k.id);
+                            // The number box shows the value as `format::plain` writes it: that
+                            // text is accepted and reads back as the value, to its precision.
+                            let shown = format::plain(v);
+                            let back = k.parse(&shown).unwrap_or_else(|e| panic!("{} {}: {shown} (for {v}) rejected: {e}", p.id, k.id));
+                            assert_eq!(format::plain(back), shown, "{} {}", p.id, k.id);
+                            assert!((back - v).abs() <= 5e-4 * v.abs(), "{} {}: {shown} reads as {back}, not {v}", p.id, k.id);
                             for pos in [0.0, 1.0, 250.0, 500.0, 1000.0] {
                                 let value = k.from_pos(pos);
                                 let mut s = base.clone();
                                 (k.set)(&mut s, i, value);
                                 assert_eq!((k.get)(&s, i), Some(value), "{} {}", p.id, k.id);
                                 assert!((k.to_pos(value) - pos).abs() <= 25.0, "{} pos {pos} -> {value} -> {}", k.id, k.to_pos(value));
-                                // Only the field changed: anything invalid is about this field
-                                // or a rule tying it to another one, named in the message.
+                                // A knob writes its one field and nothing else ...
+                                let changed = changed_fields(&base, &s);
+                                assert!(changed.len() <= 1, "{} {} = {value} changed {changed:?}", p.id, k.id);
+                                // ... so anything invalid is about this field or a rule tying it
+                                // to another field of the same spec (a limit's initial value
+                                // between its minimum and maximum).
                                 if let Err(e) = s.validate() {
-                                    assert!(e.errors.iter().all(|fe| !fe.message.is_empty()), "{e}");
+                                    for fe in &e.errors {
+                                        assert!(
+                                            !fe.message.is_empty()
+                                                && changed.iter().any(|c| fe.field == *c || parent(&fe.field) == parent(c)),
+                                            "{} {} = {value}: an error about {}, while {changed:?} changed: {e}",
+                                            p.id,
+                                            k.id,
+                                            fe.field
+                                        );
+                                    }
                                 }
                             }
                         }
