@@ -3,7 +3,8 @@
 //! Layers, each using only those before it (checked by the `layering` test):
 //! - pure Rust, tested natively: `format`, `html`, `theme`, `stats`, `pacing` (the frame
 //!   policy), `plotdata`, `knobs`, `narrate`, `driver`, `lanes`;
-//! - the browser: `dom` (clock, media queries, the animation loop, canvas fitting);
+//! - the browser: `dom` (clock, media queries, the animation loop) and `canvas` (fitting,
+//!   geometry, measured text, the pen);
 //! - drawing on canvases from plain data: `charts`, `diagram`, `sequence`;
 //! - `state`: the `Lab` and its actions;
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
