@@ -177,7 +177,7 @@ pub fn App() -> impl IntoView {
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
             <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
-                <Explanation preset=lab.preset.read_only() />
+                <Explanation preset=lab.preset />
                 <main class="layout">
                     <Controls />
                     <Stage />
@@ -197,7 +197,7 @@ pub fn App() -> impl IntoView {
 
 /// The title and lesson of the preset `preset`.
 #[component]
-fn Explanation(preset: ReadSignal<String>) -> impl IntoView {
+fn Explanation(preset: RwSignal<String>) -> impl IntoView {
     let found = move || {
         let id = preset.get();
         PRESETS.iter().find(|p| p.id == id)

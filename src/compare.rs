@@ -150,7 +150,7 @@ pub fn Compare() -> impl IntoView {
                     seed.get()
                 )}
             </p>
-            <SummaryTable clock=lab.clock.read_only() rows=lab.compare_rows.read_only() />
+            <SummaryTable clock=lab.clock rows=lab.compare_rows />
             <div class="lanes">{lanes_view}</div>
         </section>
     }
@@ -187,7 +187,7 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
 
 /// The comparison table: `rows` after `clock` simulated seconds.
 #[component]
-fn SummaryTable(clock: ReadSignal<f64>, rows: ReadSignal<Vec<LaneRow>>) -> impl IntoView {
+fn SummaryTable(clock: RwSignal<f64>, rows: RwSignal<Vec<LaneRow>>) -> impl IntoView {
     view! {
         <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">

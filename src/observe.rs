@@ -188,7 +188,7 @@ pub fn worker_rows(s: &Snapshot) -> String {
 
 /// The panel, from `snapshot`: the slow snapshot (a few refreshes a second).
 #[component]
-pub fn Observability(snapshot: ReadSignal<Snapshot>) -> impl IntoView {
+pub fn Observability(snapshot: RwSignal<Snapshot>) -> impl IntoView {
     let groups = Memo::new(move |_| snapshot.with(consumer_group_rows));
     let queues = move || snapshot.with(queue_rows);
     let workers = move || snapshot.with(worker_rows);

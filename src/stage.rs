@@ -111,7 +111,7 @@ pub fn Stage() -> impl IntoView {
             </div>
             <Timeline />
             <Readouts />
-            <EventLog log=lab.log.read_only() />
+            <EventLog log=lab.log />
             <section class="charts-panel" aria-labelledby="charts-title">
                 <div class="panel-head">
                     <h2 id="charts-title">"Charts"</h2>
@@ -146,7 +146,7 @@ pub fn Stage() -> impl IntoView {
                 </div>
                 <div class="charts">{chart_cards}</div>
             </section>
-            <Observability snapshot=lab.slow.read_only() />
+            <Observability snapshot=lab.slow />
         </section>
     }
 }
@@ -154,7 +154,7 @@ pub fn Stage() -> impl IntoView {
 /// The narrated events (`log`, most recent first): a visible log, and a polite live region
 /// that reads the latest.
 #[component]
-fn EventLog(log: ReadSignal<Vec<String>>) -> impl IntoView {
+fn EventLog(log: RwSignal<Vec<String>>) -> impl IntoView {
     let latest = move || log.with(|l| l.first().cloned().unwrap_or_default());
     let items = move || log.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
     view! {
