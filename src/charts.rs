@@ -9,6 +9,7 @@
 //! swing within a sample (in-flight under synchronous polling) are drawn as a faint
 //! min–max band behind the lines, never as a solid block.
 
+use crate::canvas::fit;
 use crate::format::{self, Ticks};
 use crate::plotdata::{self as pd, View};
 use crate::theme::{Theme, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
@@ -129,19 +130,6 @@ impl Chart {
             Chart::Control => draw_control(canvas, c),
         }
     }
-}
-
-/// Sizes the canvas's backing store to its on-screen size times the device pixel ratio;
-/// returns that ratio (the scale for line widths and fonts).
-pub fn fit(canvas: &HtmlCanvasElement) -> f64 {
-    let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).clamp(1.0, 3.0);
-    let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(120) as f64);
-    let (pw, ph) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
-    if canvas.width() != pw || canvas.height() != ph {
-        canvas.set_width(pw);
-        canvas.set_height(ph);
-    }
-    dpr
 }
 
 fn err<E: std::fmt::Display>(e: E) -> String {

@@ -4,34 +4,30 @@
 //! "incident vs each remedy" are one click away. The lanes themselves (`lanes`) are pure;
 //! this module renders them and runs their animation loop.
 
-use crate::app::{now_s, Lab, LaneRow, View};
 use crate::charts::{Chart, Ctx};
 use crate::diagram::Diagram;
+use crate::dom::{canvas_by_testid, media_matches, now_s, use_animation_frames};
 use crate::format;
+use crate::html::{esc, header_row};
 use crate::lanes::{INCIDENT_VS_REMEDIES, MAX_LANES, PUSH_VS_PULL};
-use crate::observe::esc;
-use crate::stage::stage_labels;
-use bplab_engine::PRESETS;
+use crate::pacing::{Budget, Rota, TABLES_EVERY_S};
+use crate::plotdata::stage_labels;
+use crate::state::{Lab, LaneRow, View};
+use bplab_engine::{Snapshot, PRESETS};
 use leptos::html::Section;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// The charts each lane shows.
 const LANE_CHARTS: [Chart; 2] = [Chart::Memory, Chart::Backlog];
-const CHART_EVERY_S: f64 = 0.5;
-const ROWS_EVERY_S: f64 = 0.25;
 
 struct LoopState {
     last: f64,
-    budget: u64,
+    budget: Budget,
     diagrams: Vec<Diagram>,
-    /// Per lane and chart: simulated time drawn and wall time of the draw.
-    drawn: Vec<[(f64, f64); 2]>,
-    cursor: usize,
+    /// Every lane's charts, lane by lane.
+    rota: Rota,
     rows_at: f64,
     redraw_seen: u64,
-    handle: Option<AnimationFrameRequestHandle>,
-    alive: bool,
 }
 
 #[component]
@@ -40,27 +36,16 @@ pub fn Compare() -> impl IntoView {
     let root = NodeRef::<Section>::new();
     let state = StoredValue::new_local(LoopState {
         last: now_s(),
-        budget: 300_000,
+        budget: Budget::default(),
         diagrams: Vec::new(),
-        drawn: Vec::new(),
-        cursor: 0,
+        rota: Rota::default(),
         rows_at: -1.0,
         redraw_seen: u64::MAX,
-        handle: None,
-        alive: true,
     });
     let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
 
     // The loop's first frame comes after this view is mounted (a frame without it does nothing).
-    schedule(lab, root, state, seed);
-    on_cleanup(move || {
-        state.update_value(|s| {
-            s.alive = false;
-            if let Some(h) = s.handle.take() {
-                h.cancel();
-            }
-        });
-    });
+    use_animation_frames(move || tick(lab, root, state, seed));
 
     let set_lanes = move |ids: &[&'static str]| {
         lab.playing.set(false);
@@ -165,7 +150,7 @@ pub fn Compare() -> impl IntoView {
                     seed.get()
                 )}
             </p>
-            <SummaryTable />
+            <SummaryTable clock=lab.clock rows=lab.compare_rows />
             <div class="lanes">{lanes_view}</div>
         </section>
     }
@@ -200,37 +185,20 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
     html
 }
 
+/// The comparison table: `rows` after `clock` simulated seconds.
 #[component]
-fn SummaryTable() -> impl IntoView {
-    let lab = Lab::from_context();
+fn SummaryTable(clock: RwSignal<f64>, rows: RwSignal<Vec<LaneRow>>) -> impl IntoView {
     view! {
         <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">
-                <caption>{move || format!("After {} of simulated time", format::secs(lab.clock.get()))}</caption>
-                <thead inner_html=crate::observe::header_row(&[
-
+                <caption>{move || format!("After {} of simulated time", format::secs(clock.get()))}</caption>
+                <thead inner_html=header_row(&[
                     "strategy", "throughput", "p99 latency", "max heap", "OOM kills", "dropped", "lost", "duplicated", "producer blocked",
-
                 ])></thead>
-                <tbody inner_html=move || lab.compare_rows.with(|r| summary_rows(r))></tbody>
+                <tbody inner_html=move || rows.with(|r| summary_rows(r))></tbody>
             </table>
         </div>
     }
-}
-
-fn schedule(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>, seed: Memo<u64>) {
-    let handle = request_animation_frame_with_handle(move || {
-        if state.with_value(|s| s.alive) {
-            tick(lab, root, state, seed);
-            schedule(lab, root, state, seed);
-        }
-    })
-    .ok();
-    state.update_value(|s| s.handle = handle);
-}
-
-fn canvas(root: &web_sys::HtmlElement, testid: &str) -> Option<web_sys::HtmlCanvasElement> {
-    root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()
 }
 
 fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalStorage>, seed: Memo<u64>) {
@@ -245,14 +213,14 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
     let rebuilt = lab.lanes.try_update_value(|l| (l.ids() != ids || l.seed != seed).then(|| l.set(&ids, seed))).flatten();
     let n = lab.lanes.with_value(|l| l.lanes.len());
     if rebuilt.is_some() || state.with_value(|s| s.diagrams.len() != n) {
-        let reduced = crate::app::media_matches("(prefers-reduced-motion: reduce)");
+        let reduced = media_matches("(prefers-reduced-motion: reduce)");
         state.update_value(|s| {
             s.diagrams = (0..n).map(|_| Diagram::new(reduced)).collect();
-            s.drawn = vec![[(f64::NAN, f64::NEG_INFINITY); 2]; n];
+            s.rota = Rota::new(n * LANE_CHARTS.len());
             s.rows_at = -1.0;
         });
     }
-    let (dt, budget) = state.with_value(|s| (now - s.last, s.budget));
+    let (dt, budget) = state.with_value(|s| (now - s.last, s.budget.events()));
     let playing = lab.playing.get_untracked();
     let speed = lab.speed.get_untracked();
     let t0 = now_s();
@@ -271,65 +239,50 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
     let redraw = lab.redraw.get_untracked();
 
     // Diagrams every frame.
-    lab.lanes.with_value(|l| {
-        state.update_value(|s| {
-            if s.redraw_seen != redraw {
-                s.redraw_seen = redraw;
-                for d in &mut s.drawn {
-                    *d = [(f64::NAN, f64::NEG_INFINITY); 2];
-                }
-            }
-            for (k, lane) in l.lanes.iter().enumerate() {
-                let (Some(d), Some(c)) = (s.diagrams.get_mut(k), canvas(&root_el, &format!("lane-diagram-{}", k + 1))) else { continue };
-                let snap = lane.driver.sim().snapshot();
-                d.ingest(traces.get(k).map_or(&[][..], |v| &v[..]), now);
-                d.draw(&c, &snap, &theme, now);
-            }
-        });
+    let snaps: Vec<Snapshot> = lab.lanes.with_value(|l| l.lanes.iter().map(|lane| lane.driver.sim().snapshot()).collect());
+    state.update_value(|s| {
+        if s.redraw_seen != redraw {
+            s.redraw_seen = redraw;
+            s.rota.invalidate();
+        }
+        for (k, snap) in snaps.iter().enumerate() {
+            let (Some(d), Some(c)) = (s.diagrams.get_mut(k), canvas_by_testid(&root_el, &format!("lane-diagram-{}", k + 1))) else {
+                continue;
+            };
+            d.ingest(traces.get(k).map_or(&[][..], |v| &v[..]), now);
+            d.draw(&c, snap, &theme, now);
+        }
     });
 
-    // Two lane charts a frame at most, round robin.
+    // Lane charts, as the rota says (every lane's canvases are on show together).
     lab.lanes.with_value(|l| {
         state.update_value(|s| {
-            let slots = l.lanes.len() * LANE_CHARTS.len();
-            let mut done = 0;
-            for step in 0..slots {
-                if done == 1 {
-                    break;
-                }
-                let i = (s.cursor + step) % slots.max(1);
-                let (k, j) = (i / LANE_CHARTS.len(), i % LANE_CHARTS.len());
-                let Some(lane) = l.lanes.get(k) else { continue };
+            let per = LANE_CHARTS.len();
+            let canvas = |i: usize| canvas_by_testid(&root_el, &format!("lane-{}-chart-{}", i / per + 1, LANE_CHARTS[i % per].id()));
+            let sim_t = |i: usize| l.lanes.get(i / per).map_or(f64::NAN, |lane| lane.driver.sim().now_s());
+            for (i, c) in s.rota.due(now, |i| (sim_t(i), true), canvas) {
+                let (Some(lane), Some(snap)) = (l.lanes.get(i / per), snaps.get(i / per)) else { continue };
                 let sim = lane.driver.sim();
-                let Some(drawn) = s.drawn.get(k).map(|d| d[j]) else { continue };
-                if drawn.0 == sim.now_s() || now - drawn.1 < CHART_EVERY_S {
-                    continue;
+                let chart = LANE_CHARTS[i % per];
+                let labels = stage_labels(sim.scenario());
+                let ctx = Ctx {
+                    series: sim.series(),
+                    window_s: None,
+                    heap_limit_bytes: snap.consumer.heap_limit_bytes,
+                    stages: &labels,
+                    theme: &theme,
+                    export: false,
+                };
+                if let Err(e) = chart.draw(&c, &ctx) {
+                    leptos::logging::warn!("lane chart: {e}");
                 }
-                let chart = LANE_CHARTS[j];
-                if let Some(c) = canvas(&root_el, &format!("lane-{}-chart-{}", k + 1, chart.id())) {
-                    let labels = stage_labels(sim.scenario());
-                    let limit = (sim.scenario().consumer.memory.heap_limit_mib * 1_048_576.0) as u64;
-                    let ctx = Ctx {
-                        series: sim.series(),
-                        window_s: None,
-                        heap_limit_bytes: limit,
-                        stages: &labels,
-                        theme: &theme,
-                        export: false,
-                    };
-                    if let Err(e) = chart.draw(&c, &ctx) {
-                        leptos::logging::warn!("lane chart: {e}");
-                    }
-                    s.drawn[k][j] = (sim.now_s(), now);
-                    done += 1;
-                    s.cursor = (i + 1) % slots.max(1);
-                }
+                s.rota.drawn(i, sim.now_s(), now);
             }
         });
     });
 
     // The table a few times a second.
-    if now - state.with_value(|s| s.rows_at) >= ROWS_EVERY_S {
+    if now - state.with_value(|s| s.rows_at) >= TABLES_EVERY_S {
         let rows: Vec<LaneRow> = lab.lanes.with_value(|l| {
             l.lanes
                 .iter()
@@ -344,10 +297,6 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
 
     state.update_value(|s| {
         s.last = now;
-        if engine_s > 0.005 {
-            s.budget = (s.budget * 3 / 4).max(10_000);
-        } else if engine_s < 0.003 && !reached {
-            s.budget = (s.budget + s.budget / 4).min(5_000_000);
-        }
+        s.budget.adapt(engine_s, !reached);
     });
 }

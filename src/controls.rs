@@ -2,10 +2,11 @@
 //! seed, timeline) and the knobs, grouped in collapsible sections. Knobs only write the
 //! scenario, through [`Lab::try_update`]; transport acts on the driver.
 
-use crate::app::{Lab, View};
+use crate::dom::media_matches;
 use crate::driver::SPEED_RANGE;
 use crate::format;
 use crate::knobs::{self, Choice, Field, Knob, Section, StageKind, SLIDER_STEPS};
+use crate::state::{Lab, View};
 use bplab_engine::{Family, PRESETS};
 use leptos::prelude::*;
 
@@ -172,8 +173,7 @@ pub fn Timeline() -> impl IntoView {
 
 /// Sections open at first on a wide screen; on a narrow one everything starts closed.
 fn open_at_start(section: Section) -> bool {
-    !crate::app::media_matches("(max-width: 720px)")
-        && matches!(section, Section::Traffic | Section::Polling | Section::Workers | Section::Memory)
+    !media_matches("(max-width: 720px)") && matches!(section, Section::Traffic | Section::Polling | Section::Workers | Section::Memory)
 }
 
 #[component]
@@ -213,7 +213,7 @@ fn SectionView(section: Section) -> impl IntoView {
 #[component]
 fn StageSection(index: usize, kind: StageKind) -> impl IntoView {
     let fields = knobs::stage_fields(kind).map(|f| field_view(f, index)).collect_view();
-    let open = kind == StageKind::Channel && !crate::app::media_matches("(max-width: 720px)");
+    let open = kind == StageKind::Channel && !media_matches("(max-width: 720px)");
     view! {
         <details class="section" data-testid=format!("section-stage-{index}") open=open>
             <summary>{format!("Stage {}: {}", index + 1, kind.title())}</summary>

@@ -9,847 +9,14 @@
 //! the consumer's). A getter returns `None` when the field does not apply to the scenario
 //! as it is (a knob of an option that is off, a Kafka setting without a topic): the page
 //! hides it.
+//!
+//! The types are in `field`, the table in `table`; this module finds fields in it.
 
-use crate::format;
-use bplab_engine::control::limits as ctl;
-use bplab_engine::control::{AimdThrottleSpec, PidThrottleSpec};
-use bplab_engine::scenario::limits as lim;
-use bplab_engine::traffic::limits as tl;
-use bplab_engine::{
-    Arrivals, ChannelSpec, Commit, DownstreamSpec, FlowControl, LimiterSpec, LinkSpec, Mode, OnFull, Ordering, Pattern, PauseSpec,
-    Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, ThrottleSpec,
-};
+mod field;
+mod table;
 
-/// Positions of a range input (0 ..= SLIDER_STEPS).
-pub const SLIDER_STEPS: f64 = 1_000.0;
-
-/// The index that addresses the consumer's link or shedding instead of a stage's.
-pub const CONSUMER: usize = usize::MAX;
-
-/// The groups of the control panel, in the order they appear.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
-    Traffic,
-    Throttle,
-    /// How messages reach the consumer when nothing polls (no topic).
-    ConsumerLink,
-    Polling,
-    Workers,
-    Memory,
-    Protection,
-    Downstream,
-    Engine,
-}
-
-impl Section {
-    pub const ALL: [Section; 9] = [
-        Section::Traffic,
-        Section::Throttle,
-        Section::ConsumerLink,
-        Section::Polling,
-        Section::Workers,
-        Section::Memory,
-        Section::Protection,
-        Section::Downstream,
-        Section::Engine,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Section::Traffic => "traffic",
-            Section::Throttle => "throttle",
-            Section::ConsumerLink => "consumer-link",
-            Section::Polling => "polling",
-            Section::Workers => "workers",
-            Section::Memory => "memory",
-            Section::Protection => "protection",
-            Section::Downstream => "downstream",
-            Section::Engine => "engine",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::Traffic => "Producer traffic",
-            Section::Throttle => "Producer throttle (from lag)",
-            Section::ConsumerLink => "Consumer: how messages arrive",
-            Section::Polling => "Consumer: polling and commits",
-            Section::Workers => "Consumer: workers and service",
-            Section::Memory => "Consumer: memory",
-            Section::Protection => "Consumer: pause and shedding",
-            Section::Downstream => "Consumer: downstream and limiter",
-            Section::Engine => "Simulation",
-        }
-    }
-
-    /// Where the fields of a section live: the consumer link and the consumer's shedding
-    /// are addressed with [`CONSUMER`].
-    pub fn index(self) -> usize {
-        match self {
-            Section::ConsumerLink | Section::Protection => CONSUMER,
-            _ => 0,
-        }
-    }
-}
-
-/// Kinds of stage, for stage-scoped fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StageKind {
-    Channel,
-    Map,
-    Filter,
-    KafkaProducer,
-    Topic,
-}
-
-impl StageKind {
-    pub fn of(s: &StageSpec) -> StageKind {
-        match s {
-            StageSpec::Channel(_) => StageKind::Channel,
-            StageSpec::Map(_) => StageKind::Map,
-            StageSpec::Filter(_) => StageKind::Filter,
-            StageSpec::KafkaProducer(_) => StageKind::KafkaProducer,
-            StageSpec::Topic(_) => StageKind::Topic,
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            StageKind::Channel => "channel",
-            StageKind::Map => "map",
-            StageKind::Filter => "filter",
-            StageKind::KafkaProducer => "Kafka producer client",
-            StageKind::Topic => "topic",
-        }
-    }
-
-    /// The stage has a link of its own (flow control and what a full receiver does).
-    pub fn has_link(self) -> bool {
-        matches!(self, StageKind::Channel | StageKind::Map | StageKind::Filter)
-    }
-}
-
-/// Where a field applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Global(Section),
-    Stage(StageKind),
-    /// A stage's link (channel, map, filter) or the consumer's (index [`CONSUMER`]).
-    Link,
-    /// Shedding on a channel or on the consumer (index [`CONSUMER`]).
-    Shed,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scale {
-    Linear,
-    Log,
-    /// Logarithmic from `min`, with the slider's first position meaning 0 (latencies,
-    /// timeouts and sizes where 0 is a real choice).
-    LogZero,
-}
-
-/// A numeric knob: a slider plus a number box.
-pub struct Knob {
-    /// Stable id, used in `data-testid="knob-<id>"` (stage and consumer fields get a prefix).
-    pub id: &'static str,
-    pub label: &'static str,
-    pub unit: &'static str,
-    pub scope: Scope,
-    /// The slider's range.
-    pub min: f64,
-    pub max: f64,
-    /// What a typed value may be: the engine's range for the field.
-    pub hard: (f64, f64),
-    pub scale: Scale,
-    pub integer: bool,
-    pub help: &'static str,
-    /// `None` when the field does not apply to this scenario (the knob is hidden).
-    pub get: fn(&Scenario, usize) -> Option<f64>,
-    pub set: fn(&mut Scenario, usize, f64),
-}
-
-/// A choice among a few options: a `<select>`.
-pub struct Choice {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub scope: Scope,
-    /// (value, label) pairs.
-    pub options: &'static [(&'static str, &'static str)],
-    pub help: &'static str,
-    pub get: fn(&Scenario, usize) -> Option<&'static str>,
-    pub set: fn(&mut Scenario, usize, &str),
-}
-
-pub enum Field {
-    Num(Knob),
-    Pick(Choice),
-}
-
-impl Field {
-    pub fn id(&self) -> &'static str {
-        match self {
-            Field::Num(k) => k.id,
-            Field::Pick(c) => c.id,
-        }
-    }
-
-    pub fn scope(&self) -> Scope {
-        match self {
-            Field::Num(k) => k.scope,
-            Field::Pick(c) => c.scope,
-        }
-    }
-
-    /// Whether the field applies to `s` (at `index`).
-    pub fn applies(&self, s: &Scenario, index: usize) -> bool {
-        match self {
-            Field::Num(k) => (k.get)(s, index).is_some(),
-            Field::Pick(c) => (c.get)(s, index).is_some(),
-        }
-    }
-}
-
-/// The `data-testid` of a field's wrapper: `knob-<id>`, `knob-s<i>-<id>` for stage fields,
-/// `knob-consumer-<id>` for the consumer's link and shedding.
-pub fn testid(id: &str, scope: Scope, index: usize) -> String {
-    match (scope, index) {
-        (Scope::Global(_), _) => format!("knob-{id}"),
-        (_, CONSUMER) => format!("knob-consumer-{id}"),
-        (_, i) => format!("knob-s{i}-{id}"),
-    }
-}
-
-// --- accessors ---------------------------------------------------------------------------
-
-fn stage(s: &Scenario, i: usize) -> Option<&StageSpec> {
-    s.stages.get(i)
-}
-
-fn channel_at(s: &Scenario, i: usize) -> Option<&ChannelSpec> {
-    match stage(s, i) {
-        Some(StageSpec::Channel(c)) => Some(c),
-        _ => None,
-    }
-}
-
-fn channel_mut(s: &mut Scenario, i: usize) -> Option<&mut ChannelSpec> {
-    match s.stages.get_mut(i) {
-        Some(StageSpec::Channel(c)) => Some(c),
-        _ => None,
-    }
-}
-
-fn link_at(s: &Scenario, i: usize) -> Option<&LinkSpec> {
-    if i == CONSUMER {
-        return s.topic().is_none().then_some(&s.consumer.link);
-    }
-    match stage(s, i)? {
-        StageSpec::Channel(c) => Some(&c.link),
-        StageSpec::Map(m) => Some(&m.link),
-        StageSpec::Filter(f) => Some(&f.link),
-        _ => None,
-    }
-}
-
-/// A link that may carry flow control: a channel's or the consumer's (map and filter pass
-/// demand through; the engine refuses credits or `request(n)` on them).
-fn window_link_at(s: &Scenario, i: usize) -> Option<&LinkSpec> {
-    match (i, stage(s, i)) {
-        (CONSUMER, _) | (_, Some(StageSpec::Channel(_))) => link_at(s, i),
-        _ => None,
-    }
-}
-
-fn link_mut(s: &mut Scenario, i: usize) -> Option<&mut LinkSpec> {
-    if i == CONSUMER {
-        return Some(&mut s.consumer.link);
-    }
-    match s.stages.get_mut(i)? {
-        StageSpec::Channel(c) => Some(&mut c.link),
-        StageSpec::Map(m) => Some(&mut m.link),
-        StageSpec::Filter(f) => Some(&mut f.link),
-        _ => None,
-    }
-}
-
-fn shed_at(s: &Scenario, i: usize) -> Option<&Option<ShedSpec>> {
-    if i == CONSUMER {
-        return Some(&s.consumer.shed);
-    }
-    channel_at(s, i).map(|c| &c.shed)
-}
-
-fn shed_mut(s: &mut Scenario, i: usize) -> Option<&mut Option<ShedSpec>> {
-    if i == CONSUMER {
-        return Some(&mut s.consumer.shed);
-    }
-    channel_mut(s, i).map(|c| &mut c.shed)
-}
-
-fn has_topic(s: &Scenario) -> bool {
-    s.topic().is_some()
-}
-
-fn topic_mut(s: &mut Scenario, i: usize) -> Option<&mut bplab_engine::TopicSpec> {
-    match s.stages.get_mut(i) {
-        Some(StageSpec::Topic(t)) => Some(t),
-        _ => None,
-    }
-}
-
-fn topic_at(s: &Scenario, i: usize) -> Option<&bplab_engine::TopicSpec> {
-    match stage(s, i) {
-        Some(StageSpec::Topic(t)) => Some(t),
-        _ => None,
-    }
-}
-
-fn kafka_at(s: &Scenario, i: usize) -> Option<&bplab_engine::KafkaProducerSpec> {
-    match stage(s, i) {
-        Some(StageSpec::KafkaProducer(k)) => Some(k),
-        _ => None,
-    }
-}
-
-fn kafka_mut(s: &mut Scenario, i: usize) -> Option<&mut bplab_engine::KafkaProducerSpec> {
-    match s.stages.get_mut(i) {
-        Some(StageSpec::KafkaProducer(k)) => Some(k),
-        _ => None,
-    }
-}
-
-fn u(v: u64) -> Option<f64> {
-    Some(v as f64)
-}
-
-fn dist_name(d: &ServiceDist) -> &'static str {
-    match d {
-        ServiceDist::Deterministic {} => "deterministic",
-        ServiceDist::Exponential {} => "exponential",
-        ServiceDist::Lognormal { .. } => "lognormal",
-    }
-}
-
-fn dist_from(v: &str, old: ServiceDist) -> ServiceDist {
-    match v {
-        "exponential" => ServiceDist::Exponential {},
-        "lognormal" => match old {
-            ServiceDist::Lognormal { sigma } => ServiceDist::Lognormal { sigma },
-            _ => ServiceDist::Lognormal { sigma: 0.5 },
-        },
-        _ => ServiceDist::Deterministic {},
-    }
-}
-
-fn sigma_of(d: &ServiceDist) -> Option<f64> {
-    match d {
-        ServiceDist::Lognormal { sigma } => Some(*sigma),
-        _ => None,
-    }
-}
-
-fn set_sigma(d: &mut ServiceDist, v: f64) {
-    if let ServiceDist::Lognormal { sigma } = d {
-        *sigma = v;
-    }
-}
-
-const DISTS: &[(&str, &str)] = &[("deterministic", "fixed (deterministic)"), ("exponential", "exponential"), ("lognormal", "log-normal")];
-
-const SHEDS: &[(&str, &str)] =
-    &[("none", "none"), ("queue_length", "queue-length threshold"), ("deadline", "deadline (max age)"), ("red", "random early detection")];
-
-fn shed_name(s: &Option<ShedSpec>) -> &'static str {
-    match s {
-        None => "none",
-        Some(ShedSpec::QueueLength { .. }) => "queue_length",
-        Some(ShedSpec::Deadline { .. }) => "deadline",
-        Some(ShedSpec::Red { .. }) => "red",
-    }
-}
-
-fn shed_default(v: &str) -> Option<ShedSpec> {
-    match v {
-        "queue_length" => Some(ShedSpec::QueueLength { max_queue: 5_000 }),
-        "deadline" => Some(ShedSpec::Deadline { max_age_ms: 2_000.0 }),
-        "red" => Some(ShedSpec::Red { min_queue: 2_000, max_queue: 10_000, max_p: 0.2, weight: 0.002 }),
-        _ => None,
-    }
-}
-
-fn pattern_name(p: &Pattern) -> &'static str {
-    match p {
-        Pattern::Flat {} => "flat",
-        Pattern::OnOff { .. } => "on_off",
-        Pattern::Ramp { .. } => "ramp",
-        Pattern::Step { .. } => "step",
-        Pattern::Sine { .. } => "sine",
-    }
-}
-
-fn pattern_default(v: &str) -> Pattern {
-    match v {
-        "on_off" => Pattern::OnOff { on_s: 10.0, off_s: 10.0, off_factor: 0.0, random: false },
-        "ramp" => Pattern::Ramp { start_s: 0.0, duration_s: 60.0, from_factor: 0.1, to_factor: 1.0 },
-        "step" => Pattern::Step { at_s: 30.0, before_factor: 1.0, after_factor: 2.0 },
-        "sine" => Pattern::Sine { period_s: 60.0, amplitude: 0.5, phase_s: 0.0 },
-        _ => Pattern::Flat {},
-    }
-}
-
-fn limiter_name(l: &Option<LimiterSpec>) -> &'static str {
-    match l {
-        None => "none",
-        Some(LimiterSpec::Aimd(_)) => "aimd",
-        Some(LimiterSpec::Vegas(_)) => "vegas",
-        Some(LimiterSpec::Gradient2(_)) => "gradient2",
-    }
-}
-
-// The slider ranges below are what people try; the engine's ranges (`hard`) are what
-// they may type.
-
-const LAT_MS: (f64, f64) = lim::LATENCY_MS;
-
-macro_rules! num {
-    ($id:literal, $label:literal, $unit:literal, $scope:expr, $min:expr, $max:expr, $hard:expr, $scale:ident, $int:literal,
-     $help:literal, get: $get:expr, set: $set:expr $(,)?) => {
-        Field::Num(Knob {
-            id: $id,
-            label: $label,
-            unit: $unit,
-            scope: $scope,
-            min: $min,
-            max: $max,
-            hard: $hard,
-            scale: Scale::$scale,
-            integer: $int,
-            help: $help,
-            get: $get,
-            set: $set,
-        })
-    };
-}
-
-macro_rules! pick {
-    ($id:literal, $label:literal, $scope:expr, $options:expr, $help:literal, get: $get:expr, set: $set:expr $(,)?) => {
-        Field::Pick(Choice { id: $id, label: $label, scope: $scope, options: $options, help: $help, get: $get, set: $set })
-    };
-}
-
-const fn uh(r: (u64, u64)) -> (f64, f64) {
-    (r.0 as f64, r.1 as f64)
-}
-
-const G_TRAFFIC: Scope = Scope::Global(Section::Traffic);
-const G_THROTTLE: Scope = Scope::Global(Section::Throttle);
-const G_POLL: Scope = Scope::Global(Section::Polling);
-const G_WORK: Scope = Scope::Global(Section::Workers);
-const G_MEM: Scope = Scope::Global(Section::Memory);
-const G_PROT: Scope = Scope::Global(Section::Protection);
-const G_DOWN: Scope = Scope::Global(Section::Downstream);
-const G_ENGINE: Scope = Scope::Global(Section::Engine);
-const S_CHANNEL: Scope = Scope::Stage(StageKind::Channel);
-const S_FILTER: Scope = Scope::Stage(StageKind::Filter);
-const S_KAFKA: Scope = Scope::Stage(StageKind::KafkaProducer);
-const S_TOPIC: Scope = Scope::Stage(StageKind::Topic);
-
-/// Every field, in display order within its section.
-pub static FIELDS: &[Field] = &[
-    // --- producer traffic ----------------------------------------------------------------
-    num!("producer-rate", "Producer rate", "msg/s", G_TRAFFIC, 1.0, 1_000_000.0, lim::RATE_PER_S, Log, false,
-        "How fast the producer's source generates messages (before the pattern and any throttle).",
-        get: |s, _| Some(s.producer.rate_per_s), set: |s, _, v| s.producer.rate_per_s = v),
-    pick!("arrivals", "Arrivals", G_TRAFFIC, &[("constant", "evenly spaced"), ("poisson", "Poisson (random gaps)")],
-        "Evenly spaced messages, or a Poisson process at the same mean rate.",
-        get: |s, _| Some(match s.producer.arrivals { Arrivals::Constant => "constant", Arrivals::Poisson => "poisson" }),
-        set: |s, _, v| s.producer.arrivals = if v == "poisson" { Arrivals::Poisson } else { Arrivals::Constant }),
-    num!("message-bytes", "Message size", "bytes", G_TRAFFIC, 16.0, 1_048_576.0, uh(lim::MESSAGE_BYTES), Log, true,
-        "Size of one message on the wire: fetch sizes, Kafka buffers and retention count it.",
-        get: |s, _| u(s.producer.message_bytes), set: |s, _, v| s.producer.message_bytes = v as u64),
-    pick!("pattern", "Rate pattern", G_TRAFFIC,
-        &[("flat", "flat"), ("on_off", "bursts (on/off)"), ("ramp", "ramp"), ("step", "step"), ("sine", "daily-style cycle (sine)")],
-        "How the rate changes over the run.",
-        get: |s, _| Some(pattern_name(&s.producer.pattern)),
-        set: |s, _, v| if pattern_name(&s.producer.pattern) != v { s.producer.pattern = pattern_default(v) }),
-    num!("on-s", "ON period", "s", G_TRAFFIC, 0.1, 3_600.0, tl::ON_OFF_S, Log, false, "Length of a burst at the full rate.",
-        get: |s, _| match s.producer.pattern { Pattern::OnOff { on_s, .. } => Some(on_s), _ => None },
-        set: |s, _, v| if let Pattern::OnOff { on_s, .. } = &mut s.producer.pattern { *on_s = v }),
-    num!("off-s", "OFF period", "s", G_TRAFFIC, 0.1, 3_600.0, tl::ON_OFF_S, Log, false, "Length of a quiet spell between bursts.",
-        get: |s, _| match s.producer.pattern { Pattern::OnOff { off_s, .. } => Some(off_s), _ => None },
-        set: |s, _, v| if let Pattern::OnOff { off_s, .. } = &mut s.producer.pattern { *off_s = v }),
-    num!("off-factor", "Rate while OFF", "× rate", G_TRAFFIC, 0.0, 1.0, tl::OFF_FACTOR, Linear, false, "0 = silent between bursts.",
-        get: |s, _| match s.producer.pattern { Pattern::OnOff { off_factor, .. } => Some(off_factor), _ => None },
-        set: |s, _, v| if let Pattern::OnOff { off_factor, .. } = &mut s.producer.pattern { *off_factor = v }),
-    pick!("on-off-random", "Burst lengths", G_TRAFFIC, &[("fixed", "fixed"), ("random", "random (exponential)")],
-        "Fixed periods, or exponentially distributed ones with the same means.",
-        get: |s, _| match s.producer.pattern { Pattern::OnOff { random, .. } => Some(if random { "random" } else { "fixed" }), _ => None },
-        set: |s, _, v| if let Pattern::OnOff { random, .. } = &mut s.producer.pattern { *random = v == "random" }),
-    num!("ramp-start", "Ramp starts at", "s", G_TRAFFIC, 0.0, 600.0, tl::AT_S, Linear, false, "Simulated time the ramp begins.",
-        get: |s, _| match s.producer.pattern { Pattern::Ramp { start_s, .. } => Some(start_s), _ => None },
-        set: |s, _, v| if let Pattern::Ramp { start_s, .. } = &mut s.producer.pattern { *start_s = v }),
-    num!("ramp-duration", "Ramp lasts", "s", G_TRAFFIC, 1.0, 3_600.0, tl::RAMP_S, Log, false, "How long the rate takes to go from the first factor to the second.",
-        get: |s, _| match s.producer.pattern { Pattern::Ramp { duration_s, .. } => Some(duration_s), _ => None },
-        set: |s, _, v| if let Pattern::Ramp { duration_s, .. } = &mut s.producer.pattern { *duration_s = v }),
-    num!("ramp-from", "Ramp from", "× rate", G_TRAFFIC, 0.0, 5.0, tl::FACTOR, Linear, false, "Factor on the rate before the ramp.",
-        get: |s, _| match s.producer.pattern { Pattern::Ramp { from_factor, .. } => Some(from_factor), _ => None },
-        set: |s, _, v| if let Pattern::Ramp { from_factor, .. } = &mut s.producer.pattern { *from_factor = v }),
-    num!("ramp-to", "Ramp to", "× rate", G_TRAFFIC, 0.0, 5.0, tl::FACTOR, Linear, false, "Factor on the rate after the ramp.",
-        get: |s, _| match s.producer.pattern { Pattern::Ramp { to_factor, .. } => Some(to_factor), _ => None },
-        set: |s, _, v| if let Pattern::Ramp { to_factor, .. } = &mut s.producer.pattern { *to_factor = v }),
-    num!("step-at", "Step at", "s", G_TRAFFIC, 0.0, 600.0, tl::AT_S, Linear, false, "Simulated time of the step.",
-        get: |s, _| match s.producer.pattern { Pattern::Step { at_s, .. } => Some(at_s), _ => None },
-        set: |s, _, v| if let Pattern::Step { at_s, .. } = &mut s.producer.pattern { *at_s = v }),
-    num!("step-before", "Before the step", "× rate", G_TRAFFIC, 0.0, 5.0, tl::FACTOR, Linear, false, "Factor on the rate before the step.",
-        get: |s, _| match s.producer.pattern { Pattern::Step { before_factor, .. } => Some(before_factor), _ => None },
-        set: |s, _, v| if let Pattern::Step { before_factor, .. } = &mut s.producer.pattern { *before_factor = v }),
-    num!("step-after", "After the step", "× rate", G_TRAFFIC, 0.0, 5.0, tl::FACTOR, Linear, false, "Factor on the rate after the step.",
-        get: |s, _| match s.producer.pattern { Pattern::Step { after_factor, .. } => Some(after_factor), _ => None },
-        set: |s, _, v| if let Pattern::Step { after_factor, .. } = &mut s.producer.pattern { *after_factor = v }),
-    num!("sine-period", "Cycle period", "s", G_TRAFFIC, 1.0, 86_400.0, tl::PERIOD_S, Log, false, "Length of one cycle.",
-        get: |s, _| match s.producer.pattern { Pattern::Sine { period_s, .. } => Some(period_s), _ => None },
-        set: |s, _, v| if let Pattern::Sine { period_s, .. } = &mut s.producer.pattern { *period_s = v }),
-    num!("sine-amplitude", "Cycle amplitude", "× rate", G_TRAFFIC, 0.0, 1.0, tl::AMPLITUDE, Linear, false, "At 1 the rate touches 0 once a cycle.",
-        get: |s, _| match s.producer.pattern { Pattern::Sine { amplitude, .. } => Some(amplitude), _ => None },
-        set: |s, _, v| if let Pattern::Sine { amplitude, .. } = &mut s.producer.pattern { *amplitude = v }),
-    num!("sine-phase", "Cycle phase", "s", G_TRAFFIC, 0.0, 3_600.0, tl::PHASE_S, Linear, false, "Shifts the cycle in time.",
-        get: |s, _| match s.producer.pattern { Pattern::Sine { phase_s, .. } => Some(phase_s), _ => None },
-        set: |s, _, v| if let Pattern::Sine { phase_s, .. } = &mut s.producer.pattern { *phase_s = v }),
-    // --- throttle ------------------------------------------------------------------------
-    pick!("throttle", "Throttle", G_THROTTLE, &[("none", "none"), ("aimd", "AIMD"), ("pid", "PID")],
-    "A loop that reads the consumer's lag and lowers the producer's rate: end-to-end backpressure across a topic.",
-    get: |s, _| Some(match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" }),
-    set: |s, _, v| {
-        let now = match s.producer.throttle { None => "none", Some(ThrottleSpec::Aimd(_)) => "aimd", Some(ThrottleSpec::Pid(_)) => "pid" };
-        if now != v {
-            s.producer.throttle = match v { "aimd" => Some(ThrottleSpec::aimd()), "pid" => Some(ThrottleSpec::pid()), _ => None };
-        }
-    }),
-    num!("target-lag", "Target lag", "msg", G_THROTTLE, 100.0, 10_000_000.0, ctl::TARGET_LAG, Log, false, "The lag the throttle aims at.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => Some(a.target_lag), Some(ThrottleSpec::Pid(p)) => Some(p.target_lag), None => None },
-        set: |s, _, v| match &mut s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => a.target_lag = v, Some(ThrottleSpec::Pid(p)) => p.target_lag = v, None => {} }),
-    num!("aimd-increase", "Additive increase", "msg/s", G_THROTTLE, 1.0, 100_000.0, ctl::INCREASE_PER_S, Log, false, "Added to the rate each interval while the lag is on target.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => Some(a.increase_per_s), _ => None },
-        set: |s, _, v| if let Some(ThrottleSpec::Aimd(AimdThrottleSpec { increase_per_s, .. })) = &mut s.producer.throttle { *increase_per_s = v }),
-    num!("aimd-decrease", "Multiplicative decrease", "×", G_THROTTLE, 0.01, 0.99, ctl::DECREASE_FACTOR, Linear, false, "The rate is multiplied by this each interval while the lag is above target.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => Some(a.decrease_factor), _ => None },
-        set: |s, _, v| if let Some(ThrottleSpec::Aimd(AimdThrottleSpec { decrease_factor, .. })) = &mut s.producer.throttle { *decrease_factor = v }),
-    num!("pid-kp", "Proportional gain kp", "1/s", G_THROTTLE, 0.0, 5.0, ctl::GAIN, Linear, false, "msg/s of rate removed per message of excess lag.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Pid(p)) => Some(p.kp), _ => None },
-        set: |s, _, v| if let Some(ThrottleSpec::Pid(PidThrottleSpec { kp, .. })) = &mut s.producer.throttle { *kp = v }),
-    num!("pid-ki", "Integral gain ki", "1/s²", G_THROTTLE, 0.0, 1.0, ctl::GAIN, Linear, false, "msg/s removed per message-second of accumulated excess.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Pid(p)) => Some(p.ki), _ => None },
-        set: |s, _, v| if let Some(ThrottleSpec::Pid(PidThrottleSpec { ki, .. })) = &mut s.producer.throttle { *ki = v }),
-    num!("pid-kd", "Derivative gain kd", "", G_THROTTLE, 0.0, 5.0, ctl::GAIN, Linear, false, "msg/s removed per msg/s of lag growth.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Pid(p)) => Some(p.kd), _ => None },
-        set: |s, _, v| if let Some(ThrottleSpec::Pid(PidThrottleSpec { kd, .. })) = &mut s.producer.throttle { *kd = v }),
-    num!("throttle-interval", "Update interval", "ms", G_THROTTLE, 10.0, 60_000.0, ctl::INTERVAL_MS, Log, false, "How often the throttle reads the lag.",
-        get: |s, _| s.producer.throttle.as_ref().map(|t| t.interval_ms()),
-        set: |s, _, v| match &mut s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => a.interval_ms = v, Some(ThrottleSpec::Pid(p)) => p.interval_ms = v, None => {} }),
-    num!("throttle-min-rate", "Minimum rate", "msg/s", G_THROTTLE, 0.01, 100_000.0, ctl::MIN_RATE_PER_S, Log, false, "The throttle never goes below this.",
-        get: |s, _| match &s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => Some(a.min_rate_per_s), Some(ThrottleSpec::Pid(p)) => Some(p.min_rate_per_s), None => None },
-        set: |s, _, v| match &mut s.producer.throttle { Some(ThrottleSpec::Aimd(a)) => a.min_rate_per_s = v, Some(ThrottleSpec::Pid(p)) => p.min_rate_per_s = v, None => {} }),
-    // --- channel stage -------------------------------------------------------------------
-    pick!("capacity-mode", "Buffer", S_CHANNEL, &[("bounded", "bounded"), ("unbounded", "unbounded")],
-    "A bounded channel applies its 'when full' policy; an unbounded one grows without limit.",
-    get: |s, i| channel_at(s, i).map(|c| if c.capacity.is_some() { "bounded" } else { "unbounded" }),
-    set: |s, i, v| if let Some(c) = channel_mut(s, i) {
-        match (v, c.capacity) {
-            ("bounded", None) => c.capacity = Some(1_000),
-            ("unbounded", Some(_)) => {
-                c.capacity = None;
-                if c.link.on_full == OnFull::DropOldest { c.link.on_full = OnFull::Block; }
-            }
-            _ => {}
-        }
-    }),
-    num!("capacity", "Capacity", "msg", S_CHANNEL, 1.0, 10_000_000.0, uh(lim::CHANNEL_CAPACITY), Log, true,
-        "Messages the channel holds before its 'when full' policy applies.",
-        get: |s, i| channel_at(s, i).and_then(|c| c.capacity).map(|c| c as f64),
-        set: |s, i, v| if let Some(c) = channel_mut(s, i) { c.capacity = Some(v as u64) }),
-    // --- filter stage --------------------------------------------------------------------
-    num!("pass-ratio", "Pass ratio", "", S_FILTER, 0.01, 1.0, lim::PASS_RATIO, Linear, false,
-        "Fraction of messages the filter lets through.",
-        get: |s, i| match stage(s, i) { Some(StageSpec::Filter(f)) => Some(f.pass_ratio), _ => None },
-        set: |s, i, v| if let Some(StageSpec::Filter(f)) = s.stages.get_mut(i) { f.pass_ratio = v }),
-    // --- Kafka producer client ------------------------------------------------------------
-    num!("buffer-memory", "buffer.memory", "bytes", S_KAFKA, 65_536.0, 1_073_741_824.0, uh(lim::BUFFER_BYTES), Log, true,
-        "Records waiting to be sent; when full, send() blocks up to max.block.ms.",
-        get: |s, i| kafka_at(s, i).and_then(|k| u(k.buffer_memory_bytes)), set: |s, i, v| if let Some(k) = kafka_mut(s, i) { k.buffer_memory_bytes = v as u64 }),
-    num!("batch-size", "batch.size", "bytes", S_KAFKA, 1_024.0, 16_777_216.0, uh(lim::BUFFER_BYTES), Log, true,
-        "Bytes per batch sent to the broker.",
-        get: |s, i| kafka_at(s, i).and_then(|k| u(k.batch_size_bytes)), set: |s, i, v| if let Some(k) = kafka_mut(s, i) { k.batch_size_bytes = v as u64 }),
-    num!("linger", "linger.ms", "ms", S_KAFKA, 0.1, 1_000.0, lim::LINGER_MS, LogZero, false,
-        "How long a batch waits to fill before it is sent.",
-        get: |s, i| kafka_at(s, i).map(|k| k.linger_ms), set: |s, i, v| if let Some(k) = kafka_mut(s, i) { k.linger_ms = v }),
-    num!("max-block", "max.block.ms", "ms", S_KAFKA, 1.0, 600_000.0, lim::BLOCK_TIMEOUT_MS, LogZero, false,
-        "A send blocked on a full buffer for longer than this fails.",
-        get: |s, i| kafka_at(s, i).map(|k| k.max_block_ms), set: |s, i, v| if let Some(k) = kafka_mut(s, i) { k.max_block_ms = v }),
-    num!("broker-rate", "Broker accepts", "records/s", S_KAFKA, 10.0, 10_000_000.0, lim::RATE_PER_S, Log, false,
-        "The broker's ingest capacity or this producer's quota.",
-        get: |s, i| kafka_at(s, i).map(|k| k.broker_rate_per_s), set: |s, i, v| if let Some(k) = kafka_mut(s, i) { k.broker_rate_per_s = v }),
-    // --- topic ---------------------------------------------------------------------------
-    num!("partitions", "Partitions", "", S_TOPIC, 1.0, 1_024.0, uh(lim::PARTITIONS), Log, true,
-        "Partitions of the topic; the producer spreads records over them.",
-        get: |s, i| topic_at(s, i).map(|t| t.partitions as f64), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.partitions = v as u32 }),
-    num!("fetch-latency", "Fetch round trip", "ms", S_TOPIC, 0.1, 1_000.0, lim::FETCH_LATENCY_MS, LogZero, false,
-        "Time one fetch takes to come back from the broker.",
-        get: |s, i| topic_at(s, i).map(|t| t.fetch_latency_ms), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.fetch_latency_ms = v }),
-    pick!("retention-mode", "Retention by time", S_TOPIC, &[("forever", "keep forever"), ("time", "delete after retention.ms")],
-    "Records older than retention.ms are deleted, consumed or not.",
-    get: |s, i| topic_at(s, i).map(|t| if t.retention_ms.is_some() { "time" } else { "forever" }),
-    set: |s, i, v| if let Some(t) = topic_mut(s, i) {
-        match (v, t.retention_ms) { ("time", None) => t.retention_ms = Some(60_000.0), ("forever", Some(_)) => t.retention_ms = None, _ => {} }
-    }),
-    num!("retention-ms", "retention.ms", "ms", S_TOPIC, 1_000.0, 604_800_000.0, lim::RETENTION_MS, Log, false,
-        "How long the topic keeps a record.",
-        get: |s, i| topic_at(s, i).and_then(|t| t.retention_ms), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.retention_ms = Some(v) }),
-    pick!("retention-bytes-mode", "Retention by size", S_TOPIC, &[("unlimited", "unlimited"), ("bytes", "limit per partition")],
-    "retention.bytes: past this size a partition deletes its oldest records.",
-    get: |s, i| topic_at(s, i).map(|t| if t.retention_bytes.is_some() { "bytes" } else { "unlimited" }),
-    set: |s, i, v| if let Some(t) = topic_mut(s, i) {
-        match (v, t.retention_bytes) { ("bytes", None) => t.retention_bytes = Some(104_857_600), ("unlimited", Some(_)) => t.retention_bytes = None, _ => {} }
-    }),
-    num!("retention-bytes", "retention.bytes", "bytes", S_TOPIC, 1_048_576.0, 1_099_511_627_776.0, uh(lim::BUFFER_BYTES), Log, true,
-        "Bytes a partition keeps.",
-        get: |s, i| topic_at(s, i).and_then(|t| t.retention_bytes).map(|b| b as f64), set: |s, i, v| if let Some(t) = topic_mut(s, i) { t.retention_bytes = Some(v as u64) }),
-    // --- links (stages with a link, and the consumer without a topic) ----------------------
-    pick!("flow-control", "Flow control", Scope::Link, &[("none", "none (capacity only)"), ("credit", "credits"), ("request", "request(n)")],
-    "Who decides how much the sender may send: only the receiver's capacity, credits granted back, or Reactive Streams demand.",
-    get: |s, i| window_link_at(s, i).map(|l| match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" }),
-    set: |s, i, v| if let Some(l) = link_mut(s, i) {
-        let now = match l.control { FlowControl::None {} => "none", FlowControl::Credit { .. } => "credit", FlowControl::Request { .. } => "request" };
-        if now != v {
-            l.control = match v {
-                "credit" => FlowControl::Credit { initial: 1_000, grant: 500, batch: 100, latency_ms: 5.0 },
-                "request" => FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 },
-                _ => FlowControl::None {},
-            };
-        }
-    }),
-    num!("credit-initial", "Initial credits", "credits", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
-        "Credits the receiver gives the sender up front: the most it can ever have outstanding.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { initial, .. } => u(initial), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { initial, .. }, .. }) = link_mut(s, i) { *initial = v as u64 }),
-    num!("credit-grant", "Grant", "credits", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
-        "Credits granted back each time the receiver has finished this many messages.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { grant, .. } => u(grant), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { grant, .. }, .. }) = link_mut(s, i) { *grant = v as u64 }),
-    num!("credit-batch", "Send batch", "msg", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
-        "The sender sends in batches of this many, and stops when fewer credits are left.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { batch, .. } => u(batch), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { batch, .. }, .. }) = link_mut(s, i) { *batch = v as u64 }),
-    num!("credit-latency", "Grant travel time", "ms", Scope::Link, 0.01, 10_000.0, LAT_MS, LogZero, false,
-        "How long a grant takes to reach the sender.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { latency_ms, .. } => Some(latency_ms), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { latency_ms, .. }, .. }) = link_mut(s, i) { *latency_ms = v }),
-    num!("request-prefetch", "Prefetch (request n)", "msg", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
-        "Demand requested up front (limitRate's high tide).",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { prefetch, .. } => u(prefetch), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { prefetch, .. }, .. }) = link_mut(s, i) { *prefetch = v as u64 }),
-    num!("request-replenish", "Replenish at", "× prefetch", Scope::Link, 0.01, 1.0, (0.01, 1.0), Linear, false,
-        "More demand is requested each time this fraction of the prefetch has been consumed.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { replenish, .. } => Some(replenish), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { replenish, .. }, .. }) = link_mut(s, i) { *replenish = v }),
-    num!("request-latency", "Request travel time", "ms", Scope::Link, 0.01, 10_000.0, LAT_MS, LogZero, false,
-        "How long a request(n) takes to reach the publisher.",
-        get: |s, i| match window_link_at(s, i)?.control { FlowControl::Request { latency_ms, .. } => Some(latency_ms), _ => None },
-        set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Request { latency_ms, .. }, .. }) = link_mut(s, i) { *latency_ms = v }),
-    pick!("on-full", "When full", Scope::Link,
-    &[("block", "block the sender"), ("drop_newest", "drop the newest"), ("drop_oldest", "drop the oldest"), ("fail", "fail the send")],
-    "What a sender does when the receiver cannot take a message now.",
-    get: |s, i| link_at(s, i).map(|l| match l.on_full { OnFull::Block => "block", OnFull::DropNewest => "drop_newest", OnFull::DropOldest => "drop_oldest", OnFull::Fail => "fail" }),
-    set: |s, i, v| if let Some(l) = link_mut(s, i) {
-        l.on_full = match v { "drop_newest" => OnFull::DropNewest, "drop_oldest" => OnFull::DropOldest, "fail" => OnFull::Fail, _ => OnFull::Block };
-    }),
-    pick!("block-timeout-mode", "Blocked send", Scope::Link, &[("forever", "waits as long as it takes"), ("timeout", "fails after a timeout")],
-    "A blocked send can give up after a while (like max.block.ms).",
-    get: |s, i| link_at(s, i).filter(|l| l.on_full == OnFull::Block).map(|l| if l.block_timeout_ms.is_some() { "timeout" } else { "forever" }),
-    set: |s, i, v| if let Some(l) = link_mut(s, i) {
-        match (v, l.block_timeout_ms) { ("timeout", None) => l.block_timeout_ms = Some(200.0), ("forever", Some(_)) => l.block_timeout_ms = None, _ => {} }
-    }),
-    num!("block-timeout", "Block timeout", "ms", Scope::Link, 0.1, 600_000.0, lim::BLOCK_TIMEOUT_MS, LogZero, false,
-        "A send blocked longer than this fails.",
-        get: |s, i| link_at(s, i).filter(|l| l.on_full == OnFull::Block).and_then(|l| l.block_timeout_ms),
-        set: |s, i, v| if let Some(l) = link_mut(s, i) { l.block_timeout_ms = Some(v) }),
-    // --- shedding (channels and the consumer) ---------------------------------------------
-    pick!("shed", "Load shedding", Scope::Shed, SHEDS,
-        "Dropping work early, on purpose, to protect memory or latency.",
-        get: |s, i| shed_at(s, i).map(shed_name),
-        set: |s, i, v| if let Some(sh) = shed_mut(s, i) { if shed_name(sh) != v { *sh = shed_default(v) } }),
-    num!("shed-max-queue", "Shed above", "msg", Scope::Shed, 1.0, 10_000_000.0, uh(lim::CHANNEL_CAPACITY), Log, true,
-        "Arrivals are dropped while the queue holds this many or more.",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::QueueLength { max_queue }) => u(*max_queue), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::QueueLength { max_queue })) = shed_mut(s, i) { *max_queue = v as u64 }),
-    num!("shed-max-age", "Deadline", "ms", Scope::Shed, 1.0, 600_000.0, lim::AGE_MS, Log, false,
-        "Queued messages older than this are dropped instead of processed.",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::Deadline { max_age_ms }) => Some(*max_age_ms), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::Deadline { max_age_ms })) = shed_mut(s, i) { *max_age_ms = v }),
-    num!("red-min-queue", "RED: start dropping at", "msg", Scope::Shed, 1.0, 10_000_000.0, (0.0, lim::CHANNEL_CAPACITY.1 as f64), Log, true,
-        "Average queue where the drop probability starts rising from 0.",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::Red { min_queue, .. }) => u(*min_queue), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::Red { min_queue, .. })) = shed_mut(s, i) { *min_queue = v as u64 }),
-    num!("red-max-queue", "RED: max_p reached at", "msg", Scope::Shed, 1.0, 10_000_000.0, uh(lim::CHANNEL_CAPACITY), Log, true,
-        "Average queue where the probability reaches max_p (and 1 above).",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::Red { max_queue, .. }) => u(*max_queue), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::Red { max_queue, .. })) = shed_mut(s, i) { *max_queue = v as u64 }),
-    num!("red-max-p", "RED: max_p", "", Scope::Shed, 0.0, 1.0, lim::PROBABILITY, Linear, false,
-        "Drop probability at the upper threshold.",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::Red { max_p, .. }) => Some(*max_p), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::Red { max_p, .. })) = shed_mut(s, i) { *max_p = v }),
-    num!("red-weight", "RED: EWMA weight", "", Scope::Shed, 0.000_01, 1.0, lim::EWMA_WEIGHT, Log, false,
-        "Weight of each new sample in the average queue length.",
-        get: |s, i| match shed_at(s, i)? { Some(ShedSpec::Red { weight, .. }) => Some(*weight), _ => None },
-        set: |s, i, v| if let Some(Some(ShedSpec::Red { weight, .. })) = shed_mut(s, i) { *weight = v }),
-    // --- consumer: polling and commits ---------------------------------------------------
-    pick!("mode", "Poll loop", G_POLL,
-        &[("sync", "process the batch, then poll"), ("async", "hand off and poll again (processAsync)")],
-        "Synchronous processing bounds what the consumer holds to one batch; asynchronous hand-off does not.",
-        get: |s, _| Some(match s.consumer.mode { Mode::Sync => "sync", Mode::Async => "async" }),
-        set: |s, _, v| s.consumer.mode = if v == "async" { Mode::Async } else { Mode::Sync }),
-    num!("max-poll-records", "max.poll.records", "records", G_POLL, 1.0, 100_000.0, uh(lim::MAX_POLL_RECORDS), Log, true,
-        "Records one poll returns at most (one batch).",
-        get: |s, _| u(s.consumer.max_poll_records as u64), set: |s, _, v| s.consumer.max_poll_records = v as u32),
-    num!("members", "Group members", "", G_POLL, 1.0, 64.0, uh(lim::MEMBERS), Linear, true,
-        "Consumers in the group; partitions are shared among the live ones.",
-        get: |s, _| has_topic(s).then_some(s.consumer.members as f64), set: |s, _, v| s.consumer.members = v as u32),
-    pick!("commit", "Offset commits", G_POLL,
-        &[("auto", "auto-commit what was polled"), ("sync", "commitSync what was processed"), ("async", "commitAsync what was processed")],
-        "Auto-commit commits records as soon as they are polled, processed or not.",
-        get: |s, _| has_topic(s).then_some(match s.consumer.commit { Commit::Auto => "auto", Commit::Sync => "sync", Commit::Async => "async" }),
-        set: |s, _, v| s.consumer.commit = match v { "auto" => Commit::Auto, "async" => Commit::Async, _ => Commit::Sync }),
-    num!("auto-commit-interval", "auto.commit.interval.ms", "ms", G_POLL, 10.0, 600_000.0, lim::AUTO_COMMIT_INTERVAL_MS, Log, false,
-        "Auto-commit happens at a poll once this much time has passed.",
-        get: |s, _| (has_topic(s) && s.consumer.commit == Commit::Auto).then_some(s.consumer.auto_commit_interval_ms),
-        set: |s, _, v| s.consumer.auto_commit_interval_ms = v),
-    num!("commit-latency", "Commit round trip", "ms", G_POLL, 0.1, 10_000.0, LAT_MS, LogZero, false,
-        "Time a commit takes to reach the broker.",
-        get: |s, _| has_topic(s).then_some(s.consumer.commit_latency_ms), set: |s, _, v| s.consumer.commit_latency_ms = v),
-    num!("poll-timeout", "Poll timeout", "ms", G_POLL, 1.0, 60_000.0, lim::POLL_TIMEOUT_MS, Log, false,
-        "How long a poll waits for data before returning empty.",
-        get: |s, _| has_topic(s).then_some(s.consumer.poll_timeout_ms), set: |s, _, v| s.consumer.poll_timeout_ms = v),
-    num!("max-poll-interval", "max.poll.interval.ms", "ms", G_POLL, 100.0, 3_600_000.0, lim::MAX_POLL_INTERVAL_MS, Log, false,
-        "A member that does not poll for this long is removed from the group.",
-        get: |s, _| has_topic(s).then_some(s.consumer.max_poll_interval_ms), set: |s, _, v| s.consumer.max_poll_interval_ms = v),
-    num!("rebalance", "Rebalance pause", "ms", G_POLL, 1.0, 600_000.0, lim::REBALANCE_MS, LogZero, false,
-        "How long a rebalance stops the whole group.",
-        get: |s, _| has_topic(s).then_some(s.consumer.rebalance_ms), set: |s, _, v| s.consumer.rebalance_ms = v),
-    num!("max-partition-fetch", "max.partition.fetch.bytes", "bytes", G_POLL, 1_024.0, 1_073_741_824.0, uh(lim::BUFFER_BYTES), Log, true,
-        "Bytes one fetch brings per partition, whatever max.poll.records is.",
-        get: |s, _| has_topic(s).then_some(s.consumer.fetch.max_partition_fetch_bytes as f64), set: |s, _, v| s.consumer.fetch.max_partition_fetch_bytes = v as u64),
-    num!("fetch-max", "fetch.max.bytes", "bytes", G_POLL, 1_024.0, 1_073_741_824.0, uh(lim::BUFFER_BYTES), Log, true,
-        "Bytes one fetch brings at most, all partitions.",
-        get: |s, _| has_topic(s).then_some(s.consumer.fetch.fetch_max_bytes as f64), set: |s, _, v| s.consumer.fetch.fetch_max_bytes = v as u64),
-    // --- consumer: workers and service ---------------------------------------------------
-    num!("workers", "Workers", "threads", G_WORK, 1.0, 10_000.0, uh(lim::WORKERS), Log, true,
-        "Threads per member processing messages in parallel.",
-        get: |s, _| u(s.consumer.workers as u64), set: |s, _, v| s.consumer.workers = v as u32),
-    num!("rate-per-worker", "Processing rate per worker", "msg/s", G_WORK, 0.1, 1_000_000.0, lim::RATE_PER_WORKER, Log, false,
-        "Messages one worker processes per second, on average.",
-        get: |s, _| Some(s.consumer.rate_per_worker), set: |s, _, v| s.consumer.rate_per_worker = v),
-    pick!("service", "Service time", G_WORK, DISTS, "How the time to process one message varies.",
-        get: |s, _| Some(dist_name(&s.consumer.service)),
-        set: |s, _, v| s.consumer.service = dist_from(v, s.consumer.service)),
-    num!("service-sigma", "Log-normal σ", "", G_WORK, 0.01, 3.0, lim::SIGMA, Linear, false, "Spread of the log of the service time.",
-        get: |s, _| sigma_of(&s.consumer.service), set: |s, _, v| set_sigma(&mut s.consumer.service, v)),
-    pick!("ordering", "Ordering", G_WORK, &[("any", "any idle worker, oldest first"), ("per_partition", "in order per partition")],
-        "In-order processing allows one worker per partition: a slow record holds up its partition.",
-        get: |s, _| has_topic(s).then_some(match s.consumer.ordering { Ordering::Any => "any", Ordering::PerPartition => "per_partition" }),
-        set: |s, _, v| s.consumer.ordering = if v == "per_partition" { Ordering::PerPartition } else { Ordering::Any }),
-    pick!("slow-message", "Slow message", G_WORK, &[("none", "none"), ("one", "one poison pill")],
-    "One message that takes far longer than the others.",
-    get: |s, _| Some(if s.consumer.slow_message.is_some() { "one" } else { "none" }),
-    set: |s, _, v| match (v, &s.consumer.slow_message) {
-        ("one", None) => s.consumer.slow_message = Some(SlowMessage { at_s: 10.0, factor: 1_000.0 }),
-        ("none", Some(_)) => s.consumer.slow_message = None,
-        _ => {}
-    }),
-    num!("slow-at", "Slow message at", "s", G_WORK, 0.0, 600.0, lim::TIME_S, Linear, false, "The first message started at or after this time is the slow one.",
-        get: |s, _| s.consumer.slow_message.as_ref().map(|m| m.at_s), set: |s, _, v| if let Some(m) = &mut s.consumer.slow_message { m.at_s = v }),
-    num!("slow-factor", "Slow message takes", "× normal", G_WORK, 1.0, 1_000_000.0, lim::SLOW_FACTOR, Log, false, "Multiple of the normal service time.",
-        get: |s, _| s.consumer.slow_message.as_ref().map(|m| m.factor), set: |s, _, v| if let Some(m) = &mut s.consumer.slow_message { m.factor = v }),
-    // --- consumer: memory ------------------------------------------------------------------
-    num!("heap-limit", "Heap limit", "MiB", G_MEM, 16.0, 65_536.0, lim::HEAP_LIMIT_MIB, Log, false,
-        "Past this the consumer process is OOM-killed.",
-        get: |s, _| Some(s.consumer.memory.heap_limit_mib), set: |s, _, v| s.consumer.memory.heap_limit_mib = v),
-    num!("baseline", "Baseline heap", "MiB", G_MEM, 1.0, 16_384.0, lim::BASELINE_MIB, LogZero, false,
-        "Heap the process uses before holding any message.",
-        get: |s, _| Some(s.consumer.memory.baseline_mib), set: |s, _, v| s.consumer.memory.baseline_mib = v),
-    num!("bytes-per-message", "Heap per held message", "bytes", G_MEM, 16.0, 1_048_576.0, uh(lim::BYTES_PER_MESSAGE), LogZero, true,
-        "Memory one fetched, unprocessed message costs the consumer.",
-        get: |s, _| u(s.consumer.memory.bytes_per_message), set: |s, _, v| s.consumer.memory.bytes_per_message = v as u64),
-    num!("restart-delay", "Restart after a kill", "s", G_MEM, 0.1, 600.0, lim::RESTART_DELAY_S, LogZero, false,
-        "Time from an OOM kill until the consumer polls again.",
-        get: |s, _| Some(s.consumer.memory.restart_delay_s), set: |s, _, v| s.consumer.memory.restart_delay_s = v),
-    // --- consumer: pause and shedding (shedding fields are Scope::Shed at CONSUMER) ----------
-    pick!("pause", "pause() / resume()", G_PROT, &[("off", "off"), ("on", "on in-flight watermarks")],
-    "Stop fetching when too much is in flight, resume when it has drained.",
-    get: |s, _| has_topic(s).then_some(if s.consumer.pause.is_some() { "on" } else { "off" }),
-    set: |s, _, v| match (v, &s.consumer.pause) {
-        ("on", None) => s.consumer.pause = Some(PauseSpec { high: 20_000, low: 10_000 }),
-        ("off", Some(_)) => s.consumer.pause = None,
-        _ => {}
-    }),
-    num!("pause-high", "Pause at", "msg in flight", G_PROT, 10.0, 10_000_000.0, uh(lim::WINDOW), Log, true, "In-flight count that pauses fetching.",
-        get: |s, _| s.consumer.pause.as_ref().map(|p| p.high as f64), set: |s, _, v| if let Some(p) = &mut s.consumer.pause { p.high = v as u64 }),
-    num!("pause-low", "Resume at", "msg in flight", G_PROT, 1.0, 10_000_000.0, (0.0, lim::WINDOW.1 as f64), LogZero, true, "In-flight count that resumes fetching.",
-        get: |s, _| s.consumer.pause.as_ref().map(|p| p.low as f64), set: |s, _, v| if let Some(p) = &mut s.consumer.pause { p.low = v as u64 }),
-    // --- consumer: downstream and limiter ---------------------------------------------------
-    pick!("downstream", "Downstream dependency", G_DOWN, &[("none", "none"), ("call", "call one per message")],
-    "A database or service each message needs, with a fixed number of parallel slots.",
-    get: |s, _| Some(if s.consumer.downstream.is_some() { "call" } else { "none" }),
-    set: |s, _, v| match (v, &s.consumer.downstream) {
-        ("call", None) => s.consumer.downstream = Some(DownstreamSpec::default()),
-        ("none", Some(_)) => s.consumer.downstream = None,
-        _ => {}
-    }),
-    num!("slots", "Dependency slots", "calls", G_DOWN, 1.0, 10_000.0, uh(lim::SLOTS), Log, true, "Calls the dependency serves at once; the rest queue there.",
-        get: |s, _| s.consumer.downstream.as_ref().map(|d| d.slots as f64), set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { d.slots = v as u32 }),
-    num!("rate-per-slot", "Calls per slot", "calls/s", G_DOWN, 0.1, 100_000.0, lim::RATE_PER_WORKER, Log, false, "Calls one slot serves per second.",
-        get: |s, _| s.consumer.downstream.as_ref().map(|d| d.rate_per_slot), set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { d.rate_per_slot = v }),
-    pick!("downstream-service", "Call time", G_DOWN, DISTS, "How the dependency's service time varies.",
-        get: |s, _| s.consumer.downstream.as_ref().map(|d| dist_name(&d.service)),
-        set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { d.service = dist_from(v, d.service) }),
-    num!("downstream-sigma", "Call time σ", "", G_DOWN, 0.01, 3.0, lim::SIGMA, Linear, false, "Spread of the log of the call time.",
-        get: |s, _| s.consumer.downstream.as_ref().and_then(|d| sigma_of(&d.service)),
-        set: |s, _, v| if let Some(d) = &mut s.consumer.downstream { set_sigma(&mut d.service, v) }),
-    pick!("limiter", "Concurrency limit", G_DOWN,
-    &[("none", "none (all workers)"), ("aimd", "adaptive: AIMD"), ("vegas", "adaptive: Vegas"), ("gradient2", "adaptive: Gradient2")],
-    "An adaptive limit on calls in flight, found from round-trip times (Netflix concurrency-limits).",
-    get: |s, _| Some(limiter_name(&s.consumer.limiter)),
-    set: |s, _, v| if limiter_name(&s.consumer.limiter) != v {
-        s.consumer.limiter = match v { "aimd" => Some(LimiterSpec::aimd()), "vegas" => Some(LimiterSpec::vegas()), "gradient2" => Some(LimiterSpec::gradient2()), _ => None };
-    }),
-    num!("limit-initial", "Initial limit", "calls", G_DOWN, 1.0, 10_000.0, uh(ctl::CONCURRENCY), Log, true, "Limit before the first sample.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => u(a.initial_limit as u64), Some(LimiterSpec::Vegas(v)) => u(v.initial_limit as u64), Some(LimiterSpec::Gradient2(g)) => u(g.initial_limit as u64), None => None },
-        set: |s, _, v| match &mut s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => a.initial_limit = v as u32, Some(LimiterSpec::Vegas(x)) => x.initial_limit = v as u32, Some(LimiterSpec::Gradient2(g)) => g.initial_limit = v as u32, None => {} }),
-    num!("limit-min", "Minimum limit", "calls", G_DOWN, 1.0, 10_000.0, uh(ctl::CONCURRENCY), Log, true, "The limit never goes below this.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => u(a.min_limit as u64), Some(LimiterSpec::Gradient2(g)) => u(g.min_limit as u64), _ => None },
-        set: |s, _, v| match &mut s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => a.min_limit = v as u32, Some(LimiterSpec::Gradient2(g)) => g.min_limit = v as u32, _ => {} }),
-    num!("limit-max", "Maximum limit", "calls", G_DOWN, 1.0, 100_000.0, uh(ctl::CONCURRENCY), Log, true, "The limit never goes above this.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => u(a.max_limit as u64), Some(LimiterSpec::Vegas(v)) => u(v.max_concurrency as u64), Some(LimiterSpec::Gradient2(g)) => u(g.max_concurrency as u64), None => None },
-        set: |s, _, v| match &mut s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => a.max_limit = v as u32, Some(LimiterSpec::Vegas(x)) => x.max_concurrency = v as u32, Some(LimiterSpec::Gradient2(g)) => g.max_concurrency = v as u32, None => {} }),
-    num!("aimd-backoff", "Backoff ratio", "×", G_DOWN, 0.5, 0.999, ctl::BACKOFF_RATIO, Linear, false, "The limit is multiplied by this on a late call.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => Some(a.backoff_ratio), _ => None },
-        set: |s, _, v| if let Some(LimiterSpec::Aimd(a)) = &mut s.consumer.limiter { a.backoff_ratio = v }),
-    num!("aimd-timeout", "Late after", "ms", G_DOWN, 1.0, 60_000.0, ctl::TIMEOUT_MS, Log, false, "A call slower than this counts as a drop.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Aimd(a)) => Some(a.timeout_ms), _ => None },
-        set: |s, _, v| if let Some(LimiterSpec::Aimd(a)) = &mut s.consumer.limiter { a.timeout_ms = v }),
-    num!("limit-smoothing", "Smoothing", "", G_DOWN, 0.0, 1.0, ctl::SMOOTHING, Linear, false, "Weight of each new estimate (1 = take it whole).",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Vegas(v)) => Some(v.smoothing), Some(LimiterSpec::Gradient2(g)) => Some(g.smoothing), _ => None },
-        set: |s, _, v| match &mut s.consumer.limiter { Some(LimiterSpec::Vegas(x)) => x.smoothing = v, Some(LimiterSpec::Gradient2(g)) => g.smoothing = v, _ => {} }),
-    num!("g2-queue", "Queue allowance", "calls", G_DOWN, 0.0, 100.0, uh(ctl::QUEUE_CALLS), Linear, true, "Calls of headroom Gradient2 adds to each estimate.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Gradient2(g)) => u(g.queue_size as u64), _ => None },
-        set: |s, _, v| if let Some(LimiterSpec::Gradient2(g)) = &mut s.consumer.limiter { g.queue_size = v as u32 }),
-    num!("g2-tolerance", "RTT tolerance", "×", G_DOWN, 1.0, 5.0, (1.0, 1_000.0), Linear, false, "How much slower than the long-term RTT a call may be before the limit shrinks.",
-        get: |s, _| match &s.consumer.limiter { Some(LimiterSpec::Gradient2(g)) => Some(g.rtt_tolerance), _ => None },
-        set: |s, _, v| if let Some(LimiterSpec::Gradient2(g)) = &mut s.consumer.limiter { g.rtt_tolerance = v }),
-    // --- simulation ----------------------------------------------------------------------
-    num!("resolution", "Time resolution", "ms", G_ENGINE, 0.01, 100.0, lim::RESOLUTION_MS, LogZero, false,
-        "Arrivals closer together than this are handled as one run (0: every message alone, exact and slower).",
-        get: |s, _| Some(s.sim.resolution_ms), set: |s, _, v| s.sim.resolution_ms = v),
-];
+pub use field::{testid, Choice, Field, Knob, Scale, Scope, Section, StageKind, CONSUMER, SLIDER_STEPS};
+pub use table::FIELDS;
 
 /// The numeric knob with this id.
 pub fn knob(id: &str) -> Option<&'static Knob> {
@@ -887,82 +54,11 @@ pub fn stage_fields(kind: StageKind) -> impl Iterator<Item = &'static Field> {
     })
 }
 
-impl Knob {
-    fn log_min(&self) -> f64 {
-        self.min.max(f64::MIN_POSITIVE)
-    }
-
-    /// Slider position of a value.
-    pub fn to_pos(&self, v: f64) -> f64 {
-        let v = v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max);
-        let f = match self.scale {
-            Scale::Linear => (v - self.min) / (self.max - self.min),
-            Scale::Log => (v / self.log_min()).ln() / (self.max / self.log_min()).ln(),
-            Scale::LogZero => {
-                if v < self.min {
-                    return 0.0;
-                }
-                // Position 0 is 0; 1..=STEPS spans min..=max logarithmically.
-                let g = (v / self.log_min()).ln() / (self.max / self.log_min()).ln();
-                return (1.0 + g * (SLIDER_STEPS - 1.0)).round();
-            }
-        };
-        (f * SLIDER_STEPS).round()
-    }
-
-    /// Value at a slider position, rounded to two significant digits on log scales so
-    /// dragging lands on values people would type.
-    pub fn from_pos(&self, pos: f64) -> f64 {
-        let pos = pos.clamp(0.0, SLIDER_STEPS);
-        let v = match self.scale {
-            Scale::Linear => {
-                let v = self.min + pos / SLIDER_STEPS * (self.max - self.min);
-                round_sig(v, 3)
-            }
-            Scale::Log => round_sig(self.log_min() * (self.max / self.log_min()).powf(pos / SLIDER_STEPS), 2),
-            Scale::LogZero => {
-                if pos < 0.5 {
-                    return 0.0;
-                }
-                let g = (pos - 1.0) / (SLIDER_STEPS - 1.0);
-                round_sig(self.log_min() * (self.max / self.log_min()).powf(g), 2)
-            }
-        };
-        let v = if self.integer { v.round() } else { v };
-        v.max(if self.scale == Scale::LogZero { 0.0 } else { self.min }).min(self.max)
-    }
-
-    /// Parses typed text against the engine's range; the error names the field and says
-    /// what is allowed.
-    pub fn parse(&self, text: &str) -> Result<f64, String> {
-        let (lo, hi) = self.hard;
-        let range = format!(
-            "{} from {} to {}{}",
-            if self.integer { "a whole number" } else { "a number" },
-            format::plain(lo),
-            format::plain(hi),
-            if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) }
-        );
-        let v = format::parse_number(text.trim()).ok_or_else(|| format!("{}: enter {range}", self.label))?;
-        if !v.is_finite() || v < lo || v > hi || (self.integer && v.fract() != 0.0) {
-            return Err(format!("{}: {} is out of range; enter {range}", self.label, text.trim()));
-        }
-        Ok(v)
-    }
-}
-
-fn round_sig(v: f64, digits: i32) -> f64 {
-    if v <= 0.0 {
-        return v;
-    }
-    let scale = 10f64.powi(digits - 1 - v.log10().floor() as i32);
-    (v * scale).round() / scale
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bplab_engine::{preset, PRESETS};
+    use crate::format;
+    use bplab_engine::{preset, Scenario, PRESETS};
 
     /// Every index a field of this scope may take in `s`.
     fn indices(s: &Scenario, scope: Scope) -> Vec<usize> {
@@ -975,6 +71,39 @@ mod tests {
             Scope::Global(_) => vec![0],
             Scope::Stage(_) => (0..s.stages.len()).collect(),
         }
+    }
+
+    /// The spec a field at dotted `path` belongs to: `consumer.limiter` for
+    /// `consumer.limiter.min_limit`.
+    fn parent(path: &str) -> &str {
+        path.rsplit_once('.').map_or("", |(p, _)| p)
+    }
+
+    /// The dotted paths (as `--set` takes them) of the fields that differ between `a` and `b`.
+    fn changed_fields(a: &Scenario, b: &Scenario) -> Vec<String> {
+        fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+            use serde_json::Value;
+            let join = |k: &str| if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+            match (a, b) {
+                (Value::Object(x), Value::Object(y)) => {
+                    let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                    for k in keys {
+                        let null = Value::Null;
+                        walk(&join(k), x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), out);
+                    }
+                }
+                (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                    for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                        walk(&join(&i.to_string()), p, q, out);
+                    }
+                }
+                _ if a != b => out.push(path.to_string()),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk("", &serde_json::to_value(a).unwrap(), &serde_json::to_value(b).unwrap(), &mut out);
+        out
     }
 
     #[test]
@@ -1004,17 +133,35 @@ mod tests {
                     match f {
                         Field::Num(k) => {
                             let Some(v) = (k.get)(&base, i) else { continue };
-                            assert!(k.parse(&format::plain(v)).is_ok() || v.fract() != 0.0, "{} {}: value {v} rejected", p.id, k.id);
+                            // The number box shows the value as `format::plain` writes it: that
+                            // text is accepted and reads back as the value, to its precision.
+                            let shown = format::plain(v);
+                            let back = k.parse(&shown).unwrap_or_else(|e| panic!("{} {}: {shown} (for {v}) rejected: {e}", p.id, k.id));
+                            assert_eq!(format::plain(back), shown, "{} {}", p.id, k.id);
+                            assert!((back - v).abs() <= 5e-4 * v.abs(), "{} {}: {shown} reads as {back}, not {v}", p.id, k.id);
                             for pos in [0.0, 1.0, 250.0, 500.0, 1000.0] {
                                 let value = k.from_pos(pos);
                                 let mut s = base.clone();
                                 (k.set)(&mut s, i, value);
                                 assert_eq!((k.get)(&s, i), Some(value), "{} {}", p.id, k.id);
                                 assert!((k.to_pos(value) - pos).abs() <= 25.0, "{} pos {pos} -> {value} -> {}", k.id, k.to_pos(value));
-                                // Only the field changed: anything invalid is about this field
-                                // or a rule tying it to another one, named in the message.
+                                // A knob writes its one field and nothing else ...
+                                let changed = changed_fields(&base, &s);
+                                assert!(changed.len() <= 1, "{} {} = {value} changed {changed:?}", p.id, k.id);
+                                // ... so anything invalid is about this field or a rule tying it
+                                // to another field of the same spec (a limit's initial value
+                                // between its minimum and maximum).
                                 if let Err(e) = s.validate() {
-                                    assert!(e.errors.iter().all(|fe| !fe.message.is_empty()), "{e}");
+                                    for fe in &e.errors {
+                                        assert!(
+                                            !fe.message.is_empty()
+                                                && changed.iter().any(|c| fe.field == *c || parent(&fe.field) == parent(c)),
+                                            "{} {} = {value}: an error about {}, while {changed:?} changed: {e}",
+                                            p.id,
+                                            k.id,
+                                            fe.field
+                                        );
+                                    }
                                 }
                             }
                         }

@@ -1,27 +1,40 @@
 //! Backpressure Lab's page (Leptos, client-side rendered): a thin shell around the engine.
 //!
-//! `app` holds the state, the layout and the shortcuts; `controls`, `readouts`, `observe`
-//! and `compare` are the DOM parts; `stage` and `compare` run the animation loops that
-//! feed `diagram`, `sequence` and `charts`, which draw on canvases from plain data.
-//! `driver`, `lanes`, `knobs`, `plotdata`, `narrate`, `stats` and `format` are pure Rust
-//! and tested natively.
+//! Layers, each using only those before it (checked by the `layering` test):
+//! - pure Rust, tested natively: `format`, `html`, `theme`, `stats`, `pacing` (the frame
+//!   policy), `plotdata`, `knobs`, `narrate`, `driver`, `lanes`;
+//! - the browser: `dom` (clock, media queries, the animation loop) and `canvas` (fitting,
+//!   geometry, measured text, the pen);
+//! - drawing on canvases from plain data: `charts`, `diagram`, `sequence`;
+//! - `state`: the `Lab` and its actions;
+//! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
+//!   `compare` (the comparison and its loop);
+//! - `app`: the shell that lays the views out.
 
 pub mod app;
+pub mod canvas;
 pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod diagram;
+pub mod dom;
 pub mod driver;
 pub mod format;
+pub mod html;
 pub mod knobs;
 pub mod lanes;
 pub mod narrate;
 pub mod observe;
+pub mod pacing;
 pub mod plotdata;
 pub mod readouts;
 pub mod sequence;
 pub mod stage;
+pub mod state;
 pub mod stats;
 pub mod theme;
+
+#[cfg(test)]
+mod layering;
 
 pub use app::App;

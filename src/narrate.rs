@@ -108,10 +108,8 @@ impl Narrator {
                         format::count(in_flight as f64)
                     ));
                 }
-                TraceKind::Blocked => {
-                    if self.fresh(Topic::Blocked, t) {
-                        self.say(format!("{}: the producer is blocked: its receiver is full or out of credits (backpressure).", at(t)));
-                    }
+                TraceKind::Blocked if self.fresh(Topic::Blocked, t) => {
+                    self.say(format!("{}: the producer is blocked: its receiver is full or out of credits (backpressure).", at(t)));
                 }
                 TraceKind::Unblocked => {
                     // Blocking continues as long as sends keep blocking: count it as seen.
@@ -132,39 +130,27 @@ impl Narrator {
                         self.say(format!("{}: {what}.", at(t)));
                     }
                 }
-                TraceKind::Rebalance => {
-                    if self.fresh(Topic::Rebalance, t) {
-                        self.say(format!("{}: the consumer group is rebalancing; consumption stops.", at(t)));
-                    }
+                TraceKind::Rebalance if self.fresh(Topic::Rebalance, t) => {
+                    self.say(format!("{}: the consumer group is rebalancing; consumption stops.", at(t)));
                 }
-                TraceKind::Evicted { member: m } => {
-                    if self.fresh(Topic::Evicted, t) {
-                        self.say(format!("{}: {} left the group: max.poll.interval.ms exceeded.", at(t), member(m)));
-                    }
+                TraceKind::Evicted { member: m } if self.fresh(Topic::Evicted, t) => {
+                    self.say(format!("{}: {} left the group: max.poll.interval.ms exceeded.", at(t), member(m)));
                 }
-                TraceKind::Restarted { member: m } => {
-                    if self.fresh(Topic::Restarted, t) {
-                        self.say(format!("{}: {} restarted.", at(t), member(m)));
-                    }
+                TraceKind::Restarted { member: m } if self.fresh(Topic::Restarted, t) => {
+                    self.say(format!("{}: {} restarted.", at(t), member(m)));
                 }
-                TraceKind::Paused { member: m } => {
-                    if self.fresh(Topic::Paused, t) {
-                        self.say(format!("{}: {} paused fetching (too much in flight).", at(t), member(m)));
-                    }
+                TraceKind::Paused { member: m } if self.fresh(Topic::Paused, t) => {
+                    self.say(format!("{}: {} paused fetching (too much in flight).", at(t), member(m)));
                 }
-                TraceKind::Resumed { member: m } => {
-                    if self.fresh(Topic::Resumed, t) {
-                        self.say(format!("{}: {} resumed fetching.", at(t), member(m)));
-                    }
+                TraceKind::Resumed { member: m } if self.fresh(Topic::Resumed, t) => {
+                    self.say(format!("{}: {} resumed fetching.", at(t), member(m)));
                 }
-                TraceKind::Throttled { rate_per_s } => {
-                    // A throttle adjusts the rate at every update: worth telling when the rate
-                    // has halved or doubled since it was last told (and not more than every
-                    // few simulated seconds).
-                    if news(self.told_rate, rate_per_s, t) {
-                        self.told_rate = Some((rate_per_s, t));
-                        self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
-                    }
+                // A throttle adjusts the rate at every update: worth telling when the rate
+                // has halved or doubled since it was last told (and not more than every
+                // few simulated seconds).
+                TraceKind::Throttled { rate_per_s } if news(self.told_rate, rate_per_s, t) => {
+                    self.told_rate = Some((rate_per_s, t));
+                    self.say(format!("{}: the throttle set the producer to {} msg/s.", at(t), format::count(rate_per_s)));
                 }
                 TraceKind::LimitChanged { member: m, limit } => {
                     let i = m as usize;

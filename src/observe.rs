@@ -5,8 +5,8 @@
 //! Reads the slow snapshot (a few refreshes a second); the states are derived by
 //! [`worker_states`], which is pure.
 
-use crate::app::Lab;
 use crate::format;
+use crate::html::{esc, header_row};
 use bplab_engine::{MemberView, Mode, Snapshot, StageView};
 use leptos::prelude::*;
 
@@ -46,34 +46,6 @@ fn stage_name(v: &StageView) -> &'static str {
         StageView::KafkaProducer { .. } => "Kafka producer client",
         StageView::Topic { .. } => "topic",
     }
-}
-
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A table's header row as HTML (`<thead>` content): one column header per name.
-pub fn header_row(cols: &[&str]) -> String {
-    let mut out = String::from("<tr>");
-    for c in cols {
-        out.push_str("<th scope=\"col\">");
-        out.push_str(&esc(c));
-        out.push_str("</th>");
-    }
-    out.push_str("</tr>");
-    out
 }
 
 /// The rows of the consumer-groups table as HTML (`<tbody>` content), and the total lag;
@@ -214,12 +186,12 @@ pub fn worker_rows(s: &Snapshot) -> String {
         .collect()
 }
 
+/// The panel, from `snapshot`: the slow snapshot (a few refreshes a second).
 #[component]
-pub fn Observability() -> impl IntoView {
-    let lab = Lab::from_context();
-    let groups = Memo::new(move |_| lab.slow.with(consumer_group_rows));
-    let queues = move || lab.slow.with(queue_rows);
-    let workers = move || lab.slow.with(worker_rows);
+pub fn Observability(snapshot: RwSignal<Snapshot>) -> impl IntoView {
+    let groups = Memo::new(move |_| snapshot.with(consumer_group_rows));
+    let queues = move || snapshot.with(queue_rows);
+    let workers = move || snapshot.with(worker_rows);
     view! {
         <section class="observe" aria-labelledby="observe-title">
             <h2 id="observe-title">"Observability: what the operators' tools would show"</h2>
@@ -277,7 +249,7 @@ pub fn Observability() -> impl IntoView {
                     </p>
                 </div>
             </div>
-            <p class="hint">{move || format!("As of t = {}.", format::secs(lab.slow.with(|s| s.t_s)))}</p>
+            <p class="hint">{move || format!("As of t = {}.", format::secs(snapshot.with(|s| s.t_s)))}</p>
         </section>
     }
 }
@@ -298,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_read_the_snapshot_and_escape_text() {
+    fn tables_read_the_snapshot() {
         let mut sim = bplab_engine::Simulation::new(&bplab_engine::preset("head-of-line").unwrap()).unwrap();
         sim.run_until(30.0, u64::MAX);
         let snap = sim.snapshot();
@@ -307,13 +279,7 @@ mod tests {
         assert_eq!(total, snap.summary.lag);
         assert!(queue_rows(&snap).contains("2: topic") || queue_rows(&snap).contains("1: topic"));
         assert!(worker_rows(&snap).contains("data-testid=\"member-1\""));
-        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         let no_topic = bplab_engine::Simulation::new(&bplab_engine::preset("credits").unwrap()).unwrap().snapshot();
         assert!(consumer_group_rows(&no_topic).is_none());
-    }
-
-    #[test]
-    fn header_rows_are_escaped_column_headers() {
-        assert_eq!(header_row(&["where", "p<99"]), "<tr><th scope=\"col\">where</th><th scope=\"col\">p&lt;99</th></tr>");
     }
 }

@@ -2,10 +2,10 @@
 //! show, points bucketed to about the plot's width (cumulative curves keep their last
 //! value, gauges their peak, bands their min–max envelope), rates from consecutive
 //! cumulative counts, the producer's blocked share, latency percentiles, per-stage depth
-//! and the spread of lag over partitions. Pure functions, tested natively; `charts` only
-//! draws what they return.
+//! and the spread of lag over partitions, and the labels of the stages plotted. Pure
+//! functions, tested natively; `charts` only draws what they return.
 
-use bplab_engine::{Point, Series};
+use bplab_engine::{Point, Scenario, Series, StageSpec};
 use std::ops::Range;
 
 /// The part of the run a chart shows.
@@ -191,6 +191,25 @@ pub fn top(max: f64, floor: f64) -> f64 {
     }
 }
 
+/// Labels of the stages whose depth the backlog chart plots (operators hold nothing).
+pub fn stage_labels(s: &Scenario) -> Vec<(usize, String)> {
+    let channels = s.stages.iter().filter(|st| matches!(st, StageSpec::Channel(_))).count();
+    let mut k = 0;
+    s.stages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| match st {
+            StageSpec::Channel(_) => {
+                k += 1;
+                Some((i, if channels > 1 { format!("channel {k} depth") } else { "channel depth".into() }))
+            }
+            StageSpec::KafkaProducer(_) => Some((i, "Kafka client buffer".into())),
+            StageSpec::Topic(_) => Some((i, "topic lag (log end − committed)".into())),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +285,18 @@ mod tests {
         assert!(d.iter().all(|(_, v)| *v == 7.0));
         let spread = partition_spread(&s, &bs);
         assert_eq!(spread[10], (1.0, 10.0, 20.0, 30.0));
+    }
+
+    #[test]
+    fn stage_labels_name_what_holds_messages() {
+        let incident = bplab_engine::preset("incident-106").unwrap();
+        let labels = stage_labels(&incident);
+        assert!(labels.iter().any(|(_, l)| l == "topic lag (log end − committed)"), "{labels:?}");
+        let mut two = incident;
+        let channel = bplab_engine::preset("fix-blocking-channel").unwrap().stages[0].clone();
+        two.stages = vec![channel.clone(), channel];
+        assert_eq!(stage_labels(&two), vec![(0, "channel 1 depth".to_string()), (1, "channel 2 depth".to_string())]);
+        two.stages.truncate(1);
+        assert_eq!(stage_labels(&two), vec![(0, "channel depth".to_string())]);
     }
 }

@@ -1,8 +1,8 @@
 //! The summary figures as readouts. Each carries its raw number in `data-value` (empty
 //! when it does not apply yet), so tests and scripts read exact values, not formatting.
 
-use crate::app::Lab;
 use crate::format;
+use crate::state::Lab;
 use bplab_engine::Summary;
 use leptos::prelude::*;
 

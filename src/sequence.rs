@@ -12,15 +12,14 @@
 //!
 //! The model ([`Model`]) is pure Rust and tested natively against real runs.
 
-use crate::diagram::text::{self, Font, Measure};
-use crate::diagram::{measure_text, WidthCache};
+use crate::canvas::text::{self, Font};
+use crate::canvas::{context, fit, text_check, Align, Measure, Pen, Rect, WidthCache};
 use crate::format;
 use crate::theme::{css, Theme, BLUE, GREEN, PURPLE, SKY, VERMILLION};
 use bplab_engine::{Snapshot, StageView, TraceEvent, TraceKind};
 use plotters::style::RGBColor;
 use std::collections::VecDeque;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 
 /// Messages kept (more than ever fit on screen).
 const KEEP: usize = 400;
@@ -398,130 +397,46 @@ impl SequenceDiagram {
     pub fn draw(&mut self, canvas: &HtmlCanvasElement, snap: &Snapshot, theme: &Theme) {
         self.update(snap);
         let Some(ctx) = context(canvas) else { return };
-        let dpr = crate::charts::fit(canvas);
+        let dpr = fit(canvas);
         let (w, h) = (canvas.width() as f64 / dpr, canvas.height() as f64 / dpr);
         ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0).ok();
         ctx.set_fill_style_str(&css(theme.bg, 1.0));
         ctx.fill_rect(0.0, 0.0, w, h);
-        ctx.set_text_baseline("middle");
-        let measure_fn = js_sys::Reflect::get(&ctx, &JsValue::from_str("measureText")).ok().and_then(|f| f.dyn_into().ok());
-        let check = cfg!(debug_assertions)
-            && web_sys::window()
-                .and_then(|w| js_sys::Reflect::get(&w, &JsValue::from_str("__bplabTextCheck")).ok())
-                .is_some_and(|v| v.is_truthy());
-        let mut p = SeqPen { ctx: &ctx, theme, measure_fn, cache: &mut self.widths, labels: Vec::new(), check };
+        let check = text_check();
+        let mut p = Pen::new(&ctx, theme, &mut self.widths);
+        p.check = check;
         paint(&mut p, &self.model, snap, w, h);
+        // The local, not `p.check`: known false in release, so this is compiled out.
         if check {
-            for (a, b) in crate::diagram::overlapping(&p.labels) {
+            for (a, b) in p.overlaps() {
                 leptos::logging::warn!("sequence: labels overlap: {a:?} / {b:?} ({w}×{h})");
             }
         }
     }
 }
 
-fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok()??.dyn_into().ok()
-}
-
-struct SeqPen<'a> {
-    ctx: &'a CanvasRenderingContext2d,
-    theme: &'a Theme,
-    measure_fn: Option<js_sys::Function>,
-    cache: &'a mut WidthCache,
-    /// Label boxes this frame, for the debug overlap check (only when `check`).
-    labels: Vec<(crate::diagram::layout::Rect, String)>,
-    check: bool,
-}
-
-impl Measure for SeqPen<'_> {
-    fn width(&mut self, s: &str, px: f64, bold: bool) -> f64 {
-        let font = Font::new(px, bold);
-        let key = WidthCache::key(s, font);
-        if let Some(w) = self.cache.get(&key) {
-            return w;
-        }
-        self.ctx.set_font(&font.css());
-        let w = measure_text(self.ctx, self.measure_fn.as_ref(), s, font);
-        self.cache.put(key, w);
-        w
-    }
-}
-
-impl SeqPen<'_> {
-    /// Draws the longest option that fits, centred (or left/right aligned); returns its width.
-    fn fit(&mut self, opts: &[&str], x: f64, y: f64, max_w: f64, font: Font, color: RGBColor, align: &str) -> f64 {
-        let Some(s) = text::fit(self, opts, font, max_w, 3) else { return 0.0 };
-        let w = self.width(&s, font.px, font.bold);
-        if self.check {
-            let x0 = match align {
-                "left" => x,
-                "right" => x - w,
-                _ => x - w / 2.0,
-            };
-            self.labels.push((crate::diagram::layout::Rect::new(x0, y - font.px * 0.5, w, font.px), s.clone()));
-        }
-        self.ctx.set_font(&font.css());
-        self.ctx.set_text_align(align);
-        // A halo keeps labels readable over lifelines.
-        self.ctx.set_line_join("round");
-        self.ctx.set_stroke_style_str(&css(self.theme.bg, 0.9));
-        self.ctx.set_line_width(4.0);
-        self.ctx.stroke_text(&s, x, y).ok();
-        self.ctx.set_fill_style_str(&css(color, 1.0));
-        self.ctx.fill_text(&s, x, y).ok();
-        w
-    }
-
-    fn line(&self, a: (f64, f64), b: (f64, f64), color: RGBColor, width: f64, dashed: bool) {
-        if dashed {
-            self.ctx.set_line_dash(&js_sys::Array::of2(&JsValue::from(5.0), &JsValue::from(4.0))).ok();
-        }
-        self.ctx.set_stroke_style_str(&css(color, 1.0));
-        self.ctx.set_line_width(width);
-        self.ctx.begin_path();
-        self.ctx.move_to(a.0, a.1);
-        self.ctx.line_to(b.0, b.1);
-        self.ctx.stroke();
-        if dashed {
-            self.ctx.set_line_dash(&js_sys::Array::new()).ok();
-        }
-    }
-
-    fn arrow(&self, a: (f64, f64), b: (f64, f64), color: RGBColor, width: f64, dashed: bool) {
-        self.line(a, b, color, width, dashed);
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-6);
-        let (ux, uy) = (dx / len, dy / len);
-        let head = 7.0;
-        self.ctx.set_fill_style_str(&css(color, 1.0));
-        self.ctx.begin_path();
-        self.ctx.move_to(b.0, b.1);
-        self.ctx.line_to(b.0 - ux * head - uy * head * 0.5, b.1 - uy * head + ux * head * 0.5);
-        self.ctx.line_to(b.0 - ux * head + uy * head * 0.5, b.1 - uy * head - ux * head * 0.5);
-        self.ctx.close_path();
-        self.ctx.fill();
-    }
-}
+/// The sequence diagram's arrowheads: a fixed length, narrower than the diagram's.
+const HEAD: (f64, f64) = (7.0, 0.5);
 
 /// Seconds with millisecond precision: "12.345 s".
 fn stamp(t: f64) -> String {
     format!("{t:.3} s")
 }
 
-fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
+fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     let theme = *p.theme;
     let dark = (theme.bg.0 as u32 + theme.bg.1 as u32 + theme.bg.2 as u32) < 384;
     let data = if dark { SKY } else { BLUE };
     let Some(cast) = model.cast.clone() else { return };
     if cast.links.is_empty() {
-        p.fit(
+        p.fit_halo(
             &["No link with credits or request(n) in this scenario.", "No flow-controlled link."],
             w / 2.0,
             h / 2.0,
             w - 16.0,
             text::LABEL,
             theme.muted,
-            "center",
+            Align::Center,
         );
         return;
     }
@@ -540,16 +455,10 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
         let x = xs[i];
         let name = &cast.names[i];
         let box_w = (col - 10.0).min(220.0);
-        p.ctx.begin_path();
-        p.ctx.round_rect_with_f64(x - box_w / 2.0, 6.0, box_w, 22.0, 6.0).ok();
-        p.ctx.set_fill_style_str(&css(theme.panel, 1.0));
-        p.ctx.fill();
-        p.ctx.set_stroke_style_str(&css(theme.muted, 1.0));
-        p.ctx.set_line_width(1.0);
-        p.ctx.stroke();
+        p.round_rect(Rect::new(x - box_w / 2.0, 6.0, box_w, 22.0), 6.0, Some((theme.panel, 1.0)), Some((theme.muted, 1.0)));
         let short = name.split(' ').next().unwrap_or(name).to_string();
         let tiny: String = if short.chars().count() > 6 { short.chars().take(4).collect::<String>() + "." } else { short.clone() };
-        p.fit(&[name, &short, &tiny], x, 17.0, box_w - 8.0, text::TITLE, theme.fg, "center");
+        p.fit_halo(&[name, &short, &tiny], x, 17.0, box_w - 8.0, text::TITLE, theme.fg, Align::Center);
         // What this node holds as a sender.
         let held: Vec<(String, String, String)> = cast
             .links
@@ -565,7 +474,7 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
             })
             .collect();
         if let Some((a, b, c)) = held.first() {
-            p.fit(&[a, b, c], x, 37.0, col - 6.0, Font::new(11.0, true), PURPLE, "center");
+            p.fit_halo(&[a, b, c], x, 37.0, col - 6.0, Font::new(11.0, true), PURPLE, Align::Center);
         }
     }
     // Lifelines.
@@ -581,28 +490,27 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     let stop_link = cast.links.iter().find(|l| l.sender == 0).map(|l| l.j);
     let stop_request = stop_link.and_then(|j| cast.link(j)).is_some_and(|l| l.request);
     let consumer_x = x_of(cast.consumer);
-    for i in first..total {
-        let row = &model.rows[i];
+    for (i, (row, bal)) in model.rows.iter().zip(&balances).enumerate().skip(first) {
         let y = y_of(i);
-        let bal = balances[i].map(|b| format::count(b as f64));
-        p.fit(&[&stamp(row.t)], gutter - 8.0, y, gutter - 10.0, text::SMALL, theme.muted, "right");
+        let bal = bal.map(|b| format::count(b as f64));
+        p.fit_halo(&[&stamp(row.t)], gutter - 8.0, y, gutter - 10.0, text::SMALL, theme.muted, Align::Right);
         match &row.msg {
             Msg::Initial { j, n } => {
                 let Some(l) = cast.link(*j) else { continue };
                 let (Some(xs_), Some(xr)) = (x_of(l.sender), x_of(l.j)) else { continue };
-                p.arrow((xr, y + 4.0), (xs_, y + 4.0), PURPLE, 1.8, true);
+                p.arrow_with((xr, y + 4.0), (xs_, y + 4.0), PURPLE, 1.8, true, HEAD);
                 let a = if l.request {
                     format!("request({})", format::count(*n as f64))
                 } else {
                     format!("initial credits {}", format::count(*n as f64))
                 };
                 let b = format::count(*n as f64).to_string();
-                p.fit(&[&a, &b], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, "center");
+                p.fit_halo(&[&a, &b], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, Align::Center);
             }
             Msg::Send { j, n, sends } => {
                 let Some(l) = cast.link(*j) else { continue };
                 let (Some(xs_), Some(xr)) = (x_of(l.sender), x_of(l.j)) else { continue };
-                p.arrow((xs_, y + 4.0), (xr, y + 4.0), data, 1.8, false);
+                p.arrow_with((xs_, y + 4.0), (xr, y + 4.0), data, 1.8, false, HEAD);
                 let u = if l.request { "demand" } else { "credit" };
                 let nn = format::count(*n as f64);
                 let what = if *sends > 1 { format!("send {nn} in {sends} sends") } else { format!("send {nn}") };
@@ -612,7 +520,15 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                     }
                     None => (what.clone(), format!("send {nn}"), nn.clone(), nn.clone()),
                 };
-                p.fit(&[&a, &b, &c, &d, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, theme.fg, "center");
+                p.fit_halo(
+                    &[&a, &b, &c, &d, &nn],
+                    (xs_ + xr) / 2.0,
+                    y - 5.0,
+                    (xr - xs_).abs() - 12.0,
+                    text::LABEL,
+                    theme.fg,
+                    Align::Center,
+                );
             }
             Msg::Grant { j, n, id, arrived } => {
                 let Some(l) = cast.link(*j) else { continue };
@@ -627,14 +543,14 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                         _ => h - 6.0,
                     }
                 };
-                p.arrow((xr, y + 4.0), (xs_, end_y), PURPLE, 1.8, true);
+                p.arrow_with((xr, y + 4.0), (xs_, end_y), PURPLE, 1.8, true, HEAD);
                 let nn = format::count(*n as f64);
                 let what = if l.request { format!("request({nn})") } else { format!("grant {nn}") };
                 let full = match (&bal, arrived) {
                     (Some(b), true) => format!("{what} ({unit}: {b})"),
                     _ => what.clone(),
                 };
-                p.fit(&[&full, &what, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, "center");
+                p.fit_halo(&[&full, &what, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, Align::Center);
             }
             Msg::Arrive { j, n, .. } => {
                 let Some(l) = cast.link(*j) else { continue };
@@ -651,8 +567,8 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                     None => format!("+{nn}"),
                 };
                 let room = (xr - xs_).abs() - 12.0;
-                let align = if dir > 0.0 { "left" } else { "right" };
-                p.fit(&[&a, &b, &nn], xs_ + dir * 8.0, y + 4.0, room, text::SMALL, PURPLE, align);
+                let align = if dir > 0.0 { Align::Left } else { Align::Right };
+                p.fit_halo(&[&a, &b, &nn], xs_ + dir * 8.0, y + 4.0, room, text::SMALL, PURPLE, align);
             }
             Msg::Stop => {
                 let Some(x) = x_of(0) else { continue };
@@ -679,21 +595,21 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 let dx = 14.0 * dir;
                 p.line((x, y - 5.0), (x + dx, y - 5.0), GREEN, 1.5, false);
                 p.line((x + dx, y - 5.0), (x + dx, y + 5.0), GREEN, 1.5, false);
-                p.arrow((x + dx, y + 5.0), (x + 1.0 * dir, y + 5.0), GREEN, 1.5, false);
+                p.arrow_with((x + dx, y + 5.0), (x + 1.0 * dir, y + 5.0), GREEN, 1.5, false, HEAD);
                 let a = format!("process {nn}");
-                let align = if dir > 0.0 { "left" } else { "right" };
-                p.fit(&[&a, &nn], x + dx + 5.0 * dir, y, col / 2.0 + 20.0, text::LABEL, theme.fg, align);
+                let align = if dir > 0.0 { Align::Left } else { Align::Right };
+                p.fit_halo(&[&a, &nn], x + dx + 5.0 * dir, y, col / 2.0 + 20.0, text::LABEL, theme.fg, align);
             }
             Msg::Gap => {
                 p.line((gutter, y), (w - 8.0, y), theme.muted, 1.0, true);
-                p.fit(
+                p.fit_halo(
                     &["… earlier messages skipped (running fast) …", "… skipped …"],
                     (gutter + w) / 2.0,
                     y,
                     w - gutter - 20.0,
                     text::SMALL,
                     theme.muted,
-                    "center",
+                    Align::Center,
                 );
             }
         }
@@ -701,25 +617,10 @@ fn paint(p: &mut SeqPen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
 }
 
 /// A note on a lifeline (a self-message): a pill with text.
-fn note(p: &mut SeqPen, x: f64, y: f64, opts: &[&str], color: RGBColor, col: f64) {
-    let theme = *p.theme;
-    let Some(s) = text::fit(p, opts, text::Font::new(11.5, true), col - 12.0, 3) else { return };
-    let tw = p.width(&s, 11.5, true);
-    let (bx, bw) = (x - tw / 2.0 - 6.0, tw + 12.0);
-    if p.check {
-        p.labels.push((crate::diagram::layout::Rect::new(bx, y - 8.0, bw, 16.0), s.clone()));
-    }
-    p.ctx.begin_path();
-    p.ctx.round_rect_with_f64(bx, y - 8.0, bw, 16.0, 8.0).ok();
-    p.ctx.set_fill_style_str(&css(theme.bg, 1.0));
-    p.ctx.fill();
-    p.ctx.set_stroke_style_str(&css(color, 1.0));
-    p.ctx.set_line_width(1.5);
-    p.ctx.stroke();
-    p.ctx.set_font(&text::Font::new(11.5, true).css());
-    p.ctx.set_text_align("center");
-    p.ctx.set_fill_style_str(&css(color, 1.0));
-    p.ctx.fill_text(&s, x, y + 0.5).ok();
+fn note(p: &mut Pen, x: f64, y: f64, opts: &[&str], color: RGBColor, col: f64) {
+    let font = Font::new(11.5, true);
+    let Some(s) = text::fit(p, opts, font, col - 12.0, 3) else { return };
+    p.pill(&s, x, y, font, color);
 }
 
 #[cfg(test)]

@@ -2,76 +2,38 @@
 //! pipeline has credits or `request(n)`), the timeline, the readouts, the narrated event
 //! log, the charts and the observability panel, and the animation loop that feeds them.
 //!
-//! Each frame the loop asks the driver for a frame's worth of events (a budget adapted so
-//! the engine takes about 4 ms), publishes the snapshot, hands the trace to the diagram and
-//! the narrator, and redraws at most one chart whose data changed (round robin, each at
-//! most about three times a second), so no frame pays for every chart at once.
+//! Each frame (on `dom::use_animation_frames`) the loop asks the driver for the events the
+//! frame's budget allows, publishes the snapshot, hands the trace to the diagrams and the
+//! narrator, and redraws the chart the rota says is due; budget and rota are the frame
+//! policy of `pacing`, shared with the comparison.
 
-use crate::app::{media_matches, now_s, Lab, ThemeChoice, View};
 use crate::charts::{Chart, Ctx, EXPORT_SIZE};
 use crate::controls::Timeline;
 use crate::diagram::Diagram;
+use crate::dom::{canvas_by_testid, media_matches, now_s, use_animation_frames};
 use crate::observe::Observability;
+use crate::pacing::{Budget, Rota, TABLES_EVERY_S};
+use crate::plotdata::stage_labels;
 use crate::readouts::Readouts;
 use crate::sequence::SequenceDiagram;
+use crate::state::{Lab, View};
 use crate::stats::{Sample, Stats, PUBLISH_EVERY};
-use bplab_engine::{Scenario, StageSpec};
 use leptos::html::{Canvas, Section};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// Charts redrawn in one frame at most.
-const CHARTS_PER_FRAME: usize = 1;
-/// Wall seconds between two redraws of the same chart at least.
-const CHART_EVERY_S: f64 = 0.3;
-/// A chart scrolled out of view is redrawn this rarely (kept nearly fresh for a full-page
-/// screenshot or a quick scroll; drawn at once when it comes back into view).
-const OFFSCREEN_CHART_EVERY_S: f64 = 3.0;
-/// Wall seconds between two refreshes of the tables.
-const SLOW_EVERY_S: f64 = 0.25;
-
-/// Labels of the stages whose depth the backlog chart plots (operators hold nothing).
-pub fn stage_labels(s: &Scenario) -> Vec<(usize, String)> {
-    let channels = s.stages.iter().filter(|st| matches!(st, StageSpec::Channel(_))).count();
-    let mut k = 0;
-    s.stages
-        .iter()
-        .enumerate()
-        .filter_map(|(i, st)| match st {
-            StageSpec::Channel(_) => {
-                k += 1;
-                Some((i, if channels > 1 { format!("channel {k} depth") } else { "channel depth".into() }))
-            }
-            StageSpec::KafkaProducer(_) => Some((i, "Kafka client buffer".into())),
-            StageSpec::Topic(_) => Some((i, "topic lag (log end − committed)".into())),
-            _ => None,
-        })
-        .collect()
-}
-
-struct ChartState {
-    chart: Chart,
-    /// Simulated time drawn (NaN: must be redrawn).
-    t: f64,
-    /// Wall time of the last draw.
-    at: f64,
-    /// Its canvas, looked up once (every chart card is rendered for the view's lifetime).
-    canvas: Option<web_sys::HtmlCanvasElement>,
-}
+use web_sys::HtmlCanvasElement;
 
 struct FrameState {
     last: f64,
-    /// Events one frame may handle; adapted so the engine takes about 4 ms a frame.
-    budget: u64,
-    charts: Vec<ChartState>,
-    cursor: usize,
+    budget: Budget,
+    /// The charts that apply, with their canvases (looked up once: every chart card is
+    /// rendered for the view's lifetime).
+    charts: Vec<(Chart, Option<HtmlCanvasElement>)>,
+    rota: Rota,
     redraw_seen: u64,
     slow_at: f64,
     slow_t: f64,
-    theme_checked_at: f64,
     stats: Stats,
-    handle: Option<AnimationFrameRequestHandle>,
-    alive: bool,
 }
 
 #[component]
@@ -86,32 +48,21 @@ pub fn Stage() -> impl IntoView {
     let seq_applies = Memo::new(move |_| lab.slow.with(SequenceDiagram::applies));
     let frame = StoredValue::new_local(FrameState {
         last: now_s(),
-        budget: 200_000,
+        budget: Budget::default(),
         charts: Vec::new(),
-        cursor: 0,
+        rota: Rota::default(),
         redraw_seen: u64::MAX,
         slow_at: -1.0,
         slow_t: -1.0,
-        theme_checked_at: 0.0,
         stats: Stats::default(),
-        handle: None,
-        alive: true,
     });
     let parts = Parts { root, diagram: diagram_ref, seq: seq_ref, diagram_state: diagram, seq_state: seq, frame, charts };
 
     // The loop's first frame comes after this view is mounted; a frame without its
     // canvases draws nothing.
-    schedule(lab, parts);
+    use_animation_frames(move || tick(lab, parts));
     let resize = window_event_listener(leptos::ev::resize, move |_| lab.redraw.update(|n| *n += 1));
-    on_cleanup(move || {
-        resize.remove();
-        frame.update_value(|f| {
-            f.alive = false;
-            if let Some(h) = f.handle.take() {
-                h.cancel();
-            }
-        });
-    });
+    on_cleanup(move || resize.remove());
 
     // Every chart is rendered once and hidden when it does not apply to the pipeline; the
     // last one on show spans the row when their number is odd.
@@ -160,7 +111,7 @@ pub fn Stage() -> impl IntoView {
             </div>
             <Timeline />
             <Readouts />
-            <EventLog />
+            <EventLog log=lab.log />
             <section class="charts-panel" aria-labelledby="charts-title">
                 <div class="panel-head">
                     <h2 id="charts-title">"Charts"</h2>
@@ -195,25 +146,25 @@ pub fn Stage() -> impl IntoView {
                 </div>
                 <div class="charts">{chart_cards}</div>
             </section>
-            <Observability />
+            <Observability snapshot=lab.slow />
         </section>
     }
 }
 
-/// The narrated events: a visible log, and a polite live region that reads the latest.
+/// The narrated events (`log`, most recent first): a visible log, and a polite live region
+/// that reads the latest.
 #[component]
-fn EventLog() -> impl IntoView {
-    let lab = Lab::from_context();
-    let latest = move || lab.log.with(|l| l.first().cloned().unwrap_or_default());
-    let items = move || lab.log.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
+fn EventLog(log: RwSignal<Vec<String>>) -> impl IntoView {
+    let latest = move || log.with(|l| l.first().cloned().unwrap_or_default());
+    let items = move || log.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view();
     view! {
         <section class="events" aria-labelledby="events-title">
             <h2 id="events-title">"What just happened"</h2>
             <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{latest}</p>
-            <p class="hint" data-testid="events-empty" hidden=move || lab.log.with(|l| !l.is_empty())>
+            <p class="hint" data-testid="events-empty" hidden=move || log.with(|l| !l.is_empty())>
                 "Press Play: key events (OOM kills, the producer blocking, shedding, rebalances) are told here."
             </p>
-            <ul class="event-log" data-testid="event-log" hidden=move || lab.log.with(Vec::is_empty)>{items}</ul>
+            <ul class="event-log" data-testid="event-log" hidden=move || log.with(Vec::is_empty)>{items}</ul>
         </section>
     }
 }
@@ -230,33 +181,19 @@ struct Parts {
     charts: Memo<Vec<Chart>>,
 }
 
-fn schedule(lab: Lab, parts: Parts) {
-    let handle = request_animation_frame_with_handle(move || {
-        if parts.frame.with_value(|f| f.alive) {
-            tick(lab, parts);
-            schedule(lab, parts);
-        }
-    })
-    .ok();
-    parts.frame.update_value(|f| f.handle = handle);
-}
-
-fn chart_canvas(root: &web_sys::HtmlElement, chart: Chart) -> Option<web_sys::HtmlCanvasElement> {
-    root.query_selector(&format!("canvas[data-testid=chart-{}]", chart.id())).ok().flatten()?.dyn_into().ok()
-}
-
 fn tick(lab: Lab, parts: Parts) {
     let Parts { root, diagram, seq, diagram_state, seq_state, frame, charts } = parts;
     let now = now_s();
     // The set of charts follows the pipeline; a new one starts out with every chart due.
     charts.with_untracked(|list| {
         frame.update_value(|f| {
-            if !f.charts.iter().map(|c| c.chart).eq(list.iter().copied()) {
-                f.charts = list.iter().map(|&chart| ChartState { chart, t: f64::NAN, at: f64::NEG_INFINITY, canvas: None }).collect();
+            if !f.charts.iter().map(|c| c.0).eq(list.iter().copied()) {
+                f.charts = list.iter().map(|&chart| (chart, None)).collect();
+                f.rota = Rota::new(list.len());
             }
             if let Some(root_el) = root.get_untracked() {
-                for c in f.charts.iter_mut().filter(|c| c.canvas.is_none()) {
-                    c.canvas = chart_canvas(&root_el, c.chart);
+                for c in f.charts.iter_mut().filter(|c| c.1.is_none()) {
+                    c.1 = canvas_by_testid(&root_el, &format!("chart-{}", c.0.id()));
                 }
             }
         })
@@ -272,11 +209,11 @@ fn tick(lab: Lab, parts: Parts) {
         let r = el.get_bounding_client_rect();
         r.bottom() > 0.0 && r.top() < height
     };
-    let on_screen: Vec<bool> = frame.with_value(|f| f.charts.iter().map(|c| c.canvas.as_ref().is_none_or(|el| visible(el))).collect());
+    let on_screen: Vec<bool> = frame.with_value(|f| f.charts.iter().map(|c| c.1.as_ref().is_none_or(|el| visible(el))).collect());
     // The diagrams are drawn only on screen (their trace is taken every frame regardless).
     let diagram_seen = diagram.get_untracked().is_some_and(|el| visible(&el));
     let seq_seen = seq.get_untracked().is_some_and(|el| visible(&el));
-    let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget));
+    let (dt, budget) = frame.with_value(|f| (now - f.last, f.budget.events()));
     let playing = lab.playing.get_untracked();
     let speed = lab.speed.get_untracked();
     let started = now_s();
@@ -301,7 +238,7 @@ fn tick(lab: Lab, parts: Parts) {
         lab.horizon.set(horizon);
     }
     let (slow_at, slow_t) = frame.with_value(|f| (f.slow_at, f.slow_t));
-    if now - slow_at >= SLOW_EVERY_S && sim_t != slow_t {
+    if now - slow_at >= TABLES_EVERY_S && sim_t != slow_t {
         lab.slow.set(snapshot.clone());
         frame.update_value(|f| {
             f.slow_at = now;
@@ -309,14 +246,6 @@ fn tick(lab: Lab, parts: Parts) {
         });
     }
     lab.snapshot.set(snapshot);
-
-    // The theme may follow the system: look again once a second.
-    if lab.theme_choice.get_untracked() == ThemeChoice::Auto && now - frame.with_value(|f| f.theme_checked_at) > 1.0 {
-        frame.update_value(|f| f.theme_checked_at = now);
-        if crate::app::effective_dark(ThemeChoice::Auto) != lab.dark.get_untracked() {
-            crate::app::apply_theme(lab);
-        }
-    }
     let theme = lab.theme();
 
     // Narration.
@@ -354,32 +283,19 @@ fn tick(lab: Lab, parts: Parts) {
     }
     let diagram_s = now_s() - d0;
 
-    // Charts: at most a couple a frame, each at most a few times a second.
+    // Charts, as the rota says.
     let c0 = now_s();
     let redraw = lab.redraw.get_untracked();
-    let mut drawn = 0u32;
-    frame.update_value(|f| {
-        if f.redraw_seen != redraw {
-            f.redraw_seen = redraw;
-            for c in &mut f.charts {
-                c.t = f64::NAN;
-                c.at = f64::NEG_INFINITY;
+    let due: Vec<(usize, Chart, HtmlCanvasElement)> = frame
+        .try_update_value(|f| {
+            if f.redraw_seen != redraw {
+                f.redraw_seen = redraw;
+                f.rota.invalidate();
             }
-        }
-    });
-    let due: Vec<(usize, Chart, web_sys::HtmlCanvasElement)> = frame.with_value(|f| {
-        let n = f.charts.len();
-        (0..n)
-            .map(|k| (f.cursor + k) % n.max(1))
-            .filter(|&i| {
-                let c = &f.charts[i];
-                let every = if on_screen.get(i).copied().unwrap_or(true) { CHART_EVERY_S } else { OFFSCREEN_CHART_EVERY_S };
-                c.t != sim_t && now - c.at >= every
-            })
-            .take(CHARTS_PER_FRAME)
-            .filter_map(|i| Some((i, f.charts[i].chart, f.charts[i].canvas.clone()?)))
-            .collect()
-    });
+            let state = |i: usize| (sim_t, on_screen.get(i).copied().unwrap_or(true));
+            f.rota.due(now, state, |i| f.charts[i].1.clone()).into_iter().map(|(i, canvas)| (i, f.charts[i].0, canvas)).collect()
+        })
+        .unwrap_or_default();
     if !due.is_empty() {
         let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
         let labels = lab.scenario.with_untracked(stage_labels);
@@ -390,18 +306,12 @@ fn tick(lab: Lab, parts: Parts) {
                 if let Err(e) = chart.draw(canvas, &ctx) {
                     leptos::logging::warn!("chart {}: {e}", chart.id());
                 }
-                drawn += 1;
             }
         });
         frame.update_value(|f| {
             for (i, _, _) in &due {
-                if let Some(c) = f.charts.get_mut(*i) {
-                    c.t = sim_t;
-                    c.at = now;
-                }
+                f.rota.drawn(*i, sim_t, now);
             }
-            let n = f.charts.len().max(1);
-            f.cursor = (due.last().map_or(f.cursor, |(i, _, _)| *i) + 1) % n;
         });
     }
     let charts_s = now_s() - c0;
@@ -412,19 +322,14 @@ fn tick(lab: Lab, parts: Parts) {
             engine_ms: engine_s * 1e3,
             charts_ms: charts_s * 1e3,
             diagram_ms: diagram_s * 1e3,
-            charts: drawn,
+            charts: due.len() as u32,
             events: fr.events,
         });
         if f.stats.frames % PUBLISH_EVERY == 0 {
             f.stats.publish();
         }
         f.last = now;
-        // Aim for 3–4 ms of engine time per frame when the run cannot keep up.
-        if engine_s > 0.004 {
-            f.budget = (f.budget * 2 / 3).max(2_000);
-        } else if engine_s < 0.003 && fr.behind {
-            f.budget = (f.budget + f.budget / 4).min(5_000_000);
-        }
+        f.budget.adapt(engine_s, fr.behind);
     });
 }
 

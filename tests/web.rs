@@ -13,10 +13,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use bplab_app::app::Lab;
 use bplab_app::format;
 use bplab_app::knobs::{self, Knob};
 use bplab_app::readouts::Readouts;
+use bplab_app::state::Lab;
 use bplab_app::App;
 use bplab_engine::{Family, PRESETS};
 use leptos::prelude::*;

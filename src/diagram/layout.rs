@@ -2,6 +2,7 @@
 //! left to right on a wide canvas and top to bottom on a narrow one. Pure Rust, tested
 //! natively.
 
+use crate::canvas::{Rect, P};
 use bplab_engine::{Snapshot, StageView};
 
 /// Canvases narrower than this (CSS pixels) get the top-to-bottom layout.
@@ -55,38 +56,6 @@ impl Shape {
         }
     }
 }
-
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-impl Rect {
-    pub const fn new(x: f64, y: f64, w: f64, h: f64) -> Rect {
-        Rect { x, y, w, h }
-    }
-    pub fn right(&self) -> f64 {
-        self.x + self.w
-    }
-    pub fn bottom(&self) -> f64 {
-        self.y + self.h
-    }
-    pub fn mid_x(&self) -> f64 {
-        self.x + self.w / 2.0
-    }
-    pub fn mid_y(&self) -> f64 {
-        self.y + self.h / 2.0
-    }
-    pub fn inset(&self, dx: f64, dy: f64) -> Rect {
-        Rect::new(self.x + dx, self.y + dy, (self.w - 2.0 * dx).max(0.0), (self.h - 2.0 * dy).max(0.0))
-    }
-}
-
-/// A point.
-pub type P = (f64, f64);
 
 /// Where everything goes, in CSS pixels.
 #[derive(Clone, Debug, PartialEq)]

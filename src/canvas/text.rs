@@ -1,5 +1,6 @@
 //! Text that fits: labels are measured, then the longest variant that fits its room is
-//! drawn, or the last one shortened with an ellipsis, or nothing. Never squeezed.
+//! drawn, or the last one shortened with an ellipsis, or nothing. Never squeezed. Widths
+//! measured are kept across frames ([`WidthCache`]).
 //!
 //! Pure Rust: the measuring is behind [`Measure`], so the choice is tested natively with an
 //! approximate measure and done in the browser with the canvas's `measureText`.
@@ -90,6 +91,33 @@ pub fn ellipsize(m: &mut dyn Measure, text: &str, font: Font, max_w: f64, min_ch
     Some(chars[..lo].iter().collect::<String>().trim_end().to_string() + "…")
 }
 
+/// Measured widths, kept across frames (labels repeat), for the diagram and the sequence
+/// diagram. Cleared when it grows large. A sorted `Vec` searched by halves: as quick as a
+/// hash map for a few hundred labels, and smaller in the download.
+#[derive(Default)]
+pub struct WidthCache {
+    entries: Vec<(String, f64)>,
+}
+
+impl WidthCache {
+    pub fn key(s: &str, font: Font) -> String {
+        format!("{}{}{s}", font.px, if font.bold { "b" } else { "n" })
+    }
+
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| self.entries[i].1)
+    }
+
+    pub fn put(&mut self, key: String, w: f64) {
+        if self.entries.len() > 4_000 {
+            self.entries.clear();
+        }
+        if let Err(i) = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            self.entries.insert(i, (key, w));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +145,19 @@ mod tests {
         assert!(m.width(&s, 10.0, false) <= 70.0);
         assert_eq!(ellipsize(&mut m, "Consumer", f, 12.0, 3), None, "fewer than 3 chars: nothing");
         assert_eq!(ellipsize(&mut m, "ok", f, 100.0, 3).unwrap(), "ok");
+    }
+
+    #[test]
+    fn the_width_cache_finds_each_label_in_its_font() {
+        let mut c = WidthCache::default();
+        let bold = Font::new(12.0, true);
+        for (i, s) in ["delta", "alpha", "charlie", "bravo"].into_iter().enumerate() {
+            c.put(WidthCache::key(s, LABEL), i as f64);
+        }
+        c.put(WidthCache::key("alpha", bold), 9.0);
+        assert_eq!(c.get(&WidthCache::key("alpha", LABEL)), Some(1.0));
+        assert_eq!(c.get(&WidthCache::key("delta", LABEL)), Some(0.0));
+        assert_eq!(c.get(&WidthCache::key("alpha", bold)), Some(9.0));
+        assert_eq!(c.get(&WidthCache::key("echo", LABEL)), None);
     }
 }

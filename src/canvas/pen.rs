@@ -1,40 +1,13 @@
 //! A thin pen over the canvas's 2D context: shapes, arrows, and text that is measured
 //! before it is drawn (see [`super::text`]), so labels are shortened or left out rather
-//! than squeezed or overlapped.
+//! than squeezed or overlapped. The diagram and the sequence diagram draw with it.
 
-use super::layout::{Rect, P};
-use super::text::{self, Font, Measure};
+use super::geom::{overlapping, Rect, P};
+use super::text::{self, Font, Measure, WidthCache};
 use crate::theme::{css, Theme};
 use plotters::style::RGBColor;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::CanvasRenderingContext2d;
-
-/// Measured widths, kept across frames (labels repeat), for this diagram and the sequence
-/// diagram. Cleared when it grows large. A sorted `Vec` searched by halves: as quick as a
-/// hash map for a few hundred labels, and smaller in the download.
-#[derive(Default)]
-pub struct WidthCache {
-    entries: Vec<(String, f64)>,
-}
-
-impl WidthCache {
-    pub fn key(s: &str, font: Font) -> String {
-        format!("{}{}{s}", font.px, if font.bold { "b" } else { "n" })
-    }
-
-    pub fn get(&self, key: &str) -> Option<f64> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| self.entries[i].1)
-    }
-
-    pub fn put(&mut self, key: String, w: f64) {
-        if self.entries.len() > 4_000 {
-            self.entries.clear();
-        }
-        if let Err(i) = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            self.entries.insert(i, (key, w));
-        }
-    }
-}
 
 /// The width of `s` in the context's current font: `measureText` (`measure_fn`), or an
 /// estimate when the browser gives none.
@@ -237,21 +210,40 @@ impl<'a> Pen<'a> {
         }
     }
 
-    /// A line from `a` to `b` with an arrowhead at `b`.
+    /// A line from `a` to `b` with an arrowhead at `b`, sized by the line's width.
     pub fn arrow(&self, a: P, b: P, color: RGBColor, width: f64, dashed: bool) {
+        self.arrow_with(a, b, color, width, dashed, (6.0 + width, 0.55));
+    }
+
+    /// [`Pen::arrow`] with the head's length and half-width (as a share of its length).
+    pub fn arrow_with(&self, a: P, b: P, color: RGBColor, width: f64, dashed: bool, (head, spread): (f64, f64)) {
         self.line(a, b, color, width, dashed);
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len = (dx * dx + dy * dy).sqrt().max(1e-6);
         let (ux, uy) = (dx / len, dy / len);
-        let head = 6.0 + width;
         let ctx = self.ctx;
         ctx.set_fill_style_str(&css(color, 1.0));
         ctx.begin_path();
         ctx.move_to(b.0, b.1);
-        ctx.line_to(b.0 - ux * head - uy * head * 0.55, b.1 - uy * head + ux * head * 0.55);
-        ctx.line_to(b.0 - ux * head + uy * head * 0.55, b.1 - uy * head - ux * head * 0.55);
+        ctx.line_to(b.0 - ux * head - uy * head * spread, b.1 - uy * head + ux * head * spread);
+        ctx.line_to(b.0 - ux * head + uy * head * spread, b.1 - uy * head - ux * head * spread);
         ctx.close_path();
         ctx.fill();
+    }
+
+    /// `s` centred in a pill outlined in `color` (a note on a lifeline), its middle at
+    /// (`x`, `y`); the overlap check sees the pill.
+    pub fn pill(&mut self, s: &str, x: f64, y: f64, font: Font, color: RGBColor) {
+        let w = self.width(s, font.px, font.bold);
+        let r = Rect::new(x - w / 2.0 - 6.0, y - 8.0, w + 12.0, 16.0);
+        if self.check {
+            self.labels.push((r, s.to_string()));
+        }
+        self.round_rect(r, 8.0, Some((self.theme.bg, 1.0)), Some((color, 1.5)));
+        self.set_font(font);
+        self.ctx.set_text_align("center");
+        self.ctx.set_fill_style_str(&css(color, 1.0));
+        self.ctx.fill_text(s, x, y + 0.5).ok();
     }
 
     pub fn circle(&self, c: P, r: f64, fill: RGBColor, alpha: f64) {
@@ -293,76 +285,5 @@ impl<'a> Pen<'a> {
 
     pub fn square(&self, c: P, r: f64, fill: RGBColor) {
         self.fill_rect(Rect::new(c.0 - r, c.1 - r, 2.0 * r, 2.0 * r), fill, 1.0);
-    }
-}
-
-/// Pairs of labels whose boxes overlap (by more than a pixel: neighbouring rows may touch).
-pub fn overlapping(labels: &[(Rect, String)]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (i, (a, sa)) in labels.iter().enumerate() {
-        for (b, sb) in &labels[i + 1..] {
-            if a.x + 1.0 < b.right() && b.x + 1.0 < a.right() && a.y + 1.0 < b.bottom() && b.y + 1.0 < a.bottom() {
-                out.push((sa.clone(), sb.clone()));
-            }
-        }
-    }
-    out
-}
-
-/// Point at fraction `f` of the polyline `pts` (by length).
-pub fn along(pts: &[P], f: f64) -> (P, P) {
-    if pts.len() < 2 {
-        let p = pts.first().copied().unwrap_or((0.0, 0.0));
-        return (p, (1.0, 0.0));
-    }
-    let seg_len = |a: P, b: P| ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
-    let total: f64 = pts.windows(2).map(|w| seg_len(w[0], w[1])).sum();
-    let mut left = total * f.clamp(0.0, 1.0);
-    for w in pts.windows(2) {
-        let l = seg_len(w[0], w[1]);
-        if left <= l || l == 0.0 {
-            let t = if l > 0.0 { left / l } else { 0.0 };
-            return ((w[0].0 + (w[1].0 - w[0].0) * t, w[0].1 + (w[1].1 - w[0].1) * t), (w[1].0 - w[0].0, w[1].1 - w[0].1));
-        }
-        left -= l;
-    }
-    let n = pts.len();
-    (pts[n - 1], (pts[n - 1].0 - pts[n - 2].0, pts[n - 1].1 - pts[n - 2].1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{along, overlapping, WidthCache};
-    use crate::diagram::layout::Rect;
-    use crate::diagram::text::{self, Font};
-
-    #[test]
-    fn overlapping_labels_are_found_and_touching_rows_are_not() {
-        let l = |x, y, s: &str| (Rect::new(x, y, 40.0, 12.0), s.to_string());
-        let labels = [l(0.0, 0.0, "a"), l(0.0, 12.0, "b"), l(30.0, 5.0, "c"), l(100.0, 0.0, "d")];
-        assert_eq!(overlapping(&labels), vec![("a".into(), "c".into()), ("b".into(), "c".into())]);
-    }
-
-    #[test]
-    fn along_walks_a_polyline_by_length() {
-        let pts = [(0.0, 0.0), (10.0, 0.0), (10.0, 30.0)];
-        assert_eq!(along(&pts, 0.0).0, (0.0, 0.0));
-        assert_eq!(along(&pts, 0.25).0, (10.0, 0.0));
-        assert_eq!(along(&pts, 0.5).0, (10.0, 10.0));
-        assert_eq!(along(&pts, 1.0).0, (10.0, 30.0));
-    }
-
-    #[test]
-    fn the_width_cache_finds_each_label_in_its_font() {
-        let mut c = WidthCache::default();
-        let bold = Font::new(12.0, true);
-        for (i, s) in ["delta", "alpha", "charlie", "bravo"].into_iter().enumerate() {
-            c.put(WidthCache::key(s, text::LABEL), i as f64);
-        }
-        c.put(WidthCache::key("alpha", bold), 9.0);
-        assert_eq!(c.get(&WidthCache::key("alpha", text::LABEL)), Some(1.0));
-        assert_eq!(c.get(&WidthCache::key("delta", text::LABEL)), Some(0.0));
-        assert_eq!(c.get(&WidthCache::key("alpha", bold)), Some(9.0));
-        assert_eq!(c.get(&WidthCache::key("echo", text::LABEL)), None);
     }
 }

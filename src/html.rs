@@ -1,0 +1,45 @@
+//! HTML text for the tables the page builds as text (observability, the comparison's
+//! summary): escaping and header rows. Pure, tested natively.
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table's header row as HTML (`<thead>` content): one column header per name.
+pub fn header_row(cols: &[&str]) -> String {
+    let mut out = String::from("<tr>");
+    for c in cols {
+        out.push_str("<th scope=\"col\">");
+        out.push_str(&esc(c));
+        out.push_str("</th>");
+    }
+    out.push_str("</tr>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
+    }
+
+    #[test]
+    fn header_rows_are_escaped_column_headers() {
+        assert_eq!(header_row(&["where", "p<99"]), "<tr><th scope=\"col\">where</th><th scope=\"col\">p&lt;99</th></tr>");
+    }
+}
