@@ -806,7 +806,7 @@ impl Simulation {
             }
             let mut best = usize::MAX;
             if mb.queues.len() == 1 {
-                if !(per_partition && mb.busy_parts[0]) && !mb.queues[0].is_empty() {
+                if !(mb.queues[0].is_empty() || per_partition && mb.busy_parts[0]) {
                     best = 0;
                 }
             } else {

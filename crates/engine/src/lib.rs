@@ -27,13 +27,13 @@ pub mod sim;
 pub mod snapshot;
 pub mod time;
 pub mod traffic;
+pub mod validate;
 
-pub use control::{LimiterSpec, ThrottleSpec};
 pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
-    Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec, FlowControl, KafkaProducerSpec,
-    LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, PauseSpec, ProducerSpec, Scenario, ScenarioError, ServiceDist, ShedSpec,
-    SimSettings, SlowMessage, StageSpec, TopicSpec,
+    AimdLimiterSpec, AimdThrottleSpec, Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec,
+    FlowControl, KafkaProducerSpec, LimiterSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, Pattern, PauseSpec, ProducerSpec,
+    Scenario, ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, ThrottleSpec, TopicSpec,
 };
 pub use series::{Point, Series};
 pub use sim::{RunStatus, Simulation};
@@ -41,4 +41,3 @@ pub use snapshot::{
     ConsumerView, DropCause, DroppedBy, Ledger, LossCause, LostByCause, MemberView, PartitionView, ProducerView, Snapshot, StageView,
     Summary, TraceEvent, TraceKind, WindowView,
 };
-pub use traffic::Pattern;
