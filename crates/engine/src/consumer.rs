@@ -19,9 +19,11 @@ use crate::hist::Histogram;
 use crate::scenario::{Commit, Mode, Ordering, Scenario, ShedSpec};
 use crate::seg::{Seg, SegQueue};
 use crate::service::Service;
-use crate::sim::{binomial, Node, Simulation, QUEUE_CAP};
+use crate::sim::{binomial, Simulation, QUEUE_CAP};
 use crate::snapshot::{DropCause, LossCause, TraceKind};
+use crate::stage::Node;
 use crate::time::{self, Nanos};
+use crate::topic::Topic;
 use std::collections::VecDeque;
 
 /// A run of completions is recorded in the latency histogram as at most this many groups.
@@ -34,8 +36,8 @@ pub(crate) enum Source {
     Push,
     /// Taken from the channel at this node.
     Channel(usize),
-    /// Polled from the topic at this node.
-    Topic(usize),
+    /// Polled from the topic (`Simulation::topic`).
+    Topic,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -152,17 +154,15 @@ pub(crate) struct Group {
 }
 
 impl Group {
-    pub fn new(s: &Scenario, stages: &[Node], res: Nanos) -> Group {
+    pub fn new(s: &Scenario, topic: Option<&Topic>, stages: &[Node], res: Nanos) -> Group {
         let k = &s.consumer;
+        // The topic, when there is one, is the last stage.
         let source = match stages.last() {
-            Some(Node::Topic(_)) => Source::Topic(stages.len()),
+            _ if topic.is_some() => Source::Topic,
             Some(Node::Channel(_)) if matches!(k.link.control, crate::scenario::FlowControl::None {}) => Source::Channel(stages.len()),
             _ => Source::Push,
         };
-        let partitions = match stages.last() {
-            Some(Node::Topic(t)) => t.parts.len(),
-            _ => 0,
-        };
+        let partitions = topic.map_or(0, |t| t.parts.len());
         let queues = partitions.max(1);
         let service = Service::new(k.service, k.rate_per_worker);
         let msg_bytes = s.producer.message_bytes.max(1);
@@ -277,7 +277,7 @@ impl Group {
 impl Simulation {
     /// At time 0: assign partitions and start every member's loop.
     pub(crate) fn group_start(&mut self) {
-        if let Source::Topic(_) = self.group.source {
+        if self.group.source == Source::Topic {
             self.assign();
         }
         for m in 0..self.group.members.len() {
@@ -285,18 +285,11 @@ impl Simulation {
         }
     }
 
-    fn topic_node(&self) -> Option<usize> {
-        match self.group.source {
-            Source::Topic(node) => Some(node),
-            _ => None,
-        }
-    }
-
     /// Round-robin assignment of partitions over live members; every partition restarts
     /// from its committed offset.
     fn assign(&mut self) {
         let live: Vec<u16> = self.group.members.iter().enumerate().filter(|(_, m)| m.up && !m.evicted).map(|(i, _)| i as u16).collect();
-        if let Some(t) = self.topic_mut() {
+        if let Some(t) = &mut self.topic {
             for (p, part) in t.parts.iter_mut().enumerate() {
                 part.rewind();
                 part.owner = (!live.is_empty()).then(|| live[p % live.len()]);
@@ -307,7 +300,7 @@ impl Simulation {
 
     fn owns(&self, m: usize, p: usize) -> bool {
         let mb = &self.group.members[m];
-        !self.group.rebalancing && mb.up && !mb.evicted && self.topic().is_some_and(|t| t.parts[p].owner == Some(m as u16))
+        !self.group.rebalancing && mb.up && !mb.evicted && self.topic.as_ref().is_some_and(|t| t.parts[p].owner == Some(m as u16))
     }
 
     // ---- the poll loop --------------------------------------------------------------
@@ -334,7 +327,7 @@ impl Simulation {
         }
         mb.gen = mb.gen.wrapping_add(1);
         let gen = mb.gen;
-        if matches!(g.source, Source::Topic(_)) {
+        if g.source == Source::Topic {
             // Every poll() call restarts the max.poll.interval.ms clock (a group member's;
             // a consumer of a channel has no group to leave).
             mb.last_poll = now;
@@ -345,7 +338,7 @@ impl Simulation {
             }
         }
         match g.source {
-            Source::Topic(_) => {
+            Source::Topic => {
                 let ready = !mb.paused && mb.cache_total > 0;
                 if ready {
                     mb.state = LoopState::Fetching;
@@ -362,7 +355,7 @@ impl Simulation {
                 }
             }
             Source::Channel(node) => {
-                let ready = matches!(&self.stages[node - 1], Node::Channel(b) if !b.q.is_empty());
+                let ready = self.channel_has_data(node);
                 let mb = &mut self.group.members[m];
                 if ready {
                     mb.state = LoopState::Fetching;
@@ -383,7 +376,7 @@ impl Simulation {
                 continue;
             }
             match self.group.source {
-                Source::Topic(_) => self.maybe_fetch(m),
+                Source::Topic => self.maybe_fetch(m),
                 Source::Channel(_) => self.member_next(m),
                 Source::Push => {}
             }
@@ -392,12 +385,11 @@ impl Simulation {
 
     /// Sends a fetch for the member's owned, unpaused partitions whose cache is empty.
     fn maybe_fetch(&mut self, m: usize) {
-        let Some(node) = self.topic_node() else { return };
+        let Some(t) = &self.topic else { return };
         let mb = &self.group.members[m];
         if !mb.up || mb.fetching || mb.paused || mb.evicted || self.group.rebalancing {
             return;
         }
-        let Node::Topic(t) = &self.stages[node - 1] else { return };
         debug_assert_eq!(t.unfetched_parts, t.parts.iter().filter(|p| !p.unfetched.is_empty()).count());
         if t.unfetched_parts == 0 {
             // Nothing to fetch anywhere (the usual case right after a poll has drained it all).
@@ -421,7 +413,7 @@ impl Simulation {
     }
 
     pub(crate) fn on_fetch_done(&mut self, m: usize, gen: u32) {
-        let Some(node) = self.topic_node() else { return };
+        let Some(t) = &mut self.topic else { return };
         let (part_fetch, mut left) = (self.group.part_fetch, self.group.fetch_max);
         let mb = &mut self.group.members[m];
         if gen != mb.fetch_gen || !mb.up {
@@ -431,7 +423,6 @@ impl Simulation {
         if mb.paused || mb.evicted || self.group.rebalancing {
             return;
         }
-        let Node::Topic(t) = &mut self.stages[node - 1] else { return };
         let mut got = 0;
         for (part, cache) in t.parts.iter_mut().zip(mb.cache.iter_mut()) {
             // A drained partition first: the common case once the consumer has caught up.
@@ -482,7 +473,7 @@ impl Simulation {
         let mut arrived = std::mem::take(&mut self.arrived_scratch);
         arrived.clear();
         match self.group.source {
-            Source::Topic(_) => {
+            Source::Topic => {
                 let mb = &mut self.group.members[m];
                 let n = mb.cache.len();
                 let start = (mb.polls as usize) % n.max(1);
@@ -506,17 +497,7 @@ impl Simulation {
                 }
             }
             Source::Channel(node) => {
-                self.shed_stale(node);
-                let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
-                while left > 0 {
-                    let Some(seg) = b.q.pop_front(left) else { break };
-                    left -= seg.n;
-                    got += seg.n;
-                    arrived.push((0, seg));
-                }
-                if got > 0 {
-                    self.taken_from(node, got);
-                }
+                got = self.poll_channel(node, left, &mut arrived);
             }
             Source::Push => {}
         }
@@ -601,7 +582,7 @@ impl Simulation {
     /// commits can move past them.
     fn shed_at_consumer(&mut self, p: usize, seg: Seg, cause: DropCause) {
         let node = self.consumer_node();
-        let dup = match self.topic_mut() {
+        let dup = match &mut self.topic {
             Some(t) => {
                 let part = &mut t.parts[p];
                 let dup = part.done.count_in(seg.off, seg.end());
@@ -680,16 +661,11 @@ impl Simulation {
             return;
         }
         self.group.members[m].last_auto_commit = self.now;
-        if self.topic_node().is_none() {
-            return;
-        }
+        let Some(t) = &self.topic else { return };
         // The position of what poll() returned so far: fetched minus what waits in the cache.
         let offsets: Vec<(u32, u64)> = (0..self.group.partitions)
             .filter(|&p| self.owns(m, p))
-            .map(|p| {
-                let pos = self.topic().expect("topic").parts[p].position;
-                (p as u32, pos - self.group.members[m].cache[p].total())
-            })
+            .map(|p| (p as u32, t.parts[p].position - self.group.members[m].cache[p].total()))
             .collect();
         self.apply_commits(m, &offsets);
     }
@@ -699,7 +675,7 @@ impl Simulation {
         let mut any = false;
         for &(p, off) in offsets {
             if self.owns(m, p as usize) {
-                if let Some(t) = self.topic_mut() {
+                if let Some(t) = &mut self.topic {
                     t.parts[p as usize].commit(off);
                     any = true;
                 }
@@ -713,7 +689,7 @@ impl Simulation {
     /// Commits what is processed, contiguously, on `parts`: at once, or after the commit
     /// latency (`commitSync` makes the loop wait for it).
     fn commit_processed(&mut self, m: usize, parts: &[usize], wait: bool) {
-        let Some(t) = self.topic() else { return };
+        let Some(t) = &self.topic else { return };
         let offsets: Vec<(u32, u64)> = parts.iter().map(|&p| (p as u32, t.parts[p].done.first_gap_from(t.parts[p].committed))).collect();
         if self.group.commit_latency == 0 {
             self.apply_commits(m, &offsets);
@@ -931,7 +907,7 @@ impl Simulation {
         mb.busy_parts[p] = false;
         mb.in_flight -= seg.n;
         let mut dup = 0;
-        if let Some(t) = self.topic_mut() {
+        if let Some(t) = &mut self.topic {
             let part = &mut t.parts[p];
             dup = part.done.count_in(seg.off, seg.end());
             part.done.insert(seg.off, seg.end());
@@ -969,7 +945,7 @@ impl Simulation {
         } else {
             false
         };
-        if self.topic_node().is_some() && commit != Commit::Auto {
+        if self.topic.is_some() && commit != Commit::Auto {
             if sync && batch_done {
                 let parts: Vec<usize> = (0..self.group.partitions).filter(|&q| self.owns(m, q)).collect();
                 self.commit_processed(m, &parts, commit == Commit::Sync);
@@ -1062,9 +1038,9 @@ impl Simulation {
         self.stats.in_service -= in_service;
         let mut lost = 0;
         match self.group.source {
-            Source::Topic(_) => {
+            Source::Topic => {
                 for (p, seg) in discarded {
-                    let part = &self.topic().expect("topic").parts[p];
+                    let Some(part) = self.topic.as_ref().map(|t| &t.parts[p]) else { break };
                     let (committed, log_start) = (part.committed, part.log_start);
                     // Below the committed offset nobody delivers it again; between that and
                     // the log start, retention already deleted it. Above both it comes back.
@@ -1090,7 +1066,7 @@ impl Simulation {
         let at = self.group.members[m].restart_at;
         self.events.push(at, Event::Restart { member: m as u16 });
         self.note(TraceKind::OomKill { member: m as u16, in_flight, lost });
-        if self.topic_node().is_some() {
+        if self.topic.is_some() {
             self.start_rebalance();
         }
     }
@@ -1112,7 +1088,7 @@ impl Simulation {
             w.permits = initial.saturating_sub(w.in_transit);
             self.on_space(j);
         }
-        if self.topic_node().is_some() {
+        if self.topic.is_some() {
             self.start_rebalance();
         } else {
             self.member_next(m);
@@ -1129,18 +1105,13 @@ impl Simulation {
                 continue;
             }
             let parts: Vec<usize> = (0..self.group.partitions).filter(|&p| self.owns(m, p)).collect();
-            if self.group.commit == Commit::Auto {
-                let offsets: Vec<(u32, u64)> = parts
-                    .iter()
-                    .map(|&p| (p as u32, self.topic().expect("topic").parts[p].position - self.group.members[m].cache[p].total()))
-                    .collect();
-                self.apply_commits(m, &offsets);
+            let Some(t) = &self.topic else { break };
+            let offsets: Vec<(u32, u64)> = if self.group.commit == Commit::Auto {
+                parts.iter().map(|&p| (p as u32, t.parts[p].position - self.group.members[m].cache[p].total())).collect()
             } else {
-                let t = self.topic().expect("topic");
-                let offsets: Vec<(u32, u64)> =
-                    parts.iter().map(|&p| (p as u32, t.parts[p].done.first_gap_from(t.parts[p].committed))).collect();
-                self.apply_commits(m, &offsets);
-            }
+                parts.iter().map(|&p| (p as u32, t.parts[p].done.first_gap_from(t.parts[p].committed))).collect()
+            };
+            self.apply_commits(m, &offsets);
         }
         self.group.rebalancing = true;
         self.group.reb_gen = self.group.reb_gen.wrapping_add(1);
@@ -1156,7 +1127,7 @@ impl Simulation {
             }
         }
         for (p, seg) in dropped_copies {
-            let log_start = self.topic().map_or(0, |t| t.parts[p].log_start);
+            let log_start = self.topic.as_ref().map_or(0, |t| t.parts[p].log_start);
             let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
             self.lose(gone, &seg, LossCause::Retention);
         }
@@ -1172,7 +1143,7 @@ impl Simulation {
                 mb.state = LoopState::Idle;
             }
         }
-        if let Some(t) = self.topic_mut() {
+        if let Some(t) = &mut self.topic {
             for part in &mut t.parts {
                 part.owner = None;
             }
@@ -1203,7 +1174,7 @@ impl Simulation {
         if a >= b {
             return 0;
         }
-        let Some(t) = self.topic() else { return b - a };
+        let Some(t) = &self.topic else { return b - a };
         let mut covered = t.parts[p].done.clone();
         for mb in self.group.members.iter().filter(|mb| mb.up || mb.workers.iter().any(|w| w.busy)) {
             for s in mb.queues.get(p).into_iter().flat_map(|q| q.iter()).chain(mb.cache.get(p).into_iter().flat_map(|q| q.iter())) {

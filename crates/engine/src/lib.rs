@@ -11,12 +11,15 @@
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
+mod channel;
 mod consumer;
 pub mod control;
 mod direct;
 pub mod event;
 pub mod hist;
+mod link;
 pub mod presets;
+mod producer;
 pub mod rangeset;
 mod report;
 pub mod scenario;
@@ -25,7 +28,9 @@ pub mod series;
 pub mod service;
 pub mod sim;
 pub mod snapshot;
+mod stage;
 pub mod time;
+mod topic;
 pub mod traffic;
 pub mod validate;
 

@@ -1,0 +1,195 @@
+//! The Kafka-like topic: partitions as append-only logs (offsets, positions, commits,
+//! records waiting to be fetched or kept for redelivery), the sticky partitioner, and
+//! retention. A typed part of the simulation (`Simulation::topic`), not a node to look up.
+
+use crate::event::Event;
+use crate::rangeset::RangeSet;
+use crate::scenario::TopicSpec;
+use crate::seg::{Seg, SegQueue};
+use crate::sim::{Simulation, QUEUE_CAP};
+use crate::snapshot::LossCause;
+use crate::time::{self, Nanos};
+
+#[derive(Clone)]
+pub(crate) struct Partition {
+    /// Offsets below this were deleted by retention.
+    pub log_start: u64,
+    pub log_end: u64,
+    /// Next offset to fetch.
+    pub position: u64,
+    pub committed: u64,
+    /// Records `[position, log_end)`.
+    pub unfetched: SegQueue,
+    /// Records `[max(committed, log_start), position)`: fetched, kept for redelivery.
+    pub uncommitted: SegQueue,
+    /// Offsets handled (processed or shed) at least once, pruned below what can recur.
+    pub done: RangeSet,
+    /// Member that owns the partition now.
+    pub owner: Option<u16>,
+}
+
+impl Partition {
+    pub fn commit(&mut self, c: u64) {
+        let c = c.min(self.position);
+        if c > self.committed {
+            self.committed = c;
+            self.uncommitted.drop_below(c);
+        }
+    }
+
+    /// Back to the committed offset: everything fetched since is fetched again.
+    pub fn rewind(&mut self) {
+        self.unfetched.prepend(&mut self.uncommitted);
+        self.position = self.committed.max(self.log_start);
+    }
+
+    pub fn lag(&self) -> u64 {
+        self.log_end - self.committed.max(self.log_start).min(self.log_end)
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Topic {
+    pub parts: Vec<Partition>,
+    /// The partition the producer is filling now (sticky partitioner).
+    pub rr: usize,
+    /// Records sent to it in the current batch, and a batch's size in records.
+    pub in_batch: u64,
+    pub batch: u64,
+    pub fetch_latency: Nanos,
+    pub retention: Option<Nanos>,
+    pub retention_records: Option<u64>,
+    /// Partitions with unfetched records: a member that wants a fetch skips its scan of the
+    /// partitions when there are none (counted where records are appended and fetched;
+    /// recounted after rewinds and retention).
+    pub unfetched_parts: usize,
+}
+
+impl Topic {
+    /// The topic of `spec`, with batches of `batch` records (the producer client's
+    /// `batch.size` in messages) and retention in messages of `msg_bytes`.
+    pub fn new(spec: &TopicSpec, batch: u64, msg_bytes: u64, resolution: Nanos) -> Topic {
+        Topic {
+            parts: (0..spec.partitions)
+                .map(|_| Partition {
+                    log_start: 0,
+                    log_end: 0,
+                    position: 0,
+                    committed: 0,
+                    unfetched: SegQueue::new(QUEUE_CAP, resolution).strict(),
+                    uncommitted: SegQueue::new(QUEUE_CAP, resolution).strict(),
+                    done: RangeSet::new(),
+                    owner: None,
+                })
+                .collect(),
+            rr: 0,
+            in_batch: 0,
+            batch,
+            fetch_latency: time::from_millis(spec.fetch_latency_ms),
+            retention: spec.retention_ms.map(time::from_millis),
+            retention_records: spec.retention_bytes.map(|b| (b / msg_bytes).max(1)),
+            unfetched_parts: 0,
+        }
+    }
+
+    /// Time between two retention sweeps.
+    pub fn retention_every(&self) -> Nanos {
+        self.retention.map_or(time::from_secs(1.0), |r| (r / 20).clamp(time::from_millis(10.0), time::from_secs(1.0)))
+    }
+
+    /// Appends a run as Kafka's default partitioner does for records without a key (the
+    /// sticky partitioner, KIP-480 and KIP-794): records fill one partition's batch
+    /// (`batch.size`), then the next partition round-robin, so each batch lands whole.
+    pub fn append(&mut self, mut seg: Seg) {
+        let p = self.parts.len();
+        while seg.n > 0 {
+            let room = self.batch - self.in_batch;
+            let (now, rest) = if seg.n <= room {
+                (seg, None)
+            } else {
+                let (a, b) = seg.split(room);
+                (a, Some(b))
+            };
+            let part = &mut self.parts[self.rr];
+            self.unfetched_parts += part.unfetched.is_empty() as usize;
+            part.unfetched.push_back(Seg { off: part.log_end, ..now });
+            part.log_end += now.n;
+            self.in_batch += now.n;
+            if self.in_batch == self.batch {
+                self.in_batch = 0;
+                self.rr = (self.rr + 1) % p;
+            }
+            match rest {
+                Some(r) => seg = r,
+                None => break,
+            }
+        }
+    }
+
+    /// Counts the partitions with unfetched records afresh.
+    pub fn recount_unfetched(&mut self) {
+        self.unfetched_parts = self.parts.iter().filter(|p| !p.unfetched.is_empty()).count();
+    }
+
+    pub fn unfetched(&self) -> u64 {
+        self.parts.iter().map(|p| p.unfetched.total()).sum()
+    }
+
+    pub fn lag(&self) -> u64 {
+        self.parts.iter().map(Partition::lag).sum()
+    }
+}
+
+impl Simulation {
+    /// Deletes records past the topic's retention; unprocessed ones are lost.
+    pub(crate) fn on_retention(&mut self, node: usize) {
+        let now = self.now;
+        let Some(t) = &mut self.topic else { return };
+        let every = t.retention_every();
+        let mut deleted: Vec<(usize, Seg)> = Vec::new();
+        for (p, part) in t.parts.iter_mut().enumerate() {
+            let mut new_start = part.log_start;
+            if let Some(r) = t.retention {
+                // The log is in offset order and (nearly) in time order: what was produced
+                // before the cutoff is a prefix.
+                let cutoff = now.saturating_sub(r);
+                'scan: for q in [&part.uncommitted, &part.unfetched] {
+                    for s in q.iter() {
+                        let old = s.count_before(cutoff);
+                        new_start = new_start.max(s.off + old);
+                        if old < s.n {
+                            break 'scan;
+                        }
+                    }
+                }
+            }
+            if let Some(keep) = t.retention_records {
+                new_start = new_start.max(part.log_end.saturating_sub(keep));
+            }
+            if new_start <= part.log_start {
+                continue;
+            }
+            for q in [&mut part.uncommitted, &mut part.unfetched] {
+                while let Some(front) = q.front().copied() {
+                    if front.off >= new_start {
+                        break;
+                    }
+                    let take = (new_start - front.off).min(front.n);
+                    let seg = q.pop_front(take).expect("front exists");
+                    deleted.push((p, seg));
+                }
+            }
+            part.log_start = new_start;
+            if part.position < new_start {
+                part.position = new_start;
+            }
+        }
+        t.recount_unfetched();
+        for (p, seg) in deleted {
+            // Deleted before being handled, and no consumer holds a copy: lost to retention.
+            let gone = self.unheld_undone(p, seg.off, seg.end());
+            self.lose(gone, &seg, LossCause::Retention);
+        }
+        self.events.push(now + every, Event::Retention { node: node as u16 });
+    }
+}
