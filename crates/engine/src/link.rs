@@ -57,6 +57,27 @@ impl Link {
         Link { spec: spec.clone(), window }
     }
 
+    /// The receiver restarts its session: the count of messages it finished since its last
+    /// grant starts over.
+    pub fn restart_count(&mut self) {
+        if let Some(w) = &mut self.window {
+            w.consumed = 0;
+        }
+    }
+
+    /// The restarted receiver opens a fresh window (its initial credits or prefetch), less
+    /// the grants still in transit. Returns whether the link has a window at all.
+    pub fn reopen(&mut self) -> bool {
+        let initial = match &self.spec.control {
+            FlowControl::Credit { initial, .. } => *initial,
+            FlowControl::Request { prefetch, .. } => *prefetch,
+            FlowControl::None {} => 0,
+        };
+        let Some(w) = &mut self.window else { return false };
+        w.permits = initial.saturating_sub(w.in_transit);
+        true
+    }
+
     /// What the window lets the sender send now.
     fn permits(&self) -> u64 {
         match &self.window {

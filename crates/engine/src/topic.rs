@@ -126,6 +126,117 @@ impl Topic {
         }
     }
 
+    /// Hands the partitions round robin to the `live` members (to nobody if there are none);
+    /// every partition restarts from its committed offset.
+    pub fn assign(&mut self, live: &[u16]) {
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            part.rewind();
+            part.owner = (!live.is_empty()).then(|| live[p % live.len()]);
+        }
+        self.recount_unfetched();
+    }
+
+    /// Takes every partition from its owner (a rebalance begins).
+    pub fn revoke_all(&mut self) {
+        for part in &mut self.parts {
+            part.owner = None;
+        }
+    }
+
+    /// How many partitions.
+    pub fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The member that owns partition `p`.
+    pub fn owner(&self, p: usize) -> Option<u16> {
+        self.parts[p].owner
+    }
+
+    /// Round trip of one fetch.
+    pub fn fetch_latency(&self) -> Nanos {
+        self.fetch_latency
+    }
+
+    /// Would a fetch by member `m` bring anything: does it own a partition with unfetched
+    /// records whose fetch cache (`caches[p]`) is empty?
+    #[inline]
+    pub fn wants_fetch(&self, m: u16, caches: &[SegQueue]) -> bool {
+        debug_assert_eq!(self.unfetched_parts, self.parts.iter().filter(|p| !p.unfetched.is_empty()).count());
+        if self.unfetched_parts == 0 {
+            // Nothing to fetch anywhere (the usual case right after a poll has drained it all).
+            return false;
+        }
+        // A plain loop: as `any`, LLVM kept the scan out of line (a call per wake-up).
+        for (part, cache) in self.parts.iter().zip(caches) {
+            // Cheapest and most often false first: a drained partition.
+            if !part.unfetched.is_empty() && part.owner == Some(m) && cache.is_empty() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A fetch by member `m`: from each partition it owns whose cache is empty, up to
+    /// `per_partition` records, `max` in all, into `caches[p]` (and kept in the partition's
+    /// uncommitted records for redelivery). Returns how many records it brought.
+    pub fn fetch(&mut self, m: u16, caches: &mut [SegQueue], per_partition: u64, max: u64) -> u64 {
+        let (mut left, mut got) = (max, 0);
+        for (part, cache) in self.parts.iter_mut().zip(caches.iter_mut()) {
+            // A drained partition first: the common case once the consumer has caught up.
+            if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) || !cache.is_empty() {
+                continue;
+            }
+            let mut take = per_partition.min(left);
+            while take > 0 {
+                let Some(seg) = part.unfetched.pop_front(take) else { break };
+                part.uncommitted.push_back(seg);
+                part.position = seg.end();
+                cache.push_back(seg);
+                take -= seg.n;
+                left -= seg.n;
+                got += seg.n;
+            }
+            self.unfetched_parts -= part.unfetched.is_empty() as usize;
+        }
+        got
+    }
+
+    /// Offsets `[a, b)` of partition `p` have been handled (processed or shed); returns how
+    /// many of them had been handled before (duplicates).
+    pub fn mark_handled(&mut self, p: usize, a: u64, b: u64) -> u64 {
+        let part = &mut self.parts[p];
+        let dup = part.done.count_in(a, b);
+        part.done.insert(a, b);
+        dup
+    }
+
+    /// The offsets of partition `p` handled at least once (pruned below what can recur).
+    pub fn handled(&self, p: usize) -> &RangeSet {
+        &self.parts[p].done
+    }
+
+    /// Next offset of partition `p` to fetch.
+    pub fn position(&self, p: usize) -> u64 {
+        self.parts[p].position
+    }
+
+    /// Partition `p`'s committed offset and its log start (below which retention deleted).
+    pub fn committed_and_start(&self, p: usize) -> (u64, u64) {
+        (self.parts[p].committed, self.parts[p].log_start)
+    }
+
+    /// How far partition `p` is handled without a gap from its committed offset: what a
+    /// commit of processed records commits.
+    pub fn handled_through(&self, p: usize) -> u64 {
+        self.parts[p].done.first_gap_from(self.parts[p].committed)
+    }
+
+    /// Commits offset `c` of partition `p` (never past the position, never backwards).
+    pub fn commit(&mut self, p: usize, c: u64) {
+        self.parts[p].commit(c);
+    }
+
     /// Counts the partitions with unfetched records afresh.
     pub fn recount_unfetched(&mut self) {
         self.unfetched_parts = self.parts.iter().filter(|p| !p.unfetched.is_empty()).count();
