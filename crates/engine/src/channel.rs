@@ -4,10 +4,10 @@
 
 use crate::scenario::{OnFull, ShedSpec};
 use crate::seg::{Seg, SegQueue};
-use crate::sim::{binomial, Simulation, QUEUE_CAP};
+use crate::shed;
+use crate::sim::{Simulation, QUEUE_CAP};
 use crate::snapshot::DropCause;
 use crate::stage::Node;
-use crate::time;
 
 /// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
 #[derive(Clone)]
@@ -41,25 +41,7 @@ impl Simulation {
         let drop_oldest = self.links[j].spec.on_full == OnFull::DropOldest;
         let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!("buffer_arrive on a channel") };
         let depth = b.q.total();
-        let shed = match &b.shed {
-            Some(ShedSpec::QueueLength { max_queue }) => seg.n.saturating_sub(max_queue.saturating_sub(depth)),
-            Some(ShedSpec::Red { min_queue, max_queue, max_p, weight }) => {
-                b.avg += weight * (depth as f64 - b.avg);
-                let p = if b.avg < *min_queue as f64 {
-                    0.0
-                } else if b.avg >= *max_queue as f64 {
-                    1.0
-                } else {
-                    max_p * (b.avg - *min_queue as f64) / (*max_queue - *min_queue) as f64
-                };
-                binomial(&mut self.rng, seg.n, p)
-            }
-            _ => 0,
-        };
-        let cause = match &b.shed {
-            Some(ShedSpec::Red { .. }) => DropCause::ShedRed,
-            _ => DropCause::ShedQueueLength,
-        };
+        let (shed, cause) = shed::on_arrival(b.shed.as_ref(), depth, seg.n, &mut b.avg, &mut self.rng);
         let mut evict = 0;
         if drop_oldest {
             if let Some(cap) = b.cap {
@@ -135,7 +117,7 @@ impl Simulation {
     fn shed_stale_deadline(&mut self, node: usize, max_age_ms: f64) {
         let now = self.now;
         let Node::Channel(b) = &mut self.stages[node - 1] else { return };
-        let cutoff = now.saturating_sub(time::from_millis(max_age_ms));
+        let cutoff = shed::deadline_cutoff(now, max_age_ms);
         let mut gone = Vec::new();
         while let Some(front) = b.q.front().copied() {
             let stale = front.count_before(cutoff);

@@ -26,6 +26,7 @@ pub mod scenario;
 pub mod seg;
 pub mod series;
 pub mod service;
+mod shed;
 pub mod sim;
 pub mod snapshot;
 mod stage;

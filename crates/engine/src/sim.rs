@@ -32,7 +32,7 @@ use crate::snapshot::{DropCause, DroppedBy, LossCause, LostByCause, TraceEvent, 
 use crate::stage::Node;
 use crate::time::{self, to_f64, Nanos};
 use crate::topic::Topic;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
@@ -394,21 +394,4 @@ impl Simulation {
             })
             .sum()
     }
-}
-
-/// A binomial draw without per-trial cost at large `n` (normal approximation above 64).
-pub(crate) fn binomial(rng: &mut Pcg64Mcg, n: u64, p: f64) -> u64 {
-    if p <= 0.0 || n == 0 {
-        return 0;
-    }
-    if p >= 1.0 {
-        return n;
-    }
-    if n <= 64 {
-        return (0..n).filter(|_| rng.random::<f64>() < p).count() as u64;
-    }
-    let mean = n as f64 * p;
-    let sd = (mean * (1.0 - p)).sqrt();
-    let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-    (mean + sd * z).round().max(0.0).min(n as f64) as u64
 }

@@ -5,9 +5,10 @@
 
 use super::{LoopState, Source};
 use crate::event::Event;
-use crate::scenario::{Mode, ShedSpec};
+use crate::scenario::Mode;
 use crate::seg::{Seg, SegQueue};
-use crate::sim::{binomial, Simulation};
+use crate::shed;
+use crate::sim::Simulation;
 use crate::snapshot::{DropCause, LossCause, TraceKind};
 
 impl Simulation {
@@ -219,25 +220,9 @@ impl Simulation {
     /// were queued.
     pub(super) fn enqueue(&mut self, m: usize, p: usize, mut seg: Seg) -> u64 {
         let queued = self.group.members[m].queued;
-        let shed = match &self.group.shed {
-            Some(ShedSpec::QueueLength { max_queue }) => seg.n.saturating_sub(max_queue.saturating_sub(queued)),
-            Some(ShedSpec::Red { min_queue, max_queue, max_p, weight }) => {
-                let mb = &mut self.group.members[m];
-                mb.shed_avg += weight * (queued as f64 - mb.shed_avg);
-                let avg = mb.shed_avg;
-                let prob = if avg < *min_queue as f64 {
-                    0.0
-                } else if avg >= *max_queue as f64 {
-                    1.0
-                } else {
-                    max_p * (avg - *min_queue as f64) / (*max_queue - *min_queue) as f64
-                };
-                binomial(&mut self.rng, seg.n, prob)
-            }
-            _ => 0,
-        };
+        let g = &mut self.group;
+        let (shed, cause) = shed::on_arrival(g.shed.as_ref(), queued, seg.n, &mut g.members[m].shed_avg, &mut self.rng);
         if shed > 0 {
-            let cause = if matches!(self.group.shed, Some(ShedSpec::Red { .. })) { DropCause::ShedRed } else { DropCause::ShedQueueLength };
             let (gone, kept) = if shed >= seg.n {
                 (seg, None)
             } else {

@@ -7,9 +7,10 @@ use crate::event::Event;
 use crate::hist::Histogram;
 use crate::scenario::{Commit, Mode, Ordering, ShedSpec};
 use crate::seg::Seg;
+use crate::shed;
 use crate::sim::Simulation;
 use crate::snapshot::{DropCause, TraceKind};
-use crate::time::{self, Nanos};
+use crate::time::Nanos;
 
 /// A run of completions is recorded in the latency histogram as at most this many groups.
 const LATENCY_GROUPS: u64 = 16;
@@ -60,7 +61,7 @@ impl Simulation {
             }
             // Deadline shedding: what is already too old is dropped, not started.
             if let Some(ShedSpec::Deadline { max_age_ms }) = self.group.shed {
-                let cutoff = self.now.saturating_sub(time::from_millis(max_age_ms));
+                let cutoff = shed::deadline_cutoff(self.now, max_age_ms);
                 let front = *mb.queues[best].front().expect("non-empty");
                 let stale = front.count_before(cutoff);
                 if stale > 0 {
