@@ -11,17 +11,14 @@
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
-mod channel;
 mod consumer;
 pub mod control;
-mod direct;
 pub mod event;
 pub mod hist;
 mod link;
 pub mod presets;
 mod producer;
 pub mod rangeset;
-mod report;
 pub mod scenario;
 pub mod seg;
 pub mod series;

@@ -2,12 +2,27 @@
 //! Streams operators (`map`, and `filter` as deterministic thinning) and Kafka's producer
 //! client (`buffer.memory`, batches, `linger.ms`, the broker's rate).
 
-use crate::channel::Buffer;
-use crate::event::Event;
-use crate::scenario::{LinkSpec, StageSpec};
+use crate::scenario::{LinkSpec, ShedSpec, StageSpec};
 use crate::seg::SegQueue;
-use crate::sim::{Simulation, QUEUE_CAP};
+use crate::seg::QUEUE_CAP;
 use crate::time::{self, Nanos};
+
+/// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
+#[derive(Clone)]
+pub(crate) struct Buffer {
+    pub cap: Option<u64>,
+    pub q: SegQueue,
+    pub shed: Option<ShedSpec>,
+    /// RED's moving average of the queue length.
+    pub avg: f64,
+    pub dropped: u64,
+}
+
+impl Buffer {
+    pub fn room(&self) -> u64 {
+        self.cap.map_or(u64::MAX, |c| c.saturating_sub(self.q.total()))
+    }
+}
 
 #[derive(Clone)]
 pub(crate) enum Node {
@@ -100,57 +115,5 @@ impl Node {
             ),
             StageSpec::Topic(_) => (Node::Topic, LinkSpec::default()),
         }
-    }
-}
-
-impl Simulation {
-    // ---- Kafka producer client and topic --------------------------------------------
-
-    pub(crate) fn kafka_schedule(&mut self, j: usize) {
-        let now = self.now;
-        let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
-        if k.buf.q.is_empty() {
-            return;
-        }
-        let full = k.buf.q.total() >= k.batch;
-        let oldest = k.buf.q.front().map_or(now, |s| s.t0);
-        let ready = if full { now } else { (oldest + k.linger).max(now) };
-        let at = ready.max(k.next_free);
-        if k.drain_at.is_none_or(|d| at < d) {
-            k.drain_at = Some(at);
-            self.events.push(at, Event::Drain { node: j as u16 });
-        }
-    }
-
-    /// The client sends one batch to the broker, at the broker's pace.
-    pub(crate) fn on_drain(&mut self, j: usize) {
-        let now = self.now;
-        let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
-        if k.drain_at != Some(now) {
-            return;
-        }
-        k.drain_at = None;
-        let full = k.buf.q.total() >= k.batch;
-        let lingered = k.buf.q.front().is_some_and(|s| s.t0 + k.linger <= now);
-        if now < k.next_free || !(full || lingered) {
-            self.kafka_schedule(j);
-            return;
-        }
-        let mut left = k.batch;
-        let mut batch = Vec::new();
-        while left > 0 {
-            let Some(seg) = k.buf.q.pop_front(left) else { break };
-            left -= seg.n;
-            batch.push(seg);
-        }
-        let sent = k.batch - left;
-        k.next_free = now + ((sent as f64 / k.rate) * 1e9).round() as Nanos;
-        for seg in batch {
-            self.deliver(j, seg);
-        }
-        if sent > 0 {
-            self.taken_from(j, sent);
-        }
-        self.kafka_schedule(j);
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::control::Limiter;
 use crate::scenario::LimiterSpec;
+use crate::seg::QUEUE_CAP;
 use crate::seg::{Seg, SegQueue};
-use crate::sim::QUEUE_CAP;
 use crate::time::Nanos;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

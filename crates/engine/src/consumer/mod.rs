@@ -13,25 +13,17 @@
 //! is delivered again (counted as duplicates when it had been processed) and committed,
 //! unprocessed work a dead member held is lost.
 //!
-//! The group's parts: [`member`] (one member's state, its construction and what a kill
-//! leaves of it), [`poll`] (the poll loop, fetches, receiving, pause/resume, heap checks,
-//! poll timeouts and `max.poll.interval.ms`), [`work`] (workers, downstream calls,
-//! completions), [`commit`] (auto and manual commits) and [`failure`] (OOM kills,
-//! restarts, rebalances). They work on the group, the topic's partitions through its
-//! methods, and report to the simulation's accounting; the channel a group polls is read
-//! through the channel's own methods.
+//! This module holds the group's state: its settings, where its records come from, the
+//! downstream dependency, and its members ([`member`]: one member's state, its
+//! construction and what a kill leaves of it). The handlers that run the group are in
+//! `sim/group/`.
 
-mod commit;
-mod failure;
 mod member;
-mod poll;
-mod work;
 
 pub(crate) use member::{LoopState, Member, Worker};
 
 use crate::scenario::{Commit, Mode, Ordering, Scenario, ShedSpec};
 use crate::service::Service;
-use crate::sim::Simulation;
 use crate::stage::Node;
 use crate::time::{self, Nanos};
 use crate::topic::Topic;
@@ -170,31 +162,5 @@ impl Group {
         let mb = &self.members[m];
         let workers = mb.workers.len() as u32;
         mb.limiter.as_ref().map_or(workers, |l| l.limit().clamp(1, workers))
-    }
-}
-
-impl Simulation {
-    /// At time 0: assign partitions and start every member's loop.
-    pub(crate) fn group_start(&mut self) {
-        if self.group.source == Source::Topic {
-            self.assign();
-        }
-        for m in 0..self.group.members.len() {
-            self.member_next(m);
-        }
-    }
-
-    /// Round-robin assignment of partitions over live members; every partition restarts
-    /// from its committed offset.
-    pub(super) fn assign(&mut self) {
-        let live: Vec<u16> = self.group.members.iter().enumerate().filter(|(_, m)| m.up && !m.evicted).map(|(i, _)| i as u16).collect();
-        if let Some(t) = &mut self.topic {
-            t.assign(&live);
-        }
-    }
-
-    pub(super) fn owns(&self, m: usize, p: usize) -> bool {
-        let mb = &self.group.members[m];
-        !self.group.rebalancing && mb.up && !mb.evicted && self.topic.as_ref().is_some_and(|t| t.owner(p) == Some(m as u16))
     }
 }

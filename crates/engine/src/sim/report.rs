@@ -254,7 +254,7 @@ impl Simulation {
 
     /// Most entries [`Simulation::queued_runs`] can ever report for this scenario.
     pub fn queued_runs_bound(&self) -> usize {
-        let per_queue = crate::sim::QUEUE_CAP + 1;
+        let per_queue = crate::seg::QUEUE_CAP + 1;
         let stages: usize = self
             .stages
             .iter()

@@ -3,7 +3,7 @@
 //! shedding on receipt, pause/resume, the heap check, poll timeouts and
 //! `max.poll.interval.ms`.
 
-use super::{LoopState, Source};
+use crate::consumer::{LoopState, Source};
 use crate::event::Event;
 use crate::scenario::Mode;
 use crate::seg::{Seg, SegQueue};

@@ -1,30 +1,13 @@
-//! Channels: bounded or unbounded buffers (Go channels, blocking queues, Reactor's
-//! `publishOn`), what happens when a run arrives (shedding, drop-oldest, the queue) and the
-//! sender that moves what the next link takes.
+//! Channels at run time: what happens when a run arrives (shedding, drop-oldest, the
+//! queue), the sender that moves what the next link takes, deadline shedding, and polls
+//! by the consumer.
 
+use super::Simulation;
 use crate::scenario::{OnFull, ShedSpec};
-use crate::seg::{Seg, SegQueue};
+use crate::seg::{Seg, SegQueue, QUEUE_CAP};
 use crate::shed;
-use crate::sim::{Simulation, QUEUE_CAP};
 use crate::snapshot::DropCause;
-use crate::stage::Node;
-
-/// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
-#[derive(Clone)]
-pub(crate) struct Buffer {
-    pub cap: Option<u64>,
-    pub q: SegQueue,
-    pub shed: Option<ShedSpec>,
-    /// RED's moving average of the queue length.
-    pub avg: f64,
-    pub dropped: u64,
-}
-
-impl Buffer {
-    pub fn room(&self) -> u64 {
-        self.cap.map_or(u64::MAX, |c| c.saturating_sub(self.q.total()))
-    }
-}
+use crate::stage::{Buffer, Node};
 
 impl Simulation {
     /// A run arrives at channel `j`: shedding first, then drop-oldest, then the queue.

@@ -20,6 +20,15 @@
 //!
 //! Nothing here fails: overload, drops, OOM kills and losses are counted.
 
+mod channel;
+mod direct;
+mod group;
+mod kafka;
+mod link;
+mod producer;
+mod report;
+mod retention;
+
 use crate::consumer::Group;
 use crate::event::{Event, EventQueue};
 use crate::hist::Histogram;
@@ -36,8 +45,6 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
-/// Entries a queue of runs keeps before merging neighbours (see [`SegQueue`]).
-pub(crate) const QUEUE_CAP: usize = 512;
 /// Trace events kept for the animation before the oldest are dropped.
 const TRACE_CAP: usize = 4_096;
 

@@ -2,7 +2,7 @@
 //! deadline shedding, the slow message), calls to the downstream dependency and its slots,
 //! completions (duplicates, latency, limiter samples, commits after processing).
 
-use super::{LoopState, Worker};
+use crate::consumer::{LoopState, Worker};
 use crate::event::Event;
 use crate::hist::Histogram;
 use crate::scenario::{Commit, Mode, Ordering, ShedSpec};

@@ -1,7 +1,7 @@
 //! Failures: OOM kills (what is lost and what comes back), restarts, evictions' and
 //! rejoins' rebalances, and which offsets nobody holds any more.
 
-use super::{LoopState, Source};
+use crate::consumer::{LoopState, Source};
 use crate::event::Event;
 use crate::scenario::Commit;
 use crate::seg::Seg;
