@@ -50,17 +50,17 @@ impl Partition {
 pub(crate) struct Topic {
     pub parts: Vec<Partition>,
     /// The partition the producer is filling now (sticky partitioner).
-    pub rr: usize,
+    rr: usize,
     /// Records sent to it in the current batch, and a batch's size in records.
-    pub in_batch: u64,
-    pub batch: u64,
-    pub fetch_latency: Nanos,
-    pub retention: Option<Nanos>,
-    pub retention_records: Option<u64>,
+    in_batch: u64,
+    batch: u64,
+    fetch_latency: Nanos,
+    retention: Option<Nanos>,
+    retention_records: Option<u64>,
     /// Partitions with unfetched records: a member that wants a fetch skips its scan of the
     /// partitions when there are none (counted where records are appended and fetched;
     /// recounted after rewinds and retention).
-    pub unfetched_parts: usize,
+    unfetched_parts: usize,
 }
 
 impl Topic {
@@ -88,6 +88,11 @@ impl Topic {
             retention_records: spec.retention_bytes.map(|b| (b / msg_bytes).max(1)),
             unfetched_parts: 0,
         }
+    }
+
+    /// Does retention delete anything (by age or by size)?
+    pub fn has_retention(&self) -> bool {
+        self.retention.is_some() || self.retention_records.is_some()
     }
 
     /// Time between two retention sweeps.
@@ -233,6 +238,50 @@ impl Topic {
     /// Commits offset `c` of partition `p` (never past the position, never backwards).
     pub fn commit(&mut self, p: usize, c: u64) {
         self.parts[p].commit(c);
+    }
+
+    /// Deletes the records past retention (older than `retention.ms` at `now`, or beyond
+    /// `retention.bytes` per partition) into `deleted` as (partition, run); positions move
+    /// past what is gone.
+    pub fn apply_retention(&mut self, now: Nanos, deleted: &mut Vec<(usize, Seg)>) {
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            let mut new_start = part.log_start;
+            if let Some(r) = self.retention {
+                // The log is in offset order and (nearly) in time order: what was produced
+                // before the cutoff is a prefix.
+                let cutoff = now.saturating_sub(r);
+                'scan: for q in [&part.uncommitted, &part.unfetched] {
+                    for s in q.iter() {
+                        let old = s.count_before(cutoff);
+                        new_start = new_start.max(s.off + old);
+                        if old < s.n {
+                            break 'scan;
+                        }
+                    }
+                }
+            }
+            if let Some(keep) = self.retention_records {
+                new_start = new_start.max(part.log_end.saturating_sub(keep));
+            }
+            if new_start <= part.log_start {
+                continue;
+            }
+            for q in [&mut part.uncommitted, &mut part.unfetched] {
+                while let Some(front) = q.front().copied() {
+                    if front.off >= new_start {
+                        break;
+                    }
+                    let take = (new_start - front.off).min(front.n);
+                    let seg = q.pop_front(take).expect("front exists");
+                    deleted.push((p, seg));
+                }
+            }
+            part.log_start = new_start;
+            if part.position < new_start {
+                part.position = new_start;
+            }
+        }
+        self.recount_unfetched();
     }
 
     /// Counts the partitions with unfetched records afresh.

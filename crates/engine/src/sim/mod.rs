@@ -50,31 +50,31 @@ const TRACE_CAP: usize = 4_096;
 
 #[derive(Clone, Default)]
 pub(crate) struct Stats {
-    pub consumed: u64,
-    pub duplicated: u64,
-    pub dropped: DroppedBy,
-    pub lost: LostByCause,
-    pub oom_kills: u64,
-    pub first_oom: Option<Nanos>,
-    pub max_heap: u64,
-    pub max_in_flight: u64,
-    pub max_lag: u64,
-    pub rebalances: u64,
-    pub evictions: u64,
-    pub events: u64,
+    consumed: u64,
+    duplicated: u64,
+    dropped: DroppedBy,
+    lost: LostByCause,
+    oom_kills: u64,
+    first_oom: Option<Nanos>,
+    max_heap: u64,
+    max_in_flight: u64,
+    max_lag: u64,
+    rebalances: u64,
+    evictions: u64,
+    events: u64,
     /// Messages generated (sent or pending at the producer).
-    pub generated: u64,
+    generated: u64,
     /// Integral over time of messages in the system (generated, not yet departed), msg·ns.
-    pub area_system: f64,
+    area_system: f64,
     /// Integral of messages waiting (in the system, not in service), msg·ns.
-    pub area_queue: f64,
-    pub area_at: Nanos,
+    area_queue: f64,
+    area_at: Nanos,
     /// Messages in service now (held by busy workers).
-    pub in_service: u64,
+    in_service: u64,
     /// Sum of time in system over departures (processed, dropped, lost), seconds.
-    pub sojourn_s: f64,
+    sojourn_s: f64,
     /// Departures: processed + dropped + lost (kept as one sum for the time integrals).
-    pub departures: u64,
+    departures: u64,
 }
 
 impl Stats {
@@ -101,33 +101,33 @@ pub struct RunStatus {
 /// same events, series and summary.
 #[derive(Clone)]
 pub struct Simulation {
-    pub(crate) scenario: Scenario,
-    pub(crate) now: Nanos,
-    pub(crate) events: EventQueue,
-    pub(crate) rng: Pcg64Mcg,
-    pub(crate) sample_every: Nanos,
-    pub(crate) producer: Producer,
+    scenario: Scenario,
+    now: Nanos,
+    events: EventQueue,
+    rng: Pcg64Mcg,
+    sample_every: Nanos,
+    producer: Producer,
     /// Stage `i` is node `i + 1`.
-    pub(crate) stages: Vec<Node>,
+    stages: Vec<Node>,
     /// The topic (at most one, the last stage: its node is `Node::Topic`).
-    pub(crate) topic: Option<Topic>,
+    topic: Option<Topic>,
     /// `links[j]` carries messages into node `j` (`links[0]` is unused).
-    pub(crate) links: Vec<Link>,
-    pub(crate) group: Group,
-    pub(crate) stats: Stats,
-    pub(crate) series: Series,
-    pub(crate) latency: Histogram,
-    pub(crate) window: Histogram,
-    pub(crate) tracing: bool,
-    pub(crate) trace: VecDeque<TraceEvent>,
-    pub(crate) lag_scratch: Vec<u64>,
-    pub(crate) depth_scratch: Vec<u64>,
+    links: Vec<Link>,
+    group: Group,
+    stats: Stats,
+    series: Series,
+    latency: Histogram,
+    window: Histogram,
+    tracing: bool,
+    trace: VecDeque<TraceEvent>,
+    lag_scratch: Vec<u64>,
+    depth_scratch: Vec<u64>,
     /// Runs a poll returned, before they are queued (reused: no allocation per poll).
-    pub(crate) arrived_scratch: Vec<(usize, Seg)>,
+    arrived_scratch: Vec<(usize, Seg)>,
     /// The run's shape allows the direct path (`direct.rs`), decided at set-up.
-    pub(crate) direct_ok: bool,
+    direct_ok: bool,
     /// The direct path is in use: allowed, and not tracing.
-    pub(crate) direct: bool,
+    direct: bool,
 }
 
 impl Simulation {
@@ -202,7 +202,7 @@ impl Simulation {
             sim.events.push(every, Event::Throttle);
         }
         if let Some(t) = &sim.topic {
-            if t.retention.is_some() || t.retention_records.is_some() {
+            if t.has_retention() {
                 // The topic is the last stage.
                 sim.events.push(t.retention_every(), Event::Retention { node: sim.stages.len() as u16 });
             }
