@@ -3,8 +3,7 @@
 //! client (`buffer.memory`, batches, `linger.ms`, the broker's rate).
 
 use crate::scenario::{LinkSpec, ShedSpec, StageSpec};
-use crate::seg::SegQueue;
-use crate::seg::QUEUE_CAP;
+use crate::seg::{Seg, SegQueue, QUEUE_CAP};
 use crate::time::{self, Nanos};
 
 /// A buffer: channel, queue, Kafka producer client's `buffer.memory`.
@@ -39,13 +38,28 @@ pub(crate) enum Node {
 pub(crate) struct Filter {
     pub ratio: f64,
     /// Fractional pass credit carried between runs, in [0, 1).
-    pub phase: f64,
+    phase: f64,
     /// Offsets for the messages that pass (a fresh contiguous sequence).
-    pub seq: u64,
+    seq: u64,
     pub dropped: u64,
 }
 
 impl Filter {
+    /// A filter passing `ratio` of the messages.
+    pub fn new(ratio: f64) -> Filter {
+        Filter { ratio, phase: 0.0, seq: 0, dropped: 0 }
+    }
+
+    /// Thins a run: the messages that pass (renumbered in the filter's own sequence) and
+    /// the run of those that do not (its count may be 0).
+    pub fn thin(&mut self, seg: Seg) -> (Seg, Seg) {
+        let pass = self.passes(seg.n);
+        self.phase = self.phase + seg.n as f64 * self.ratio - pass as f64;
+        let out = Seg { n: pass, t0: seg.t0, t1: seg.t1, off: self.seq };
+        self.seq += pass;
+        (out, Seg { n: seg.n - pass, ..seg })
+    }
+
     /// How many of the next `k` messages pass.
     pub fn passes(&self, k: u64) -> u64 {
         (self.phase + k as f64 * self.ratio).floor() as u64
@@ -71,12 +85,70 @@ impl Filter {
 #[derive(Clone)]
 pub(crate) struct KafkaClient {
     pub buf: Buffer,
-    pub batch: u64,
-    pub linger: Nanos,
+    /// `batch.size` in records.
+    batch: u64,
+    linger: Nanos,
+    /// Records per second the broker accepts.
     pub rate: f64,
     /// The sender may send the next batch at this time (the broker's rate).
-    pub next_free: Nanos,
-    pub drain_at: Option<Nanos>,
+    next_free: Nanos,
+    /// The drain planned (a `Drain` event at this time); others are stale.
+    drain_at: Option<Nanos>,
+}
+
+/// What a planned drain of the Kafka client does.
+pub(crate) enum Drain {
+    /// Another drain was planned since: nothing to do.
+    Stale,
+    /// No full or lingered batch, or the broker is still busy: plan again.
+    NotReady,
+    /// A batch of this many records leaves for the broker.
+    Sent(u64),
+}
+
+impl KafkaClient {
+    /// When the client should next send, if earlier than the drain already planned: now
+    /// for a full batch, else when the oldest record has lingered, and never before the
+    /// broker is free. The new time becomes the planned drain.
+    pub fn plan_drain(&mut self, now: Nanos) -> Option<Nanos> {
+        if self.buf.q.is_empty() {
+            return None;
+        }
+        let full = self.buf.q.total() >= self.batch;
+        let oldest = self.buf.q.front().map_or(now, |s| s.t0);
+        let ready = if full { now } else { (oldest + self.linger).max(now) };
+        let at = ready.max(self.next_free);
+        if self.drain_at.is_none_or(|d| at < d) {
+            self.drain_at = Some(at);
+            Some(at)
+        } else {
+            None
+        }
+    }
+
+    /// The drain planned for `now`: takes one batch (into `batch`) if one is full or has
+    /// lingered and the broker is free; the broker is then busy for the batch's share of
+    /// its rate.
+    pub fn drain(&mut self, now: Nanos, batch: &mut Vec<Seg>) -> Drain {
+        if self.drain_at != Some(now) {
+            return Drain::Stale;
+        }
+        self.drain_at = None;
+        let full = self.buf.q.total() >= self.batch;
+        let lingered = self.buf.q.front().is_some_and(|s| s.t0 + self.linger <= now);
+        if now < self.next_free || !(full || lingered) {
+            return Drain::NotReady;
+        }
+        let mut left = self.batch;
+        while left > 0 {
+            let Some(seg) = self.buf.q.pop_front(left) else { break };
+            left -= seg.n;
+            batch.push(seg);
+        }
+        let sent = self.batch - left;
+        self.next_free = now + ((sent as f64 / self.rate) * 1e9).round() as Nanos;
+        Drain::Sent(sent)
+    }
 }
 
 impl Node {
@@ -95,7 +167,7 @@ impl Node {
                 c.link.clone(),
             ),
             StageSpec::Map(m) => (Node::Map, m.link.clone()),
-            StageSpec::Filter(f) => (Node::Filter(Filter { ratio: f.pass_ratio, phase: 0.0, seq: 0, dropped: 0 }), f.link.clone()),
+            StageSpec::Filter(f) => (Node::Filter(Filter::new(f.pass_ratio)), f.link.clone()),
             StageSpec::KafkaProducer(k) => (
                 Node::Kafka(KafkaClient {
                     buf: Buffer {

@@ -3,24 +3,14 @@
 
 use super::Simulation;
 use crate::event::Event;
-use crate::stage::Node;
-use crate::time::Nanos;
+use crate::stage::{Drain, Node};
 
 impl Simulation {
-    // ---- Kafka producer client and topic --------------------------------------------
-
+    /// Plans the Kafka client at node `j`'s next drain, if it moves earlier.
     pub(crate) fn kafka_schedule(&mut self, j: usize) {
         let now = self.now;
         let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
-        if k.buf.q.is_empty() {
-            return;
-        }
-        let full = k.buf.q.total() >= k.batch;
-        let oldest = k.buf.q.front().map_or(now, |s| s.t0);
-        let ready = if full { now } else { (oldest + k.linger).max(now) };
-        let at = ready.max(k.next_free);
-        if k.drain_at.is_none_or(|d| at < d) {
-            k.drain_at = Some(at);
+        if let Some(at) = k.plan_drain(now) {
             self.events.push(at, Event::Drain { node: j as u16 });
         }
     }
@@ -29,31 +19,19 @@ impl Simulation {
     pub(crate) fn on_drain(&mut self, j: usize) {
         let now = self.now;
         let Node::Kafka(k) = &mut self.stages[j - 1] else { return };
-        if k.drain_at != Some(now) {
-            return;
-        }
-        k.drain_at = None;
-        let full = k.buf.q.total() >= k.batch;
-        let lingered = k.buf.q.front().is_some_and(|s| s.t0 + k.linger <= now);
-        if now < k.next_free || !(full || lingered) {
-            self.kafka_schedule(j);
-            return;
-        }
-        let mut left = k.batch;
         let mut batch = Vec::new();
-        while left > 0 {
-            let Some(seg) = k.buf.q.pop_front(left) else { break };
-            left -= seg.n;
-            batch.push(seg);
+        match k.drain(now, &mut batch) {
+            Drain::Stale => {}
+            Drain::NotReady => self.kafka_schedule(j),
+            Drain::Sent(sent) => {
+                for seg in batch {
+                    self.deliver(j, seg);
+                }
+                if sent > 0 {
+                    self.taken_from(j, sent);
+                }
+                self.kafka_schedule(j);
+            }
         }
-        let sent = k.batch - left;
-        k.next_free = now + ((sent as f64 / k.rate) * 1e9).round() as Nanos;
-        for seg in batch {
-            self.deliver(j, seg);
-        }
-        if sent > 0 {
-            self.taken_from(j, sent);
-        }
-        self.kafka_schedule(j);
     }
 }

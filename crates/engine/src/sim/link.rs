@@ -99,15 +99,11 @@ impl Simulation {
             Node::Channel(_) => self.buffer_arrive(j, seg),
             Node::Map => self.deliver(j, seg),
             Node::Filter(f) => {
-                let pass = f.passes(seg.n);
-                f.phase = f.phase + seg.n as f64 * f.ratio - pass as f64;
-                let out = Seg { n: pass, t0: seg.t0, t1: seg.t1, off: f.seq };
-                f.seq += pass;
-                if pass < seg.n {
-                    let dropped = Seg { n: seg.n - pass, ..seg };
+                let (out, dropped) = f.thin(seg);
+                if dropped.n > 0 {
                     self.drop_run(j, dropped, DropCause::Filter);
                 }
-                if pass > 0 {
+                if out.n > 0 {
                     self.deliver(j, out);
                 }
             }

@@ -298,7 +298,7 @@ impl Simulation {
             Event::Retention { node } => self.on_retention(node as usize),
             Event::Throttle => self.on_throttle(),
             Event::Sample => self.on_sample(),
-            // The group's events (consumer.rs), in the same match: one jump per event.
+            // The group's events (sim/group/), in the same match: one jump per event.
             Event::FetchDone { member, gen } => self.on_fetch_done(member as usize, gen),
             Event::PollDone { member, gen } => self.on_poll_event(member as usize, gen),
             Event::PollTimeout { member, gen } => self.on_poll_timeout(member as usize, gen),
