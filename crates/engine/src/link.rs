@@ -1,7 +1,6 @@
-//! Links between nodes: how much link `j` takes now ([`Simulation::space`]: the receiver's
-//! room, the link's credits or outstanding demand, through transparent operators), sending
-//! with the link's `on_full` policy, delivery into the next node, and the way back: space
-//! freed upstream, credits granted and `request(n)` demand after the link's latency.
+//! A link's state: its spec and, under flow control, the window of credits or
+//! `request(n)` demand its sender holds. What links do at run time (space, sending with
+//! `on_full`, delivery, grants) is in `sim/link.rs`.
 
 use crate::scenario::{FlowControl, LinkSpec};
 use crate::time::{self, Nanos};

@@ -1,5 +1,5 @@
 //! Validation's vocabulary: the errors a scenario can have ([`FieldError`],
-//! [`ScenarioError`]) and the one range checker every spec uses ([`Check`]).
+//! [`ScenarioError`]) and the one range checker every spec uses (`Check`).
 //!
 //! A leaf: it knows nothing of what it checks. Each spec (the scenario, its stages, links,
 //! patterns, throttles, limiters) says which fields to check against which range; the

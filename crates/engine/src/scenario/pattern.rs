@@ -33,7 +33,7 @@ pub mod limits {
     pub const AMPLITUDE: (f64, f64) = (0.0, 1.0);
     /// `sine.phase_s`.
     pub const PHASE_S: (f64, f64) = (-31_536_000.0, 31_536_000.0);
-    /// [`super::ArrivalGen::set_rate`] clamps the base rate into this range (msg/s).
+    /// [`crate::traffic::ArrivalGen::set_rate`] clamps the base rate into this range (msg/s).
     pub const RATE_PER_S: (f64, f64) = (0.0, 10_000_000.0);
 }
 

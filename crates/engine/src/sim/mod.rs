@@ -4,7 +4,7 @@
 //!
 //! Nodes are numbered along the pipeline: 0 is the producer, `1..=S` are the scenario's
 //! stages in order, and `S + 1` is the consumer group. Link `j` carries messages from node
-//! `j - 1` into node `j`. A sender asks [`Simulation::space`] how much link `j` takes now
+//! `j - 1` into node `j`. A sender asks `Simulation::space` how much link `j` takes now
 //! (the receiver's room, the link's credits or outstanding demand, through transparent
 //! operators), delivers that much, and applies the link's `on_full` policy to the rest
 //! (keep it and block, or drop it, counted by policy). Receivers report consumption, which
