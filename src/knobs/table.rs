@@ -2,10 +2,10 @@
 //! Slider ranges are what people try; `hard` ranges are the engine's own `limits`, what
 //! they may type.
 
-use bplab_engine::control::limits as ctl;
-use bplab_engine::control::{AimdThrottleSpec, PidThrottleSpec};
+use bplab_engine::scenario::control::limits as ctl;
 use bplab_engine::scenario::limits as lim;
-use bplab_engine::traffic::limits as tl;
+use bplab_engine::scenario::pattern::limits as tl;
+use bplab_engine::scenario::{AimdThrottleSpec, PidThrottleSpec};
 use bplab_engine::{
     Arrivals, ChannelSpec, Commit, DownstreamSpec, FlowControl, LimiterSpec, LinkSpec, Mode, OnFull, Ordering, Pattern, PauseSpec,
     Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, ThrottleSpec,

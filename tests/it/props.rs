@@ -13,14 +13,14 @@
 //! The generator uses a fixed seed, so CI runs are reproducible; set `PROPTEST_RNG_SEED`
 //! (and `PROPTEST_CASES`) to explore further.
 
-use bplab_engine::control::{
+use bplab_engine::scenario::control::{
     self, AimdLimiterSpec, AimdThrottleSpec, Gradient2LimiterSpec, LimiterSpec, PidThrottleSpec, ThrottleSpec, VegasLimiterSpec,
 };
+use bplab_engine::scenario::pattern::{self, Pattern};
 use bplab_engine::scenario::{
     self, ChannelSpec, DownstreamSpec, FetchSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, OnFull,
     Ordering, PauseSpec, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
 };
-use bplab_engine::traffic::{self, Pattern};
 use bplab_engine::{Arrivals, Commit, Mode, Scenario, Simulation, StageView};
 use proptest::option;
 use proptest::prelude::*;
@@ -798,8 +798,8 @@ fn vegas(s: &mut Scenario) -> &mut VegasLimiterSpec {
 /// that holds it where it lives in an enum).
 fn float_fields() -> Vec<(&'static str, (f64, f64), FloatSet)> {
     use control::limits as cl;
+    use pattern::limits as tl;
     use scenario::limits as l;
-    use traffic::limits as tl;
     vec![
         ("duration_s", l::DURATION_S, |s, v| s.duration_s = v),
         ("sim.resolution_ms", l::RESOLUTION_MS, |s, v| s.sim.resolution_ms = v),

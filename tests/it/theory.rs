@@ -29,8 +29,7 @@
 //! --nocapture`).
 
 use bplab_engine::scenario::{ChannelSpec, LinkSpec, OnFull, ServiceDist, StageSpec};
-use bplab_engine::traffic::Pattern;
-use bplab_engine::{Arrivals, Mode, Scenario, Simulation, PRESETS};
+use bplab_engine::{Arrivals, Mode, Pattern, Scenario, Simulation, PRESETS};
 
 // ---- numerics: birth–death processes ------------------------------------------------
 

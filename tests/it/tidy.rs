@@ -64,6 +64,55 @@ fn the_engine_has_no_io_no_clock_and_no_web() {
     }
 }
 
+/// The engine's modules, taken whole (`sim/group/poll.rs` is `sim`), use one another
+/// without circles: validation, specs, run-time components, then the simulation.
+#[test]
+fn the_engine_has_no_import_circles() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let src = root().join("crates/engine/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let first = f.strip_prefix(&src).unwrap().components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+        let module = first.trim_end_matches(".rs").to_string();
+        let text = std::fs::read_to_string(f).unwrap();
+        let entry = uses.entry(module.clone()).or_default();
+        // Code only: doc comments may link anywhere.
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (i, _) in line.match_indices("crate::") {
+                let used: String = line[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !used.is_empty() && used != module {
+                    entry.insert(used);
+                }
+            }
+        }
+    }
+    uses.remove("lib");
+    // Depth-first search for a cycle, reporting the first one found.
+    fn visit(m: &str, uses: &BTreeMap<String, BTreeSet<String>>, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+        if done.contains(m) {
+            return;
+        }
+        if let Some(at) = path.iter().position(|p| p == m) {
+            panic!("import circle in the engine: {} -> {m}", path[at..].join(" -> "));
+        }
+        path.push(m.to_string());
+        for next in uses.get(m).into_iter().flatten() {
+            visit(next, uses, path, done);
+        }
+        path.pop();
+        done.insert(m.to_string());
+    }
+    let mut done = BTreeSet::new();
+    for m in uses.keys() {
+        visit(m, &uses, &mut Vec::new(), &mut done);
+    }
+    assert!(uses["validate"].is_empty(), "validate.rs is a leaf: {:?}", uses["validate"]);
+    assert_eq!(uses["scenario"], BTreeSet::from(["validate".to_string()]), "specs use validation only");
+    assert!(uses.iter().all(|(m, u)| m == "sim" || !u.contains("sim")), "only the simulation's own modules use it");
+}
+
 /// Every field name and every `kind` a scenario can hold, from scenarios that together use
 /// every variant.
 fn scenario_vocabulary() -> std::collections::BTreeSet<String> {

@@ -13,27 +13,30 @@
 
 mod consumer;
 pub mod control;
-mod direct;
 pub mod event;
 pub mod hist;
+mod link;
 pub mod presets;
+mod producer;
 pub mod rangeset;
-mod report;
 pub mod scenario;
 pub mod seg;
 pub mod series;
 pub mod service;
+mod shed;
 pub mod sim;
 pub mod snapshot;
+mod stage;
 pub mod time;
+mod topic;
 pub mod traffic;
+pub mod validate;
 
-pub use control::{LimiterSpec, ThrottleSpec};
 pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
-    Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec, FlowControl, KafkaProducerSpec,
-    LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, PauseSpec, ProducerSpec, Scenario, ScenarioError, ServiceDist, ShedSpec,
-    SimSettings, SlowMessage, StageSpec, TopicSpec,
+    AimdLimiterSpec, AimdThrottleSpec, Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec,
+    FlowControl, KafkaProducerSpec, LimiterSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, Pattern, PauseSpec, ProducerSpec,
+    Scenario, ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, ThrottleSpec, TopicSpec,
 };
 pub use series::{Point, Series};
 pub use sim::{RunStatus, Simulation};
@@ -41,4 +44,3 @@ pub use snapshot::{
     ConsumerView, DropCause, DroppedBy, Ledger, LossCause, LostByCause, MemberView, PartitionView, ProducerView, Snapshot, StageView,
     Summary, TraceEvent, TraceKind, WindowView,
 };
-pub use traffic::Pattern;

@@ -1,12 +1,11 @@
 //! Named scenarios, each with the lesson it teaches. Ids are stable: the CLI and the page
 //! (and anyone's scripts) refer to them. Every strategy the engine models has one.
 
-use crate::control::{AimdLimiterSpec, Gradient2LimiterSpec, LimiterSpec, ThrottleSpec};
 use crate::scenario::{
-    Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, Mode, OnFull, Ordering,
-    PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
+    AimdLimiterSpec, Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, Gradient2LimiterSpec, KafkaProducerSpec,
+    LimiterSpec, LinkSpec, MapSpec, Mode, OnFull, Ordering, Pattern, PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec,
+    ThrottleSpec, TopicSpec,
 };
-use crate::traffic::Pattern;
 
 /// Groups in the preset picker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +63,7 @@ fn topic() -> StageSpec {
 
 /// Producer → channel → consumer (sync, one message at a time), the in-process pipeline.
 fn in_process(capacity: Option<u64>, on_full: OnFull) -> Scenario {
-    let mut s = Scenario::default();
-    s.stages = vec![channel(capacity, on_full)];
+    let mut s = Scenario { stages: vec![channel(capacity, on_full)], ..Scenario::default() };
     s.consumer.mode = Mode::Sync;
     s.consumer.max_poll_records = 1;
     s.consumer.commit = Commit::Sync;
@@ -144,16 +142,18 @@ fn credits() -> Scenario {
 }
 
 fn reactive_request_n() -> Scenario {
-    let mut s = Scenario::default();
-    s.stages = vec![
-        StageSpec::Map(MapSpec::default()),
-        StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: LinkSpec::default() }),
-        StageSpec::Channel(ChannelSpec {
-            capacity: Some(256),
-            link: LinkSpec { control: FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 }, ..LinkSpec::default() },
-            shed: None,
-        }),
-    ];
+    let mut s = Scenario {
+        stages: vec![
+            StageSpec::Map(MapSpec::default()),
+            StageSpec::Filter(FilterSpec { pass_ratio: 0.5, link: LinkSpec::default() }),
+            StageSpec::Channel(ChannelSpec {
+                capacity: Some(256),
+                link: LinkSpec { control: FlowControl::Request { prefetch: 256, replenish: 0.75, latency_ms: 0.1 }, ..LinkSpec::default() },
+                shed: None,
+            }),
+        ],
+        ..Scenario::default()
+    };
     s.consumer.mode = Mode::Sync;
     s.consumer.link.control = FlowControl::Request { prefetch: 64, replenish: 0.75, latency_ms: 0.1 };
     s
@@ -272,8 +272,10 @@ fn consumer_group() -> Scenario {
 }
 
 fn producer_quota() -> Scenario {
-    let mut s = Scenario::default();
-    s.stages = vec![StageSpec::KafkaProducer(KafkaProducerSpec { broker_rate_per_s: 5_000.0, ..KafkaProducerSpec::default() }), topic()];
+    let mut s = Scenario {
+        stages: vec![StageSpec::KafkaProducer(KafkaProducerSpec { broker_rate_per_s: 5_000.0, ..KafkaProducerSpec::default() }), topic()],
+        ..Scenario::default()
+    };
     s.consumer.mode = Mode::Sync;
     s.consumer.workers = 20;
     s.duration_s = 120.0;

@@ -9,6 +9,9 @@
 use crate::time::Nanos;
 use std::collections::VecDeque;
 
+/// Entries a queue of runs keeps before merging neighbours (see [`SegQueue`]).
+pub(crate) const QUEUE_CAP: usize = 512;
+
 /// `n` consecutive messages, produced evenly over `[t0, t1]`, with offsets `off .. off + n`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seg {

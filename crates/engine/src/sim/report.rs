@@ -5,9 +5,11 @@ use crate::consumer::Source;
 use crate::rangeset::RangeSet;
 use crate::seg::SegQueue;
 use crate::series::Point;
-use crate::sim::{Node, Simulation};
+use crate::sim::Simulation;
 use crate::snapshot::{ConsumerView, Ledger, MemberView, PartitionView, ProducerView, Snapshot, StageView, Summary, WindowView};
+use crate::stage::Node;
 use crate::time;
+use crate::topic::Topic;
 
 impl Simulation {
     pub(crate) fn on_sample(&mut self) {
@@ -18,7 +20,7 @@ impl Simulation {
         let point = self.point();
         self.stats.max_lag = self.stats.max_lag.max(point.lag);
         self.lag_scratch.clear();
-        if let Some(t) = self.topic() {
+        if let Some(t) = &self.topic {
             let lags: Vec<u64> = t.parts.iter().map(|p| p.lag()).collect();
             self.lag_scratch.extend(lags);
         }
@@ -27,7 +29,7 @@ impl Simulation {
             self.depth_scratch.push(match st {
                 Node::Channel(b) => b.q.total(),
                 Node::Kafka(k) => k.buf.q.total(),
-                Node::Topic(t) => t.lag(),
+                Node::Topic => self.topic.as_ref().map_or(0, Topic::lag),
                 Node::Map | Node::Filter(_) => 0,
             });
         }
@@ -42,11 +44,8 @@ impl Simulation {
 
     /// Forgets handled offsets below anything that can still be delivered or held again.
     fn prune_done(&mut self) {
-        let Some(node) = self.topic_index() else { return };
-        let mut low: Vec<u64> = match &self.stages[node] {
-            Node::Topic(t) => t.parts.iter().map(|p| p.committed.max(p.log_start).min(p.position)).collect(),
-            _ => return,
-        };
+        let Some(t) = &self.topic else { return };
+        let mut low: Vec<u64> = t.parts.iter().map(|p| p.committed.max(p.log_start).min(p.position)).collect();
         for mb in &self.group.members {
             // Not just the fronts: a redelivered (older) record can wait behind newer ones.
             for (p, q) in mb.queues.iter().enumerate().chain(mb.cache.iter().enumerate()) {
@@ -59,7 +58,7 @@ impl Simulation {
                 low[p] = low[p].min(w.seg.off);
             }
         }
-        if let Node::Topic(t) = &mut self.stages[node] {
+        if let Some(t) = &mut self.topic {
             for (p, part) in t.parts.iter_mut().enumerate() {
                 part.done.prune_below(low[p]);
             }
@@ -99,8 +98,8 @@ impl Simulation {
             duplicated: self.stats.duplicated,
             dropped: self.stats.dropped.total(),
             channel_depth: self.buffered(),
-            lag: self.topic().map_or(0, |t| t.lag()),
-            unfetched: self.topic().map_or(0, |t| t.unfetched()),
+            lag: self.topic.as_ref().map_or(0, Topic::lag),
+            unfetched: self.topic.as_ref().map_or(0, Topic::unfetched),
             in_flight: window_in_flight,
             fetch_cache: self.group.cache_total(),
             heap_bytes: window_heap,
@@ -166,7 +165,7 @@ impl Simulation {
             throughput_msgs_per_s: if t > 0.0 { self.stats.consumed as f64 / t } else { 0.0 },
             in_flight: self.group.in_flight(),
             fetch_cache: self.group.cache_total(),
-            lag: self.topic().map_or(0, |t| t.lag()),
+            lag: self.topic.as_ref().map_or(0, Topic::lag),
             channel_depth: self.buffered(),
             producer_pending: self.producer.pending.map_or(0, |s| s.n),
             polls: self.group.polls(),
@@ -190,8 +189,8 @@ impl Simulation {
             ..Ledger::default()
         };
         let held = |mb: &crate::consumer::Member| mb.up || mb.workers.iter().any(|w| w.busy);
-        match (self.group.source, self.topic()) {
-            (Source::Topic(_), Some(t)) => {
+        match (self.group.source, &self.topic) {
+            (Source::Topic, Some(t)) => {
                 for (p, part) in t.parts.iter().enumerate() {
                     let mut covered: RangeSet = part.done.clone();
                     let mut flight = RangeSet::new();
@@ -244,7 +243,7 @@ impl Simulation {
             .map(|s| match s {
                 Node::Channel(b) => b.q.entries(),
                 Node::Kafka(k) => k.buf.q.entries(),
-                Node::Topic(t) => t.parts.iter().map(|p| p.unfetched.entries() + p.uncommitted.entries()).sum(),
+                Node::Topic => self.topic.iter().flat_map(|t| &t.parts).map(|p| p.unfetched.entries() + p.uncommitted.entries()).sum(),
                 Node::Map | Node::Filter(_) => 0,
             })
             .sum();
@@ -255,13 +254,13 @@ impl Simulation {
 
     /// Most entries [`Simulation::queued_runs`] can ever report for this scenario.
     pub fn queued_runs_bound(&self) -> usize {
-        let per_queue = crate::sim::QUEUE_CAP + 1;
+        let per_queue = crate::seg::QUEUE_CAP + 1;
         let stages: usize = self
             .stages
             .iter()
             .map(|s| match s {
                 Node::Channel(_) | Node::Kafka(_) => 1,
-                Node::Topic(t) => 2 * t.parts.len(),
+                Node::Topic => 2 * self.group.partitions,
                 Node::Map | Node::Filter(_) => 0,
             })
             .sum();
@@ -285,10 +284,11 @@ impl Simulation {
                     broker_rate_per_s: k.rate,
                     dropped: k.buf.dropped,
                 },
-                Node::Topic(t) => StageView::Topic {
-                    partitions: t
-                        .parts
+                Node::Topic => StageView::Topic {
+                    partitions: self
+                        .topic
                         .iter()
+                        .flat_map(|t| &t.parts)
                         .map(|p| PartitionView {
                             log_start: p.log_start,
                             log_end: p.log_end,

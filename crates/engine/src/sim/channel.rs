@@ -1,0 +1,174 @@
+//! Channels at run time: what happens when a run arrives (shedding, drop-oldest, the
+//! queue), the sender that moves what the next link takes, deadline shedding, and polls
+//! by the consumer.
+
+use super::Simulation;
+use crate::scenario::{OnFull, ShedSpec};
+use crate::seg::{Seg, SegQueue, QUEUE_CAP};
+use crate::shed;
+use crate::snapshot::DropCause;
+use crate::stage::{Buffer, Node};
+
+impl Simulation {
+    /// A run arrives at channel `j`: shedding first, then drop-oldest, then the queue.
+    pub(crate) fn buffer_arrive(&mut self, j: usize, mut seg: Seg) {
+        // Speed only (the result is the same either way), so not in the wasm build, where
+        // the download counts more.
+        if cfg!(not(target_arch = "wasm32")) && self.passes_through(j, &seg) {
+            // What queueing the run and `transfer` would do, without the queue round trip.
+            let kept = self.push(j, seg);
+            debug_assert!(kept.is_none(), "the downstream took the whole run");
+            self.taken_from(j, seg.n);
+            return;
+        }
+        let drop_oldest = self.links[j].spec.on_full == OnFull::DropOldest;
+        let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!("buffer_arrive on a channel") };
+        let depth = b.q.total();
+        let (shed, cause) = shed::on_arrival(b.shed.as_ref(), depth, seg.n, &mut b.avg, &mut self.rng);
+        let mut evict = 0;
+        if drop_oldest {
+            if let Some(cap) = b.cap {
+                let incoming = seg.n - shed;
+                evict = (depth + incoming).saturating_sub(cap).min(depth);
+            }
+        }
+        let mut evicted = Vec::new();
+        let mut left = evict;
+        while left > 0 {
+            let Some(old) = b.q.pop_front(left) else { break };
+            left -= old.n;
+            evicted.push(old);
+        }
+        let (b_cap, b_total) = (b.cap, b.q.total());
+        for old in evicted {
+            self.drop_run(j, old, DropCause::DropOldest);
+            self.window_consumed(j, old.n);
+        }
+        if shed > 0 {
+            let (gone, kept) = if shed == seg.n {
+                (seg, None)
+            } else {
+                let (a, b) = seg.split(shed);
+                (a, Some(b))
+            };
+            self.drop_run(j, gone, cause);
+            self.window_consumed(j, gone.n);
+            match kept {
+                Some(k) => seg = k,
+                None => return,
+            }
+        }
+        // With drop-oldest, a run larger than the whole channel keeps only its newest part.
+        if let Some(cap) = b_cap {
+            let over = (b_total + seg.n).saturating_sub(cap);
+            if over > 0 {
+                let (old, new) = seg.split(over.min(seg.n - 1));
+                self.drop_run(j, old, DropCause::DropOldest);
+                self.window_consumed(j, old.n);
+                seg = new;
+            }
+        }
+        let Node::Channel(b) = &mut self.stages[j - 1] else { unreachable!() };
+        b.q.push_back(seg);
+        self.on_data(j);
+    }
+
+    /// Does a run arriving at channel `j` go straight on? It does when the channel is empty,
+    /// sheds nothing, holds the run, and is drained by a sender (not polled by the group)
+    /// whose link takes the whole run now: queued, it would leave again at once, whole.
+    #[inline]
+    fn passes_through(&self, j: usize, seg: &Seg) -> bool {
+        let Node::Channel(b) = &self.stages[j - 1] else { return false };
+        b.q.is_empty()
+            && b.shed.is_none()
+            && b.cap.is_none_or(|c| seg.n <= c)
+            && !(j + 1 == self.consumer_node() && self.group.polls)
+            && self.space(j + 1) >= seg.n
+    }
+
+    /// Deadline shedding on channel `node`: messages whose turn has come after their
+    /// deadline are dropped instead of passed on.
+    #[inline]
+    pub(crate) fn shed_stale(&mut self, node: usize) {
+        // The check inline, the work (rare: deadline shedding configured) out of line.
+        if let Node::Channel(Buffer { shed: Some(ShedSpec::Deadline { max_age_ms }), .. }) = self.stages[node - 1] {
+            self.shed_stale_deadline(node, max_age_ms);
+        }
+    }
+
+    #[inline(never)]
+    fn shed_stale_deadline(&mut self, node: usize, max_age_ms: f64) {
+        let now = self.now;
+        let Node::Channel(b) = &mut self.stages[node - 1] else { return };
+        let cutoff = shed::deadline_cutoff(now, max_age_ms);
+        let mut gone = Vec::new();
+        while let Some(front) = b.q.front().copied() {
+            let stale = front.count_before(cutoff);
+            if stale == 0 {
+                break;
+            }
+            gone.push(b.q.pop_front(stale).expect("front exists"));
+        }
+        let mut n = 0;
+        for seg in gone {
+            n += seg.n;
+            self.drop_run(node, seg, DropCause::ShedDeadline);
+        }
+        if n > 0 {
+            self.taken_from(node, n);
+        }
+    }
+
+    /// Moves what the next link takes out of channel `node` (a sender goroutine), applying
+    /// that link's policy to what it does not take.
+    pub(crate) fn transfer(&mut self, node: usize) {
+        self.shed_stale(node);
+        let mut moved = 0;
+        loop {
+            let room = self.space(node + 1);
+            let policy = self.links[node + 1].spec.on_full;
+            let want = if policy == OnFull::Block { room } else { u64::MAX };
+            if want == 0 {
+                break;
+            }
+            let Node::Channel(b) = &mut self.stages[node - 1] else { return };
+            let Some(seg) = b.q.pop_front(want) else { break };
+            moved += seg.n;
+            if let Some(rest) = self.push(node, seg) {
+                // Blocked: put it back in front.
+                moved -= rest.n;
+                let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
+                let mut front = SegQueue::new(QUEUE_CAP, 0);
+                front.push_back(rest);
+                b.q.prepend(&mut front);
+                break;
+            }
+        }
+        if moved > 0 {
+            self.taken_from(node, moved);
+        }
+    }
+
+    /// Does channel `node` hold anything?
+    pub(crate) fn channel_has_data(&self, node: usize) -> bool {
+        matches!(&self.stages[node - 1], Node::Channel(b) if !b.q.is_empty())
+    }
+
+    /// A poll of channel `node` by the consumer: takes up to `max` messages (stale ones
+    /// shed first) into `out`, and returns how many.
+    pub(crate) fn poll_channel(&mut self, node: usize, max: u64, out: &mut Vec<(usize, Seg)>) -> u64 {
+        self.shed_stale(node);
+        let Node::Channel(b) = &mut self.stages[node - 1] else { return 0 };
+        let (mut left, mut got) = (max, 0);
+        while left > 0 {
+            let Some(seg) = b.q.pop_front(left) else { break };
+            left -= seg.n;
+            got += seg.n;
+            out.push((0, seg));
+        }
+        if got > 0 {
+            self.taken_from(node, got);
+        }
+        got
+    }
+}

@@ -1,0 +1,169 @@
+//! Failures: OOM kills (what is lost and what comes back), restarts, evictions' and
+//! rejoins' rebalances, and which offsets nobody holds any more.
+
+use crate::consumer::{LoopState, Source};
+use crate::event::Event;
+use crate::scenario::Commit;
+use crate::seg::Seg;
+use crate::sim::Simulation;
+use crate::snapshot::{LossCause, TraceKind};
+
+impl Simulation {
+    // ---- crashes, restarts, rebalances ----------------------------------------------
+
+    /// The heap overflowed: member `m` dies with everything it held in memory.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn oom_kill(&mut self, m: usize) {
+        self.stats.oom_kills += 1;
+        self.stats.first_oom.get_or_insert(self.now);
+        let in_flight = self.group.members[m].in_flight;
+        // Take everything the member held out of it first, so it no longer counts as held.
+        let mut discarded: Vec<(usize, Seg)> = Vec::new();
+        let restart_at = self.now + self.group.restart_delay;
+        let in_service = self.group.members[m].kill(restart_at, &mut discarded);
+        if let Some(d) = &mut self.group.downstream {
+            d.queue.retain(|(qm, _)| *qm as usize != m);
+        }
+        self.touch();
+        self.stats.in_service -= in_service;
+        let mut lost = 0;
+        match self.group.source {
+            Source::Topic => {
+                for (p, seg) in discarded {
+                    let Some((committed, log_start)) = self.topic.as_ref().map(|t| t.committed_and_start(p)) else { break };
+                    // Below the committed offset nobody delivers it again; between that and
+                    // the log start, retention already deleted it. Above both it comes back.
+                    let after_commit = self.unheld_undone(p, seg.off, seg.end().min(committed));
+                    let retention = self.unheld_undone(p, seg.off.max(committed), seg.end().min(log_start));
+                    self.lose(after_commit, &seg, LossCause::AfterCommit);
+                    self.lose(retention, &seg, LossCause::Retention);
+                    lost += after_commit + retention;
+                }
+            }
+            Source::Channel(_) | Source::Push => {
+                for (_, seg) in discarded {
+                    self.lose(seg.n, &seg, LossCause::Unacknowledged);
+                    lost += seg.n;
+                }
+                // A new session after the restart: the window starts over.
+                let j = self.consumer_node();
+                self.links[j].restart_count();
+            }
+        }
+        let at = self.group.members[m].restart_at;
+        self.events.push(at, Event::Restart { member: m as u16 });
+        self.note(TraceKind::OomKill { member: m as u16, in_flight, lost });
+        if self.topic.is_some() {
+            self.start_rebalance();
+        }
+    }
+
+    pub(crate) fn on_restart(&mut self, m: usize) {
+        let mb = &mut self.group.members[m];
+        mb.up = true;
+        mb.state = LoopState::Idle;
+        mb.last_auto_commit = self.now;
+        self.note(TraceKind::Restarted { member: m as u16 });
+        let j = self.consumer_node();
+        // The restarted receiver opens a fresh window; grants still in transit count.
+        if self.links[j].reopen() {
+            self.on_space(j);
+        }
+        if self.topic.is_some() {
+            self.start_rebalance();
+        } else {
+            self.member_next(m);
+        }
+    }
+
+    /// Stops the group to reassign partitions (eager rebalance).
+    pub(super) fn start_rebalance(&mut self) {
+        // Members give up their partitions: auto-commit commits what was polled; with
+        // manual commits, what is processed is committed.
+        for m in 0..self.group.members.len() {
+            let mb = &self.group.members[m];
+            if !mb.up || mb.evicted {
+                continue;
+            }
+            let parts: Vec<usize> = (0..self.group.partitions).filter(|&p| self.owns(m, p)).collect();
+            let Some(t) = &self.topic else { break };
+            let offsets: Vec<(u32, u64)> = if self.group.commit == Commit::Auto {
+                parts.iter().map(|&p| (p as u32, t.position(p) - self.group.members[m].cache[p].total())).collect()
+            } else {
+                parts.iter().map(|&p| (p as u32, t.handled_through(p))).collect()
+            };
+            self.apply_commits(m, &offsets);
+        }
+        self.group.rebalancing = true;
+        self.group.reb_gen = self.group.reb_gen.wrapping_add(1);
+        self.stats.rebalances += 1;
+        // Fetched records are given back: they are in the partitions' uncommitted runs, unless
+        // retention deleted them meanwhile, in which case the cache held the last copy.
+        let mut dropped_copies: Vec<(usize, Seg)> = Vec::new();
+        for mb in &mut self.group.members {
+            for (p, q) in mb.cache.iter_mut().enumerate() {
+                while let Some(seg) = q.pop_front(u64::MAX) {
+                    dropped_copies.push((p, seg));
+                }
+            }
+        }
+        for (p, seg) in dropped_copies {
+            let log_start = self.topic.as_ref().map_or(0, |t| t.committed_and_start(p).1);
+            let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
+            self.lose(gone, &seg, LossCause::Retention);
+        }
+        for mb in &mut self.group.members {
+            for q in &mut mb.cache {
+                q.clear();
+            }
+            mb.cache_total = 0;
+            mb.fetching = false;
+            mb.fetch_gen = mb.fetch_gen.wrapping_add(1);
+            mb.gen = mb.gen.wrapping_add(1);
+            if mb.state != LoopState::Processing {
+                mb.state = LoopState::Idle;
+            }
+        }
+        if let Some(t) = &mut self.topic {
+            t.revoke_all();
+        }
+        let gen = self.group.reb_gen;
+        self.note(TraceKind::Rebalance);
+        self.events.push(self.now + self.group.rebalance, Event::RebalanceDone { gen });
+    }
+
+    pub(crate) fn on_rebalance_done(&mut self, gen: u32) {
+        if gen != self.group.reb_gen || !self.group.rebalancing {
+            return;
+        }
+        self.group.rebalancing = false;
+        self.assign();
+        for m in 0..self.group.members.len() {
+            let mb = &self.group.members[m];
+            // Evicted members too: their next poll rejoins the group.
+            if mb.up && mb.state == LoopState::Idle {
+                self.member_next(m);
+            }
+        }
+    }
+
+    /// Offsets in `[a, b)` of partition `p` that no member holds a copy of and that were
+    /// never handled.
+    pub(crate) fn unheld_undone(&self, p: usize, a: u64, b: u64) -> u64 {
+        if a >= b {
+            return 0;
+        }
+        let Some(t) = &self.topic else { return b - a };
+        let mut covered = t.handled(p).clone();
+        for mb in self.group.members.iter().filter(|mb| mb.up || mb.workers.iter().any(|w| w.busy)) {
+            for s in mb.queues.get(p).into_iter().flat_map(|q| q.iter()).chain(mb.cache.get(p).into_iter().flat_map(|q| q.iter())) {
+                covered.insert(s.off, s.end());
+            }
+            for w in mb.workers.iter().filter(|w| w.busy && w.part as usize == p) {
+                covered.insert(w.seg.off, w.seg.end());
+            }
+        }
+        (b - a) - covered.count_in(a, b)
+    }
+}

@@ -1,0 +1,357 @@
+//! The poll loop of each member: deciding the next step, fetches from the topic into the
+//! fetch cache, polls (from the cache, or a channel), records pushed to the group,
+//! shedding on receipt, pause/resume, the heap check, poll timeouts and
+//! `max.poll.interval.ms`.
+
+use crate::consumer::{LoopState, Source};
+use crate::event::Event;
+use crate::scenario::Mode;
+use crate::seg::{Seg, SegQueue};
+use crate::shed;
+use crate::sim::Simulation;
+use crate::snapshot::{DropCause, LossCause, TraceKind};
+
+impl Simulation {
+    // ---- the poll loop --------------------------------------------------------------
+
+    /// Decides a member's next step once its loop is free.
+    pub(crate) fn member_next(&mut self, m: usize) {
+        let now = self.now;
+        let g = &mut self.group;
+        let mb = &mut g.members[m];
+        if !mb.up || g.rebalancing || mb.commit_wait {
+            mb.state = LoopState::Idle;
+            return;
+        }
+        if mb.evicted {
+            // The next poll() after an eviction rejoins the group.
+            mb.evicted = false;
+            mb.state = LoopState::Idle;
+            self.start_rebalance();
+            return;
+        }
+        if g.mode == Mode::Sync && mb.batch_left > 0 {
+            mb.state = LoopState::Processing;
+            return;
+        }
+        mb.gen = mb.gen.wrapping_add(1);
+        let gen = mb.gen;
+        if g.source == Source::Topic {
+            // Every poll() call restarts the max.poll.interval.ms clock (a group member's;
+            // a consumer of a channel has no group to leave).
+            mb.last_poll = now;
+            if !mb.interval_armed {
+                mb.interval_armed = true;
+                let epoch = mb.epoch;
+                self.events.push(now + g.max_poll_interval, Event::PollIntervalCheck { member: m as u16, gen: epoch });
+            }
+        }
+        match g.source {
+            Source::Topic => {
+                let ready = !mb.paused && mb.cache_total > 0;
+                if ready {
+                    mb.state = LoopState::Fetching;
+                    self.events.push(now, Event::PollDone { member: m as u16, gen });
+                } else {
+                    mb.state = LoopState::Waiting;
+                    mb.poll_deadline = now + g.poll_timeout;
+                    if !mb.timeout_armed {
+                        mb.timeout_armed = true;
+                        let epoch = mb.epoch;
+                        self.events.push(mb.poll_deadline, Event::PollTimeout { member: m as u16, gen: epoch });
+                    }
+                    self.maybe_fetch(m);
+                }
+            }
+            Source::Channel(node) => {
+                let ready = self.channel_has_data(node);
+                let mb = &mut self.group.members[m];
+                if ready {
+                    mb.state = LoopState::Fetching;
+                    self.events.push(now, Event::PollDone { member: m as u16, gen });
+                } else {
+                    mb.state = LoopState::Waiting;
+                }
+            }
+            Source::Push => mb.state = LoopState::Waiting,
+        }
+    }
+
+    /// Data arrived upstream of a pulling group.
+    pub(crate) fn group_wake(&mut self) {
+        for m in 0..self.group.members.len() {
+            let mb = &self.group.members[m];
+            if !(mb.up && mb.state == LoopState::Waiting && !mb.paused) {
+                continue;
+            }
+            match self.group.source {
+                Source::Topic => self.maybe_fetch(m),
+                Source::Channel(_) => self.member_next(m),
+                Source::Push => {}
+            }
+        }
+    }
+
+    /// Sends a fetch for the member's owned, unpaused partitions whose cache is empty.
+    pub(super) fn maybe_fetch(&mut self, m: usize) {
+        let Some(t) = &self.topic else { return };
+        let mb = &self.group.members[m];
+        if !mb.up || mb.fetching || mb.paused || mb.evicted || self.group.rebalancing {
+            return;
+        }
+        if t.wants_fetch(m as u16, &mb.cache) {
+            let latency = t.fetch_latency();
+            let gen = mb.fetch_gen;
+            self.group.members[m].fetching = true;
+            self.events.push(self.now + latency, Event::FetchDone { member: m as u16, gen });
+        }
+    }
+
+    pub(crate) fn on_fetch_done(&mut self, m: usize, gen: u32) {
+        let Some(t) = &mut self.topic else { return };
+        let (part_fetch, fetch_max) = (self.group.part_fetch, self.group.fetch_max);
+        let mb = &mut self.group.members[m];
+        if gen != mb.fetch_gen || !mb.up {
+            return;
+        }
+        mb.fetching = false;
+        if mb.paused || mb.evicted || self.group.rebalancing {
+            return;
+        }
+        let got = t.fetch(m as u16, &mut mb.cache, part_fetch, fetch_max);
+        mb.cache_total += got;
+        if got == 0 {
+            return;
+        }
+        self.note(TraceKind::Fetched { member: m as u16, n: got });
+        if self.check_heap(m) {
+            return;
+        }
+        let mb = &mut self.group.members[m];
+        if mb.state == LoopState::Waiting && !mb.paused {
+            // The poll that was waiting for this fetch returns now.
+            mb.state = LoopState::Fetching;
+            self.on_poll_done(m);
+        }
+    }
+
+    /// A `PollDone` event: the poll completes unless it was overtaken.
+    pub(crate) fn on_poll_event(&mut self, m: usize, gen: u32) {
+        let mb = &self.group.members[m];
+        if gen == mb.gen && mb.state == LoopState::Fetching {
+            self.on_poll_done(m);
+        }
+    }
+
+    pub(super) fn on_poll_done(&mut self, m: usize) {
+        self.maybe_auto_commit(m);
+        let mut left = self.group.max_poll;
+        let mut got = 0;
+        // Taken out of `self` while the handler runs, so that polls allocate nothing.
+        let mut arrived = std::mem::take(&mut self.arrived_scratch);
+        arrived.clear();
+        match self.group.source {
+            Source::Topic => {
+                let mb = &mut self.group.members[m];
+                let n = mb.cache.len();
+                let start = (mb.polls as usize) % n.max(1);
+                debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
+                let cache_total = &mut mb.cache_total;
+                // The caches from `start` round to `start - 1`, as two slices: no index
+                // arithmetic or bounds check per partition, most of which are empty.
+                let (before, after) = mb.cache.split_at_mut(start);
+                for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
+                    if left == 0 || *cache_total == 0 {
+                        // Nothing more to take: skip the rest of the caches.
+                        break;
+                    }
+                    while left > 0 {
+                        let Some(seg) = cache.pop_front(left) else { break };
+                        *cache_total -= seg.n;
+                        left -= seg.n;
+                        got += seg.n;
+                        arrived.push((p, seg));
+                    }
+                }
+            }
+            Source::Channel(node) => {
+                got = self.poll_channel(node, left, &mut arrived);
+            }
+            Source::Push => {}
+        }
+        self.group.members[m].polls += 1;
+        self.note(TraceKind::Polled { member: m as u16, n: got });
+        let mut accepted = 0;
+        for &(p, seg) in &arrived {
+            accepted += self.enqueue(m, p, seg);
+        }
+        self.arrived_scratch = arrived;
+        if self.accept_in_flight(m, accepted) {
+            return;
+        }
+        if self.group.mode == Mode::Sync {
+            // Prefetch while the batch is processed (in async mode the next poll fetches).
+            self.maybe_fetch(m);
+        }
+        let mb = &mut self.group.members[m];
+        match self.group.mode {
+            Mode::Async => self.member_next(m),
+            Mode::Sync => {
+                if mb.batch_left == 0 {
+                    self.member_next(m);
+                } else {
+                    mb.state = LoopState::Processing;
+                }
+            }
+        }
+    }
+
+    /// Pushed to the group (no poll): the first member takes it.
+    pub(crate) fn group_receive(&mut self, seg: Seg) {
+        if !self.group.members[0].up {
+            self.lose(seg.n, &seg, LossCause::ConsumerDown);
+            return;
+        }
+        let accepted = self.enqueue(0, 0, seg);
+        self.accept_in_flight(0, accepted);
+    }
+
+    /// Queues a received run at member `m`, shedding first if configured; returns how many
+    /// were queued.
+    pub(super) fn enqueue(&mut self, m: usize, p: usize, mut seg: Seg) -> u64 {
+        let queued = self.group.members[m].queued;
+        let g = &mut self.group;
+        let (shed, cause) = shed::on_arrival(g.shed.as_ref(), queued, seg.n, &mut g.members[m].shed_avg, &mut self.rng);
+        if shed > 0 {
+            let (gone, kept) = if shed >= seg.n {
+                (seg, None)
+            } else {
+                let (a, b) = seg.split(shed);
+                (a, Some(b))
+            };
+            self.shed_at_consumer(p, gone, cause);
+            match kept {
+                Some(k) => seg = k,
+                None => return 0,
+            }
+        }
+        let mb = &mut self.group.members[m];
+        mb.queues[p].push_back(seg);
+        seg.n
+    }
+
+    /// Sheds a run the consumer holds: dropped, and its offsets count as handled so that
+    /// commits can move past them.
+    pub(super) fn shed_at_consumer(&mut self, p: usize, seg: Seg, cause: DropCause) {
+        let node = self.consumer_node();
+        let dup = match &mut self.topic {
+            Some(t) => t.mark_handled(p, seg.off, seg.end()),
+            None => 0,
+        };
+        // Shedding a redelivered copy of handled work is no new departure.
+        if dup < seg.n {
+            let fresh = Seg { n: seg.n - dup, ..seg };
+            self.drop_run(node, fresh, cause);
+        }
+        self.window_consumed(node, seg.n);
+    }
+
+    /// Accounts `n` newly queued messages; returns true if the member was killed.
+    pub(super) fn accept_in_flight(&mut self, m: usize, n: u64) -> bool {
+        let mb = &mut self.group.members[m];
+        mb.queued += n;
+        mb.in_flight += n;
+        if self.group.mode == Mode::Sync {
+            mb.batch_left += n;
+        }
+        mb.window_in_flight = mb.window_in_flight.max(mb.in_flight);
+        let in_flight: u64 = self.group.in_flight();
+        self.stats.max_in_flight = self.stats.max_in_flight.max(in_flight);
+        if self.check_heap(m) {
+            return true;
+        }
+        self.check_pause(m);
+        self.dispatch(m);
+        false
+    }
+
+    /// Kills member `m` if its heap is over the limit.
+    #[inline]
+    pub(super) fn check_heap(&mut self, m: usize) -> bool {
+        if self.group.heap_inert {
+            return false;
+        }
+        let heap = self.group.heap(m);
+        self.stats.max_heap = self.stats.max_heap.max(heap);
+        if heap > self.group.limit {
+            self.oom_kill(m);
+            return true;
+        }
+        false
+    }
+
+    #[inline]
+    pub(super) fn check_pause(&mut self, m: usize) {
+        if self.group.pause.is_some() {
+            self.check_pause_thresholds(m);
+        }
+    }
+
+    pub(super) fn check_pause_thresholds(&mut self, m: usize) {
+        let Some((high, low)) = self.group.pause else { return };
+        let mb = &mut self.group.members[m];
+        if !mb.paused && mb.in_flight >= high {
+            mb.paused = true;
+            self.note(TraceKind::Paused { member: m as u16 });
+        } else if mb.paused && mb.in_flight <= low {
+            mb.paused = false;
+            let waiting = mb.state == LoopState::Waiting;
+            self.note(TraceKind::Resumed { member: m as u16 });
+            if waiting {
+                self.member_next(m);
+            }
+        }
+    }
+
+    pub(crate) fn on_poll_timeout(&mut self, m: usize, epoch: u32) {
+        let mb = &mut self.group.members[m];
+        if epoch != mb.epoch {
+            return;
+        }
+        mb.timeout_armed = false;
+        if mb.state != LoopState::Waiting {
+            return;
+        }
+        if self.now < mb.poll_deadline {
+            mb.timeout_armed = true;
+            let at = mb.poll_deadline;
+            self.events.push(at, Event::PollTimeout { member: m as u16, gen: epoch });
+            return;
+        }
+        self.maybe_auto_commit(m);
+        self.member_next(m);
+    }
+
+    pub(crate) fn on_interval_check(&mut self, m: usize, epoch: u32) {
+        let interval = self.group.max_poll_interval;
+        let mb = &mut self.group.members[m];
+        if epoch != mb.epoch {
+            return;
+        }
+        mb.interval_armed = false;
+        if !mb.up || mb.evicted || self.group.rebalancing {
+            return;
+        }
+        if self.now < mb.last_poll + interval {
+            mb.interval_armed = true;
+            let at = mb.last_poll + interval;
+            self.events.push(at, Event::PollIntervalCheck { member: m as u16, gen: epoch });
+            return;
+        }
+        // No poll() for max.poll.interval.ms: the member leaves the group.
+        self.group.members[m].evicted = true;
+        self.stats.evictions += 1;
+        self.note(TraceKind::Evicted { member: m as u16 });
+        self.start_rebalance();
+    }
+}

@@ -1,0 +1,117 @@
+//! The producer's handlers: arrivals sent into link 1, blocking, retries, block
+//! timeouts, throttle updates.
+
+use super::Simulation;
+use crate::event::Event;
+use crate::seg::Seg;
+use crate::snapshot::{DropCause, TraceKind};
+use crate::time::{self, Nanos};
+
+impl Simulation {
+    pub(crate) fn on_produce(&mut self) {
+        if self.producer.pending.is_some() {
+            return;
+        }
+        self.generate_and_send();
+        if self.producer.pending.is_none() {
+            self.schedule_produce();
+        }
+    }
+
+    /// Sends whatever the source generated up to now.
+    fn generate_and_send(&mut self) {
+        if let Some(seg) = self.take_generated() {
+            self.note(TraceKind::Generated { n: seg.n });
+            self.producer_send(seg);
+        }
+    }
+
+    /// What the source generated up to now, counted and numbered (shared with the direct
+    /// path, where it is inline).
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn take_generated(&mut self) -> Option<Seg> {
+        let (n, t0, t1) = self.producer.gen.generate(self.now)?;
+        self.touch();
+        self.stats.generated += n;
+        let seg = Seg { n, t0, t1, off: self.producer.seq };
+        self.producer.seq += n;
+        Some(seg)
+    }
+
+    /// Schedules the next arrivals, invalidating any earlier schedule. (Inline with its
+    /// event push: once per arrival on the direct path.)
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn schedule_produce(&mut self) {
+        self.producer.produce_gen = self.producer.produce_gen.wrapping_add(1);
+        let next = self.producer.gen.next_due();
+        if next != Nanos::MAX {
+            let gen = self.producer.produce_gen;
+            self.events.push_inline(next.max(self.now + 1), Event::Produce { gen });
+        }
+    }
+
+    fn producer_send(&mut self, seg: Seg) {
+        let before = seg.n;
+        let rest = self.push(0, seg);
+        let kept = rest.map_or(0, |r| r.n);
+        self.producer.produced += before - kept;
+        match rest {
+            Some(rest) => {
+                self.producer.pending = Some(rest);
+                if self.producer.blocked_since.is_none() {
+                    self.producer.blocked_since = Some(self.now);
+                    self.producer.block_gen = self.producer.block_gen.wrapping_add(1);
+                    if let Some(t) = self.links[1].spec.block_timeout_ms {
+                        let gen = self.producer.block_gen;
+                        self.events.push(self.now + time::from_millis(t), Event::BlockTimeout { gen });
+                    }
+                    self.note(TraceKind::Blocked);
+                }
+            }
+            None => {
+                if let Some(since) = self.producer.blocked_since.take() {
+                    self.producer.blocked_total += self.now - since;
+                    self.note(TraceKind::Unblocked);
+                    self.producer.gen.restart(self.now);
+                    self.schedule_produce();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_producer_retry(&mut self) {
+        self.producer.retry_scheduled = false;
+        if let Some(pending) = self.producer.pending.take() {
+            self.producer_send(pending);
+        }
+    }
+
+    /// The send has been blocked for the link's `block_timeout_ms`: it fails.
+    pub(crate) fn on_block_timeout(&mut self, gen: u32) {
+        if gen != self.producer.block_gen || self.producer.blocked_since.is_none() {
+            return;
+        }
+        if let Some(pending) = self.producer.pending.take() {
+            self.producer.produced += pending.n;
+            self.drop_run(0, pending, DropCause::BlockTimeout);
+        }
+        self.producer_send(Seg { n: 0, t0: self.now, t1: self.now, off: self.producer.seq });
+    }
+
+    pub(crate) fn on_throttle(&mut self) {
+        let lag = self.backlog() as f64;
+        let Some(t) = &mut self.producer.throttle else { return };
+        let rate = t.update(lag);
+        let every = t.interval().max(1);
+        self.events.push(self.now + every, Event::Throttle);
+        // What arrived before the change goes out at the old rate; then the new schedule.
+        if self.producer.pending.is_none() {
+            self.generate_and_send();
+        }
+        self.producer.gen.set_rate(rate);
+        self.note(TraceKind::Throttled { rate_per_s: rate });
+        if self.producer.pending.is_none() {
+            self.schedule_produce();
+        }
+    }
+}
