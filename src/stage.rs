@@ -91,7 +91,7 @@ pub fn Stage() -> impl IntoView {
         .collect_view();
 
     view! {
-        <section class="stage" aria-label="Pipeline, timeline and charts" node_ref=root>
+        <section class="stage" id="simulator" tabindex="-1" aria-label="Pipeline, timeline and charts" node_ref=root>
             <div class="diagrams">
                 <canvas
                     node_ref=diagram_ref
