@@ -254,10 +254,16 @@ fn Explanation(preset: RwSignal<String>) -> impl IntoView {
         let id = preset.get();
         PRESETS.iter().find(|p| p.id == id)
     };
+    // On a phone the lesson shows its first lines until "More" is pressed, so that Play and
+    // the diagram are on the first screen (the whole text stays in the page for readers).
+    let more = RwSignal::new(false);
     view! {
-        <section class="explanation" aria-label="What this scenario shows">
+        <section class="explanation" class:open=move || more.get() aria-label="What this scenario shows">
             <h2 class="preset-title" data-testid="preset-title">{move || found().map(|p| p.title).unwrap_or("")}</h2>
             <p data-testid="preset-explanation">{move || found().map(|p| p.explanation).unwrap_or("")}</p>
+            <button class="more" data-testid="explanation-more" aria-expanded=move || more.get().to_string() on:click=move |_| more.update(|m| *m = !*m)>
+                {move || if more.get() { "Less" } else { "More…" }}
+            </button>
         </section>
     }
 }

@@ -91,8 +91,9 @@ pub fn Stage() -> impl IntoView {
         .collect_view();
 
     view! {
-        <section class="stage" id="simulator" tabindex="-1" aria-label="Pipeline, timeline and charts" node_ref=root>
-            <div class="diagrams">
+        <section class="stage" aria-label="Pipeline, timeline and charts" node_ref=root>
+            // The skip link's target (the diagram, then the timeline come next).
+            <div class="diagrams" id="simulator" tabindex="-1">
                 <canvas
                     node_ref=diagram_ref
                     class="diagram"
