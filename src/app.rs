@@ -89,6 +89,12 @@ pub fn App() -> impl IntoView {
             }
             return;
         }
+        // Escape stops a replay under way, wherever the focus is (the timeline's, often).
+        if ev.key() == "Escape" && lab.replaying.get_untracked().is_some() && lab.view.get_untracked() == View::Simulator {
+            ev.prevent_default();
+            lab.cancel_replay();
+            return;
+        }
         // Space on a slider would scroll the page (a range takes arrows, Home, End and
         // Page Up/Down, not Space): it plays or pauses, as everywhere else.
         if ev.key() == " " && tag == "INPUT" && !(ev.ctrl_key() || ev.meta_key() || ev.alt_key()) {
@@ -278,7 +284,7 @@ fn HelpDialog() -> impl IntoView {
         ("s", "single step (what 0.1 s of playing would do)"),
         ("r", "reset to time 0"),
         ("?", "this help"),
-        ("Escape", "close this help"),
+        ("Escape", "close this help; stop a replay (after a seek) where it has got to"),
         ("Tab, arrows", "move between and adjust every control; the timeline takes ← → and Page Up/Down"),
     ];
     let rows = keys.iter().map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }).collect_view();

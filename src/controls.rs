@@ -131,7 +131,23 @@ pub fn Transport() -> impl IntoView {
             <span class="clock" data-testid="sim-time" data-value=move || lab.clock.get().to_string()>
                 {move || format!("t = {}", format::secs(lab.clock.get()))}
             </span>
-            <span class="badge info" hidden=move || !(lab.replaying.get() && lab.view.get() == View::Simulator)>"replaying…"</span>
+            <span
+                class="badge info"
+                data-testid="replaying"
+                role="status"
+                hidden=move || lab.replaying.get().is_none() || lab.view.get() != View::Simulator
+            >
+                {move || lab.replaying.get().map(|p| format!("replaying… {p} %")).unwrap_or_default()}
+            </span>
+            <button
+                data-testid="cancel-replay"
+                aria-keyshortcuts="Escape"
+                title="Stop replaying: stay where the replay has got to (Escape)"
+                hidden=move || lab.replaying.get().is_none() || lab.view.get() != View::Simulator
+                on:click=move |_| lab.cancel_replay()
+            >
+                "Cancel"
+            </button>
             <span class="badge oom" data-testid="oom-badge" role="status" hidden=move || oom.get() == 0>
                 {move || format!("OOM-killed ×{}", oom.get())}
             </span>
