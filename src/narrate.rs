@@ -92,13 +92,13 @@ fn member(m: u16) -> String {
 
 /// "consumer 1" or "consumers 1 and 3", for the members of `notes` (each once, in order).
 fn members(notes: &[&Note]) -> String {
+    // Kept sorted as they come (no sort: it would add kilobytes to the download).
     let mut ms: Vec<u16> = Vec::new();
     for n in notes {
-        if !ms.contains(&n.member) {
-            ms.push(n.member);
+        if let Err(i) = ms.binary_search(&n.member) {
+            ms.insert(i, n.member);
         }
     }
-    ms.sort_unstable();
     match ms.as_slice() {
         [m] => member(*m),
         _ => {
@@ -146,7 +146,13 @@ impl Narrator {
     }
 
     fn note_member(&mut self, t: f64, topic: Topic, body: String, m: u16) {
-        self.pending.push(Note { t, topic, body, member: m, held: 0, lost: 0 });
+        self.push(Note { t, topic, body, member: m, held: 0, lost: 0 });
+    }
+
+    /// Keeps the notes in time order (they nearly always come in it).
+    fn push(&mut self, note: Note) {
+        let at = self.pending.partition_point(|n| n.t <= note.t);
+        self.pending.insert(at, note);
     }
 
     /// Reads one frame's trace.
@@ -156,7 +162,7 @@ impl Narrator {
             match ev.kind {
                 TraceKind::OomKill { member: m, in_flight, lost } => {
                     let body = format!("{} {}", member(m), kill_body(in_flight, lost));
-                    self.pending.push(Note { t, topic: Topic::Kill, body, member: m, held: in_flight, lost });
+                    self.push(Note { t, topic: Topic::Kill, body, member: m, held: in_flight, lost });
                 }
                 TraceKind::Blocked if self.fresh(Topic::Blocked, t) => {
                     self.note(t, Topic::Blocked, "the producer is blocked: its receiver is full or out of credits (backpressure)".into());
@@ -241,8 +247,7 @@ impl Narrator {
             return None;
         }
         self.last_emit_wall = Some(now_wall_s);
-        let mut notes = std::mem::take(&mut self.pending);
-        notes.sort_by(|a, b| a.t.total_cmp(&b.t));
+        let notes = std::mem::take(&mut self.pending);
         if notes.len() <= MAX_SINGLE {
             let said: Vec<String> = notes.iter().map(|n| format!("{}: {}.", at(n.t), n.body)).collect();
             return Some(said.join(" "));
