@@ -119,7 +119,12 @@ pub fn Transport() -> impl IntoView {
                                 seed_error.set(None);
                                 let _ = lab.set_seed(v);
                             }
-                            Err(_) => seed_error.set(Some("Seed: enter a whole number from 0".into())),
+                            Err(_) => {
+                                seed_error.set(Some(format!("Seed: enter a whole number from 0 to {}", u64::MAX)));
+                                // The box shows the seed in use again; the message stays.
+                                let el: web_sys::HtmlInputElement = event_target(&ev);
+                                el.set_value(&seed.get_untracked().to_string());
+                            }
                         }
                     }
                 />
@@ -250,13 +255,19 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
     let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s, index)));
     let error = RwSignal::new(None::<String>);
-    let apply = move |v: f64| {
-        if let Err(e) = lab.try_update(|s| (knob.set)(s, index, v)) {
-            error.set(Some(e.to_string()));
-        } else {
+    // Whether the value was taken; a refused one leaves its message and the last good
+    // value in the controls (never the refused text beside a slider that did not move).
+    let apply = move |v: f64| match lab.try_update(|s| (knob.set)(s, index, v)) {
+        Err(e) => {
+            error.set(Some(knobs::explain(&e)));
+            false
+        }
+        Ok(()) => {
             error.set(None);
+            true
         }
     };
+    let shown = move || value.get_untracked().map(format::plain).unwrap_or_default();
     let testid = knobs::testid(knob.id, knob.scope, index);
     let range_id = format!("{testid}-range");
     let unit = knob.unit;
@@ -277,8 +288,10 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), unit)).unwrap_or_default()
                     prop:value=move || value.get().map(|v| knob.to_pos(v)).unwrap_or(0.0)
                     on:input=move |ev| {
-                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
-                            apply(knob.from_pos(pos));
+                        let taken = format::parse_number(&event_target_value(&ev)).is_some_and(|pos| apply(knob.from_pos(pos)));
+                        if !taken {
+                            let el: web_sys::HtmlInputElement = event_target(&ev);
+                            el.set_value(&value.get_untracked().map(|v| knob.to_pos(v)).unwrap_or(0.0).to_string());
                         }
                     }
                 />
@@ -291,9 +304,18 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-label=format!("{label}{}", if unit.is_empty() { String::new() } else { format!(" ({unit})") })
                     aria-invalid=move || error.get().is_some().to_string()
                     prop:value=move || value.get().map(format::plain).unwrap_or_default()
-                    on:change=move |ev| match knob.parse(&event_target_value(&ev)) {
-                        Ok(v) => apply(v),
-                        Err(e) => error.set(Some(e)),
+                    on:change=move |ev| {
+                        let taken = match knob.parse(&event_target_value(&ev)) {
+                            Ok(v) => apply(v),
+                            Err(e) => {
+                                error.set(Some(e));
+                                false
+                            }
+                        };
+                        if !taken {
+                            let el: web_sys::HtmlInputElement = event_target(&ev);
+                            el.set_value(&shown());
+                        }
                     }
                 />
             </div>
@@ -326,7 +348,7 @@ fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
                     match lab.try_update(|s| (choice.set)(s, index, &v)) {
                         Ok(()) => error.set(None),
                         Err(e) => {
-                            error.set(Some(e.to_string()));
+                            error.set(Some(knobs::explain(&e)));
                             // Show the value that still holds.
                             let el: web_sys::HtmlSelectElement = event_target(&ev);
                             el.set_value(value.get_untracked().unwrap_or_default());

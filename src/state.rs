@@ -134,7 +134,7 @@ impl Lab {
                 Ok(())
             }
             Err(e) => {
-                self.error.set(Some(e.to_string()));
+                self.error.set(Some(crate::knobs::explain(&e)));
                 Err(e)
             }
         }
