@@ -130,8 +130,15 @@ pub fn Transport() -> impl IntoView {
                 />
             </label>
             <button data-testid="new-seed" title="Same scenario, other random draws" on:click=move |_| {
-                seed_error.set(None);
-                let _ = lab.set_seed(random_seed());
+                if lab.scenario.with_untracked(knobs::uses_randomness) {
+                    seed_error.set(None);
+                    let _ = lab.set_seed(random_seed());
+                } else {
+                    // Nothing would change: say so rather than change a number silently.
+                    seed_error.set(Some(
+                        "Nothing here is random (evenly spaced arrivals, fixed service times): every seed gives this same run.".into(),
+                    ));
+                }
             }>"New seed"</button>
             <span class="clock" data-testid="sim-time" data-value=move || lab.clock.get().to_string()>
                 {move || format!("t = {}", format::secs(lab.clock.get()))}

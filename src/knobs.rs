@@ -72,6 +72,22 @@ pub fn explain(e: &bplab_engine::ScenarioError) -> String {
     out
 }
 
+/// Whether the seed changes anything in this scenario: Poisson arrivals, a random on/off
+/// pattern, a service time that is not fixed (the consumer's or a downstream's), random
+/// early detection. Without any of them every seed gives the very same run ("New seed"
+/// says so). Checked against the engine on every preset.
+pub fn uses_randomness(s: &bplab_engine::Scenario) -> bool {
+    use bplab_engine::{Arrivals, Pattern, ServiceDist, ShedSpec, StageSpec};
+    let random = |d: &ServiceDist| !matches!(d, ServiceDist::Deterministic {});
+    let red = |sh: &Option<ShedSpec>| matches!(sh, Some(ShedSpec::Red { .. }));
+    matches!(s.producer.arrivals, Arrivals::Poisson)
+        || matches!(s.producer.pattern, Pattern::OnOff { random: true, .. })
+        || random(&s.consumer.service)
+        || s.consumer.downstream.as_ref().is_some_and(|d| random(&d.service))
+        || red(&s.consumer.shed)
+        || s.stages.iter().any(|st| matches!(st, StageSpec::Channel(c) if red(&c.shed)))
+}
+
 /// The fields of a global section, in order.
 pub fn section_fields(section: Section) -> impl Iterator<Item = &'static Field> {
     FIELDS.iter().filter(move |f| match f.scope() {
@@ -142,6 +158,31 @@ mod tests {
         let mut out = Vec::new();
         walk("", &serde_json::to_value(a).unwrap(), &serde_json::to_value(b).unwrap(), &mut out);
         out
+    }
+
+    #[test]
+    fn a_scenario_uses_randomness_exactly_when_another_seed_gives_another_run() {
+        let run = |s: &Scenario, seed: u64| {
+            let mut s = s.clone();
+            s.seed = seed;
+            let mut sim = bplab_engine::Simulation::new(&s).unwrap();
+            sim.run_until(40.0, u64::MAX);
+            (sim.summary(), sim.series().clone())
+        };
+        let mut random = 0;
+        for p in PRESETS {
+            let s = p.scenario();
+            let differs = run(&s, 1) != run(&s, 2);
+            assert_eq!(
+                super::uses_randomness(&s),
+                differs,
+                "{}: the seed {} the run",
+                p.id,
+                if differs { "changes" } else { "does not change" }
+            );
+            random += differs as usize;
+        }
+        assert!(random > 0 && random < PRESETS.len(), "{random} of {} presets use randomness", PRESETS.len());
     }
 
     #[test]
