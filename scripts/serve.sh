@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and serves Backpressure Lab locally: installs the tools (scripts/setup.sh), then runs
-# `trunk serve`, which rebuilds and reloads the page when a source file changes.
+# `trunk serve`, which rebuilds and reloads the page when a source file changes. It serves
+# from target/serve-dist, not dist/: its build carries Trunk's live-reload client, which
+# must never ship (dist/ is made only by `trunk build --release`).
 #
 #   scripts/serve.sh                 # release build at http://127.0.0.1:8080/
 #   PORT=9000 scripts/serve.sh       # another port
@@ -25,4 +27,4 @@ for arg in "$@"; do
 done
 
 echo "serve: http://127.0.0.1:$PORT/  (first build takes a minute or two; Ctrl-C stops)"
-exec trunk serve "${profile[@]}" --address 127.0.0.1 --port "$PORT" "${args[@]}"
+exec trunk serve "${profile[@]}" --dist "$ROOT/target/serve-dist" --address 127.0.0.1 --port "$PORT" "${args[@]}"

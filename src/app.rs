@@ -77,18 +77,41 @@ pub fn App() -> impl IntoView {
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
             .map(|el| el.tag_name())
             .unwrap_or_default();
-        if ev.key() == "Escape" && lab.help_open.get_untracked() {
-            ev.prevent_default();
-            lab.show_help(false);
+        if lab.help_open.get_untracked() {
+            match ev.key().as_str() {
+                "Escape" => {
+                    ev.prevent_default();
+                    lab.show_help(false);
+                }
+                // The dialog is modal: Tab and Shift+Tab go round its own controls.
+                "Tab" if trap_focus(ev.shift_key()) => ev.prevent_default(),
+                _ => {}
+            }
             return;
+        }
+        // Escape stops a replay under way, wherever the focus is (the timeline's, often).
+        if ev.key() == "Escape" && lab.replaying.get_untracked().is_some() && lab.view.get_untracked() == View::Simulator {
+            ev.prevent_default();
+            lab.cancel_replay();
+            return;
+        }
+        // Space on a slider would scroll the page (a range takes arrows, Home, End and
+        // Page Up/Down, not Space): it plays or pauses, as everywhere else.
+        if ev.key() == " " && tag == "INPUT" && !(ev.ctrl_key() || ev.meta_key() || ev.alt_key()) {
+            let range = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+                .is_some_and(|el| el.type_() == "range");
+            if range {
+                ev.prevent_default();
+                lab.toggle_play();
+                return;
+            }
         }
         // Keys typed into a field are the field's. On a focused button, space presses the
         // button; the letters still work there (a clicked button keeps the focus).
         let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
         if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-            return;
-        }
-        if lab.help_open.get_untracked() {
             return;
         }
         match ev.key().as_str() {
@@ -129,6 +152,9 @@ pub fn App() -> impl IntoView {
 
     view! {
         <div class="app">
+            // The first thing Tab reaches: past the header and the knobs, to the diagram
+            // and the timeline.
+            <a class="skip-link" href="#simulator" data-testid="skip-link">"Skip to the simulator"</a>
             <header class="top">
                 <h1>"Backpressure Lab"</h1>
                 <div class="views" role="tablist" aria-label="View">
@@ -195,6 +221,38 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Keeps the focus inside the open help dialog: from its last control Tab goes to its first,
+/// from its first Shift+Tab goes to its last, and from outside it the focus comes back in.
+/// Returns whether it moved the focus (the key's own move must then be cancelled).
+fn trap_focus(backwards: bool) -> bool {
+    let doc = document();
+    let Some(dialog) = doc.query_selector("[data-testid=help-dialog]").ok().flatten() else { return false };
+    let Ok(list) = dialog.query_selector_all("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])") else {
+        return false;
+    };
+    let items: Vec<web_sys::HtmlElement> =
+        (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| wasm_bindgen::JsCast::dyn_into(n).ok()).collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return false };
+    let active: Option<web_sys::Node> = doc.active_element().map(Into::into);
+    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == AsRef::<web_sys::Node>::as_ref(el));
+    let to = if !inside {
+        if backwards {
+            last
+        } else {
+            first
+        }
+    } else if backwards && at(first) {
+        last
+    } else if !backwards && at(last) {
+        first
+    } else {
+        return false;
+    };
+    let _ = to.focus();
+    true
+}
+
 /// The title and lesson of the preset `preset`.
 #[component]
 fn Explanation(preset: RwSignal<String>) -> impl IntoView {
@@ -202,10 +260,16 @@ fn Explanation(preset: RwSignal<String>) -> impl IntoView {
         let id = preset.get();
         PRESETS.iter().find(|p| p.id == id)
     };
+    // On a phone the lesson shows its first lines until "More" is pressed, so that Play and
+    // the diagram are on the first screen (the whole text stays in the page for readers).
+    let more = RwSignal::new(false);
     view! {
-        <section class="explanation" aria-label="What this scenario shows">
+        <section class="explanation" class:open=move || more.get() aria-label="What this scenario shows">
             <h2 class="preset-title" data-testid="preset-title">{move || found().map(|p| p.title).unwrap_or("")}</h2>
             <p data-testid="preset-explanation">{move || found().map(|p| p.explanation).unwrap_or("")}</p>
+            <button class="more" data-testid="explanation-more" aria-expanded=move || more.get().to_string() on:click=move |_| more.update(|m| *m = !*m)>
+                {move || if more.get() { "Less" } else { "More…" }}
+            </button>
         </section>
     }
 }
@@ -220,7 +284,7 @@ fn HelpDialog() -> impl IntoView {
         ("s", "single step (what 0.1 s of playing would do)"),
         ("r", "reset to time 0"),
         ("?", "this help"),
-        ("Escape", "close this help"),
+        ("Escape", "close this help; stop a replay (after a seek) where it has got to"),
         ("Tab, arrows", "move between and adjust every control; the timeline takes ← → and Page Up/Down"),
     ];
     let rows = keys.iter().map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }).collect_view();

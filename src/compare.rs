@@ -189,7 +189,7 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
 #[component]
 fn SummaryTable(clock: RwSignal<f64>, rows: RwSignal<Vec<LaneRow>>) -> impl IntoView {
     view! {
-        <div class="scroll" tabindex="0" role="region" aria-label="Comparison summary">
+        <div class="scroll wide" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">
                 <caption>{move || format!("After {} of simulated time", format::secs(clock.get()))}</caption>
                 <thead inner_html=header_row(&[

@@ -119,19 +119,47 @@ pub fn Transport() -> impl IntoView {
                                 seed_error.set(None);
                                 let _ = lab.set_seed(v);
                             }
-                            Err(_) => seed_error.set(Some("Seed: enter a whole number from 0".into())),
+                            Err(_) => {
+                                seed_error.set(Some(format!("Seed: enter a whole number from 0 to {}", u64::MAX)));
+                                // The box shows the seed in use again; the message stays.
+                                let el: web_sys::HtmlInputElement = event_target(&ev);
+                                el.set_value(&seed.get_untracked().to_string());
+                            }
                         }
                     }
                 />
             </label>
             <button data-testid="new-seed" title="Same scenario, other random draws" on:click=move |_| {
-                seed_error.set(None);
-                let _ = lab.set_seed(random_seed());
+                if lab.scenario.with_untracked(knobs::uses_randomness) {
+                    seed_error.set(None);
+                    let _ = lab.set_seed(random_seed());
+                } else {
+                    // Nothing would change: say so rather than change a number silently.
+                    seed_error.set(Some(
+                        "Nothing here is random (evenly spaced arrivals, fixed service times): every seed gives this same run.".into(),
+                    ));
+                }
             }>"New seed"</button>
             <span class="clock" data-testid="sim-time" data-value=move || lab.clock.get().to_string()>
                 {move || format!("t = {}", format::secs(lab.clock.get()))}
             </span>
-            <span class="badge info" hidden=move || !(lab.replaying.get() && lab.view.get() == View::Simulator)>"replaying…"</span>
+            <span
+                class="badge info"
+                data-testid="replaying"
+                role="status"
+                hidden=move || lab.replaying.get().is_none() || lab.view.get() != View::Simulator
+            >
+                {move || lab.replaying.get().map(|p| format!("replaying… {p} %")).unwrap_or_default()}
+            </span>
+            <button
+                data-testid="cancel-replay"
+                aria-keyshortcuts="Escape"
+                title="Stop replaying: stay where the replay has got to (Escape)"
+                hidden=move || lab.replaying.get().is_none() || lab.view.get() != View::Simulator
+                on:click=move |_| lab.cancel_replay()
+            >
+                "Cancel"
+            </button>
             <span class="badge oom" data-testid="oom-badge" role="status" hidden=move || oom.get() == 0>
                 {move || format!("OOM-killed ×{}", oom.get())}
             </span>
@@ -234,13 +262,19 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
     let lab = Lab::from_context();
     let value = Memo::new(move |_| lab.scenario.with(|s| (knob.get)(s, index)));
     let error = RwSignal::new(None::<String>);
-    let apply = move |v: f64| {
-        if let Err(e) = lab.try_update(|s| (knob.set)(s, index, v)) {
-            error.set(Some(e.to_string()));
-        } else {
+    // Whether the value was taken; a refused one leaves its message and the last good
+    // value in the controls (never the refused text beside a slider that did not move).
+    let apply = move |v: f64| match lab.try_update(|s| (knob.set)(s, index, v)) {
+        Err(e) => {
+            error.set(Some(knobs::explain(&e)));
+            false
+        }
+        Ok(()) => {
             error.set(None);
+            true
         }
     };
+    let shown = move || value.get_untracked().map(format::plain).unwrap_or_default();
     let testid = knobs::testid(knob.id, knob.scope, index);
     let range_id = format!("{testid}-range");
     let unit = knob.unit;
@@ -261,8 +295,10 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-valuetext=move || value.get().map(|v| format!("{} {}", format::plain(v), unit)).unwrap_or_default()
                     prop:value=move || value.get().map(|v| knob.to_pos(v)).unwrap_or(0.0)
                     on:input=move |ev| {
-                        if let Some(pos) = format::parse_number(&event_target_value(&ev)) {
-                            apply(knob.from_pos(pos));
+                        let taken = format::parse_number(&event_target_value(&ev)).is_some_and(|pos| apply(knob.from_pos(pos)));
+                        if !taken {
+                            let el: web_sys::HtmlInputElement = event_target(&ev);
+                            el.set_value(&value.get_untracked().map(|v| knob.to_pos(v)).unwrap_or(0.0).to_string());
                         }
                     }
                 />
@@ -275,9 +311,18 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
                     aria-label=format!("{label}{}", if unit.is_empty() { String::new() } else { format!(" ({unit})") })
                     aria-invalid=move || error.get().is_some().to_string()
                     prop:value=move || value.get().map(format::plain).unwrap_or_default()
-                    on:change=move |ev| match knob.parse(&event_target_value(&ev)) {
-                        Ok(v) => apply(v),
-                        Err(e) => error.set(Some(e)),
+                    on:change=move |ev| {
+                        let taken = match knob.parse(&event_target_value(&ev)) {
+                            Ok(v) => apply(v),
+                            Err(e) => {
+                                error.set(Some(e));
+                                false
+                            }
+                        };
+                        if !taken {
+                            let el: web_sys::HtmlInputElement = event_target(&ev);
+                            el.set_value(&shown());
+                        }
                     }
                 />
             </div>
@@ -310,7 +355,7 @@ fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
                     match lab.try_update(|s| (choice.set)(s, index, &v)) {
                         Ok(()) => error.set(None),
                         Err(e) => {
-                            error.set(Some(e.to_string()));
+                            error.set(Some(knobs::explain(&e)));
                             // Show the value that still holds.
                             let el: web_sys::HtmlSelectElement = event_target(&ev);
                             el.set_value(value.get_untracked().unwrap_or_default());

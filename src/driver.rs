@@ -9,7 +9,11 @@
 //! simulation at multiples of an interval. [`Driver::seek`] restores the nearest one at or
 //! before the wanted time and replays from there, in budgeted frames. The number of
 //! checkpoints is bounded: past [`MAX_CHECKPOINTS`] every other one is dropped and the
-//! interval doubles, so replaying costs at most one interval whatever the run's length.
+//! interval doubles, so replaying costs at most one interval (1/[`MAX_CHECKPOINTS`]… 2/ of
+//! the run) whatever the run's length. Seeking back also keeps the *tip*, the run as it was
+//! at its furthest time, so going back to the end (End on the timeline) replays nothing.
+//! A replay tells its progress ([`Driver::replay_progress`]) and can be cancelled
+//! ([`Driver::cancel_replay`]): the run then stays where the replay had got to.
 
 use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent, TraceKind};
 
@@ -18,7 +22,7 @@ pub const SPEED_RANGE: (f64, f64) = (0.1, 1_000.0);
 /// Wall time credited to one frame at most (a background tab must not cause a jump).
 const MAX_FRAME_S: f64 = 0.1;
 /// Checkpoints kept at most (the one at t = 0 included).
-pub const MAX_CHECKPOINTS: usize = 20;
+pub const MAX_CHECKPOINTS: usize = 40;
 /// Simulated seconds between checkpoints before any thinning.
 const FIRST_CHECKPOINT_EVERY_S: f64 = 5.0;
 /// Events run between two drains of the engine's trace. The engine keeps its last 4,096
@@ -47,6 +51,10 @@ pub struct Driver {
     /// Clones of the run at multiples of `checkpoint_every_s`, in time order, the first at 0.
     checkpoints: Vec<Simulation>,
     checkpoint_every_s: f64,
+    /// The run at its furthest time, kept when a seek goes back from there.
+    tip: Option<Simulation>,
+    /// Simulated time the current replay started from.
+    replay_from_s: f64,
 }
 
 fn fresh(scenario: &Scenario) -> Result<Simulation, ScenarioError> {
@@ -68,6 +76,8 @@ impl Driver {
             speed: 10.0,
             trace: Vec::new(),
             checkpoint_every_s: FIRST_CHECKPOINT_EVERY_S,
+            tip: None,
+            replay_from_s: 0.0,
         })
     }
 
@@ -107,6 +117,28 @@ impl Driver {
         self.replaying
     }
 
+    /// How far the replay under way has got, from 0 to 1 (`None` when not replaying).
+    pub fn replay_progress(&self) -> Option<f64> {
+        self.replaying.then(|| {
+            let span = self.target_s - self.replay_from_s;
+            if span > 0.0 {
+                ((self.sim.now_s() - self.replay_from_s) / span).clamp(0.0, 1.0)
+            } else {
+                1.0
+            }
+        })
+    }
+
+    /// Stops the replay under way: the run stays, paused, at the time it had reached.
+    pub fn cancel_replay(&mut self) {
+        if self.replaying {
+            self.replaying = false;
+            self.playing = false;
+            self.target_s = self.sim.now_s();
+            self.trace.clear();
+        }
+    }
+
     /// Times of the checkpoints held (for tests and the timeline's ticks).
     pub fn checkpoint_times(&self) -> Vec<f64> {
         self.checkpoints.iter().map(Simulation::now_s).collect()
@@ -119,8 +151,10 @@ impl Driver {
         self.checkpoints = vec![sim.clone()];
         self.checkpoint_every_s = FIRST_CHECKPOINT_EVERY_S;
         self.sim = sim;
+        self.tip = None;
         self.trace.clear();
         self.replaying = self.target_s > 0.0;
+        self.replay_from_s = 0.0;
         Ok(())
     }
 
@@ -130,6 +164,7 @@ impl Driver {
         self.target_s = 0.0;
         self.horizon_s = 0.0;
         self.playing = false;
+        self.tip = None;
         self.set_scenario(&scenario).unwrap_or_else(|e| panic!("the running scenario is valid: {e}"));
     }
 
@@ -144,14 +179,33 @@ impl Driver {
     pub fn seek(&mut self, t_s: f64) {
         let t = if t_s.is_finite() { t_s.max(0.0).min(self.horizon_s()) } else { 0.0 };
         self.horizon_s = self.horizon_s();
-        if t < self.sim.now_s() {
-            let k = self.checkpoints.iter().rposition(|c| c.now_s() <= t + 1e-9).unwrap_or(0);
-            self.sim = self.checkpoints[k].clone();
+        let now = self.sim.now_s();
+        if t < now && self.tip.as_ref().is_none_or(|tip| tip.now_s() < now) {
+            // Leaving the furthest point reached: keep it, to come back without a replay.
+            let mut tip = self.sim.clone();
+            tip.set_tracing(false);
+            self.tip = Some(tip);
+        }
+        // Start from the latest state at or before `t`: the run as it is, a checkpoint or
+        // the tip.
+        let base = self.checkpoints.iter().rposition(|c| c.now_s() <= t + 1e-9).unwrap_or(0);
+        let mut from = self.checkpoints[base].now_s();
+        let mut start = Some(&self.checkpoints[base]);
+        if let Some(tip) = self.tip.as_ref().filter(|tip| tip.now_s() <= t + 1e-9 && tip.now_s() > from) {
+            from = tip.now_s();
+            start = Some(tip);
+        }
+        if now <= t + 1e-9 && now >= from {
+            start = None;
+        }
+        if let Some(start) = start {
+            self.sim = start.clone();
             self.sim.set_tracing(false);
             self.sim.set_tracing(true);
         }
         self.trace.clear();
         self.target_s = t;
+        self.replay_from_s = self.sim.now_s();
         self.replaying = self.sim.now_s() < t;
     }
 
@@ -442,6 +496,72 @@ mod tests {
         let generated: u64 = trace.iter().map(|e| if let TraceKind::Generated { n } = e.kind { n } else { 0 }).sum();
         assert_eq!(generated, d.sim().summary().produced);
         assert!(trace.len() < 200, "{} events", trace.len());
+    }
+
+    #[test]
+    fn a_replay_tells_its_progress_and_can_be_cancelled() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.step(600.0);
+        d.frame(0.0, u64::MAX);
+        assert_eq!(d.replay_progress(), None, "not replaying");
+        // Back to the start, then to a moment between two checkpoints far from both.
+        d.seek(0.0);
+        d.frame(0.0, u64::MAX);
+        let gap = d.checkpoint_times()[1];
+        let goal = 600.0 - gap * 0.5;
+        d.seek(goal);
+        assert_eq!(d.replay_progress(), Some(0.0));
+        let mut seen = vec![0.0];
+        while d.frame(0.0, 2_000).replaying {
+            let p = d.replay_progress().unwrap();
+            assert!(p >= *seen.last().unwrap() && p < 1.0, "{p} after {seen:?}");
+            seen.push(p);
+        }
+        assert!(seen.len() > 3, "the replay took one frame: {seen:?}");
+        assert_eq!(d.replay_progress(), None);
+        assert_eq!(d.sim().now_s(), goal);
+
+        // Cancelled half way: it stays where it had got to, paused, and plays on from there.
+        d.seek(0.0);
+        d.frame(0.0, u64::MAX);
+        d.seek(goal);
+        while d.replay_progress().unwrap() < 0.3 {
+            d.frame(0.0, 2_000);
+        }
+        let reached = d.sim().now_s();
+        d.set_playing(true);
+        d.cancel_replay();
+        assert!(!d.replaying() && !d.playing());
+        assert_eq!(d.replay_progress(), None);
+        d.frame(0.05, u64::MAX);
+        assert_eq!(d.sim().now_s(), reached, "a cancelled replay went on");
+        assert!(reached > 0.0 && reached < goal);
+        assert_eq!(d.horizon_s(), 600.0, "cancelling keeps the timeline");
+        let mut straight = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        straight.step(reached);
+        straight.frame(0.0, u64::MAX);
+        assert_eq!(d.sim().summary(), straight.sim().summary(), "the run where the replay stopped is the run that was");
+    }
+
+    #[test]
+    fn back_to_the_end_of_a_long_run_replays_nothing() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.step(3.0 * 3600.0);
+        d.frame(0.0, u64::MAX);
+        let end = (d.sim().summary(), d.sim().series().clone());
+        let every = d.checkpoint_times()[1];
+        assert!(every <= 3.0 * 3600.0 / (MAX_CHECKPOINTS as f64 / 2.0), "checkpoints every {every} s");
+        // Home, then End: the tip is restored, no event is replayed.
+        d.seek(0.0);
+        d.frame(0.0, u64::MAX);
+        d.seek(1e9);
+        let f = d.frame(0.0, 1);
+        assert!(!f.replaying && f.events == 0, "{f:?}");
+        assert_eq!(d.sim().now_s(), 3.0 * 3600.0);
+        assert_eq!((d.sim().summary(), d.sim().series().clone()), end);
+        // Anywhere else, at most one checkpoint interval is replayed.
+        d.seek(3.0 * 3600.0 - 1.0);
+        assert!(d.sim().now_s() >= 3.0 * 3600.0 - 1.0 - every, "{}", d.sim().now_s());
     }
 
     #[test]

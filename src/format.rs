@@ -68,6 +68,28 @@ pub fn secs(v: f64) -> String {
     }
 }
 
+/// A moment of a run, or a span of simulated time, in the one shape the narration uses:
+/// seconds with a tenth below a minute (0.5 s, 48.3 s), then minutes and whole seconds
+/// (1 min 32 s, 14 min 49 s), then hours too (3 h 5 min 0 s): never "92.4 s" beside
+/// "2 min 15 s".
+pub fn moment(v: f64) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    let a = v.abs();
+    if a < 59.95 {
+        return format!("{v:.1} s");
+    }
+    let whole = a.round() as u64;
+    let sign = if v < 0.0 { "-" } else { "" };
+    let (h, m, s) = (whole / 3600, whole % 3600 / 60, whole % 60);
+    if h > 0 {
+        format!("{sign}{h} h {m} min {s} s")
+    } else {
+        format!("{sign}{m} min {s} s")
+    }
+}
+
 /// A knob's value as typed into its number box: integers plainly, others with at most
 /// four significant digits and no trailing zeros.
 pub fn plain(v: f64) -> String {
@@ -221,6 +243,12 @@ mod tests {
         assert_eq!(secs(0.0123), "12.3 ms");
         assert_eq!(secs(725.0), "12 min 5 s");
         assert_eq!(secs(7_380.0), "2 h 3 min");
+        assert_eq!(moment(0.5), "0.5 s");
+        assert_eq!(moment(48.29), "48.3 s");
+        assert_eq!(moment(59.96), "1 min 0 s");
+        assert_eq!(moment(92.4), "1 min 32 s");
+        assert_eq!(moment(889.0), "14 min 49 s");
+        assert_eq!(moment(11_100.0), "3 h 5 min 0 s");
         assert_eq!(plain(10_000.0), "10000");
         assert_eq!(plain(0.12345), "0.1235");
         assert_eq!(plain(2.5), "2.5");

@@ -34,6 +34,60 @@ pub fn choice(id: &str) -> Option<&'static Choice> {
     })
 }
 
+/// Scenario fields named in errors that involve two fields, and the knob each one is: the
+/// page says the knobs' labels, not the engine's dotted paths (a path ending matches).
+const NAMED: &[(&str, &str)] = &[
+    ("consumer.memory.baseline_mib", "baseline"),
+    ("consumer.memory.heap_limit_mib", "heap-limit"),
+    ("consumer.pause.low", "pause-low"),
+    ("consumer.pause.high", "pause-high"),
+    ("shed.min_queue", "red-min-queue"),
+    ("shed.max_queue", "red-max-queue"),
+    ("max_queue", "red-max-queue"),
+];
+
+fn label_of(path: &str) -> Option<&'static str> {
+    NAMED.iter().find(|(p, _)| path.ends_with(p)).and_then(|(_, id)| knob(id)).map(|k| k.label)
+}
+
+/// A validation error as the knobs say it: "Baseline heap: must be below Heap limit
+/// (512 MiB), …" rather than `consumer.memory.baseline_mib: must be below
+/// consumer.memory.heap_limit_mib …`. Fields without a knob keep their path.
+pub fn explain(e: &bplab_engine::ScenarioError) -> String {
+    let mut out = String::new();
+    for (i, fe) in e.errors.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(label_of(&fe.field).unwrap_or(&fe.field));
+        out.push_str(": ");
+        let mut message = fe.message.clone();
+        for (path, _) in NAMED {
+            if let Some(label) = label_of(path).filter(|_| message.contains(path)) {
+                message = message.replace(path, label);
+            }
+        }
+        out.push_str(&message);
+    }
+    out
+}
+
+/// Whether the seed changes anything in this scenario: Poisson arrivals, a random on/off
+/// pattern, a service time that is not fixed (the consumer's or a downstream's), random
+/// early detection. Without any of them every seed gives the very same run ("New seed"
+/// says so). Checked against the engine on every preset.
+pub fn uses_randomness(s: &bplab_engine::Scenario) -> bool {
+    use bplab_engine::{Arrivals, Pattern, ServiceDist, ShedSpec, StageSpec};
+    let random = |d: &ServiceDist| !matches!(d, ServiceDist::Deterministic {});
+    let red = |sh: &Option<ShedSpec>| matches!(sh, Some(ShedSpec::Red { .. }));
+    matches!(s.producer.arrivals, Arrivals::Poisson)
+        || matches!(s.producer.pattern, Pattern::OnOff { random: true, .. })
+        || random(&s.consumer.service)
+        || s.consumer.downstream.as_ref().is_some_and(|d| random(&d.service))
+        || red(&s.consumer.shed)
+        || s.stages.iter().any(|st| matches!(st, StageSpec::Channel(c) if red(&c.shed)))
+}
+
 /// The fields of a global section, in order.
 pub fn section_fields(section: Section) -> impl Iterator<Item = &'static Field> {
     FIELDS.iter().filter(move |f| match f.scope() {
@@ -104,6 +158,53 @@ mod tests {
         let mut out = Vec::new();
         walk("", &serde_json::to_value(a).unwrap(), &serde_json::to_value(b).unwrap(), &mut out);
         out
+    }
+
+    #[test]
+    fn a_scenario_uses_randomness_exactly_when_another_seed_gives_another_run() {
+        let run = |s: &Scenario, seed: u64| {
+            let mut s = s.clone();
+            s.seed = seed;
+            let mut sim = bplab_engine::Simulation::new(&s).unwrap();
+            sim.run_until(40.0, u64::MAX);
+            (sim.summary(), sim.series().clone())
+        };
+        let mut random = 0;
+        for p in PRESETS {
+            let s = p.scenario();
+            let differs = run(&s, 1) != run(&s, 2);
+            assert_eq!(
+                super::uses_randomness(&s),
+                differs,
+                "{}: the seed {} the run",
+                p.id,
+                if differs { "changes" } else { "does not change" }
+            );
+            random += differs as usize;
+        }
+        assert!(random > 0 && random < PRESETS.len(), "{random} of {} presets use randomness", PRESETS.len());
+    }
+
+    #[test]
+    fn errors_between_two_fields_name_the_knobs_labels() {
+        let mut s = preset("incident-106").unwrap();
+        s.consumer.memory.baseline_mib = 600.0;
+        let text = super::explain(&s.validate().unwrap_err());
+        assert!(text.starts_with("Baseline heap: must be below Heap limit (512 MiB)"), "{text}");
+        assert!(!text.contains("consumer."), "{text}");
+        let mut s = preset("pause-resume").unwrap();
+        if let Some(p) = &mut s.consumer.pause {
+            p.low = p.high + 1;
+        }
+        let text = super::explain(&s.validate().unwrap_err());
+        assert!(text.starts_with("Resume at: must be below Pause at ("), "{text}");
+        let mut s = preset("shed-red").unwrap();
+        let (lo, hi) = (super::knob("red-min-queue").unwrap(), super::knob("red-max-queue").unwrap());
+        let i = indices(&s, lo.scope).into_iter().find(|&i| (lo.get)(&s, i).is_some()).expect("a RED stage");
+        let max = (hi.get)(&s, i).unwrap();
+        (lo.set)(&mut s, i, max + 1.0);
+        let text = super::explain(&s.validate().unwrap_err());
+        assert!(text.starts_with("RED: start dropping at: must be below RED: max_p reached at ("), "{text}");
     }
 
     #[test]

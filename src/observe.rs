@@ -201,7 +201,7 @@ pub fn Observability(snapshot: RwSignal<Snapshot>) -> impl IntoView {
                     <p class="hint" hidden=move || groups.with(Option::is_some)>
                         "No topic in this pipeline: messages are pushed to the consumer, so there are no offsets or lag to describe."
                     </p>
-                    <div class="scroll" tabindex="0" role="region" aria-label="Consumer group offsets" hidden=move || groups.with(Option::is_none)>
+                    <div class="scroll wide" tabindex="0" role="region" aria-label="Consumer group offsets" hidden=move || groups.with(Option::is_none)>
                         <table class="mono" data-testid="consumer-groups">
                             <thead inner_html=header_row(&["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID"])></thead>
                             <tbody inner_html=move || groups.with(|g| g.as_ref().map(|g| g.0.clone()).unwrap_or_default())></tbody>
@@ -219,7 +219,7 @@ pub fn Observability(snapshot: RwSignal<Snapshot>) -> impl IntoView {
                 </div>
                 <div class="tool">
                     <h3>"Queue sizes (JMX-style)"</h3>
-                    <div class="scroll" tabindex="0" role="region" aria-label="Queue sizes">
+                    <div class="scroll wide" tabindex="0" role="region" aria-label="Queue sizes">
                         <table data-testid="queues">
                             <thead inner_html=header_row(&["where", "held", "bound", "note"])></thead>
                             <tbody inner_html=queues></tbody>
@@ -228,7 +228,7 @@ pub fn Observability(snapshot: RwSignal<Snapshot>) -> impl IntoView {
                 </div>
                 <div class="tool">
                     <h3>"Worker threads per member (jstack-style)"</h3>
-                    <div class="scroll" tabindex="0" role="region" aria-label="Worker states">
+                    <div class="scroll wide" tabindex="0" role="region" aria-label="Worker states">
                         <table data-testid="workers">
                             <thead>
                                 <tr>

@@ -25,6 +25,11 @@ pub const ENGINE_HIGH_S: f64 = 0.004;
 /// Engine time (seconds) under which the budget grows, when the run is behind.
 pub const ENGINE_LOW_S: f64 = 0.003;
 
+/// A replay (after a seek or a change) may handle this many times a frame's budget: the
+/// person is waiting for it, and nothing new is animated meanwhile (3–4 ms of engine become
+/// 12–16 ms; frames still come at 30–60 Hz, so the progress and Cancel stay live).
+pub const REPLAY_SHARE: u64 = 4;
+
 /// Charts redrawn in one frame at most.
 pub const CHARTS_PER_FRAME: usize = 1;
 /// Wall seconds between two redraws of the same chart at least.

@@ -35,8 +35,8 @@ const READOUTS: &[Readout] = &[
     },
     Readout {
         id: "throughput",
-        label: "Throughput",
-        hint: "consumed per simulated second",
+        label: "Average throughput",
+        hint: "consumed per simulated second, averaged over the whole run so far (not the rate now: see the rates chart)",
         value: |s| Some(s.throughput_msgs_per_s),
         show: |v| format!("{}/s", format::count(v)),
     },

@@ -12,7 +12,7 @@ use crate::controls::Timeline;
 use crate::diagram::Diagram;
 use crate::dom::{canvas_by_testid, media_matches, now_s, use_animation_frames};
 use crate::observe::Observability;
-use crate::pacing::{Budget, Rota, TABLES_EVERY_S};
+use crate::pacing::{Budget, Rota, REPLAY_SHARE, TABLES_EVERY_S};
 use crate::plotdata::stage_labels;
 use crate::readouts::Readouts;
 use crate::sequence::SequenceDiagram;
@@ -92,7 +92,8 @@ pub fn Stage() -> impl IntoView {
 
     view! {
         <section class="stage" aria-label="Pipeline, timeline and charts" node_ref=root>
-            <div class="diagrams">
+            // The skip link's target (the diagram, then the timeline come next).
+            <div class="diagrams" id="simulator" tabindex="-1">
                 <canvas
                     node_ref=diagram_ref
                     class="diagram"
@@ -221,15 +222,18 @@ fn tick(lab: Lab, parts: Parts) {
     lab.driver.update_value(|d| {
         d.set_playing(playing);
         d.set_speed(speed);
-        let f = d.frame(dt, budget);
-        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s()));
+        // A replay (after a seek or a change) gets a larger share of the frame.
+        let replay = d.replaying();
+        let f = d.frame(dt, if replay { budget * REPLAY_SHARE } else { budget });
+        let progress = d.replay_progress().map(|p| (p * 100.0).floor() as u8);
+        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s(), progress, replay));
     });
-    let Some((snapshot, trace, fr, sim_t, horizon)) = out else { return };
+    let Some((snapshot, trace, fr, sim_t, horizon, progress, replay)) = out else { return };
     let engine_s = now_s() - started;
 
     // Plain data out.
-    if lab.replaying.get_untracked() != fr.replaying {
-        lab.replaying.set(fr.replaying);
+    if lab.replaying.get_untracked() != progress {
+        lab.replaying.set(progress);
     }
     if lab.clock.get_untracked() != sim_t {
         lab.clock.set(sim_t);
@@ -329,7 +333,12 @@ fn tick(lab: Lab, parts: Parts) {
             f.stats.publish();
         }
         f.last = now;
-        f.budget.adapt(engine_s, fr.behind);
+        if replay {
+            // A replay is behind by definition; its budget is REPLAY_SHARE times the frame's.
+            f.budget.adapt(engine_s / REPLAY_SHARE as f64, true);
+        } else {
+            f.budget.adapt(engine_s, fr.behind);
+        }
     });
 }
 

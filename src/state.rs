@@ -55,8 +55,9 @@ pub struct Lab {
     pub speed: RwSignal<f64>,
     /// The latest rejected change, explained.
     pub error: RwSignal<Option<String>>,
-    /// The run is replaying to the current time after a change or a seek.
-    pub replaying: RwSignal<bool>,
+    /// The run is replaying to the current time after a change or a seek: how far it has
+    /// got, in whole percent.
+    pub replaying: RwSignal<Option<u8>>,
     /// The end of the timeline (simulated seconds).
     pub horizon: RwSignal<f64>,
     /// Simulated time of the view on show.
@@ -97,7 +98,7 @@ impl Lab {
             playing: RwSignal::new(false),
             speed: RwSignal::new(driver.speed()),
             error: RwSignal::new(None),
-            replaying: RwSignal::new(false),
+            replaying: RwSignal::new(None),
             horizon: RwSignal::new(0.0),
             clock: RwSignal::new(0.0),
             view: RwSignal::new(View::Simulator),
@@ -133,7 +134,7 @@ impl Lab {
                 Ok(())
             }
             Err(e) => {
-                self.error.set(Some(e.to_string()));
+                self.error.set(Some(crate::knobs::explain(&e)));
                 Err(e)
             }
         }
@@ -196,6 +197,15 @@ impl Lab {
         self.driver.update_value(|d| d.seek(t_s));
         self.narrator.update_value(Narrator::clear);
         self.redraw.update(|n| *n += 1);
+    }
+
+    /// Stops the replay under way (after a seek or a change): the run stays, paused, where
+    /// the replay had got to.
+    pub fn cancel_replay(&self) {
+        self.playing.set(false);
+        self.driver.update_value(Driver::cancel_replay);
+        self.replaying.set(None);
+        self.narrator.update_value(Narrator::clear);
     }
 
     /// A new seed for the run (and the comparison).

@@ -310,7 +310,7 @@ async fn the_timeline_goes_back_and_replays_the_same_run() {
 }
 
 #[wasm_bindgen_test]
-async fn a_new_seed_changes_the_seed_and_keeps_the_time() {
+async fn a_new_seed_changes_the_seed_only_where_something_is_random() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
     leptos::task::tick().await;
@@ -318,10 +318,22 @@ async fn a_new_seed_changes_the_seed_and_keeps_the_time() {
     assert_eq!(seed.value(), "1");
     type_into(&seed, "42");
     wait_until("the seed box shows 42", 2_000.0, || input(&root, "[data-testid=seed]").value() == "42").await;
+    // The incident has no randomness: "New seed" says so instead of changing a number.
+    click(&root, "new-seed");
+    wait_until("no randomness is explained", 2_000.0, || text(&root, ".transport [role=alert]").contains("Nothing here is random")).await;
+    assert_eq!(input(&root, "[data-testid=seed]").value(), "42");
+    // Random early detection draws from the seed: there a new seed is a new run.
+    let select: web_sys::HtmlSelectElement = find(&root, "[data-testid=preset-select]").dyn_into().unwrap();
+    select.set_value("shed-red");
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    select.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    leptos::task::tick().await;
     click(&root, "new-seed");
     wait_until("a new seed", 2_000.0, || input(&root, "[data-testid=seed]").value() != "42").await;
+    assert!(text(&root, ".transport [role=alert]").is_empty());
     type_into(&seed, "-3");
-    wait_until("a bad seed is explained", 2_000.0, || text(&root, ".transport [role=alert]").contains("whole number")).await;
+    wait_until("a bad seed is explained", 2_000.0, || text(&root, ".transport [role=alert]").contains("whole number from 0 to")).await;
     drop(mounted);
 }
 

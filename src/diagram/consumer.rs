@@ -177,7 +177,7 @@ impl Scene<'_, '_> {
     }
 
     /// The worker pool: a square per worker when they fit, else a bar. Busy workers are
-    /// filled, those waiting for the downstream filled orange and striped, idle ones open.
+    /// filled, those waiting for the downstream filled orange and striped, idle ones pale.
     /// Returns the y below.
     pub(super) fn workers(&mut self, _i: usize, r: Rect, m: &MemberView, full: bool, marks: Marks, sp: f64) -> f64 {
         let t = *self.pen.theme;
@@ -242,7 +242,8 @@ impl Scene<'_, '_> {
                     self.pen.fill_rect(c, ORANGE, 1.0);
                     self.pen.hatch(c, t.bg, 0.6);
                 } else {
-                    self.pen.round_rect(c, 1.0, None, Some((t.muted, 1.0)));
+                    // Idle: a pale tile, not an outline (which read as an empty checkbox).
+                    self.pen.fill_rect(c, t.muted, 0.3);
                 }
                 if limited && k + 1 == limit {
                     let lx = cx + cell + 1.5;

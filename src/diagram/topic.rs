@@ -135,6 +135,10 @@ impl Scene<'_, '_> {
                 self.pen.text(label, x + 11.0, ly, SMALL, t.muted, Align::Left);
                 x += 21.0 + self.pen.width(label, SMALL.px, false);
             }
+            // The bars' scale follows the largest lag lately: say what a full bar is.
+            let n = format::count(self.d.lane_scale.max(1.0));
+            let (full, short) = (format!("full bar = {n} msg"), format!("bar = {n}"));
+            self.pen.fit(&[&full, &short], x, ly, r.x + r.w - 8.0 - x, SMALL, t.muted, Align::Left);
         }
     }
 }

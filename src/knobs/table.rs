@@ -495,7 +495,7 @@ pub static FIELDS: &[Field] = &[
         set: |s, i, v| if let Some(Some(ShedSpec::Red { weight, .. })) = shed_mut(s, i) { *weight = v }),
     // --- consumer: polling and commits ---------------------------------------------------
     pick!("mode", "Poll loop", G_POLL,
-        &[("sync", "process the batch, then poll"), ("async", "hand off and poll again (processAsync)")],
+        &[("sync", "process the batch, then poll"), ("async", "hand off, poll again (async)")],
         "Synchronous processing bounds what the consumer holds to one batch; asynchronous hand-off does not.",
         get: |s, _| Some(match s.consumer.mode { Mode::Sync => "sync", Mode::Async => "async" }),
         set: |s, _, v| s.consumer.mode = if v == "async" { Mode::Async } else { Mode::Sync }),

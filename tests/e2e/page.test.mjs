@@ -100,12 +100,29 @@ describe('Backpressure Lab page', () => {
       assert.ok(redrawn, 'chart-counts still shows the run from before the change');
       // A typed value outside the engine's range is refused with a message; nothing changes.
       const mpr = page.locator('[data-testid=knob-max-poll-records] input[type=number]');
+      const good = await mpr.inputValue();
       await mpr.fill('0');
       await mpr.press('Enter');
       await mpr.blur();
       const error = await poll(async () => (await page.textContent('[data-testid=knob-max-poll-records] [role=alert]')).trim(), 2_000);
       assert.match(error, /max\.poll\.records: 0 is out of range; enter a whole number from 1 to 1000000 records/);
       assert.equal(await value(page, 'readout-produced'), afterValues.produced, 'a refused value changed the run');
+      assert.equal(await mpr.inputValue(), good, 'the refused text stayed in the box (the run kept the last good value)');
+      // A value refused because of another field: said with the knobs' labels, the box restored.
+      const baseline = page.locator('[data-testid=knob-baseline] input[type=number]');
+      const goodBaseline = await baseline.inputValue();
+      await baseline.fill('600');
+      await baseline.press('Enter');
+      const cross = await poll(async () => (await page.textContent('[data-testid=knob-baseline] [role=alert]')).trim(), 2_000);
+      assert.match(cross, /^Baseline heap: must be below Heap limit \(512 MiB\)/);
+      assert.equal(await baseline.inputValue(), goodBaseline);
+      // The seed's message is whole, and the box shows the seed in use again.
+      const seed = page.locator('input[type=number][data-testid=seed]');
+      await seed.fill('-3');
+      await seed.press('Enter');
+      const seedError = await poll(async () => (await page.textContent('.transport [role=alert]')).trim(), 2_000);
+      assert.equal(seedError, 'Seed: enter a whole number from 0 to 18446744073709551615');
+      assert.equal(await seed.inputValue(), '1');
     });
   });
 
