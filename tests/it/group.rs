@@ -1,7 +1,7 @@
 //! The consumer group's timers, rebalances and downstream calls as Kafka documents them
 //! (issue 10).
 
-use bplab_engine::{preset, Scenario, Simulation, StageSpec, TopicSpec};
+use bplab_engine::{preset, Commit, Mode, Scenario, Simulation, StageSpec, TopicSpec};
 
 fn topic(partitions: u32) -> StageSpec {
     StageSpec::Topic(TopicSpec { partitions, ..TopicSpec::default() })
@@ -47,4 +47,39 @@ fn processing_longer_than_the_poll_interval_still_evicts() {
     let mut sim = Simulation::new(&s).unwrap();
     sim.run_to_end();
     assert!(sim.summary().evictions > 0);
+}
+
+/// Members killed again and again (a small heap), asynchronous processing, commits after
+/// processing: every kill and every restart rebalances the group, and each rebalance rewinds
+/// the partitions to their committed offsets.
+fn rebalancing_group() -> Scenario {
+    let mut s = Scenario { duration_s: 40.0, stages: vec![topic(2)], ..Scenario::default() };
+    s.consumer.members = 3;
+    s.consumer.mode = Mode::Async;
+    s.consumer.commit = Commit::Sync;
+    s.consumer.rebalance_ms = 0.0;
+    s.consumer.memory.heap_limit_mib = 80.0;
+    s.consumer.memory.restart_delay_s = 1.0;
+    s
+}
+
+#[test]
+fn a_rebalance_does_not_multiply_the_copies_members_hold() {
+    // Each rebalance fetched every uncommitted record again while the member that had it kept
+    // its copy: copies (and work) grew with the square of time. A member that loses a
+    // partition keeps only what its workers have in hand (a zombie's copy is bounded by what it
+    // held); what waited in its queues comes back from the log, once.
+    let s = rebalancing_group();
+    let in_hand = (s.consumer.members * s.consumer.workers) as u64;
+    let mut sim = Simulation::new(&s).unwrap();
+    let mut t = 0.0;
+    while t < s.duration_s {
+        t += 0.1;
+        sim.run_until(t, u64::MAX);
+        let (held, distinct) = (sim.summary().in_flight, sim.ledger().in_flight);
+        assert!(held <= distinct + in_hand, "at {t:.1} s members hold {held} copies of {distinct} records");
+    }
+    let sum = sim.summary();
+    assert!(sum.rebalances >= 4, "the scenario should rebalance: {sum:?}");
+    assert!(sum.events < 20 * sum.produced, "{sum:?}");
 }
