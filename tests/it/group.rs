@@ -1,7 +1,7 @@
 //! The consumer group's timers, rebalances and downstream calls as Kafka documents them
-//! (issue 10).
+//! (issue 10, faults 2, 3 and 4).
 
-use bplab_engine::{preset, Commit, Mode, Scenario, Simulation, StageSpec, TopicSpec};
+use bplab_engine::{preset, Commit, DownstreamSpec, Mode, Scenario, ServiceDist, Simulation, StageSpec, TopicSpec};
 
 fn topic(partitions: u32) -> StageSpec {
     StageSpec::Topic(TopicSpec { partitions, ..TopicSpec::default() })
@@ -82,4 +82,40 @@ fn a_rebalance_does_not_multiply_the_copies_members_hold() {
     let sum = sim.summary();
     assert!(sum.rebalances >= 4, "the scenario should rebalance: {sum:?}");
     assert!(sum.events < 20 * sum.produced, "{sum:?}");
+}
+
+/// One member, one worker at `worker_rate`, calling a downstream of one slot at `call_rate`,
+/// both deterministic, under a producer ten times faster than either.
+fn calling(worker_rate: f64, call_rate: f64) -> Scenario {
+    let mut s = Scenario { duration_s: 10.0, stages: vec![topic(1)], ..Scenario::default() };
+    s.producer.rate_per_s = 10.0 * worker_rate.max(call_rate);
+    s.consumer.workers = 1;
+    s.consumer.rate_per_worker = worker_rate;
+    s.consumer.service = ServiceDist::Deterministic {};
+    s.consumer.memory.bytes_per_message = 0;
+    s.consumer.downstream = Some(DownstreamSpec { slots: 1, rate_per_slot: call_rate, service: ServiceDist::Deterministic {} });
+    s
+}
+
+#[test]
+fn a_worker_spends_its_own_time_and_waits_for_its_call() {
+    for (worker_rate, call_rate) in [(10.0, 1_000.0), (100.0, 100.0), (1_000.0, 10.0)] {
+        let s = calling(worker_rate, call_rate);
+        let mut sim = Simulation::new(&s).unwrap();
+        sim.run_to_end();
+        let sum = sim.summary();
+        // One record takes 1/worker_rate + 1/call_rate; within one record of that.
+        let expected = s.duration_s / (1.0 / worker_rate + 1.0 / call_rate);
+        assert!(
+            (sum.consumed as f64 - expected).abs() <= 2.0,
+            "worker {worker_rate}/s, call {call_rate}/s: {} processed, expected {expected}",
+            sum.consumed
+        );
+        let floor = 1.0 / worker_rate + 1.0 / call_rate;
+        let p50 = sum.latency_p50_s.unwrap();
+        assert!(p50 >= floor * 0.95, "worker {worker_rate}/s, call {call_rate}/s: p50 {p50} s");
+        // The call's round trip is the call alone.
+        let rtt = sum.call_rtt_p50_s.unwrap();
+        assert!((rtt * call_rate - 1.0).abs() <= 0.05, "worker {worker_rate}/s, call {call_rate}/s: rtt {rtt} s");
+    }
 }
