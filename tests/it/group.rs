@@ -119,3 +119,40 @@ fn a_worker_spends_its_own_time_and_waits_for_its_call() {
         assert!((rtt * call_rate - 1.0).abs() <= 0.05, "worker {worker_rate}/s, call {call_rate}/s: rtt {rtt} s");
     }
 }
+
+/// The ledger as the output carries it (`summary.ledger` in JSON) adds up to `generated`.
+fn exported_ledger_adds_up(name: &str, sim: &Simulation) {
+    let sum = sim.summary();
+    let doc = serde_json::to_value(&sum).unwrap();
+    let l = doc.get("ledger").unwrap_or_else(|| panic!("{name}: the summary exports no ledger"));
+    let get = |k: &str| l[k].as_u64().unwrap_or_else(|| panic!("{name}: ledger.{k} missing"));
+    let places = ["producer_pending", "in_channels", "in_topic", "in_cache", "in_flight", "processed", "dropped", "lost"];
+    let total: u64 = places.iter().map(|k| get(k)).sum();
+    let t = sim.now_s();
+    assert_eq!(get("generated"), total, "{name} at {t} s: the exported ledger does not add up: {l}");
+    assert_eq!(get("generated"), sum.produced + sum.producer_pending, "{name} at {t} s");
+    assert_eq!((get("processed"), get("dropped"), get("lost")), (sum.consumed, sum.dropped, sum.lost), "{name} at {t} s");
+}
+
+#[test]
+fn the_exported_ledger_adds_up_at_every_sample_after_kills_and_rebalances() {
+    let mut cases: Vec<(String, Scenario)> =
+        ["consumer-group", "incident-106", "rebalance-storm", "incident-commit-after-processing", "fetch-cache"]
+            .iter()
+            .map(|id| (id.to_string(), preset(id).unwrap()))
+            .collect();
+    cases.push(("rebalancing group".into(), rebalancing_group()));
+    for (name, s) in cases {
+        let mut sim = Simulation::new(&s).unwrap();
+        let every = s.sim.sample_interval_ms / 1_000.0;
+        let end = s.duration_s.min(90.0);
+        let mut k = 0;
+        while sim.now_s() < end {
+            k += 1;
+            sim.run_until(k as f64 * every, u64::MAX);
+            exported_ledger_adds_up(&name, &sim);
+        }
+        let sum = sim.summary();
+        assert!(sum.rebalances > 0 || sum.oom_kills > 0, "{name}: {sum:?}");
+    }
+}

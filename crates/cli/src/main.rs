@@ -2,7 +2,7 @@
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
 //! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
 
-use bplab_engine::{preset, Point, Scenario, Series, Simulation, PRESETS};
+use bplab_engine::{preset, Ledger, Point, Scenario, Series, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -71,8 +71,12 @@ enum ShowFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// The summary (with its ledger) and the series.
     Json,
+    /// The series, one row a point.
     Csv,
+    /// The ledger (where every message is, adding up to `generated`), one row a sample.
+    LedgerCsv,
 }
 
 fn main() -> ExitCode {
@@ -152,6 +156,9 @@ fn run(cli: Cli) -> Result<String, String> {
                 scenario.seed = s;
             }
             let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            if let Format::LedgerCsv = format {
+                return Ok(ledger_csv(&mut sim));
+            }
             sim.run_to_end();
             Ok(match format {
                 Format::Json => {
@@ -161,6 +168,7 @@ fn run(cli: Cli) -> Result<String, String> {
                     text
                 }
                 Format::Csv => series_csv(sim.series()),
+                Format::LedgerCsv => unreachable!("returned above"),
             })
         }
     }
@@ -347,6 +355,51 @@ fn series_csv(series: &Series) -> String {
     out
 }
 
+/// The ledger's columns, in output order: every field of `Ledger` (a test checks it).
+const LEDGER_COLUMNS: &[&str] = &[
+    "generated",
+    "produced",
+    "producer_pending",
+    "in_channels",
+    "in_topic",
+    "in_cache",
+    "in_flight",
+    "processed",
+    "dropped",
+    "lost",
+    "duplicated",
+];
+
+fn ledger_fields(l: &Ledger) -> Map<String, Value> {
+    match serde_json::to_value(l).expect("plain data serializes") {
+        Value::Object(map) => map,
+        _ => unreachable!("a ledger is a struct"),
+    }
+}
+
+/// Runs to the end, writing the ledger at every sample interval (coarser when needed so
+/// that there are at most `max_points` rows after the one at 0). The series cannot carry
+/// it: its points are merged as it halves itself (peaks kept), so its stocks come from
+/// different instants and need not add up, while each ledger row is one exact instant.
+fn ledger_csv(sim: &mut Simulation) -> String {
+    let s = sim.scenario().clone();
+    let end = s.duration_s;
+    let step = (s.sim.sample_interval_ms / 1_000.0).max(end / s.sim.max_points as f64);
+    let mut out = format!("t_s,{}\n", LEDGER_COLUMNS.join(","));
+    let mut k = 0u64;
+    loop {
+        let t = (k as f64 * step).min(end);
+        sim.run_until(t, u64::MAX);
+        let fields = ledger_fields(&sim.ledger());
+        let row: Vec<String> = LEDGER_COLUMNS.iter().map(|c| fields[*c].to_string()).collect();
+        out.push_str(&format!("{},{}\n", json!(sim.now_s()), row.join(",")));
+        if t >= end {
+            return out;
+        }
+        k += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +411,13 @@ mod tests {
         let columns: BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
         assert_eq!(columns.len(), COLUMNS.len(), "a column is listed twice: {COLUMNS:?}");
         assert_eq!(columns, fields, "COLUMNS and the fields of bplab_engine::Point differ");
+    }
+
+    #[test]
+    fn ledger_columns_are_exactly_the_fields_of_a_ledger() {
+        let fields: BTreeSet<String> = ledger_fields(&Ledger::default()).keys().cloned().collect();
+        let columns: BTreeSet<String> = LEDGER_COLUMNS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(columns.len(), LEDGER_COLUMNS.len(), "a column is listed twice: {LEDGER_COLUMNS:?}");
+        assert_eq!(columns, fields, "LEDGER_COLUMNS and the fields of bplab_engine::Ledger differ");
     }
 }

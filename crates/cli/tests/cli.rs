@@ -216,3 +216,39 @@ fn toml_and_json_files_of_every_preset_give_the_same_run() {
     assert!(outputs[0] == outputs[1], "29.006199278386454 msg/s runs differently from TOML and from JSON");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Where every message is, from the output alone: `summary.ledger` in JSON, and
+/// `--format ledger-csv` (one row a sample), both adding up to `generated` after kills and
+/// rebalances.
+#[test]
+fn the_ledger_is_exported_and_adds_up_in_json_and_csv() {
+    let places = ["producer_pending", "in_channels", "in_topic", "in_cache", "in_flight", "processed", "dropped", "lost"];
+    let o = bplab(&["run", "--preset", "consumer-group", "--duration", "100"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = &doc["summary"];
+    assert!(s["oom_kills"].as_u64().unwrap() > 0 && s["rebalances"].as_u64().unwrap() > 0, "{s}");
+    let l = &s["ledger"];
+    let total: u64 = places.iter().map(|k| l[k].as_u64().unwrap_or_else(|| panic!("ledger.{k} missing: {l}"))).sum();
+    assert_eq!(l["generated"].as_u64().unwrap(), total, "{l}");
+
+    let o = bplab(&["run", "--preset", "consumer-group", "--duration", "100", "--format", "ledger-csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "t_s");
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 1001, "a row every 100 ms from 0 to 100 s");
+    for row in &rows {
+        let v = |name: &str| row[col(name)].parse::<u64>().unwrap();
+        let total: u64 = places.iter().map(|k| v(k)).sum();
+        assert_eq!(v("generated"), total, "row {row:?}");
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(last[0], "100.0");
+    for k in places {
+        assert_eq!(last[col(k)].parse::<u64>().unwrap(), l[k].as_u64().unwrap(), "{k}: the last row is the summary's ledger");
+    }
+}
