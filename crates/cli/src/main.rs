@@ -248,13 +248,94 @@ fn parse_toml(text: &str) -> Result<Scenario, String> {
     let line_of = |e: &toml::de::Error| {
         e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
     };
-    let d = toml::Deserializer::parse(text).map_err(|e| format!("{}{}", e.message().trim(), line_of(&e)))?;
+    let d = toml::Deserializer::parse(text).map_err(|e| {
+        // A document that does not parse (too deep, say): name the field it went wrong in.
+        let at = e.span().and_then(|s| field_at(text, s.start)).map(|f| format!("{f}: ")).unwrap_or_default();
+        format!("{at}{}{}", e.message().trim(), line_of(&e))
+    })?;
     serde_path_to_error::deserialize(d).map_err(|e| {
-        let field = e.path().to_string().replace('[', ".").replace(']', "");
+        let path = e.path().to_string();
         let inner = e.into_inner();
-        let at = if field == "." { String::new() } else { format!("{field}: ") };
-        format!("{at}{}{}", inner.message().trim(), line_of(&inner))
+        let (field, message) = Scenario::error_field(&path, inner.message().trim());
+        let at = if field.is_empty() { String::new() } else { format!("{field}: ") };
+        let line = line_of_field(text, &field).map(|l| format!(" (line {l})")).unwrap_or_else(|| line_of(&inner));
+        format!("{at}{message}{line}")
     })
+}
+
+/// The dotted path of the innermost key whose value holds byte `pos` of a document that
+/// did not parse, from what could be read of it.
+fn field_at(text: &str, pos: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn walk(v: &DeValue, pos: usize, path: &mut Vec<String>) {
+        match v {
+            DeValue::Table(t) => {
+                for (k, x) in t.iter() {
+                    let (a, b) = (k.span().start, x.span().end.max(k.span().end));
+                    if a <= pos && pos <= b {
+                        path.push(k.get_ref().to_string());
+                        return walk(x.get_ref(), pos, path);
+                    }
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    if x.span().start <= pos && pos <= x.span().end {
+                        path.push(i.to_string());
+                        return walk(x.get_ref(), pos, path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let (doc, _) = DeTable::parse_recoverable(text);
+    let mut path = Vec::new();
+    walk(&DeValue::Table(doc.into_inner()), pos, &mut path);
+    // The innermost field: the positions inside its value (arrays in arrays) are not fields.
+    while path.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
+        path.pop();
+    }
+    (!path.is_empty()).then(|| path.join("."))
+}
+
+/// The line of the field at a dotted path (of its key, when the path ends in one), from the
+/// document's own spans: toml's error spans point at the enclosing table when the error is
+/// raised after the key was read (an unknown key, a field inside a tagged object).
+fn line_of_field(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    enum At<'a, 'i> {
+        Table(&'a DeTable<'i>),
+        Array(&'a [toml::Spanned<DeValue<'i>>]),
+        Leaf,
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let mut at = At::Table(doc.get_ref());
+    let mut span = None;
+    for seg in path.split('.') {
+        let next = match at {
+            At::Table(t) => {
+                let (k, v) = t.iter().find(|(k, _)| k.get_ref().as_ref() == seg)?;
+                span = Some(k.span());
+                v
+            }
+            At::Array(a) => {
+                let v = a.get(seg.parse::<usize>().ok()?)?;
+                span = Some(v.span());
+                v
+            }
+            At::Leaf => return None,
+        };
+        at = match next.get_ref() {
+            DeValue::Table(t) => At::Table(t),
+            DeValue::Array(a) => At::Array(a),
+            _ => At::Leaf,
+        };
+    }
+    span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
 }
 
 /// Applies `path.to.field=value` through the scenario's JSON form.
