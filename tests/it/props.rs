@@ -400,6 +400,8 @@ fn check_state(sim: &Simulation, windows: &[Option<u64>]) -> Result<(), TestCase
     prop_assert_eq!(l.produced + l.producer_pending, l.generated, "at {} s: {:?}", t, l);
     prop_assert!(l.processed + l.dropped + l.lost <= l.generated, "more out than in at {t} s: {l:?}");
     let snap = sim.snapshot();
+    // The exported ledger is this one: the output adds up too.
+    prop_assert_eq!(snap.summary.ledger, l, "at {} s", t);
     let s = &snap.summary;
     prop_assert!(s.consumed + s.dropped + s.lost <= l.generated, "summary: more out than in at {t} s: {s:?}");
     for (i, st) in snap.stages.iter().enumerate() {
