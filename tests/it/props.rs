@@ -400,6 +400,8 @@ fn check_state(sim: &Simulation, windows: &[Option<u64>]) -> Result<(), TestCase
     prop_assert_eq!(l.produced + l.producer_pending, l.generated, "at {} s: {:?}", t, l);
     prop_assert!(l.processed + l.dropped + l.lost <= l.generated, "more out than in at {t} s: {l:?}");
     let snap = sim.snapshot();
+    // The exported ledger is this one: the output adds up too.
+    prop_assert_eq!(snap.summary.ledger, l, "at {} s", t);
     let s = &snap.summary;
     prop_assert!(s.consumed + s.dropped + s.lost <= l.generated, "summary: more out than in at {t} s: {s:?}");
     for (i, st) in snap.stages.iter().enumerate() {
@@ -1262,9 +1264,8 @@ fn wrong_types_and_unknown_variants_say_what_was_expected() {
 
 #[test]
 fn wrong_types_name_the_field() {
-    // The parsers the CLI and the page use: errors name the field's dotted path. Inside a
-    // stage (an internally tagged enum, which serde buffers) the path stops at the stage,
-    // `stages.0`; the message says what is wrong and the CLI adds the line.
+    // The parsers the CLI and the page use: errors name the field's dotted path, inside
+    // objects tagged with `kind` too (stages, controls, limiters); the CLI adds the line.
     let named = |text: &str| match toml::Deserializer::parse(text) {
         Ok(d) => Scenario::deserialize_named(d).unwrap_err().to_string(),
         Err(e) => panic!("not even TOML: {e}"),
@@ -1274,7 +1275,11 @@ fn wrong_types_name_the_field() {
     let e = Scenario::from_json(r#"{"consumer": {"workers": "four"}}"#).unwrap_err().to_string();
     assert!(e.contains("consumer.workers"), "JSON: {e}");
     let e = named("[[stages]]\nkind = \"channel\"\ncapacity = -1\n");
-    assert!(e.contains("stages.0") && e.contains("expected u64"), "TOML: {e}");
+    assert!(e.contains("stages.0.capacity: ") && e.contains("expected u64"), "TOML: {e}");
+    let e = named("[[stages]]\nkind = \"channel\"\n[stages.link.control]\nkind = \"credit\"\ngrant = \"12\"\n");
+    assert!(e.contains("stages.0.link.control.grant: "), "TOML: {e}");
+    let e = Scenario::from_json(r#"{"consumer": {"limiter": {"min_limit": 99999999999, "kind": "aimd"}}}"#).unwrap_err().to_string();
+    assert!(e.contains("consumer.limiter.min_limit: ") && e.contains("expected u32"), "JSON: {e}");
 }
 
 type Edit = fn(&mut Scenario);

@@ -2,7 +2,7 @@
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
 //! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
 
-use bplab_engine::{preset, Point, Scenario, Series, Simulation, PRESETS};
+use bplab_engine::{preset, Ledger, Point, Scenario, Series, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -71,8 +71,12 @@ enum ShowFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// The summary (with its ledger) and the series.
     Json,
+    /// The series, one row a point.
     Csv,
+    /// The ledger (where every message is, adding up to `generated`), one row a sample.
+    LedgerCsv,
 }
 
 fn main() -> ExitCode {
@@ -152,6 +156,9 @@ fn run(cli: Cli) -> Result<String, String> {
                 scenario.seed = s;
             }
             let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            if let Format::LedgerCsv = format {
+                return Ok(ledger_csv(&mut sim));
+            }
             sim.run_to_end();
             Ok(match format {
                 Format::Json => {
@@ -161,6 +168,7 @@ fn run(cli: Cli) -> Result<String, String> {
                     text
                 }
                 Format::Csv => series_csv(sim.series()),
+                Format::LedgerCsv => unreachable!("returned above"),
             })
         }
     }
@@ -240,13 +248,94 @@ fn parse_toml(text: &str) -> Result<Scenario, String> {
     let line_of = |e: &toml::de::Error| {
         e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
     };
-    let d = toml::Deserializer::parse(text).map_err(|e| format!("{}{}", e.message().trim(), line_of(&e)))?;
+    let d = toml::Deserializer::parse(text).map_err(|e| {
+        // A document that does not parse (too deep, say): name the field it went wrong in.
+        let at = e.span().and_then(|s| field_at(text, s.start)).map(|f| format!("{f}: ")).unwrap_or_default();
+        format!("{at}{}{}", e.message().trim(), line_of(&e))
+    })?;
     serde_path_to_error::deserialize(d).map_err(|e| {
-        let field = e.path().to_string().replace('[', ".").replace(']', "");
+        let path = e.path().to_string();
         let inner = e.into_inner();
-        let at = if field == "." { String::new() } else { format!("{field}: ") };
-        format!("{at}{}{}", inner.message().trim(), line_of(&inner))
+        let (field, message) = Scenario::error_field(&path, inner.message().trim());
+        let at = if field.is_empty() { String::new() } else { format!("{field}: ") };
+        let line = line_of_field(text, &field).map(|l| format!(" (line {l})")).unwrap_or_else(|| line_of(&inner));
+        format!("{at}{message}{line}")
     })
+}
+
+/// The dotted path of the innermost key whose value holds byte `pos` of a document that
+/// did not parse, from what could be read of it.
+fn field_at(text: &str, pos: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn walk(v: &DeValue, pos: usize, path: &mut Vec<String>) {
+        match v {
+            DeValue::Table(t) => {
+                for (k, x) in t.iter() {
+                    let (a, b) = (k.span().start, x.span().end.max(k.span().end));
+                    if a <= pos && pos <= b {
+                        path.push(k.get_ref().to_string());
+                        return walk(x.get_ref(), pos, path);
+                    }
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    if x.span().start <= pos && pos <= x.span().end {
+                        path.push(i.to_string());
+                        return walk(x.get_ref(), pos, path);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let (doc, _) = DeTable::parse_recoverable(text);
+    let mut path = Vec::new();
+    walk(&DeValue::Table(doc.into_inner()), pos, &mut path);
+    // The innermost field: the positions inside its value (arrays in arrays) are not fields.
+    while path.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
+        path.pop();
+    }
+    (!path.is_empty()).then(|| path.join("."))
+}
+
+/// The line of the field at a dotted path (of its key, when the path ends in one), from the
+/// document's own spans: toml's error spans point at the enclosing table when the error is
+/// raised after the key was read (an unknown key, a field inside a tagged object).
+fn line_of_field(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    enum At<'a, 'i> {
+        Table(&'a DeTable<'i>),
+        Array(&'a [toml::Spanned<DeValue<'i>>]),
+        Leaf,
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let doc = DeTable::parse(text).ok()?;
+    let mut at = At::Table(doc.get_ref());
+    let mut span = None;
+    for seg in path.split('.') {
+        let next = match at {
+            At::Table(t) => {
+                let (k, v) = t.iter().find(|(k, _)| k.get_ref().as_ref() == seg)?;
+                span = Some(k.span());
+                v
+            }
+            At::Array(a) => {
+                let v = a.get(seg.parse::<usize>().ok()?)?;
+                span = Some(v.span());
+                v
+            }
+            At::Leaf => return None,
+        };
+        at = match next.get_ref() {
+            DeValue::Table(t) => At::Table(t),
+            DeValue::Array(a) => At::Array(a),
+            _ => At::Leaf,
+        };
+    }
+    span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
 }
 
 /// Applies `path.to.field=value` through the scenario's JSON form.
@@ -347,6 +436,51 @@ fn series_csv(series: &Series) -> String {
     out
 }
 
+/// The ledger's columns, in output order: every field of `Ledger` (a test checks it).
+const LEDGER_COLUMNS: &[&str] = &[
+    "generated",
+    "produced",
+    "producer_pending",
+    "in_channels",
+    "in_topic",
+    "in_cache",
+    "in_flight",
+    "processed",
+    "dropped",
+    "lost",
+    "duplicated",
+];
+
+fn ledger_fields(l: &Ledger) -> Map<String, Value> {
+    match serde_json::to_value(l).expect("plain data serializes") {
+        Value::Object(map) => map,
+        _ => unreachable!("a ledger is a struct"),
+    }
+}
+
+/// Runs to the end, writing the ledger at every sample interval (coarser when needed so
+/// that there are at most `max_points` rows after the one at 0). The series cannot carry
+/// it: its points are merged as it halves itself (peaks kept), so its stocks come from
+/// different instants and need not add up, while each ledger row is one exact instant.
+fn ledger_csv(sim: &mut Simulation) -> String {
+    let s = sim.scenario().clone();
+    let end = s.duration_s;
+    let step = (s.sim.sample_interval_ms / 1_000.0).max(end / s.sim.max_points as f64);
+    let mut out = format!("t_s,{}\n", LEDGER_COLUMNS.join(","));
+    let mut k = 0u64;
+    loop {
+        let t = (k as f64 * step).min(end);
+        sim.run_until(t, u64::MAX);
+        let fields = ledger_fields(&sim.ledger());
+        let row: Vec<String> = LEDGER_COLUMNS.iter().map(|c| fields[*c].to_string()).collect();
+        out.push_str(&format!("{},{}\n", json!(sim.now_s()), row.join(",")));
+        if t >= end {
+            return out;
+        }
+        k += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +492,13 @@ mod tests {
         let columns: BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
         assert_eq!(columns.len(), COLUMNS.len(), "a column is listed twice: {COLUMNS:?}");
         assert_eq!(columns, fields, "COLUMNS and the fields of bplab_engine::Point differ");
+    }
+
+    #[test]
+    fn ledger_columns_are_exactly_the_fields_of_a_ledger() {
+        let fields: BTreeSet<String> = ledger_fields(&Ledger::default()).keys().cloned().collect();
+        let columns: BTreeSet<String> = LEDGER_COLUMNS.iter().map(|c| c.to_string()).collect();
+        assert_eq!(columns.len(), LEDGER_COLUMNS.len(), "a column is listed twice: {LEDGER_COLUMNS:?}");
+        assert_eq!(columns, fields, "LEDGER_COLUMNS and the fields of bplab_engine::Ledger differ");
     }
 }

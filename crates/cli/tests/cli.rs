@@ -216,3 +216,94 @@ fn toml_and_json_files_of_every_preset_give_the_same_run() {
     assert!(outputs[0] == outputs[1], "29.006199278386454 msg/s runs differently from TOML and from JSON");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Where every message is, from the output alone: `summary.ledger` in JSON, and
+/// `--format ledger-csv` (one row a sample), both adding up to `generated` after kills and
+/// rebalances.
+#[test]
+fn the_ledger_is_exported_and_adds_up_in_json_and_csv() {
+    let places = ["producer_pending", "in_channels", "in_topic", "in_cache", "in_flight", "processed", "dropped", "lost"];
+    let o = bplab(&["run", "--preset", "consumer-group", "--duration", "100"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = &doc["summary"];
+    assert!(s["oom_kills"].as_u64().unwrap() > 0 && s["rebalances"].as_u64().unwrap() > 0, "{s}");
+    let l = &s["ledger"];
+    let total: u64 = places.iter().map(|k| l[k].as_u64().unwrap_or_else(|| panic!("ledger.{k} missing: {l}"))).sum();
+    assert_eq!(l["generated"].as_u64().unwrap(), total, "{l}");
+
+    let o = bplab(&["run", "--preset", "consumer-group", "--duration", "100", "--format", "ledger-csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "t_s");
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.len(), 1001, "a row every 100 ms from 0 to 100 s");
+    for row in &rows {
+        let v = |name: &str| row[col(name)].parse::<u64>().unwrap();
+        let total: u64 = places.iter().map(|k| v(k)).sum();
+        assert_eq!(v("generated"), total, "row {row:?}");
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(last[0], "100.0");
+    for k in places {
+        assert_eq!(last[col(k)].parse::<u64>().unwrap(), l[k].as_u64().unwrap(), "{k}: the last row is the summary's ledger");
+    }
+}
+
+/// Errors inside objects tagged with `kind` (stages, flow control, sheds, patterns, service
+/// times, throttles, limiters) name the innermost field by its dotted path, and the line it
+/// is on; TOML's `nan` and `inf` still reach validation, which names the field and range.
+#[test]
+fn errors_inside_tagged_objects_name_the_innermost_field_and_its_line() {
+    let credit = "kind = \"channel\"\nlink = {control = {kind = \"credit\", initial = 10, grant = GRANT, batch = 1, latency_ms = 1.0}}";
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        // (file, text, expected field, text on the expected line)
+        ("grant.toml", format!("duration_s = 10.0\n\n[[stages]]\nkind = \"channel\"\n\n[[stages]]\n{}\n", credit.replace("GRANT", "\"12\"")), "stages.1.link.control.grant", "grant = \"12\""),
+        ("bogus.toml", "[[stages]]\nkind = \"channel\"\n[stages.link.control]\nkind = \"credit\"\ninitial = 10\ngrant = 1\nbatch = 1\nlatency_ms = 1.0\nbogus_key = 3\n".into(), "stages.0.link.control.bogus_key", "bogus_key = 3"),
+        ("limiter.toml", "[consumer]\nworkers = 4\n\n[consumer.limiter]\nkind = \"aimd\"\nmin_limit = 99999999999\n".into(), "consumer.limiter.min_limit", "min_limit = 99999999999"),
+        ("pattern.toml", "[producer.pattern]\nkind = \"on_off\"\non_s = \"x\"\noff_s = 1.0\n".into(), "producer.pattern.on_s", "on_s = \"x\""),
+        ("before-kind.toml", "[producer]\npattern = {on_s = \"x\", kind = \"on_off\", off_s = 1.0}\n".into(), "producer.pattern.on_s", "on_s = \"x\""),
+        ("before-kind-unknown.toml", "[producer.pattern]\nwhat = 1\nkind = \"flat\"\n".into(), "producer.pattern.what", "what = 1"),
+        ("shed.toml", "[consumer]\nshed = {kind = \"red\", min_queue = 1, max_queue = -5, max_p = 0.1, weight = 0.1}\n".into(), "consumer.shed.max_queue", "max_queue = -5"),
+        ("service.toml", "[consumer.service]\nkind = \"lognormal\"\nsigma = \"wide\"\n".into(), "consumer.service.sigma", "sigma = \"wide\""),
+        ("throttle.toml", "[producer.throttle]\nkind = \"pid\"\ntarget_lag = true\n".into(), "producer.throttle.target_lag", "target_lag = true"),
+        ("topic.toml", "[[stages]]\nkind = \"topic\"\npartitions = 99999999999\n".into(), "stages.0.partitions", "partitions = 99999999999"),
+        ("variant.toml", "[[stages]]\nkind = \"bogus\"\n".into(), "stages.0.kind", "kind = \"bogus\""),
+        ("deep.toml", format!("duration_s = 10.0\nproducer = {{pattern = {}{}}}\n", "[".repeat(200), "]".repeat(200)), "producer.pattern", "producer = "),
+        // Validation sees nan and inf inside tagged objects, before the tag too.
+        ("nan.toml", "[[stages]]\nkind = \"channel\"\n[stages.link.control]\nlatency_ms = nan\nkind = \"credit\"\ninitial = 10\ngrant = 1\nbatch = 1\n".into(), "stages.0.link.control.latency_ms", ""),
+        ("inf.toml", "[producer]\npattern = {on_s = inf, kind = \"on_off\", off_s = 1.0}\n".into(), "producer.pattern.on_s", ""),
+        // JSON: the position is serde_json's, at the offending value.
+        ("grant.json", "{\"stages\": [{\"kind\": \"channel\", \"link\": {\"control\": {\"kind\": \"credit\",\n \"grant\": \"x\"}}}]}".into(), "stages.0.link.control.grant", "\"grant\": \"x\""),
+        ("before-kind.json", "{\"stages\": [{\"capacity\": 5, \"kind\": \"channel\",\n \"link\": {\"control\": {\"grant\": \"x\", \"kind\": \"credit\"}}}]}".into(), "stages.0.link.control.grant", ""),
+        ("limiter.json", "{\"consumer\": {\"limiter\": {\"kind\": \"vegas\",\n\"max_limit\": 99999999999}}}".into(), "consumer.limiter.max_limit", "\"max_limit\""),
+        ("deep.json", format!("{{\"producer\": {{\"pattern\": {}{}}}}}", "[".repeat(200), "]".repeat(200)), "producer.pattern", ""),
+    ];
+    let dir = std::env::temp_dir().join(format!("bplab-tagged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut wrong = Vec::new();
+    for (name, text, field, on_line) in &cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let o = bplab(&["run", path.to_str().unwrap(), "--duration", "0.01"]);
+        let err = stderr(&o);
+        let names_field =
+            err.contains(&format!(" {field}: ")) && !err.contains(&format!(" {field}.")) || err.contains(&format!("; {field}: "));
+        let line_ok = on_line.is_empty() || {
+            let line = text.lines().position(|l| l.contains(on_line)).expect("the needle is in the text") + 1;
+            if name.ends_with(".json") {
+                err.contains(&format!("at line {line} "))
+            } else {
+                err.contains(&format!("(line {line})"))
+            }
+        };
+        if o.status.success() || !names_field || !line_ok {
+            wrong.push(format!("{name}: expected {field} (line with {on_line:?}), got {}", err.trim()));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(wrong.is_empty(), "{} of {} misnamed:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}

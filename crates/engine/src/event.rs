@@ -32,8 +32,10 @@ pub enum Event {
     PollTimeout { member: u16, gen: u32 },
     /// Has the member polled within `max.poll.interval.ms`? (One armed timer per member.)
     PollIntervalCheck { member: u16, gen: u32 },
-    /// A member's worker finishes its run (or its call to the downstream returns).
+    /// A member's worker finishes its run (with a downstream: its call returns).
     WorkerDone { member: u16, worker: u32, epoch: u32 },
+    /// A member's worker has spent its own service time on its run and calls the downstream.
+    CallDue { member: u16, worker: u32, epoch: u32 },
     /// A member's pending commits reach the broker.
     CommitDone { member: u16, epoch: u32 },
     /// A killed member comes back.

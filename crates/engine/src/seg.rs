@@ -174,6 +174,28 @@ impl SegQueue {
         }
     }
 
+    /// Takes every message with an offset at or above `off` out of the queue, into `out` in
+    /// queue order; those below stay, in their order (the runs need not be in offset order).
+    pub fn take_from(&mut self, off: u64, out: &mut Vec<Seg>) {
+        if self.q.iter().all(|s| s.end() <= off) {
+            return;
+        }
+        for _ in 0..self.q.len() {
+            let seg = self.q.pop_front().expect("counted");
+            if seg.end() <= off {
+                self.q.push_back(seg);
+            } else if seg.off >= off {
+                self.total -= seg.n;
+                out.push(seg);
+            } else {
+                let (keep, give) = seg.split(off - seg.off);
+                self.q.push_back(keep);
+                self.total -= give.n;
+                out.push(give);
+            }
+        }
+    }
+
     /// Moves every run of `other` in front of this queue's runs, leaving `other` empty.
     pub fn prepend(&mut self, other: &mut SegQueue) {
         while let Some(seg) = other.q.pop_back() {

@@ -152,7 +152,9 @@ pub struct Summary {
     pub producer_rate_per_s: f64,
     /// `consumed / t_s`.
     pub throughput_msgs_per_s: f64,
-    /// Now: messages polled or received by the consumer group, unprocessed.
+    /// Now: messages polled or received by the consumer group, unprocessed, as the members
+    /// hold them (what their heaps carry): a record held by a zombie and again by its new
+    /// owner counts twice. `ledger.in_flight` counts each record once.
     pub in_flight: u64,
     /// Now: records in the consumers' fetch caches.
     pub fetch_cache: u64,
@@ -165,11 +167,18 @@ pub struct Summary {
     pub polls: u64,
     /// Events the engine handled.
     pub events: u64,
+    /// Now: where every generated message is, each counted once, adding up exactly to
+    /// `generated` (see [`Ledger`]); checkable from the output after kills and rebalances.
+    #[serde(default)]
+    pub ledger: Ledger,
 }
 
 /// Where every generated message is, counted from the queues themselves.
 ///
-/// Conservation: `generated == producer_pending + in_channels + in_topic + in_cache +
+/// Records a dead or evicted member had fetched but no member holds any more are
+/// `in_topic` (the log delivers them again); a record held in several places (a zombie's
+/// copy and its redelivery) counts once, in the first of `in_flight`, `in_cache`,
+/// `in_topic`. Conservation: `generated == producer_pending + in_channels + in_topic + in_cache +
 /// in_flight + processed + dropped + lost`, each message counted once (a record delivered
 /// again after being processed counts as processed; processing it again adds to
 /// `duplicated`).

@@ -27,8 +27,10 @@ pub(crate) struct Worker {
     pub start: Nanos,
     /// Waiting for a downstream slot.
     pub queued_call: bool,
-    /// Service time drawn for a call waiting for a downstream slot.
+    /// Service time drawn for its call to the downstream (made once its own time is spent).
     pub call_ns: Nanos,
+    /// When it called the downstream (for the call's round trip).
+    pub call_at: Nanos,
     pub inflight_at_start: u32,
 }
 

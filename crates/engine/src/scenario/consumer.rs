@@ -34,7 +34,7 @@ pub enum Commit {
 }
 
 /// Service-time distribution (mean = 1 / rate).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServiceDist {
     /// Every message takes exactly the mean. (Empty struct variants, not unit ones: serde
@@ -45,6 +45,33 @@ pub enum ServiceDist {
     Lognormal {
         sigma: f64,
     },
+}
+
+/// [`ServiceDist`] without its tag, read through `tagged`: errors inside name the innermost field
+/// and its line.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum ServiceDistDe {
+    Deterministic {},
+    Exponential {},
+    Lognormal { sigma: f64 },
+}
+
+impl super::tagged::Tagged for ServiceDist {
+    const VARIANTS: &'static [&'static str] = &["deterministic", "exponential", "lognormal"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        Ok(match ServiceDistDe::deserialize(super::tagged::Variant::new(tag, rest))? {
+            ServiceDistDe::Deterministic {} => ServiceDist::Deterministic {},
+            ServiceDistDe::Exponential {} => ServiceDist::Exponential {},
+            ServiceDistDe::Lognormal { sigma } => ServiceDist::Lognormal { sigma },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceDist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 impl Default for ServiceDist {

@@ -66,13 +66,31 @@ fn check_initial(c: &mut Check<'_>, prefix: &str, initial: u32, min: u32, (max_n
 
 /// How a throttled producer's rate follows the consumer lag. Serialized with a `kind` tag:
 /// `{"kind": "aimd", "target_lag": 10000}`; omitted fields take the documented defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ThrottleSpec {
     /// Additive increase while the lag is at or below target, multiplicative decrease above.
     Aimd(AimdThrottleSpec),
     /// A PID controller that holds the lag at its target.
     Pid(PidThrottleSpec),
+}
+
+// Read through `tagged`: errors inside name the innermost field and its line.
+impl super::tagged::Tagged for ThrottleSpec {
+    const VARIANTS: &'static [&'static str] = &["aimd", "pid"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        match tag {
+            "aimd" => AimdThrottleSpec::deserialize(rest).map(ThrottleSpec::Aimd),
+            "pid" => PidThrottleSpec::deserialize(rest).map(ThrottleSpec::Pid),
+            _ => unreachable!("checked against VARIANTS"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ThrottleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 /// AIMD throttle: each interval, `rate += increase_per_s` if `lag <= target_lag`, else
@@ -202,7 +220,7 @@ impl ThrottleSpec {
 /// `kind` tag: `{"kind": "vegas"}`, `{"kind": "gradient2", "min_limit": 1}`; every
 /// parameter is optional and defaults to the library's default. The default spec is Vegas,
 /// as the library's limiters default to `VegasLimit`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LimiterSpec {
     /// Loss-based: +1 per sample while busy, × `backoff_ratio` on a drop or timeout.
@@ -211,6 +229,25 @@ pub enum LimiterSpec {
     Vegas(VegasLimiterSpec),
     /// Delay-based: compares each RTT with a long-term average RTT.
     Gradient2(Gradient2LimiterSpec),
+}
+
+// Read through `tagged`: errors inside name the innermost field and its line.
+impl super::tagged::Tagged for LimiterSpec {
+    const VARIANTS: &'static [&'static str] = &["aimd", "vegas", "gradient2"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        match tag {
+            "aimd" => AimdLimiterSpec::deserialize(rest).map(LimiterSpec::Aimd),
+            "vegas" => VegasLimiterSpec::deserialize(rest).map(LimiterSpec::Vegas),
+            "gradient2" => Gradient2LimiterSpec::deserialize(rest).map(LimiterSpec::Gradient2),
+            _ => unreachable!("checked against VARIANTS"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LimiterSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 impl Default for LimiterSpec {

@@ -7,7 +7,7 @@ use crate::validate::Check;
 use serde::{Deserialize, Serialize};
 
 /// Flow control on a link: who decides how much the sender may send.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FlowControl {
     /// Only the receiver's capacity limits the sender. (An empty struct variant, not a unit
@@ -21,6 +21,56 @@ pub enum FlowControl {
     /// `replenish` × prefetch of them have been consumed, requests that many again (Reactor's
     /// `limitRate(high, low)` with low = 75% of high by default). Requests take `latency_ms`.
     Request { prefetch: u64, replenish: f64, latency_ms: f64 },
+}
+
+// Read through `tagged`, each variant from a struct of its own: errors inside name the
+// innermost field and its line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoneDe {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditDe {
+    initial: u64,
+    grant: u64,
+    batch: u64,
+    latency_ms: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestDe {
+    prefetch: u64,
+    replenish: f64,
+    latency_ms: f64,
+}
+
+impl super::tagged::Tagged for FlowControl {
+    const VARIANTS: &'static [&'static str] = &["none", "credit", "request"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        Ok(match tag {
+            "none" => {
+                NoneDe::deserialize(rest)?;
+                FlowControl::None {}
+            }
+            "credit" => {
+                let CreditDe { initial, grant, batch, latency_ms } = CreditDe::deserialize(rest)?;
+                FlowControl::Credit { initial, grant, batch, latency_ms }
+            }
+            "request" => {
+                let RequestDe { prefetch, replenish, latency_ms } = RequestDe::deserialize(rest)?;
+                FlowControl::Request { prefetch, replenish, latency_ms }
+            }
+            _ => unreachable!("checked against VARIANTS"),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for FlowControl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 impl Default for FlowControl {
@@ -55,7 +105,7 @@ pub struct LinkSpec {
 }
 
 /// Load shedding: dropping work early, on purpose, to protect latency.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ShedSpec {
     /// Drop arrivals while the queue holds `max_queue` or more.
@@ -66,6 +116,33 @@ pub enum ShedSpec {
     /// `min_queue` to `max_p` at `max_queue` (and 1 above), on an EWMA of the queue length
     /// with weight `weight`.
     Red { min_queue: u64, max_queue: u64, max_p: f64, weight: f64 },
+}
+
+/// [`ShedSpec`] without its tag, read through `tagged`: errors inside name the innermost field
+/// and its line.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum ShedSpecDe {
+    QueueLength { max_queue: u64 },
+    Deadline { max_age_ms: f64 },
+    Red { min_queue: u64, max_queue: u64, max_p: f64, weight: f64 },
+}
+
+impl super::tagged::Tagged for ShedSpec {
+    const VARIANTS: &'static [&'static str] = &["queue_length", "deadline", "red"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        Ok(match ShedSpecDe::deserialize(super::tagged::Variant::new(tag, rest))? {
+            ShedSpecDe::QueueLength { max_queue } => ShedSpec::QueueLength { max_queue },
+            ShedSpecDe::Deadline { max_age_ms } => ShedSpec::Deadline { max_age_ms },
+            ShedSpecDe::Red { min_queue, max_queue, max_p, weight } => ShedSpec::Red { min_queue, max_queue, max_p, weight },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ShedSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 impl LinkSpec {

@@ -17,6 +17,7 @@ pub mod control;
 mod link;
 pub mod pattern;
 mod stage;
+mod tagged;
 
 pub use crate::validate::{FieldError, ScenarioError};
 pub use consumer::{Commit, ConsumerSpec, DownstreamSpec, FetchSpec, MemorySpec, Mode, Ordering, PauseSpec, ServiceDist, SlowMessage};
@@ -151,10 +152,31 @@ impl Scenario {
     /// the field (dotted path) where it went wrong. Does not validate ranges.
     pub fn deserialize_named<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Scenario, ScenarioError> {
         serde_path_to_error::deserialize(d).map_err(|e| {
-            let path = e.path().to_string().replace('[', ".").replace(']', "");
-            let field = if path == "." || path.is_empty() { "(scenario)".to_string() } else { path };
-            ScenarioError { errors: vec![FieldError { field, message: e.into_inner().to_string() }] }
+            let path = e.path().to_string();
+            let (field, message) = Scenario::error_field(&path, &e.into_inner().to_string());
+            let field = if field.is_empty() { "(scenario)".to_string() } else { field };
+            ScenarioError { errors: vec![FieldError { field, message }] }
         })
+    }
+
+    /// The dotted path of a deserialisation error and its message, from the path
+    /// `serde_path_to_error` gives (`stages[1].link`) and the error's message, which may name
+    /// a key inside a tagged object read ahead of its `kind` (see `tagged`). The path is
+    /// empty for the document itself.
+    pub fn error_field(path: &str, message: &str) -> (String, String) {
+        let path = path.replace('[', ".").replace(']', "");
+        let path = if path == "." { String::new() } else { path };
+        let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else { format!("{a}.{b}") };
+        let (path, message) = match tagged::split_marked(message) {
+            Some((inner, m)) => (join(&path, &inner), m),
+            None => (path, message.to_string()),
+        };
+        // An unknown key is named by its own path, not only its object's.
+        let unknown = message.strip_prefix("unknown field `").and_then(|r| r.split_once('`')).map(|(k, _)| k.to_string());
+        match unknown {
+            Some(key) if !path.ends_with(&format!(".{key}")) && path != key => (join(&path, &key), message),
+            _ => (path, message),
+        }
     }
 
     /// Parses and validates a JSON scenario.

@@ -39,7 +39,7 @@ pub mod limits {
 
 /// How the producer's base rate is modulated over the run's absolute time (`t` in seconds
 /// since the start of the run). Each factor multiplies `rate_per_s`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pattern {
     /// Factor 1 throughout. (An empty struct variant, so that unknown fields are rejected
@@ -85,6 +85,62 @@ pub enum Pattern {
         #[serde(default)]
         phase_s: f64,
     },
+}
+
+/// [`Pattern`] without its tag, read through `tagged`: errors inside name the innermost field
+/// and its line.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum PatternDe {
+    Flat {},
+    OnOff {
+        on_s: f64,
+        off_s: f64,
+        #[serde(default)]
+        off_factor: f64,
+        #[serde(default)]
+        random: bool,
+    },
+    Ramp {
+        #[serde(default)]
+        start_s: f64,
+        duration_s: f64,
+        from_factor: f64,
+        to_factor: f64,
+    },
+    Step {
+        at_s: f64,
+        #[serde(default = "one")]
+        before_factor: f64,
+        after_factor: f64,
+    },
+    Sine {
+        period_s: f64,
+        amplitude: f64,
+        #[serde(default)]
+        phase_s: f64,
+    },
+}
+
+impl super::tagged::Tagged for Pattern {
+    const VARIANTS: &'static [&'static str] = &["flat", "on_off", "ramp", "step", "sine"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        Ok(match PatternDe::deserialize(super::tagged::Variant::new(tag, rest))? {
+            PatternDe::Flat {} => Pattern::Flat {},
+            PatternDe::OnOff { on_s, off_s, off_factor, random } => Pattern::OnOff { on_s, off_s, off_factor, random },
+            PatternDe::Ramp { start_s, duration_s, from_factor, to_factor } => {
+                Pattern::Ramp { start_s, duration_s, from_factor, to_factor }
+            }
+            PatternDe::Step { at_s, before_factor, after_factor } => Pattern::Step { at_s, before_factor, after_factor },
+            PatternDe::Sine { period_s, amplitude, phase_s } => Pattern::Sine { period_s, amplitude, phase_s },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 fn one() -> f64 {

@@ -6,7 +6,7 @@ use super::link::{LinkSpec, ShedSpec};
 use serde::{Deserialize, Serialize};
 
 /// A stage between producer and consumer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StageSpec {
     /// A buffer (Go channel, blocking queue, Reactor `publishOn`/`onBackpressureBuffer`).
@@ -23,6 +23,27 @@ pub enum StageSpec {
     KafkaProducer(KafkaProducerSpec),
     /// A Kafka-like topic: partitions are append-only logs, never full; the consumer pulls.
     Topic(TopicSpec),
+}
+
+// Read through `tagged`: errors inside name the innermost field and its line.
+impl super::tagged::Tagged for StageSpec {
+    const VARIANTS: &'static [&'static str] = &["channel", "map", "filter", "kafka_producer", "topic"];
+    fn variant<'de, D: serde::Deserializer<'de>>(tag: &str, rest: D) -> Result<Self, D::Error> {
+        match tag {
+            "channel" => ChannelSpec::deserialize(rest).map(StageSpec::Channel),
+            "map" => MapSpec::deserialize(rest).map(StageSpec::Map),
+            "filter" => FilterSpec::deserialize(rest).map(StageSpec::Filter),
+            "kafka_producer" => KafkaProducerSpec::deserialize(rest).map(StageSpec::KafkaProducer),
+            "topic" => TopicSpec::deserialize(rest).map(StageSpec::Topic),
+            _ => unreachable!("checked against VARIANTS"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StageSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::tagged::deserialize(d)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]

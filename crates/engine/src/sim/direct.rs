@@ -131,8 +131,16 @@ impl Simulation {
             self.touch();
             self.stats.in_service += seg.n;
             let busy_for = self.group.service.sample_sum_inline(seg.n, &mut self.rng);
-            self.group.members[0].workers[w as usize] =
-                Worker { busy: true, seg, part: 0, start: self.now, queued_call: false, call_ns: busy_for, inflight_at_start: inflight };
+            self.group.members[0].workers[w as usize] = Worker {
+                busy: true,
+                seg,
+                part: 0,
+                start: self.now,
+                queued_call: false,
+                call_ns: 0,
+                call_at: 0,
+                inflight_at_start: inflight,
+            };
             self.events.push_inline(self.now + busy_for, Event::WorkerDone { member: 0, worker: w, epoch });
         }
     }

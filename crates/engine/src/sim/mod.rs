@@ -304,6 +304,7 @@ impl Simulation {
             Event::PollTimeout { member, gen } => self.on_poll_timeout(member as usize, gen),
             Event::PollIntervalCheck { member, gen } => self.on_interval_check(member as usize, gen),
             Event::WorkerDone { member, worker, epoch } => self.on_worker_done(member as usize, worker as usize, epoch),
+            Event::CallDue { member, worker, epoch } => self.on_call_due(member as usize, worker as usize, epoch),
             Event::CommitDone { member, epoch } => self.on_commit_done(member as usize, epoch),
             Event::Restart { member } => self.on_restart(member as usize),
             Event::RebalanceDone { gen } => self.on_rebalance_done(gen),

@@ -170,6 +170,7 @@ impl Simulation {
             producer_pending: self.producer.pending.map_or(0, |s| s.n),
             polls: self.group.polls(),
             events: self.stats.events,
+            ledger: self.ledger(),
         }
     }
 

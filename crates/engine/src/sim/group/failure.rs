@@ -3,7 +3,7 @@
 
 use crate::consumer::{LoopState, Source};
 use crate::event::Event;
-use crate::scenario::Commit;
+use crate::scenario::{Commit, Mode};
 use crate::seg::Seg;
 use crate::sim::Simulation;
 use crate::snapshot::{LossCause, TraceKind};
@@ -113,6 +113,7 @@ impl Simulation {
             let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
             self.lose(gone, &seg, LossCause::Retention);
         }
+        self.give_back_queued();
         for mb in &mut self.group.members {
             for q in &mut mb.cache {
                 q.clear();
@@ -131,6 +132,50 @@ impl Simulation {
         let gen = self.group.reb_gen;
         self.note(TraceKind::Rebalance);
         self.events.push(self.now + self.group.rebalance, Event::RebalanceDone { gen });
+    }
+
+    /// At a rebalance, every member taking part in it (up, not evicted) gives back the
+    /// records it polled but has not started, at or above its partition's committed offset:
+    /// the partition rewinds there, so the log delivers them again, once, to whoever owns it
+    /// next. A member keeps what its workers have in hand and what is committed (auto-commit
+    /// commits what was polled: nobody would deliver it again); an evicted member keeps all
+    /// it holds (it learns of the eviction at its next poll). So a zombie's copy is bounded
+    /// by what it held, and copies never pile up over rebalances. A record that retention
+    /// deleted meanwhile had its last copy here: lost.
+    fn give_back_queued(&mut self) {
+        let Some(t) = &self.topic else { return };
+        let bounds: Vec<(u64, u64)> = (0..self.group.partitions).map(|p| t.committed_and_start(p)).collect();
+        let sync = self.group.mode == Mode::Sync;
+        let mut given: Vec<Seg> = Vec::new();
+        for m in 0..self.group.members.len() {
+            let mb = &mut self.group.members[m];
+            if !mb.up || mb.evicted {
+                continue;
+            }
+            for (p, &(committed, log_start)) in bounds.iter().enumerate() {
+                given.clear();
+                let mb = &mut self.group.members[m];
+                mb.queues[p].take_from(committed, &mut given);
+                let n: u64 = given.iter().map(|s| s.n).sum();
+                if n == 0 {
+                    continue;
+                }
+                mb.queued -= n;
+                mb.in_flight -= n;
+                if sync {
+                    mb.batch_left -= n;
+                    if mb.batch_left == 0 && mb.state == LoopState::Processing {
+                        // Nothing left of the batch: the loop restarts after the rebalance.
+                        mb.state = LoopState::Idle;
+                    }
+                }
+                for seg in &given {
+                    let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
+                    self.lose(gone, seg, LossCause::Retention);
+                }
+            }
+            self.check_pause(m);
+        }
     }
 
     pub(crate) fn on_rebalance_done(&mut self, gen: u32) {

@@ -144,6 +144,11 @@ impl Simulation {
     }
 
     pub(super) fn on_poll_done(&mut self, m: usize) {
+        if self.group.source == Source::Topic {
+            // Kafka resets the poll timer while poll() waits: the interval runs from when
+            // the poll returns (it bounds the processing between polls).
+            self.group.members[m].last_poll = self.now;
+        }
         self.maybe_auto_commit(m);
         let mut left = self.group.max_poll;
         let mut got = 0;
@@ -342,9 +347,12 @@ impl Simulation {
         if !mb.up || mb.evicted || self.group.rebalancing {
             return;
         }
-        if self.now < mb.last_poll + interval {
+        // Waiting inside poll() (for data, or with no partitions at all) is not time between
+        // polls: Kafka keeps resetting the timer while a poll is in progress.
+        let in_poll = mb.state == LoopState::Waiting;
+        if in_poll || self.now < mb.last_poll + interval {
             mb.interval_armed = true;
-            let at = mb.last_poll + interval;
+            let at = if in_poll { self.now + interval } else { mb.last_poll + interval };
             self.events.push(at, Event::PollIntervalCheck { member: m as u16, gen: epoch });
             return;
         }

@@ -94,18 +94,14 @@ impl Simulation {
                     self.note(TraceKind::SlowStarted { member: m as u16, partition: best as u32 });
                 }
             }
-            let service = match &self.group.downstream {
-                Some(d) => {
-                    let s = d.service;
-                    self.note(TraceKind::CallStarted { member: m as u16, n: seg.n });
-                    s
-                }
-                None => self.group.service,
-            };
+            // The worker's own service time; with a downstream, it then calls it and waits
+            // for the call too (a slot, then the call's service time).
+            let service = self.group.service;
             let mut busy_for = service.sample_sum(seg.n, &mut self.rng);
             if slow > 1.0 {
                 busy_for += ((slow - 1.0) * service.mean_ns()).round() as Nanos;
             }
+            let call_ns = self.group.downstream.as_ref().map_or(0, |d| d.service.sample_sum(seg.n, &mut self.rng));
             let mb = &mut self.group.members[m];
             mb.workers[w as usize] = Worker {
                 busy: true,
@@ -113,23 +109,39 @@ impl Simulation {
                 part: best as u32,
                 start: self.now,
                 queued_call: false,
-                call_ns: busy_for,
+                call_ns,
+                call_at: 0,
                 inflight_at_start: inflight,
             };
-            match &mut self.group.downstream {
-                Some(d) if d.busy >= d.slots => {
-                    mb.workers[w as usize].queued_call = true;
-                    d.queue.push_back((m as u16, w));
-                }
-                Some(d) => {
-                    d.busy += 1;
-                    self.events.push(self.now + busy_for, Event::WorkerDone { member: m as u16, worker: w, epoch });
-                }
-                None => {
-                    self.events.push(self.now + busy_for, Event::WorkerDone { member: m as u16, worker: w, epoch });
-                }
-            }
+            let done = if self.group.downstream.is_some() {
+                Event::CallDue { member: m as u16, worker: w, epoch }
+            } else {
+                Event::WorkerDone { member: m as u16, worker: w, epoch }
+            };
+            self.events.push(self.now + busy_for, done);
         }
+    }
+
+    /// A worker has spent its own time on its run and calls the downstream: it takes a
+    /// slot, or waits for one.
+    pub(crate) fn on_call_due(&mut self, m: usize, w: usize, epoch: u32) {
+        let mb = &mut self.group.members[m];
+        if epoch != mb.epoch || !mb.workers[w].busy {
+            // The member died meanwhile: no call is made.
+            return;
+        }
+        let worker = &mut mb.workers[w];
+        worker.call_at = self.now;
+        let (n, call_ns) = (worker.seg.n, worker.call_ns);
+        let Some(d) = &mut self.group.downstream else { return };
+        if d.busy >= d.slots {
+            worker.queued_call = true;
+            d.queue.push_back((m as u16, w as u32));
+        } else {
+            d.busy += 1;
+            self.events.push(self.now + call_ns, Event::WorkerDone { member: m as u16, worker: w as u32, epoch });
+        }
+        self.note(TraceKind::CallStarted { member: m as u16, n });
     }
 
     pub(crate) fn on_worker_done(&mut self, m: usize, w: usize, epoch: u32) {
@@ -178,14 +190,17 @@ impl Simulation {
         self.note(TraceKind::Processed { member: m as u16, n: seg.n });
         let j = self.consumer_node();
         self.window_consumed(j, seg.n);
+        // What the limiter samples: the call's round trip (waiting for a slot included), or
+        // without a downstream, the worker's time on the run.
+        let mut rtt = self.now - worker.start;
         if self.group.downstream.is_some() {
-            let rtt = self.now - worker.start;
+            rtt = self.now - worker.call_at;
             self.group.rtt.record(rtt, 1);
             self.group.rtt_window.record(rtt, 1);
         }
         if let Some(l) = &mut self.group.members[m].limiter {
             let before = l.limit();
-            l.on_sample(self.now, self.now - worker.start, worker.inflight_at_start, false);
+            l.on_sample(self.now, rtt, worker.inflight_at_start, false);
             let after = l.limit();
             if after != before {
                 self.note(TraceKind::LimitChanged { member: m as u16, limit: after });
