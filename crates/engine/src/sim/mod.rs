@@ -293,6 +293,7 @@ impl Simulation {
             }
             Event::ProducerRetry => self.on_producer_retry(),
             Event::BlockTimeout { gen } => self.on_block_timeout(gen),
+            Event::HoldExpired { gen } => self.on_hold_expired(gen),
             Event::Grant { link, n } => self.on_grant(link as usize, n),
             Event::Drain { node } => self.on_drain(node as usize),
             Event::Retention { node } => self.on_retention(node as usize),

@@ -116,7 +116,7 @@ impl Simulation {
     }
 
     fn producer_rate(&self) -> f64 {
-        if self.producer.pending.is_some() {
+        if self.producer.blocked_since.is_some() {
             0.0
         } else {
             self.producer.gen.rate_now()
@@ -330,7 +330,7 @@ impl Simulation {
             producer: ProducerView {
                 rate_per_s: self.producer_rate(),
                 produced: self.producer.produced,
-                blocked: self.producer.pending.is_some(),
+                blocked: self.producer.blocked_since.is_some(),
                 pending: self.producer.pending.map_or(0, |s| s.n),
                 blocked_s: time::secs(self.blocked_ns()),
                 throttled: self.producer.throttle.is_some(),
