@@ -130,7 +130,7 @@ impl Simulation {
             }
             Node::Topic => {
                 if let Some(t) = &mut self.topic {
-                    t.append(seg);
+                    t.append(seg, self.now);
                 }
                 self.on_data(j);
             }

@@ -234,6 +234,12 @@ impl Simulation {
         l
     }
 
+    /// The `q`-quantile (0..=1) of produce-to-processed latency over the whole run, in
+    /// seconds (the middle of its histogram bucket); `None` before anything was processed.
+    pub fn latency_quantile_s(&self, q: f64) -> Option<f64> {
+        self.latency.quantile_s(q)
+    }
+
     /// Entries held by all the queues of runs: the engine's memory for messages. Bounded
     /// whatever the number of messages (see [`SegQueue`]).
     pub fn queued_runs(&self) -> usize {
