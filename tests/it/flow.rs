@@ -232,3 +232,79 @@ mod latency_floor {
         }
     }
 }
+
+// ---- series and summary agree (issue 10, fault 7) ------------------------------------
+
+/// The series' last point is at the end of the run and says what the summary says.
+fn assert_last_point_agrees(sim: &Simulation, what: &str) {
+    let sum = sim.summary();
+    let series = sim.series();
+    let last = series.points.last().expect("a point");
+    assert_eq!(last.t_s, sum.t_s, "{what}: last point's time");
+    assert_eq!(last.consumed, sum.consumed, "{what}: consumed");
+    assert_eq!(last.produced, sum.produced, "{what}: produced");
+    assert_eq!(last.dropped, sum.dropped, "{what}: dropped");
+    assert_eq!(last.lost, sum.lost, "{what}: lost");
+    assert!(last.lag >= sum.lag, "{what}: lag {} < {}", last.lag, sum.lag);
+    let peak = series.points.iter().map(|p| p.lag).max().unwrap_or(0);
+    assert_eq!(peak, sum.max_lag, "{what}: the series' peak lag is the summary's max_lag");
+}
+
+#[test]
+fn the_last_point_holds_what_was_delivered_at_the_end() {
+    let s = scenario(
+        r#"
+duration_s = 10.0
+sim = {resolution_ms = 5.0}
+producer = {rate_per_s = 5000.0, arrivals = "poisson"}
+"#,
+    );
+    assert_last_point_agrees(&run_to_end(&s), "poisson at 5 ms");
+}
+
+#[test]
+fn a_sample_interval_longer_than_the_run_still_ends_with_a_point() {
+    let s = scenario(
+        r#"
+duration_s = 10.0
+sim = {sample_interval_ms = 60000.0}
+"#,
+    );
+    let sim = run_to_end(&s);
+    let sum = sim.summary();
+    assert!(sum.lag > 0);
+    assert!(sum.max_lag >= sum.lag, "max_lag {} < lag {}", sum.max_lag, sum.lag);
+    assert_last_point_agrees(&sim, "interval above the duration");
+}
+
+#[test]
+fn downsampled_partition_lags_and_stage_depths_keep_their_peaks() {
+    let mut s: Scenario = bplab_engine::preset("incident-106").expect("preset");
+    s.sim.max_points = 16;
+    let sim = run_to_end(&s);
+    let series = sim.series();
+    assert_last_point_agrees(&sim, "incident-106, 16 points");
+    let topic = series.stages - 1;
+    for i in 0..series.points.len() {
+        let lag = series.points[i].lag;
+        // Every gauge is the peak over the samples the point stands for: the topic's depth
+        // is its lag, no partition's lag exceeds it and together they reach at least it.
+        assert_eq!(series.depth_of(i, topic), lag, "point {i}: topic depth");
+        let parts: Vec<u64> = (0..series.partitions).map(|p| series.lag_of(i, p)).collect();
+        assert!(parts.iter().all(|&l| l <= lag), "point {i}: a partition above the lag");
+        assert!(parts.iter().sum::<u64>() >= lag, "point {i}: partitions {parts:?} below the lag {lag}");
+    }
+    // Peaks survive: the highest per-partition lag recorded at full resolution is kept.
+    let mut full = s.clone();
+    full.sim.max_points = 1_000_000;
+    let fine = run_to_end(&full);
+    let fs = fine.series();
+    let peak = |s: &bplab_engine::Series, p: usize| (0..s.points.len()).map(|i| s.lag_of(i, p)).max().unwrap_or(0);
+    for p in 0..fs.partitions {
+        assert_eq!(peak(series, p), peak(fs, p), "partition {p}'s peak lag");
+    }
+    let depth_peak = |s: &bplab_engine::Series, k: usize| (0..s.points.len()).map(|i| s.depth_of(i, k)).max().unwrap_or(0);
+    for k in 0..fs.stages {
+        assert_eq!(depth_peak(series, k), depth_peak(fs, k), "stage {k}'s peak depth");
+    }
+}
