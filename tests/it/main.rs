@@ -6,6 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod engine;
+mod flow;
 mod group;
 mod props;
 mod theory;

@@ -85,6 +85,11 @@ impl RangeSet {
         }
     }
 
+    /// Forgets every offset.
+    pub fn clear(&mut self) {
+        self.ranges.clear();
+    }
+
     /// Forgets every offset below `off`.
     pub fn prune_below(&mut self, off: u64) {
         let i = self.ranges.partition_point(|r| r.1 <= off);

@@ -2,9 +2,21 @@
 //!
 //! A point is recorded every sample interval. When `max_points` are held, neighbours are
 //! merged pairwise and the stride doubles, so a 24-hour run keeps as many points as a
-//! 1-minute one. Merging keeps the later value of cumulative counters and the larger value
-//! of gauges, so peaks (the heap right before an OOM kill) survive downsampling; gauges that
-//! can spike between samples (in-flight, heap) are recorded as the maximum over the interval.
+//! 1-minute one; samples that fall between kept points are folded into the next kept one.
+//! Gauges that can spike between samples (in-flight, heap) are recorded as the maximum over
+//! the interval.
+//!
+//! The one downsampling rule: a point stands for the samples folded into it, and reads as
+//! the last of them for cumulative counters (and the producer's rate, limit and blocked
+//! time) and as the largest over them for every gauge, each on its own: lag, depths,
+//! in-flight, cache, heap, latency percentiles, and also each partition's lag and each
+//! stage's depth. So peaks (the heap right before an OOM kill, a partition's worst lag)
+//! survive; a point's topic depth equals its `lag`, no partition's lag exceeds it, and
+//! together they reach at least it (they may have peaked at different samples).
+//!
+//! A run closed with [`Series::finish`] (`Simulation::run_to_end`) ends with a point at its
+//! last instant, taken after everything that happened at that instant: it agrees with the
+//! summary.
 
 use serde::{Deserialize, Serialize};
 
@@ -98,8 +110,20 @@ pub struct Series {
     stride: u64,
     #[serde(skip)]
     pending: Option<Point>,
+    /// The partitions' lags and stages' depths folded into `pending` (largest of each).
+    #[serde(skip)]
+    pending_lag: Vec<u64>,
+    #[serde(skip)]
+    pending_depth: Vec<u64>,
     #[serde(skip)]
     seen: u64,
+}
+
+/// `acc[i] = max(acc[i], v[i])`.
+fn max_into(acc: &mut [u64], v: &[u64]) {
+    for (a, &b) in acc.iter_mut().zip(v) {
+        *a = (*a).max(b);
+    }
 }
 
 impl Series {
@@ -114,25 +138,80 @@ impl Series {
             max_points: max_points.max(16) & !1,
             stride: 1,
             pending: None,
+            pending_lag: vec![0; partitions],
+            pending_depth: vec![0; stages],
             seen: 0,
         }
     }
 
     /// Offers the sample taken at the next base interval; keeps one in `stride`.
     pub fn record(&mut self, mut p: Point, partition_lag: &[u64], stage_depth: &[u64]) {
-        if let Some(earlier) = self.pending.take() {
-            p.absorb_earlier(&earlier);
+        let folded = self.pending.take();
+        if let Some(earlier) = &folded {
+            p.absorb_earlier(earlier);
         }
         self.seen += 1;
         if !(self.seen - 1).is_multiple_of(self.stride) {
+            if folded.is_some() {
+                max_into(&mut self.pending_lag, partition_lag);
+                max_into(&mut self.pending_depth, stage_depth);
+            } else {
+                self.pending_lag.copy_from_slice(partition_lag);
+                self.pending_depth.copy_from_slice(stage_depth);
+            }
             self.pending = Some(p);
             return;
         }
-        self.points.push(p);
-        self.partition_lag.extend_from_slice(partition_lag);
-        self.stage_depth.extend_from_slice(stage_depth);
+        self.push(p, partition_lag, stage_depth, folded.is_some());
         if self.points.len() >= self.max_points {
             self.halve();
+        }
+    }
+
+    /// Appends a point, with the pending samples' lags and depths folded in if `folded`.
+    fn push(&mut self, p: Point, partition_lag: &[u64], stage_depth: &[u64], folded: bool) {
+        self.points.push(p);
+        let (l0, d0) = (self.partition_lag.len(), self.stage_depth.len());
+        self.partition_lag.extend_from_slice(partition_lag);
+        self.stage_depth.extend_from_slice(stage_depth);
+        if folded {
+            max_into(&mut self.partition_lag[l0..], &self.pending_lag);
+            max_into(&mut self.stage_depth[d0..], &self.pending_depth);
+        }
+    }
+
+    /// Closes the series with the sample taken at the run's last instant, after everything
+    /// that happened then: it replaces a point already taken at that instant (folding it
+    /// in), else it is added after the last one, off the interval's grid. Recording may go
+    /// on afterwards.
+    pub fn finish(&mut self, mut p: Point, partition_lag: &[u64], stage_depth: &[u64]) {
+        let folded = self.pending.take();
+        if let Some(earlier) = &folded {
+            p.absorb_earlier(earlier);
+        }
+        if self.points.last().is_some_and(|last| last.t_s == p.t_s) {
+            let i = self.points.len() - 1;
+            p.absorb_earlier(&self.points[i]);
+            self.points[i] = p;
+            let (parts, stages) = (self.partitions, self.stages);
+            max_into(&mut self.partition_lag[i * parts..], partition_lag);
+            max_into(&mut self.stage_depth[i * stages..], stage_depth);
+            if folded.is_some() {
+                max_into(&mut self.partition_lag[i * parts..], &self.pending_lag);
+                max_into(&mut self.stage_depth[i * stages..], &self.pending_depth);
+            }
+            return;
+        }
+        self.push(p, partition_lag, stage_depth, folded.is_some());
+        if self.points.len() >= self.max_points {
+            self.halve();
+            // Halving may leave the last point pending: the run's end stays a point.
+            if let Some(last) = self.pending.take() {
+                let (lags, depths) = (std::mem::take(&mut self.pending_lag), std::mem::take(&mut self.pending_depth));
+                self.push(last, &lags, &depths, false);
+                self.pending_lag = lags;
+                self.pending_depth = depths;
+            }
         }
     }
 
@@ -159,8 +238,14 @@ impl Series {
                 p.absorb_earlier(&before);
             }
             self.points[w] = p;
-            self.partition_lag.copy_within(r * parts..(r + 1) * parts, w * parts);
-            // Stage depths are gauges: keep the larger of the two points folded together.
+            // Partition lags and stage depths are gauges: the larger of the two points.
+            for k in 0..parts {
+                let mut l = self.partition_lag[r * parts + k];
+                if r > 0 {
+                    l = l.max(self.partition_lag[(r - 1) * parts + k]);
+                }
+                self.partition_lag[w * parts + k] = l;
+            }
             for k in 0..stages {
                 let mut d = self.stage_depth[r * stages + k];
                 if r > 0 {
@@ -173,6 +258,8 @@ impl Series {
         if n.is_multiple_of(2) {
             // The last point has no partner yet: the next point recorded absorbs it.
             self.pending = Some(self.points[n - 1]);
+            self.pending_lag.copy_from_slice(&self.partition_lag[(n - 1) * parts..n * parts]);
+            self.pending_depth.copy_from_slice(&self.stage_depth[(n - 1) * stages..n * stages]);
         }
         self.points.truncate(w);
         self.partition_lag.truncate(w * parts);

@@ -24,6 +24,12 @@ pub(crate) struct Partition {
     pub done: RangeSet,
     /// Member that owns the partition now.
     pub owner: Option<u16>,
+    /// When the owner's fetch in flight reaches (reached) the broker: `Nanos::MAX` when
+    /// none is in flight.
+    pub broker_at: Nanos,
+    /// The log's end when that fetch reached the broker, frozen by the first append at or
+    /// after `broker_at` (`u64::MAX`: nothing appended since, the fetch takes the log).
+    pub fetch_upto: u64,
 }
 
 impl Partition {
@@ -78,6 +84,8 @@ impl Topic {
                     uncommitted: SegQueue::new(QUEUE_CAP, resolution).strict(),
                     done: RangeSet::new(),
                     owner: None,
+                    broker_at: Nanos::MAX,
+                    fetch_upto: u64::MAX,
                 })
                 .collect(),
             rr: 0,
@@ -103,7 +111,8 @@ impl Topic {
     /// Appends a run as Kafka's default partitioner does for records without a key (the
     /// sticky partitioner, KIP-480 and KIP-794): records fill one partition's batch
     /// (`batch.size`), then the next partition round-robin, so each batch lands whole.
-    pub fn append(&mut self, mut seg: Seg) {
+    /// `at` is now: an append at or after a fetch reached the broker does not ride it.
+    pub fn append(&mut self, mut seg: Seg, at: Nanos) {
         let p = self.parts.len();
         while seg.n > 0 {
             let room = self.batch - self.in_batch;
@@ -114,6 +123,10 @@ impl Topic {
                 (a, Some(b))
             };
             let part = &mut self.parts[self.rr];
+            if at >= part.broker_at && part.fetch_upto == u64::MAX {
+                // The fetch in flight reached the broker before this append.
+                part.fetch_upto = part.log_end;
+            }
             self.unfetched_parts += part.unfetched.is_empty() as usize;
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
             part.log_end += now.n;
@@ -180,6 +193,18 @@ impl Topic {
         false
     }
 
+    /// Member `m` sends a fetch request, which reaches the broker at `broker_at`: it will
+    /// carry what its partitions' logs hold then, nothing appended later. (No event at
+    /// `broker_at`: the first append from then on freezes the log's end, see `append`.)
+    pub fn fetch_requested(&mut self, m: u16, broker_at: Nanos) {
+        for part in &mut self.parts {
+            if part.owner == Some(m) {
+                part.broker_at = broker_at;
+                part.fetch_upto = u64::MAX;
+            }
+        }
+    }
+
     /// A fetch by member `m`: from each partition it owns whose cache is empty, up to
     /// `per_partition` records, `max` in all, into `caches[p]` (and kept in the partition's
     /// uncommitted records for redelivery). Returns how many records it brought.
@@ -190,7 +215,8 @@ impl Topic {
             if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) || !cache.is_empty() {
                 continue;
             }
-            let mut take = per_partition.min(left);
+            // Only what the log held when the request reached the broker.
+            let mut take = per_partition.min(left).min(part.fetch_upto.saturating_sub(part.position));
             while take > 0 {
                 let Some(seg) = part.unfetched.pop_front(take) else { break };
                 part.uncommitted.push_back(seg);
@@ -201,6 +227,12 @@ impl Topic {
                 got += seg.n;
             }
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
+        }
+        for part in &mut self.parts {
+            if part.owner == Some(m) {
+                part.broker_at = Nanos::MAX;
+                part.fetch_upto = u64::MAX;
+            }
         }
         got
     }

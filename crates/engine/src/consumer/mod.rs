@@ -158,6 +158,18 @@ impl Group {
     }
 
     /// Concurrency cap of member `m` now.
+    /// Messages an idle worker takes at once: at most `chunk` (the group's `chunk`: one resolution step of its
+    /// work), and at most its fair share of the `queued` messages among the `free` workers
+    /// that may start now, so a coarse resolution never has one worker take what several
+    /// idle ones would share (resolution coarsens time, never capacity).
+    #[inline(always)]
+    pub fn take(chunk: u64, queued: u64, free: u64) -> u64 {
+        if chunk <= 1 {
+            return 1;
+        }
+        chunk.min(queued.div_ceil(free.max(1)))
+    }
+
     pub fn cap(&self, m: usize) -> u32 {
         let mb = &self.members[m];
         let workers = mb.workers.len() as u32;

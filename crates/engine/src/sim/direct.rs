@@ -11,7 +11,7 @@
 //! The choice is made once, in [`Simulation::new`], and the general path takes over while
 //! tracing is on (the animation wants each move recorded).
 
-use crate::consumer::Worker;
+use crate::consumer::{Group, Worker};
 use crate::event::Event;
 use crate::hist::Histogram;
 use crate::scenario::{FlowControl, Mode, Ordering};
@@ -114,13 +114,15 @@ impl Simulation {
     #[inline(always)]
     fn start_direct(&mut self) {
         let per_partition = self.group.ordering == Ordering::PerPartition;
+        let chunk = self.group.chunk;
         loop {
             let mb = &mut self.group.members[0];
             if mb.queued == 0 || mb.busy as usize >= mb.workers.len() || (per_partition && mb.busy_parts[0]) {
                 return;
             }
+            let take = Group::take(chunk, mb.queued, mb.idle.len() as u64);
             let Some(w) = mb.idle.pop() else { return };
-            let seg = mb.queues[0].pop_front(self.group.chunk).expect("queued messages are in the queue");
+            let seg = mb.queues[0].pop_front(take).expect("queued messages are in the queue");
             mb.queued -= seg.n;
             mb.busy += 1;
             if per_partition {

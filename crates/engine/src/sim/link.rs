@@ -50,22 +50,39 @@ impl Simulation {
     /// Sends `seg` from node `from` over link `from + 1`: delivers what fits and applies the
     /// link's `on_full` policy to the rest. Returns what the sender keeps (blocked).
     pub(crate) fn push(&mut self, from: usize, seg: Seg) -> Option<Seg> {
+        let rest = self.push_fit(from, seg)?;
+        self.on_full(from + 1, rest)
+    }
+
+    /// Sends as much of `seg` from node `from` over link `from + 1` as the receiver takes,
+    /// and returns the rest, to which no policy has been applied yet.
+    ///
+    /// A run larger than the receiver's room is split to fit, and the receiver is asked
+    /// again after each delivery: a delivery may make room at once (a channel passing runs
+    /// on to a topic), so a run never waits on being larger than a capacity.
+    pub(crate) fn push_fit(&mut self, from: usize, mut seg: Seg) -> Option<Seg> {
         if seg.n == 0 {
             return None;
         }
         let j = from + 1;
-        let take = seg.n.min(self.space(j));
-        let rest = if take == 0 {
-            Some(seg)
-        } else if take == seg.n {
-            self.deliver(from, seg);
-            None
-        } else {
+        loop {
+            let take = seg.n.min(self.space(j));
+            if take == 0 {
+                return Some(seg);
+            }
+            if take == seg.n {
+                self.deliver(from, seg);
+                return None;
+            }
             let (head, tail) = seg.split(take);
             self.deliver(from, head);
-            Some(tail)
-        };
-        let rest = rest?;
+            seg = tail;
+        }
+    }
+
+    /// Applies link `j`'s `on_full` policy to `rest`, which its receiver did not take.
+    /// Returns what the sender keeps (blocked).
+    pub(crate) fn on_full(&mut self, j: usize, rest: Seg) -> Option<Seg> {
         match self.links[j].spec.on_full {
             OnFull::Block => Some(rest),
             OnFull::DropNewest => {
@@ -113,7 +130,7 @@ impl Simulation {
             }
             Node::Topic => {
                 if let Some(t) = &mut self.topic {
-                    t.append(seg);
+                    t.append(seg, self.now);
                 }
                 self.on_data(j);
             }

@@ -259,10 +259,12 @@ impl Simulation {
         RunStatus { events: handled, reached: true }
     }
 
-    /// Runs to `duration_s` with no event budget.
+    /// Runs to `duration_s` with no event budget, and closes the series with a point at the
+    /// end that agrees with the summary (after a sample taken at that instant, if any).
     pub fn run_to_end(&mut self) {
         let end = self.scenario.duration_s;
         self.run_until(end, u64::MAX);
+        self.close_series();
     }
 
     /// Record trace events for the animation (off by default: headless runs skip the cost).
@@ -293,6 +295,7 @@ impl Simulation {
             }
             Event::ProducerRetry => self.on_producer_retry(),
             Event::BlockTimeout { gen } => self.on_block_timeout(gen),
+            Event::HoldExpired { gen } => self.on_hold_expired(gen),
             Event::Grant { link, n } => self.on_grant(link as usize, n),
             Event::Drain { node } => self.on_drain(node as usize),
             Event::Retention { node } => self.on_retention(node as usize),

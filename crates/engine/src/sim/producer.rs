@@ -3,17 +3,19 @@
 
 use super::Simulation;
 use crate::event::Event;
+use crate::scenario::OnFull;
 use crate::seg::Seg;
 use crate::snapshot::{DropCause, TraceKind};
 use crate::time::{self, Nanos};
 
 impl Simulation {
     pub(crate) fn on_produce(&mut self) {
-        if self.producer.pending.is_some() {
+        if self.producer.blocked_since.is_some() {
             return;
         }
+        self.release_hold();
         self.generate_and_send();
-        if self.producer.pending.is_none() {
+        if self.producer.blocked_since.is_none() {
             self.schedule_produce();
         }
     }
@@ -51,6 +53,11 @@ impl Simulation {
     }
 
     fn producer_send(&mut self, seg: Seg) {
+        let policy = self.links[1].spec.on_full;
+        if self.producer.hold > 0 && matches!(policy, OnFull::DropNewest | OnFull::Fail) {
+            self.producer_send_holding(seg);
+            return;
+        }
         let before = seg.n;
         let rest = self.push(0, seg);
         let kept = rest.map_or(0, |r| r.n);
@@ -76,6 +83,62 @@ impl Simulation {
                     self.schedule_produce();
                 }
             }
+        }
+    }
+
+    /// Sends `seg` over a non-blocking link: what the receiver does not take now is held
+    /// (the producer is not blocked) and sent as room appears; after one resolution step
+    /// what is still held meets the link's policy (`release_hold`). A run stands for
+    /// arrivals spread over up to one step, so it is not dropped for being larger than the
+    /// room the receiver has at one instant.
+    fn producer_send_holding(&mut self, seg: Seg) {
+        let rest = self.push_fit(0, seg);
+        self.producer.produced += seg.n - rest.map_or(0, |r| r.n);
+        self.producer.pending = rest;
+        match rest {
+            Some(_) if !self.producer.holding => {
+                self.producer.holding = true;
+                self.producer.hold_armed = false;
+                self.producer.hold_until = self.now + self.producer.hold;
+                self.arm_hold();
+            }
+            Some(_) => {}
+            None => self.producer.holding = false,
+        }
+    }
+
+    /// Makes sure a held leftover is released by `hold_until`: the next arrivals do it
+    /// (`on_produce`) when they are due by then, otherwise an expiry event.
+    fn arm_hold(&mut self) {
+        let p = &mut self.producer;
+        if p.holding && !p.hold_armed && p.gen.next_due() > p.hold_until {
+            p.hold_armed = true;
+            p.hold_gen = p.hold_gen.wrapping_add(1);
+            let gen = p.hold_gen;
+            self.events.push(p.hold_until, Event::HoldExpired { gen });
+        }
+    }
+
+    /// The held leftover (if any) is sent once more; what does not fit meets the link's
+    /// policy (dropped, or failed).
+    fn release_hold(&mut self) {
+        if !self.producer.holding {
+            return;
+        }
+        self.producer.holding = false;
+        if let Some(held) = self.producer.pending.take() {
+            // Sent either way: delivered now, or dropped (failed) by the link's policy.
+            self.producer.produced += held.n;
+            if let Some(rest) = self.push_fit(0, held) {
+                let kept = self.on_full(1, rest);
+                debug_assert!(kept.is_none(), "a non-blocking link keeps nothing");
+            }
+        }
+    }
+
+    pub(crate) fn on_hold_expired(&mut self, gen: u32) {
+        if gen == self.producer.hold_gen && self.producer.hold_armed {
+            self.release_hold();
         }
     }
 
@@ -105,13 +168,16 @@ impl Simulation {
         let every = t.interval().max(1);
         self.events.push(self.now + every, Event::Throttle);
         // What arrived before the change goes out at the old rate; then the new schedule.
-        if self.producer.pending.is_none() {
+        if self.producer.blocked_since.is_none() {
+            self.release_hold();
             self.generate_and_send();
         }
         self.producer.gen.set_rate(rate);
         self.note(TraceKind::Throttled { rate_per_s: rate });
-        if self.producer.pending.is_none() {
+        if self.producer.blocked_since.is_none() {
             self.schedule_produce();
+            // The new schedule may come after the end of a hold started just now.
+            self.arm_hold();
         }
     }
 }

@@ -17,12 +17,24 @@ impl Simulation {
         if self.now % crate::time::from_secs(1.0) < self.sample_every {
             self.prune_done();
         }
+        let point = self.take_sample();
+        self.series.record(point, &self.lag_scratch, &self.depth_scratch);
+        self.window.clear();
+        self.group.rtt_window.clear();
+        for mb in &mut self.group.members {
+            mb.window_in_flight = mb.in_flight;
+        }
+        self.events.push(self.now + self.sample_every, crate::event::Event::Sample);
+    }
+
+    /// The point of now, with the partitions' lags and stages' depths in the scratch
+    /// buffers; the peak lag noted.
+    fn take_sample(&mut self) -> Point {
         let point = self.point();
         self.stats.max_lag = self.stats.max_lag.max(point.lag);
         self.lag_scratch.clear();
         if let Some(t) = &self.topic {
-            let lags: Vec<u64> = t.parts.iter().map(|p| p.lag()).collect();
-            self.lag_scratch.extend(lags);
+            self.lag_scratch.extend(t.parts.iter().map(|p| p.lag()));
         }
         self.depth_scratch.clear();
         for st in &self.stages {
@@ -33,13 +45,14 @@ impl Simulation {
                 Node::Map | Node::Filter(_) => 0,
             });
         }
-        self.series.record(point, &self.lag_scratch, &self.depth_scratch);
-        self.window.clear();
-        self.group.rtt_window.clear();
-        for mb in &mut self.group.members {
-            mb.window_in_flight = mb.in_flight;
-        }
-        self.events.push(self.now + self.sample_every, crate::event::Event::Sample);
+        point
+    }
+
+    /// Ends the series with a point at now, after everything that happened at this instant
+    /// (see [`Series::finish`]): the end of a run agrees with its summary.
+    pub(crate) fn close_series(&mut self) {
+        let point = self.take_sample();
+        self.series.finish(point, &self.lag_scratch, &self.depth_scratch);
     }
 
     /// Forgets handled offsets below anything that can still be delivered or held again.
@@ -116,7 +129,7 @@ impl Simulation {
     }
 
     fn producer_rate(&self) -> f64 {
-        if self.producer.pending.is_some() {
+        if self.producer.blocked_since.is_some() {
             0.0
         } else {
             self.producer.gen.rate_now()
@@ -149,7 +162,8 @@ impl Simulation {
             evictions: self.stats.evictions,
             max_heap_bytes: self.stats.max_heap.max(self.max_heap_now()),
             max_in_flight: self.stats.max_in_flight,
-            max_lag: self.stats.max_lag,
+            // The peak over the samples, and now (the summary is read between samples).
+            max_lag: self.stats.max_lag.max(self.topic.as_ref().map_or(0, Topic::lag)),
             latency_p50_s: self.latency.quantile_s(0.5),
             latency_p95_s: self.latency.quantile_s(0.95),
             latency_p99_s: self.latency.quantile_s(0.99),
@@ -233,6 +247,12 @@ impl Simulation {
             }
         }
         l
+    }
+
+    /// The `q`-quantile (0..=1) of produce-to-processed latency over the whole run, in
+    /// seconds (the middle of its histogram bucket); `None` before anything was processed.
+    pub fn latency_quantile_s(&self, q: f64) -> Option<f64> {
+        self.latency.quantile_s(q)
     }
 
     /// Entries held by all the queues of runs: the engine's memory for messages. Bounded
@@ -331,7 +351,7 @@ impl Simulation {
             producer: ProducerView {
                 rate_per_s: self.producer_rate(),
                 produced: self.producer.produced,
-                blocked: self.producer.pending.is_some(),
+                blocked: self.producer.blocked_since.is_some(),
                 pending: self.producer.pending.map_or(0, |s| s.n),
                 blocked_s: time::secs(self.blocked_ns()),
                 throttled: self.producer.throttle.is_some(),

@@ -103,6 +103,12 @@ impl Simulation {
             let latency = t.fetch_latency();
             let gen = mb.fetch_gen;
             self.group.members[m].fetching = true;
+            // The request reaches the broker half a round trip from now and carries what the
+            // log holds then; the records arrive half a round trip later.
+            if latency > 0 {
+                let Some(t) = &mut self.topic else { return };
+                t.fetch_requested(m as u16, self.now + latency / 2);
+            }
             self.events.push(self.now + latency, Event::FetchDone { member: m as u16, gen });
         }
     }
@@ -121,6 +127,10 @@ impl Simulation {
         let got = t.fetch(m as u16, &mut mb.cache, part_fetch, fetch_max);
         mb.cache_total += got;
         if got == 0 {
+            // What was appended after the request reached the broker needs another fetch.
+            if mb.state == LoopState::Waiting {
+                self.maybe_fetch(m);
+            }
             return;
         }
         self.note(TraceKind::Fetched { member: m as u16, n: got });

@@ -2,7 +2,7 @@
 //! deadline shedding, the slow message), calls to the downstream dependency and its slots,
 //! completions (duplicates, latency, limiter samples, commits after processing).
 
-use crate::consumer::{LoopState, Worker};
+use crate::consumer::{Group, LoopState, Worker};
 use crate::event::Event;
 use crate::hist::Histogram;
 use crate::scenario::{Commit, Mode, Ordering, ShedSpec};
@@ -30,6 +30,7 @@ impl Simulation {
     // Out of line so that `dispatch`, a check made twice per message, inlines into callers.
     #[inline(never)]
     pub(super) fn dispatch_queued(&mut self, m: usize) {
+        let chunk = self.group.chunk;
         loop {
             let cap = self.group.cap(m);
             let per_partition = self.group.ordering == Ordering::PerPartition;
@@ -75,8 +76,10 @@ impl Simulation {
                     continue;
                 }
             }
+            let free = (mb.idle.len() as u64).min(u64::from(cap - mb.busy));
+            let take = Group::take(chunk, mb.queued, free);
             let w = mb.idle.pop().expect("an idle worker");
-            let seg = mb.queues[best].pop_front(self.group.chunk).expect("non-empty");
+            let seg = mb.queues[best].pop_front(take).expect("non-empty");
             mb.queued -= seg.n;
             mb.busy += 1;
             if per_partition {
