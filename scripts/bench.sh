@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Engine benchmarks that print figures (no pass/fail): M/M/1 at rho = 0.9 for 10^6 customers
-# and one simulated hour of incident-106, each in its own process so peak memory is its own.
+# and one simulated hour of incident-106, and retention sweeping held records, each in its own
+# process so peak memory is its own.
 # With --simpy, also runs the same M/M/1 in SimPy (installed with pip if missing) and prints
 # the ratio. Best of 20 and of 5 runs: this machine shares its cores, and a run that
 # overlaps another tenant's burst is up to 1.5x slower (see docs/benchmarks.md).
@@ -12,6 +13,7 @@ bin="${CARGO_TARGET_DIR:-target}/release/bplab"
 mm1=$("$bin" bench mm1 --repeat 20)
 echo "$mm1"
 "$bin" bench incident-hour --repeat 5
+"$bin" bench retention-held --repeat 5
 if [ "${1:-}" = "--simpy" ]; then
   python3 -c "import simpy" 2>/dev/null || python3 -m pip install --quiet simpy
   simpy_line=$(python3 scripts/bench_simpy.py 200000)

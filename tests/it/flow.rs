@@ -311,24 +311,20 @@ fn downsampled_partition_lags_and_stage_depths_keep_their_peaks() {
 
 // ---- retention's cost (issue 10, fault 10) --------------------------------------------
 
-/// Retention sweeping runs that members still hold (small fetches, a slow consumer) costs
-/// about what the rest of the run does: what is handled or held of a partition is gathered
-/// once per sweep, not once per deleted run (which cost ~15 µs per event here, in release).
-/// Measured against the same run without retention, so the bound holds on any machine.
+/// Retention sweeping runs that members still hold (small fetches, a slow consumer): what
+/// is handled or held of a partition is gathered once per sweep, not once per deleted run
+/// (which cost ~15 µs per event). The speed is a benchmark (`bplab bench retention-held`
+/// prints it); this checks what the sweep decides: retention loses only what nobody
+/// handled or holds, and every message is still accounted for.
 #[test]
-fn retention_over_held_records_costs_about_what_the_run_does() {
-    let text = |retention: &str| {
-        format!(
-            "duration_s = 30.0\nproducer = {{rate_per_s = 1000000.0}}\nstages = [{{kind = \"topic\"{retention}}}]\nconsumer = {{rate_per_worker = 10000.0, fetch = {{max_partition_fetch_bytes = 2048}}, memory = {{bytes_per_message = 0}}}}\n"
-        )
-    };
-    let time = |s: &Scenario| {
-        let start = std::time::Instant::now();
-        let sim = run_to_end(s);
-        (start.elapsed().as_secs_f64(), sim.summary())
-    };
-    let (plain, _) = time(&scenario(&text("")));
-    let (swept, sum) = time(&scenario(&text(", retention_ms = 200.0")));
-    assert!(sum.lost_by_cause.retention > 0);
-    assert!(swept <= 5.0 * plain + 0.1, "with retention {swept:.2} s, without {plain:.2} s");
+fn retention_over_held_records_loses_only_what_nobody_holds() {
+    let sim = run_to_end(&scenario(
+        "duration_s = 30.0\nproducer = {rate_per_s = 1000000.0}\nstages = [{kind = \"topic\", retention_ms = 200.0}]\n\
+         consumer = {rate_per_worker = 10000.0, fetch = {max_partition_fetch_bytes = 2048}, memory = {bytes_per_message = 0}}\n",
+    ));
+    let sum = sim.summary();
+    assert!(sum.lost_by_cause.retention > 0, "retention deletes records nobody fetched in time");
+    assert_eq!(sum.duplicated, 0, "nothing deleted was processed: no record came back twice");
+    assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
+    assert!(sum.consumed > 250_000, "the worker kept working while retention swept: {}", sum.consumed);
 }
