@@ -151,7 +151,10 @@ const PRESETS = [
     t: 60,
     expect: async (r) => {
       assert.ok(r['call-rtt-p99'] < 0.05, `call RTT p99 ${r['call-rtt-p99']} s`);
-      assert.ok(r.throughput > 950, `throughput ${r.throughput}`);
+      // The limit bounds busy workers, and a worker spends its own 2 ms before its ~10 ms
+      // call (issue 10, fault 4): a limit a little above the 10 slots carries ~940/s of the
+      // dependency's 1,000/s (`bplab run --preset adaptive-vegas --duration 60`: 944/s).
+      assert.ok(r.throughput > 900, `throughput ${r.throughput}`);
     },
   }],
   ['adaptive-gradient2', {
