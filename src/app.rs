@@ -55,7 +55,9 @@ pub fn App() -> impl IntoView {
                 lab.error.set(Some(e.to_string()));
             }
         });
+        // The log told the previous run: it starts again with this one.
         lab.narrator.update_value(Narrator::clear);
+        lab.log.set(Vec::new());
         lab.redraw.update_untracked(|n| *n += 1);
     });
 

@@ -126,6 +126,24 @@ describe('Backpressure Lab page', () => {
     });
   });
 
+  test('after a knob change the event log tells the new run, not the old one', async () => {
+    await withPage(chromium.browser, '02-log-after-change', async (page) => {
+      // One step at 1000× is 100 simulated seconds: past the incident's first OOM kill (48.3 s).
+      await page.click('[data-testid=step]');
+      const told = await poll(async () => /OOM/.test((await page.textContent('[data-testid=event-log]')) || ''), 10_000);
+      assert.ok(told, 'the OOM kill was not told');
+      const before = await value(page, 'readout-produced');
+      const rate = page.locator('[data-testid=knob-producer-rate] input[type=number]');
+      await rate.fill('400');
+      await rate.press('Enter');
+      assert.ok(await poll(async () => (await value(page, 'readout-produced')) !== before, 5_000), 'the change did not replay the run');
+      // 400 msg/s is below what the consumer processes: no OOM kill in the new run.
+      assert.equal(await value(page, 'readout-oom-kills'), 0);
+      const log = (await page.textContent('[data-testid=event-log]')) || '';
+      assert.doesNotMatch(log, /OOM/, `the log still tells the previous run: ${log}`);
+    }, { query: '?preset=incident-106&speed=1000' });
+  });
+
   test('keyboard only: space, s, r, ?, Escape and the timeline', async () => {
     await withPage(chromium.browser, '03-keyboard', async (page) => {
       await page.bringToFront();
