@@ -24,12 +24,11 @@ pub(crate) struct Partition {
     pub done: RangeSet,
     /// Member that owns the partition now.
     pub owner: Option<u16>,
-    /// When the owner's fetch in flight reaches (reached) the broker: `Nanos::MAX` when
-    /// none is in flight.
-    pub broker_at: Nanos,
-    /// The log's end when that fetch reached the broker, frozen by the first append at or
-    /// after `broker_at` (`u64::MAX`: nothing appended since, the fetch takes the log).
-    pub fetch_upto: u64,
+    /// The log's end when the owner's fetch in flight reached the broker, frozen by the
+    /// first append at or after that instant; it holds for the fetch request `upto_req`
+    /// only (any other request: nothing appended since, the fetch takes the log).
+    fetch_upto: u64,
+    upto_req: u64,
 }
 
 impl Partition {
@@ -67,6 +66,13 @@ pub(crate) struct Topic {
     /// partitions when there are none (counted where records are appended and fetched;
     /// recounted after rewinds and retention).
     unfetched_parts: usize,
+    /// Per member: when its fetch in flight reaches (reached) the broker (`Nanos::MAX`: none
+    /// in flight), and that request's number (unique over all members, from 1). Kept per
+    /// member, not per partition, so that a request and a fetch cost the same whatever the
+    /// number of partitions (this is on every poll's path).
+    broker_at: Vec<Nanos>,
+    request: Vec<u64>,
+    requests: u64,
 }
 
 impl Topic {
@@ -84,8 +90,8 @@ impl Topic {
                     uncommitted: SegQueue::new(QUEUE_CAP, resolution).strict(),
                     done: RangeSet::new(),
                     owner: None,
-                    broker_at: Nanos::MAX,
                     fetch_upto: u64::MAX,
+                    upto_req: 0,
                 })
                 .collect(),
             rr: 0,
@@ -95,6 +101,9 @@ impl Topic {
             retention: spec.retention_ms.map(time::from_millis),
             retention_records: spec.retention_bytes.map(|b| (b / msg_bytes).max(1)),
             unfetched_parts: 0,
+            broker_at: Vec::new(),
+            request: Vec::new(),
+            requests: 0,
         }
     }
 
@@ -123,9 +132,12 @@ impl Topic {
                 (a, Some(b))
             };
             let part = &mut self.parts[self.rr];
-            if at >= part.broker_at && part.fetch_upto == u64::MAX {
-                // The fetch in flight reached the broker before this append.
-                part.fetch_upto = part.log_end;
+            if let Some(o) = part.owner.map(usize::from) {
+                if o < self.broker_at.len() && at >= self.broker_at[o] && part.upto_req != self.request[o] {
+                    // The owner's fetch in flight reached the broker before this append.
+                    part.fetch_upto = part.log_end;
+                    part.upto_req = self.request[o];
+                }
             }
             self.unfetched_parts += part.unfetched.is_empty() as usize;
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
@@ -197,12 +209,15 @@ impl Topic {
     /// carry what its partitions' logs hold then, nothing appended later. (No event at
     /// `broker_at`: the first append from then on freezes the log's end, see `append`.)
     pub fn fetch_requested(&mut self, m: u16, broker_at: Nanos) {
-        for part in &mut self.parts {
-            if part.owner == Some(m) {
-                part.broker_at = broker_at;
-                part.fetch_upto = u64::MAX;
-            }
+        let m = usize::from(m);
+        if m >= self.broker_at.len() {
+            // Once per member over the run, not per message.
+            self.broker_at.resize(m + 1, Nanos::MAX);
+            self.request.resize(m + 1, 0);
         }
+        self.requests += 1;
+        self.broker_at[m] = broker_at;
+        self.request[m] = self.requests;
     }
 
     /// A fetch by member `m`: from each partition it owns whose cache is empty, up to
@@ -210,13 +225,15 @@ impl Topic {
     /// uncommitted records for redelivery). Returns how many records it brought.
     pub fn fetch(&mut self, m: u16, caches: &mut [SegQueue], per_partition: u64, max: u64) -> u64 {
         let (mut left, mut got) = (max, 0);
+        let request = self.request.get(usize::from(m)).copied().unwrap_or(0);
         for (part, cache) in self.parts.iter_mut().zip(caches.iter_mut()) {
             // A drained partition first: the common case once the consumer has caught up.
             if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) || !cache.is_empty() {
                 continue;
             }
             // Only what the log held when the request reached the broker.
-            let mut take = per_partition.min(left).min(part.fetch_upto.saturating_sub(part.position));
+            let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
+            let mut take = per_partition.min(left).min(upto.saturating_sub(part.position));
             while take > 0 {
                 let Some(seg) = part.unfetched.pop_front(take) else { break };
                 part.uncommitted.push_back(seg);
@@ -228,11 +245,9 @@ impl Topic {
             }
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
-        for part in &mut self.parts {
-            if part.owner == Some(m) {
-                part.broker_at = Nanos::MAX;
-                part.fetch_upto = u64::MAX;
-            }
+        // The request is answered: later appends are for the next one.
+        if let Some(at) = self.broker_at.get_mut(usize::from(m)) {
+            *at = Nanos::MAX;
         }
         got
     }
