@@ -328,3 +328,26 @@ fn retention_over_held_records_loses_only_what_nobody_holds() {
     assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
     assert!(sum.consumed > 250_000, "the worker kept working while retention swept: {}", sum.consumed);
 }
+
+// ---- kills and rebalances gather what is held once per partition ---------------------
+
+/// Many kills and rebalances over tiny fetches, with retention: what a kill or a rebalance
+/// discards is counted against what is handled or held, gathered once per partition. The
+/// counts are those of the per-run computation this replaced (pinned from it).
+#[test]
+fn kills_over_tiny_fetches_lose_what_nobody_holds_as_before() {
+    let sim = run_to_end(&scenario(
+        r#"
+duration_s = 20.0
+producer = {rate_per_s = 1000000.0}
+stages = [{kind = "topic", partitions = 40, retention_ms = 300.0}]
+consumer = {members = 20, workers = 2, rate_per_worker = 10.0, commit = "auto", rebalance_ms = 20.0, fetch = {max_partition_fetch_bytes = 2048}, memory = {baseline_mib = 1, bytes_per_message = 10000, heap_limit_mib = 500, restart_delay_s = 0.1}}
+"#,
+    ));
+    let sum = sim.summary();
+    assert_eq!((sum.oom_kills, sum.rebalances), (20, 40));
+    assert_eq!(sum.lost_by_cause.after_commit, 1_033_817);
+    assert_eq!(sum.lost_by_cause.retention, 18_173_199);
+    assert_eq!((sum.consumed, sum.duplicated, sum.produced), (7_900, 0, 19_999_001));
+    assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
+}
