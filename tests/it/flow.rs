@@ -351,3 +351,43 @@ consumer = {members = 20, workers = 2, rate_per_worker = 10.0, commit = "auto", 
     assert_eq!((sum.consumed, sum.duplicated, sum.produced), (7_900, 0, 19_999_001));
     assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
 }
+
+// ---- a stage's sender holds what does not fit for one step, like the producer --------
+
+/// Producer -> channel -> channel (its sender drop_newest or fail, capacity 100) -> a
+/// consumer ten times faster, at 1 ms: runs of 1,000 are ten times the second channel's
+/// capacity, which drains as they go. Only what does not fit within one step may be dropped.
+fn two_channels(policy: &str) -> String {
+    format!(
+        r#"
+duration_s = 5.0
+sim = {{resolution_ms = 1.0}}
+producer = {{rate_per_s = 1000000.0}}
+stages = [{{kind = "channel", capacity = 5000}}, {{kind = "channel", capacity = 100, link = {{{policy}}}}}]
+consumer = {{workers = 10, rate_per_worker = 1000000.0, memory = {{bytes_per_message = 0}}}}
+"#
+    )
+}
+
+#[test]
+fn a_channel_sender_with_drop_newest_drops_only_what_does_not_fit_within_a_step() {
+    for policy in [r#"on_full = "drop_newest""#, r#"on_full = "fail""#] {
+        let sim = run_to_end(&scenario(&two_channels(policy)));
+        let sum = sim.summary();
+        assert!(sum.dropped <= sum.produced / 1000, "{policy}: dropped {} of {}", sum.dropped, sum.produced);
+        assert!(sum.produced >= 4_990_000, "{policy}: produced {}", sum.produced);
+        assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
+    }
+}
+
+#[test]
+fn a_channel_sender_that_blocks_never_stalls_on_a_run_larger_than_its_receiver() {
+    for policy in [r#"on_full = "block""#, r#"block_timeout_ms = 10.0"#] {
+        let sim = run_to_end(&scenario(&two_channels(policy)));
+        let sum = sim.summary();
+        assert_eq!(sum.dropped, 0, "{policy}");
+        assert!(sum.produced >= 4_990_000, "{policy}: produced {}", sum.produced);
+        assert!(sum.consumed >= 4_980_000, "{policy}: consumed {}", sum.consumed);
+        assert!(sum.producer_blocked_s < 0.01, "{policy}: blocked {} s", sum.producer_blocked_s);
+    }
+}
