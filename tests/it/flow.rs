@@ -420,3 +420,23 @@ consumer = {workers = 10, rate_per_worker = 50000.0, link = {control = {kind = "
     assert!(sum.producer_blocked_s < 0.01, "blocked {} s", sum.producer_blocked_s);
     assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
 }
+
+/// As above, with a first channel of 500 that drops its oldest: runs of 1,000 evict the
+/// front the second channel's sender holds. What is evicted is no longer held, so the hold
+/// never releases (drops) messages that arrived after it started.
+#[test]
+fn evictions_from_a_held_front_end_the_hold_for_what_they_take() {
+    let sim = run_to_end(&scenario(
+        r#"
+duration_s = 5.0
+sim = {resolution_ms = 1.0}
+producer = {rate_per_s = 1000000.0}
+stages = [{kind = "channel", capacity = 500, link = {on_full = "drop_oldest"}}, {kind = "channel", capacity = 100, link = {on_full = "drop_newest"}}]
+consumer = {workers = 10, rate_per_worker = 50000.0, link = {control = {kind = "request", prefetch = 200, replenish = 0.5, latency_ms = 0.0}}, memory = {bytes_per_message = 0}}
+"#,
+    ));
+    let sum = sim.summary();
+    assert!(sum.consumed >= 2_375_000, "the consumer works at capacity: {} of 2.5 M", sum.consumed);
+    assert!(sum.dropped_by.drop_newest <= 100_000, "the sender drops little: {}", sum.dropped_by.drop_newest);
+    assert!(sim.ledger().balanced(), "{:?}", sim.ledger());
+}

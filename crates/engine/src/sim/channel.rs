@@ -42,6 +42,7 @@ impl Simulation {
             evicted.push(old);
         }
         let (b_cap, b_total) = (b.cap, b.q.total());
+        self.unhold(j, evict - left);
         for old in evicted {
             self.drop_run(j, old, DropCause::DropOldest);
             self.window_consumed(j, old.n);
@@ -116,6 +117,7 @@ impl Simulation {
             n += seg.n;
             self.drop_run(node, seg, DropCause::ShedDeadline);
         }
+        self.unhold(node, n);
         if n > 0 {
             self.taken_from(node, n);
         }
@@ -177,6 +179,19 @@ impl Simulation {
             h.held = front;
             if let Some((at, gen)) = h.arm(Nanos::MAX) {
                 self.events.push(at, Event::HoldExpired { link: (node + 1) as u16, gen });
+            }
+        }
+    }
+
+    /// `n` messages left the front of channel `node` otherwise than by its sender (evicted,
+    /// shed): those of a held leftover are no longer held.
+    fn unhold(&mut self, node: usize, n: u64) {
+        let h = &mut self.links[node + 1].hold;
+        if h.active && n > 0 {
+            h.held -= n.min(h.held);
+            if h.held == 0 {
+                // Nothing left to hold: the expiry finds the hold inactive (stale).
+                h.active = false;
             }
         }
     }
