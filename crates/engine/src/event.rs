@@ -15,9 +15,10 @@ pub enum Event {
     ProducerRetry,
     /// The producer's blocked send has waited its timeout; stale when `gen` is old.
     BlockTimeout { gen: u32 },
-    /// The leftover the producer held for a non-blocking link has waited one resolution
-    /// step: what still does not fit meets the link's policy. Stale when `gen` is old.
-    HoldExpired { gen: u32 },
+    /// The leftover the sender over link `link` (the producer's, or a channel's) held for
+    /// a non-blocking link has waited one resolution step: what still does not fit meets
+    /// the link's policy. Stale when `gen` is old.
+    HoldExpired { link: u16, gen: u32 },
     /// Credits or `request(n)` demand arrive at the sender of link `link`.
     Grant { link: u16, n: u64 },
     /// The Kafka producer client at node `node` may send a batch.

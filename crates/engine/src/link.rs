@@ -2,7 +2,7 @@
 //! `request(n)` demand its sender holds. What links do at run time (space, sending with
 //! `on_full`, delivery, grants) is in `sim/link.rs`.
 
-use crate::scenario::{FlowControl, LinkSpec};
+use crate::scenario::{FlowControl, LinkSpec, OnFull};
 use crate::time::{self, Nanos};
 
 /// Credits or demand held by a link's sender.
@@ -19,14 +19,77 @@ pub(crate) struct Window {
     pub in_transit: u64,
 }
 
+/// What a link's sender does with the leftover of a run that a non-blocking link
+/// (`drop_newest`, `fail`) did not take whole: it keeps it for at most one resolution step,
+/// sends it as room appears, and only then hands what is still left to the link's policy.
+/// A run stands for arrivals spread over up to one step, so it is not dropped for being
+/// larger than the room the receiver has at one instant. One rule for every sender: the
+/// producer (link 1; the leftover is its `pending`) and each channel's sender (the leftover
+/// stays at the front of the channel, `held` messages of it).
+#[derive(Clone)]
+pub(crate) struct Hold {
+    /// How long a leftover is held: the resolution (0: never held).
+    pub step: Nanos,
+    /// A leftover is held now.
+    pub active: bool,
+    /// When the held leftover meets its policy (valid while `active`).
+    pub until: Nanos,
+    /// An expiry event is pending for the current hold (the producer's next arrivals, when
+    /// due by `until`, release its hold instead).
+    pub armed: bool,
+    /// Invalidates stale expiries.
+    pub gen: u32,
+    /// A channel's sender: how many messages at the front of the channel are held.
+    pub held: u64,
+}
+
+impl Hold {
+    fn new(step: Nanos) -> Hold {
+        Hold { step, active: false, until: 0, armed: false, gen: 0, held: 0 }
+    }
+
+    /// Does a sender over a link with this policy hold leftovers?
+    #[inline]
+    pub fn applies(&self, policy: OnFull) -> bool {
+        self.step > 0 && matches!(policy, OnFull::DropNewest | OnFull::Fail)
+    }
+
+    /// Starts holding a leftover at `now`, unless one is held already.
+    pub fn start(&mut self, now: Nanos) {
+        if !self.active {
+            self.active = true;
+            self.armed = false;
+            self.until = now + self.step;
+        }
+    }
+
+    /// The expiry event to schedule, if the hold needs one: when the sender's next chance to
+    /// release it (`next_chance`) comes after `until`.
+    pub fn arm(&mut self, next_chance: Nanos) -> Option<(Nanos, u32)> {
+        if self.active && !self.armed && next_chance > self.until {
+            self.armed = true;
+            self.gen = self.gen.wrapping_add(1);
+            return Some((self.until, self.gen));
+        }
+        None
+    }
+
+    /// Is an expiry event with `gen` the current hold's?
+    pub fn is_current(&self, gen: u32) -> bool {
+        self.active && self.armed && gen == self.gen
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct Link {
     pub spec: LinkSpec,
     pub window: Option<Window>,
+    /// Its sender's hold (see [`Hold`]).
+    pub hold: Hold,
 }
 
 impl Link {
-    pub fn new(spec: &LinkSpec) -> Link {
+    pub fn new(spec: &LinkSpec, resolution: Nanos) -> Link {
         let window = match &spec.control {
             FlowControl::None {} => None,
             FlowControl::Credit { initial, grant, batch, latency_ms } => Some(Window {
@@ -48,7 +111,7 @@ impl Link {
                 in_transit: 0,
             }),
         };
-        Link { spec: spec.clone(), window }
+        Link { spec: spec.clone(), window, hold: Hold::new(resolution) }
     }
 
     /// The receiver restarts its session: the count of messages it finished since its last

@@ -17,19 +17,6 @@ pub(crate) struct Producer {
     /// Invalidates stale block-timeout events.
     pub block_gen: u32,
     pub retry_scheduled: bool,
-    /// `pending` is the leftover of a run that a non-blocking link (`drop_newest`, `fail`)
-    /// did not take whole: kept for at most one resolution step (`hold`), sent as room
-    /// appears, then handed to the link's policy. The producer is not blocked meanwhile.
-    pub holding: bool,
-    /// When the held leftover meets its policy (valid while `holding`).
-    pub hold_until: Nanos,
-    /// An expiry event is pending for the current hold (otherwise the next arrivals, due
-    /// by `hold_until`, release it).
-    pub hold_armed: bool,
-    /// Invalidates stale hold expiries.
-    pub hold_gen: u32,
-    /// How long a leftover is held: the resolution (0: never held).
-    pub hold: Nanos,
     /// Invalidates scheduled arrivals when the schedule changes (throttling).
     pub produce_gen: u32,
     /// Sequence number of the next message generated.
@@ -48,11 +35,6 @@ impl Producer {
             blocked_total: 0,
             block_gen: 0,
             retry_scheduled: false,
-            holding: false,
-            hold_until: 0,
-            hold_armed: false,
-            hold_gen: 0,
-            hold: resolution,
             produce_gen: 0,
             seq: 0,
             produced: 0,

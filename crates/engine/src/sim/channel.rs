@@ -3,11 +3,13 @@
 //! by the consumer.
 
 use super::Simulation;
+use crate::event::Event;
 use crate::scenario::{OnFull, ShedSpec};
 use crate::seg::{Seg, SegQueue, QUEUE_CAP};
 use crate::shed;
 use crate::snapshot::DropCause;
 use crate::stage::{Buffer, Node};
+use crate::time::Nanos;
 
 impl Simulation {
     /// A run arrives at channel `j`: shedding first, then drop-oldest, then the queue.
@@ -40,6 +42,7 @@ impl Simulation {
             evicted.push(old);
         }
         let (b_cap, b_total) = (b.cap, b.q.total());
+        self.unhold(j, evict - left);
         for old in evicted {
             self.drop_run(j, old, DropCause::DropOldest);
             self.window_consumed(j, old.n);
@@ -114,20 +117,24 @@ impl Simulation {
             n += seg.n;
             self.drop_run(node, seg, DropCause::ShedDeadline);
         }
+        self.unhold(node, n);
         if n > 0 {
             self.taken_from(node, n);
         }
     }
 
     /// Moves what the next link takes out of channel `node` (a sender goroutine), applying
-    /// that link's policy to what it does not take.
+    /// that link's policy to what it does not take. Over a non-blocking link the sender
+    /// holds the leftover of the run it is sending for up to one step, like the producer
+    /// (see [`Hold`](crate::link::Hold)): it stays at the front of the channel meanwhile.
     pub(crate) fn transfer(&mut self, node: usize) {
         self.shed_stale(node);
+        let policy = self.links[node + 1].spec.on_full;
+        let holds = self.links[node + 1].hold.applies(policy);
         let mut moved = 0;
         loop {
             let room = self.space(node + 1);
-            let policy = self.links[node + 1].spec.on_full;
-            let want = if policy == OnFull::Block { room } else { u64::MAX };
+            let want = if policy == OnFull::Block || holds { room } else { u64::MAX };
             if want == 0 {
                 break;
             }
@@ -144,9 +151,70 @@ impl Simulation {
                 break;
             }
         }
+        if holds {
+            self.hold_front(node, moved);
+        }
         if moved > 0 {
             self.taken_from(node, moved);
         }
+    }
+
+    /// Channel `node`'s sender, over a non-blocking link, has sent `moved` messages and
+    /// stopped: what it sent of a held leftover no longer is; if the channel still has data
+    /// and nothing is held, the run now at its front is held for one step.
+    fn hold_front(&mut self, node: usize, moved: u64) {
+        let front = match &self.stages[node - 1] {
+            Node::Channel(b) => b.q.front().map_or(0, |s| s.n),
+            _ => 0,
+        };
+        let h = &mut self.links[node + 1].hold;
+        if h.active {
+            h.held -= moved.min(h.held);
+            if h.held == 0 {
+                h.active = false;
+            }
+        }
+        if !h.active && front > 0 {
+            h.start(self.now);
+            h.held = front;
+            if let Some((at, gen)) = h.arm(Nanos::MAX) {
+                self.events.push(at, Event::HoldExpired { link: (node + 1) as u16, gen });
+            }
+        }
+    }
+
+    /// `n` messages left the front of channel `node` otherwise than by its sender (evicted,
+    /// shed): those of a held leftover are no longer held.
+    fn unhold(&mut self, node: usize, n: u64) {
+        let h = &mut self.links[node + 1].hold;
+        if h.active && n > 0 {
+            h.held -= n.min(h.held);
+            if h.held == 0 {
+                // Nothing left to hold: the expiry finds the hold inactive (stale).
+                h.active = false;
+            }
+        }
+    }
+
+    /// The leftover channel `node`'s sender held has waited one step: it is sent once
+    /// more, what does not fit meets the link's policy, and the sender goes on.
+    pub(crate) fn release_channel_hold(&mut self, node: usize) {
+        let h = &mut self.links[node + 1].hold;
+        h.active = false;
+        let mut left = std::mem::take(&mut h.held);
+        let mut gone = 0;
+        while left > 0 {
+            let Node::Channel(b) = &mut self.stages[node - 1] else { return };
+            let Some(seg) = b.q.pop_front(left) else { break };
+            left -= seg.n;
+            gone += seg.n;
+            let kept = self.push(node, seg);
+            debug_assert!(kept.is_none(), "a non-blocking link keeps nothing");
+        }
+        if gone > 0 {
+            self.taken_from(node, gone);
+        }
+        self.transfer(node);
     }
 
     /// Does channel `node` hold anything?

@@ -148,7 +148,7 @@ impl Simulation {
                 _ => None,
             })
             .unwrap_or(KafkaProducerSpec::default().batch_size_bytes);
-        let mut links = vec![Link::new(&LinkSpec::default())];
+        let mut links = vec![Link::new(&LinkSpec::default(), res)];
         let mut topic = None;
         let stages: Vec<Node> = s
             .stages
@@ -161,11 +161,11 @@ impl Simulation {
                     }
                     other => Node::new(other, msg_bytes, res),
                 };
-                links.push(Link::new(&link));
+                links.push(Link::new(&link, res));
                 node
             })
             .collect();
-        links.push(Link::new(&s.consumer.link));
+        links.push(Link::new(&s.consumer.link, res));
         let group = Group::new(&s, topic.as_ref(), &stages, res);
         let partitions = group.partitions;
         let sample_every = time::from_millis(s.sim.sample_interval_ms);
@@ -295,7 +295,7 @@ impl Simulation {
             }
             Event::ProducerRetry => self.on_producer_retry(),
             Event::BlockTimeout { gen } => self.on_block_timeout(gen),
-            Event::HoldExpired { gen } => self.on_hold_expired(gen),
+            Event::HoldExpired { link, gen } => self.on_hold_expired(link as usize, gen),
             Event::Grant { link, n } => self.on_grant(link as usize, n),
             Event::Drain { node } => self.on_drain(node as usize),
             Event::Retention { node } => self.on_retention(node as usize),

@@ -3,7 +3,6 @@
 
 use super::Simulation;
 use crate::event::Event;
-use crate::scenario::OnFull;
 use crate::seg::Seg;
 use crate::snapshot::{DropCause, TraceKind};
 use crate::time::{self, Nanos};
@@ -53,8 +52,7 @@ impl Simulation {
     }
 
     fn producer_send(&mut self, seg: Seg) {
-        let policy = self.links[1].spec.on_full;
-        if self.producer.hold > 0 && matches!(policy, OnFull::DropNewest | OnFull::Fail) {
+        if self.links[1].hold.applies(self.links[1].spec.on_full) {
             self.producer_send_holding(seg);
             return;
         }
@@ -88,44 +86,37 @@ impl Simulation {
 
     /// Sends `seg` over a non-blocking link: what the receiver does not take now is held
     /// (the producer is not blocked) and sent as room appears; after one resolution step
-    /// what is still held meets the link's policy (`release_hold`). A run stands for
-    /// arrivals spread over up to one step, so it is not dropped for being larger than the
-    /// room the receiver has at one instant.
+    /// what is still held meets the link's policy (`release_hold`; see [`Hold`](crate::link::Hold)).
     fn producer_send_holding(&mut self, seg: Seg) {
         let rest = self.push_fit(0, seg);
         self.producer.produced += seg.n - rest.map_or(0, |r| r.n);
         self.producer.pending = rest;
         match rest {
-            Some(_) if !self.producer.holding => {
-                self.producer.holding = true;
-                self.producer.hold_armed = false;
-                self.producer.hold_until = self.now + self.producer.hold;
+            Some(_) if !self.links[1].hold.active => {
+                self.links[1].hold.start(self.now);
                 self.arm_hold();
             }
             Some(_) => {}
-            None => self.producer.holding = false,
+            None => self.links[1].hold.active = false,
         }
     }
 
-    /// Makes sure a held leftover is released by `hold_until`: the next arrivals do it
-    /// (`on_produce`) when they are due by then, otherwise an expiry event.
+    /// Makes sure a held leftover is released by the end of its hold: the next arrivals do
+    /// it (`on_produce`) when they are due by then, otherwise an expiry event.
     fn arm_hold(&mut self) {
-        let p = &mut self.producer;
-        if p.holding && !p.hold_armed && p.gen.next_due() > p.hold_until {
-            p.hold_armed = true;
-            p.hold_gen = p.hold_gen.wrapping_add(1);
-            let gen = p.hold_gen;
-            self.events.push(p.hold_until, Event::HoldExpired { gen });
+        let next = self.producer.gen.next_due();
+        if let Some((at, gen)) = self.links[1].hold.arm(next) {
+            self.events.push(at, Event::HoldExpired { link: 1, gen });
         }
     }
 
     /// The held leftover (if any) is sent once more; what does not fit meets the link's
     /// policy (dropped, or failed).
     fn release_hold(&mut self) {
-        if !self.producer.holding {
+        if !self.links[1].hold.active {
             return;
         }
-        self.producer.holding = false;
+        self.links[1].hold.active = false;
         if let Some(held) = self.producer.pending.take() {
             // Sent either way: delivered now, or dropped (failed) by the link's policy.
             self.producer.produced += held.n;
@@ -136,9 +127,15 @@ impl Simulation {
         }
     }
 
-    pub(crate) fn on_hold_expired(&mut self, gen: u32) {
-        if gen == self.producer.hold_gen && self.producer.hold_armed {
+    /// A hold's expiry: the producer's (link 1) or a channel sender's.
+    pub(crate) fn on_hold_expired(&mut self, link: usize, gen: u32) {
+        if !self.links[link].hold.is_current(gen) {
+            return;
+        }
+        if link == 1 {
             self.release_hold();
+        } else {
+            self.release_channel_hold(link - 1);
         }
     }
 

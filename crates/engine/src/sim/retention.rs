@@ -37,8 +37,8 @@ impl Simulation {
     }
 
     /// The offsets of partition `p` within `[lo, hi)` that were handled or of which a member
-    /// holds a copy (the complement of `unheld_undone`), into `out`.
-    fn handled_or_held(&self, p: usize, lo: u64, hi: u64, out: &mut RangeSet) {
+    /// holds a copy, into `out`.
+    pub(crate) fn handled_or_held(&self, p: usize, lo: u64, hi: u64, out: &mut RangeSet) {
         out.clear();
         let Some(t) = &self.topic else { return };
         let mut add = |a: u64, b: u64| {

@@ -3,6 +3,7 @@
 
 use crate::consumer::{LoopState, Source};
 use crate::event::Event;
+use crate::rangeset::RangeSet;
 use crate::scenario::{Commit, Mode};
 use crate::seg::Seg;
 use crate::sim::Simulation;
@@ -30,12 +31,13 @@ impl Simulation {
         let mut lost = 0;
         match self.group.source {
             Source::Topic => {
+                let covered = self.covered_by_partition(&discarded);
                 for (p, seg) in discarded {
                     let Some((committed, log_start)) = self.topic.as_ref().map(|t| t.committed_and_start(p)) else { break };
                     // Below the committed offset nobody delivers it again; between that and
                     // the log start, retention already deleted it. Above both it comes back.
-                    let after_commit = self.unheld_undone(p, seg.off, seg.end().min(committed));
-                    let retention = self.unheld_undone(p, seg.off.max(committed), seg.end().min(log_start));
+                    let after_commit = unheld(&covered[p], seg.off, seg.end().min(committed));
+                    let retention = unheld(&covered[p], seg.off.max(committed), seg.end().min(log_start));
                     self.lose(after_commit, &seg, LossCause::AfterCommit);
                     self.lose(retention, &seg, LossCause::Retention);
                     lost += after_commit + retention;
@@ -108,9 +110,10 @@ impl Simulation {
                 }
             }
         }
+        let covered = self.covered_by_partition(&dropped_copies);
         for (p, seg) in dropped_copies {
             let log_start = self.topic.as_ref().map_or(0, |t| t.committed_and_start(p).1);
-            let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
+            let gone = unheld(&covered[p], seg.off, seg.end().min(log_start));
             self.lose(gone, &seg, LossCause::Retention);
         }
         self.give_back_queued();
@@ -147,6 +150,7 @@ impl Simulation {
         let bounds: Vec<(u64, u64)> = (0..self.group.partitions).map(|p| t.committed_and_start(p)).collect();
         let sync = self.group.mode == Mode::Sync;
         let mut given: Vec<Seg> = Vec::new();
+        let mut covered = RangeSet::new();
         for m in 0..self.group.members.len() {
             let mb = &mut self.group.members[m];
             if !mb.up || mb.evicted {
@@ -169,8 +173,13 @@ impl Simulation {
                         mb.state = LoopState::Idle;
                     }
                 }
+                // What the others (and the member itself) still hold or handled, once for the
+                // member's runs of this partition.
+                let lo = given.iter().map(|s| s.off).min().unwrap_or(0);
+                let hi = given.iter().map(|s| s.end()).max().unwrap_or(0);
+                self.handled_or_held(p, lo, hi, &mut covered);
                 for seg in &given {
-                    let gone = self.unheld_undone(p, seg.off, seg.end().min(log_start));
+                    let gone = unheld(&covered, seg.off, seg.end().min(log_start));
                     self.lose(gone, seg, LossCause::Retention);
                 }
             }
@@ -193,22 +202,30 @@ impl Simulation {
         }
     }
 
-    /// Offsets in `[a, b)` of partition `p` that no member holds a copy of and that were
-    /// never handled.
-    pub(crate) fn unheld_undone(&self, p: usize, a: u64, b: u64) -> u64 {
-        if a >= b {
-            return 0;
+    /// What is handled or held of each partition, gathered once per partition for all of
+    /// `runs` (only over their offsets; empty for partitions they do not touch): a kill or
+    /// a rebalance may discard hundreds of runs while members hold hundreds more.
+    fn covered_by_partition(&self, runs: &[(usize, Seg)]) -> Vec<RangeSet> {
+        let mut bounds: Vec<Option<(u64, u64)>> = vec![None; self.group.partitions];
+        for &(p, seg) in runs {
+            let b = bounds[p].get_or_insert((seg.off, seg.end()));
+            *b = (b.0.min(seg.off), b.1.max(seg.end()));
         }
-        let Some(t) = &self.topic else { return b - a };
-        let mut covered = t.handled(p).clone();
-        for mb in self.group.members.iter().filter(|mb| mb.up || mb.workers.iter().any(|w| w.busy)) {
-            for s in mb.queues.get(p).into_iter().flat_map(|q| q.iter()).chain(mb.cache.get(p).into_iter().flat_map(|q| q.iter())) {
-                covered.insert(s.off, s.end());
-            }
-            for w in mb.workers.iter().filter(|w| w.busy && w.part as usize == p) {
-                covered.insert(w.seg.off, w.seg.end());
+        let mut covered: Vec<RangeSet> = (0..self.group.partitions).map(|_| RangeSet::new()).collect();
+        for (p, b) in bounds.iter().enumerate() {
+            if let Some((lo, hi)) = *b {
+                self.handled_or_held(p, lo, hi, &mut covered[p]);
             }
         }
-        (b - a) - covered.count_in(a, b)
+        covered
     }
+}
+
+/// Offsets in `[a, b)` that are not in `covered` (what is handled or held): nobody holds a
+/// copy of them and they were never handled.
+fn unheld(covered: &RangeSet, a: u64, b: u64) -> u64 {
+    if a >= b {
+        return 0;
+    }
+    (b - a) - covered.count_in(a, b)
 }
