@@ -1,6 +1,8 @@
 //! The comparison view: two or more strategies side by side on identical seeded traffic,
-//! each with its diagram and key charts, and a summary table (throughput, p99 latency, max
-//! heap, dropped, lost, duplicated, producer blocked time, OOM kills). "Push vs pull" and
+//! each with its diagram and key charts, a push or pull badge, and a summary table
+//! (throughput, p99 latency of processed messages with the lost ones beside it, dropped,
+//! where the backlog is held now and its peak, max heap, OOM kills, duplicated, producer
+//! blocked time). "Push vs pull" and
 //! "incident vs each remedy" are one click away. The lanes themselves (`lanes`) are pure;
 //! this module renders them and runs their animation loop.
 
@@ -9,10 +11,10 @@ use crate::diagram::Diagram;
 use crate::dom::{canvas_by_testid, media_matches, now_s, use_animation_frames};
 use crate::format;
 use crate::html::{esc, header_row};
-use crate::lanes::{INCIDENT_VS_REMEDIES, MAX_LANES, PUSH_VS_PULL};
+use crate::lanes::{Flow, LaneRow, INCIDENT_VS_REMEDIES, MAX_LANES, PUSH_VS_PULL};
 use crate::pacing::{Budget, Rota, TABLES_EVERY_S};
 use crate::plotdata::stage_labels;
-use crate::state::{Lab, LaneRow, View};
+use crate::state::{Lab, View};
 use bplab_engine::{Snapshot, PRESETS};
 use leptos::html::Section;
 use leptos::prelude::*;
@@ -101,10 +103,17 @@ pub fn Compare() -> impl IntoView {
         ids.into_iter()
             .enumerate()
             .map(|(k, id)| {
-                let title = PRESETS.iter().find(|p| p.id == id).map_or(id, |p| p.title);
+                let p = PRESETS.iter().find(|p| p.id == id);
+                let title = p.map_or(id, |p| p.title);
+                let flow = p.map(|p| Flow::of(&p.scenario()));
                 view! {
                     <article class="lane" data-testid=format!("lane-{}", k + 1) aria-label=format!("Lane {}: {title}", k + 1)>
-                        <h3>{format!("{}. {title}", k + 1)}</h3>
+                        <h3>
+                            {format!("{}. {title} ", k + 1)}
+                            {flow.map(|f| view! {
+                                <span class="badge flow" data-testid=format!("lane-{}-flow", k + 1) title=f.explain()>{f.label()}</span>
+                            })}
+                        </h3>
                         <canvas class="lane-diagram" data-testid=format!("lane-diagram-{}", k + 1) role="img"
                             aria-label=format!("Animated pipeline of lane {}", k + 1)></canvas>
                         {LANE_CHARTS
@@ -156,6 +165,24 @@ pub fn Compare() -> impl IntoView {
     }
 }
 
+/// The comparison table's columns.
+pub const COLUMNS: &[&str] = &[
+    "strategy",
+    "throughput",
+    "p99 latency of processed",
+    "lost",
+    "dropped",
+    "held now: producer",
+    "held now: channels",
+    "held now: topic",
+    "held now: consumer",
+    "peak backlog",
+    "max heap",
+    "OOM kills",
+    "duplicated",
+    "producer blocked",
+];
+
 /// The comparison table's rows as HTML: one per lane, every figure with its raw value in
 /// `data-value` (`data-testid="cmp-<lane>-<figure>"`).
 pub fn summary_rows(rows: &[LaneRow]) -> String {
@@ -171,14 +198,28 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
                 esc(&shown)
             )
         };
-        html.push_str(&format!("<tr><th scope=\"row\">{}{}</th>", esc(r.title), if r.own_traffic { " (own traffic)" } else { "" }));
+        let count = |id: &str, v: u64, alarm: bool| cell(id, Some(v as f64), format::count(v as f64), alarm);
+        html.push_str(&format!(
+            "<tr><th scope=\"row\">{}{} <span class=\"badge flow\" data-testid=\"cmp-{n}-flow\" title=\"{}\">{}</span></th>",
+            esc(r.title),
+            if r.own_traffic { " (own traffic)" } else { "" },
+            esc(r.flow.explain()),
+            esc(r.flow.label())
+        ));
         html.push_str(&cell("throughput", Some(s.throughput_msgs_per_s), format!("{}/s", format::count(s.throughput_msgs_per_s)), false));
         html.push_str(&cell("p99", s.latency_p99_s, s.latency_p99_s.map(format::secs).unwrap_or_else(|| "–".into()), false));
+        html.push_str(&count("lost", s.lost, s.lost > 0));
+        html.push_str(&count("dropped", s.dropped, false));
+        html.push_str(&count("held-producer", r.held.producer, false));
+        html.push_str(&count("held-channels", r.held.channels, false));
+        html.push_str(&count("held-topic", r.held.topic, false));
+        html.push_str(&count("held-consumer", r.held.consumer, false));
+        let peak = r.peak.total();
+        let place = r.peak.most().map(|p| format!(" in {p}")).unwrap_or_default();
+        html.push_str(&cell("peak-backlog", Some(peak as f64), format!("{}{place}", format::count(peak as f64)), false));
         html.push_str(&cell("max-heap", Some(s.max_heap_bytes as f64), format::bytes(s.max_heap_bytes as f64), false));
-        html.push_str(&cell("oom", Some(s.oom_kills as f64), format::count(s.oom_kills as f64), s.oom_kills > 0));
-        html.push_str(&cell("dropped", Some(s.dropped as f64), format::count(s.dropped as f64), false));
-        html.push_str(&cell("lost", Some(s.lost as f64), format::count(s.lost as f64), s.lost > 0));
-        html.push_str(&cell("duplicated", Some(s.duplicated as f64), format::count(s.duplicated as f64), s.duplicated > 0));
+        html.push_str(&count("oom", s.oom_kills, s.oom_kills > 0));
+        html.push_str(&count("duplicated", s.duplicated, s.duplicated > 0));
         html.push_str(&cell("blocked", Some(s.producer_blocked_s), format::secs(s.producer_blocked_s), false));
         html.push_str("</tr>");
     }
@@ -192,12 +233,13 @@ fn SummaryTable(clock: RwSignal<f64>, rows: RwSignal<Vec<LaneRow>>) -> impl Into
         <div class="scroll wide" tabindex="0" role="region" aria-label="Comparison summary">
             <table class="summary" data-testid="compare-table">
                 <caption>{move || format!("After {} of simulated time", format::secs(clock.get()))}</caption>
-                <thead inner_html=header_row(&[
-                    "strategy", "throughput", "p99 latency", "max heap", "OOM kills", "dropped", "lost", "duplicated", "producer blocked",
-                ])></thead>
+                <thead inner_html=header_row(COLUMNS)></thead>
                 <tbody inner_html=move || rows.with(|r| summary_rows(r))></tbody>
             </table>
         </div>
+        <p class="hint">
+            "p99 latency counts processed messages only: a lost or dropped message never arrives, so look at lost and dropped beside it. Held now: where the backlog (generated, not yet processed) sits; peak backlog: the largest sampled, and where most of it was."
+        </p>
     }
 }
 
@@ -283,12 +325,7 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
 
     // The table a few times a second.
     if now - state.with_value(|s| s.rows_at) >= TABLES_EVERY_S {
-        let rows: Vec<LaneRow> = lab.lanes.with_value(|l| {
-            l.lanes
-                .iter()
-                .map(|lane| LaneRow { id: lane.id, title: lane.title, summary: lane.driver.sim().summary(), own_traffic: lane.own_traffic })
-                .collect()
-        });
+        let rows: Vec<LaneRow> = lab.lanes.with_value(|l| l.rows());
         if lab.compare_rows.with_untracked(|r| *r != rows) {
             lab.compare_rows.set(rows);
         }
@@ -299,4 +336,28 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
         s.last = now;
         s.budget.adapt(engine_s, !reached);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lanes::Lanes;
+
+    #[test]
+    fn every_row_has_a_cell_per_column_and_says_where_the_backlog_is() {
+        let mut lanes = Lanes::new(PUSH_VS_PULL, 1);
+        lanes.step(20.0);
+        while !lanes.frame(false, 0.0, 1.0, 1_000_000) {}
+        let html = summary_rows(&lanes.rows());
+        assert_eq!(html.matches("<tr>").count(), 3);
+        assert_eq!(html.matches("<th scope=\"row\">").count() + html.matches("<td ").count(), 3 * COLUMNS.len());
+        for id in ["p99", "lost", "held-producer", "held-channels", "held-topic", "held-consumer", "peak-backlog", "flow"] {
+            assert_eq!(html.matches(&format!("data-testid=\"cmp-1-{id}\"")).count(), 1, "{id}");
+        }
+        assert!(COLUMNS.contains(&"p99 latency of processed"));
+        let p99 = COLUMNS.iter().position(|c| c.starts_with("p99")).unwrap();
+        assert_eq!(COLUMNS[p99 + 1], "lost", "lost messages beside the p99");
+        assert!(html.contains(" in channels</td>") && html.contains(" in topic</td>"), "{html}");
+        assert!(html.contains(">pull</span>") && html.contains(">push</span>"));
+    }
 }

@@ -5,7 +5,7 @@
 //! natively; `compare` renders it.
 
 use crate::driver::Driver;
-use bplab_engine::{Scenario, Summary, PRESETS};
+use bplab_engine::{FlowControl, Ledger, Scenario, Series, StageSpec, Summary, PRESETS};
 
 /// Lanes shown at most.
 pub const MAX_LANES: usize = 8;
@@ -24,6 +24,19 @@ pub struct Lane {
     pub driver: Driver,
     /// The preset's own traffic was kept: the shared one does not fit its pipeline.
     pub own_traffic: bool,
+}
+
+/// One row of the comparison table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneRow {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: Summary,
+    pub own_traffic: bool,
+    /// Where the backlog is now, and the run's largest backlog.
+    pub held: Held,
+    pub peak: Held,
+    pub flow: Flow,
 }
 
 pub struct Lanes {
@@ -159,9 +172,143 @@ impl Lanes {
         }
     }
 
+    /// The table's figures, lane by lane: summary, where the backlog is held now and at
+    /// its peak, push or pull.
+    pub fn rows(&self) -> Vec<LaneRow> {
+        self.lanes
+            .iter()
+            .map(|lane| {
+                let sim = lane.driver.sim();
+                let summary = sim.summary();
+                let held = Held::now(&summary.ledger);
+                LaneRow {
+                    id: lane.id,
+                    title: lane.title,
+                    held,
+                    peak: Held::peak(sim.series(), held),
+                    flow: Flow::of(sim.scenario()),
+                    summary,
+                    own_traffic: lane.own_traffic,
+                }
+            })
+            .collect()
+    }
+
     /// The summaries, lane by lane.
     pub fn summaries(&self) -> Vec<Summary> {
         self.lanes.iter().map(|l| l.driver.sim().summary()).collect()
+    }
+}
+
+/// Where a lane's backlog is held: messages generated and not yet processed, dropped or
+/// lost, by place.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Held by the blocked producer, not yet sent.
+    pub producer: u64,
+    /// In channels and the Kafka client's buffer.
+    pub channels: u64,
+    /// In the topic, not fetched yet.
+    pub topic: u64,
+    /// With the consumers: fetch caches and in flight (queued or in a worker).
+    pub consumer: u64,
+}
+
+impl Held {
+    /// Where the backlog is now, each message counted once (from the ledger).
+    pub fn now(ledger: &Ledger) -> Held {
+        Held {
+            producer: ledger.producer_pending,
+            channels: ledger.in_channels,
+            topic: ledger.in_topic,
+            consumer: ledger.in_cache + ledger.in_flight,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.producer + self.channels + self.topic + self.consumer
+    }
+
+    /// The place that holds the most of it; `None` when nothing is held.
+    pub fn most(&self) -> Option<&'static str> {
+        let places = [("producer", self.producer), ("channels", self.channels), ("topic", self.topic), ("consumer", self.consumer)];
+        places
+            .iter()
+            .filter(|p| p.1 > 0)
+            .fold(None, |best: Option<(&str, u64)>, &p| match best {
+                Some(b) if b.1 >= p.1 => Some(b),
+                _ => Some(p),
+            })
+            .map(|p| p.0)
+    }
+
+    /// The largest backlog of the run: the sampled point holding the most (channels, the
+    /// topic's unfetched records, the consumers' caches and in-flight records; the producer's
+    /// pending send is not sampled), or `now` when that is larger.
+    pub fn peak(series: &Series, now: Held) -> Held {
+        let sampled = series.points.iter().map(|p| Held {
+            producer: 0,
+            channels: p.channel_depth,
+            topic: p.unfetched,
+            consumer: p.fetch_cache + p.in_flight,
+        });
+        sampled.chain(std::iter::once(now)).fold(Held::default(), |a, b| if b.total() > a.total() { b } else { a })
+    }
+}
+
+/// How messages reach the consumer in a lane's pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// The consumer polls a topic: it takes what it asks for.
+    Pull,
+    /// The producer sends into channels and the consumer; `credits` and `request(n)` are
+    /// the receivers' windows on that push.
+    Push { credits: bool, request: bool },
+}
+
+impl Flow {
+    /// From the scenario: a topic (polled by the consumer group) makes it pull; otherwise
+    /// the producer pushes, within credits or `request(n)` if a link grants them.
+    pub fn of(s: &Scenario) -> Flow {
+        if s.stages.iter().any(|st| matches!(st, StageSpec::Topic(_))) {
+            return Flow::Pull;
+        }
+        let links = s
+            .stages
+            .iter()
+            .filter_map(|st| match st {
+                StageSpec::Channel(c) => Some(&c.link),
+                StageSpec::Map(m) => Some(&m.link),
+                StageSpec::Filter(f) => Some(&f.link),
+                _ => None,
+            })
+            .chain(std::iter::once(&s.consumer.link));
+        let (mut credits, mut request) = (false, false);
+        for l in links {
+            credits |= matches!(l.control, FlowControl::Credit { .. });
+            request |= matches!(l.control, FlowControl::Request { .. });
+        }
+        Flow::Push { credits, request }
+    }
+
+    /// A badge's text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flow::Pull => "pull",
+            Flow::Push { request: true, .. } => "push, request(n)",
+            Flow::Push { credits: true, .. } => "push, credits",
+            Flow::Push { .. } => "push",
+        }
+    }
+
+    /// What the badge means.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Flow::Pull => "Pull: the consumer polls a topic and takes what it asks for",
+            Flow::Push { request: true, .. } => "Push within demand: the producer sends what the receiver requested",
+            Flow::Push { credits: true, .. } => "Push within credits: the producer sends while it holds credits",
+            Flow::Push { .. } => "Push: the producer sends into the pipeline whatever the consumer's pace",
+        }
     }
 }
 
@@ -229,5 +376,55 @@ mod tests {
             assert!(hi - lo <= 0.25 * hi.max(1.0), "lanes apart: {times:?}");
         }
         assert!(lanes.now_s() > 10.0, "the lanes hardly moved: {}", lanes.now_s());
+    }
+
+    #[test]
+    fn push_vs_pull_tells_the_unbounded_buffer_from_sync_polling_by_where_the_backlog_is() {
+        let mut lanes = Lanes::new(PUSH_VS_PULL, 1);
+        lanes.step(60.0);
+        while !lanes.frame(false, 0.0, 1.0, 1_000_000) {}
+        let rows = lanes.rows();
+        let [bloat, drop, sync] = [&rows[0], &rows[1], &rows[2]];
+        assert_eq!((bloat.id, drop.id, sync.id), ("buffer-bloat", "drop-newest", "fix-sync-poll"));
+        for r in &rows {
+            let l = &r.summary.ledger;
+            assert!(l.balanced(), "{}", r.id);
+            assert_eq!(r.held.total(), l.generated - l.processed - l.dropped - l.lost, "{}: held = the backlog", r.id);
+            assert!(r.peak.total() >= r.held.total(), "{}: the peak is at least now", r.id);
+        }
+        // The unbounded buffer holds its backlog in the channel, sync polling in the topic.
+        assert!(bloat.held.channels > 10_000 && bloat.held.topic == 0, "{:?}", bloat.held);
+        assert!(sync.held.topic > 10_000 && sync.held.channels == 0, "{:?}", sync.held);
+        assert_eq!(bloat.peak.most(), Some("channels"));
+        assert_eq!(sync.peak.most(), Some("topic"));
+        assert_ne!(bloat.held, sync.held);
+        // Dropping keeps little: the backlog is gone as drops.
+        assert!(drop.summary.dropped > 0 && drop.held.total() < bloat.held.total() / 10, "{:?}", drop.held);
+        assert_eq!(rows.iter().map(|r| r.flow.label()).collect::<Vec<_>>(), ["push", "push", "pull"]);
+    }
+
+    #[test]
+    fn flow_is_read_from_the_pipeline() {
+        let label = |id: &str| Flow::of(&preset(id).unwrap()).label();
+        assert_eq!(label("incident-106"), "pull");
+        assert_eq!(label("fix-sync-poll"), "pull");
+        assert_eq!(label("buffer-bloat"), "push");
+        assert_eq!(label("fix-blocking-channel"), "push");
+        assert_eq!(label("credits"), "push, credits");
+        assert_eq!(label("reactive-request-n"), "push, request(n)");
+    }
+
+    #[test]
+    fn the_place_holding_most_and_the_peak() {
+        let h = Held { producer: 1, channels: 5, topic: 5, consumer: 2 };
+        assert_eq!(h.total(), 13);
+        assert_eq!(h.most(), Some("channels"), "a tie goes to the place upstream");
+        assert_eq!(Held::default().most(), None);
+        assert_eq!(Held { topic: 3, ..Held::default() }.most(), Some("topic"));
+        let mut series = Series::new(1.0, 100, 0, 1);
+        series.points.push(bplab_engine::Point { channel_depth: 7, unfetched: 2, fetch_cache: 1, in_flight: 1, ..Default::default() });
+        series.points.push(bplab_engine::Point { channel_depth: 1, ..Default::default() });
+        assert_eq!(Held::peak(&series, Held::default()), Held { producer: 0, channels: 7, topic: 2, consumer: 2 });
+        assert_eq!(Held::peak(&series, h), h, "now, when larger than every sample");
     }
 }

@@ -10,10 +10,10 @@
 //! drivers of the view on show.
 
 use crate::driver::Driver;
-use crate::lanes::{Lanes, INCIDENT_VS_REMEDIES};
+use crate::lanes::{LaneRow, Lanes, INCIDENT_VS_REMEDIES};
 use crate::narrate::Narrator;
 use crate::theme::{Theme, DARK, LIGHT};
-use bplab_engine::{preset, Scenario, ScenarioError, Snapshot, Summary};
+use bplab_engine::{preset, Scenario, ScenarioError, Snapshot};
 use leptos::prelude::*;
 
 /// Which view is on show.
@@ -29,15 +29,6 @@ pub enum ThemeChoice {
     Auto,
     Light,
     Dark,
-}
-
-/// One row of the comparison table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LaneRow {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub summary: Summary,
-    pub own_traffic: bool,
 }
 
 /// Events narrated in the visible log, most recent first, at most this many.

@@ -227,9 +227,30 @@ describe('Backpressure Lab page', () => {
       assert.ok((await row(7, 'dropped')) > 0, 'shedding drops');
       const caption = await page.textContent('[data-testid=compare-table] caption');
       assert.match(caption, /After 6\d\.\d s of simulated time/);
+      // The table says what the p99 is over, puts lost beside it, and where the backlog is held.
+      const headers = await page.$$eval('[data-testid=compare-table] thead th', (ths) => ths.map((th) => th.textContent.trim()));
+      const p99 = headers.indexOf('p99 latency of processed');
+      assert.ok(p99 > 0 && headers[p99 + 1] === 'lost', `p99 of processed, lost beside it: ${headers}`);
+      for (const h of ['held now: producer', 'held now: channels', 'held now: topic', 'held now: consumer', 'peak backlog']) {
+        assert.ok(headers.includes(h), `column ${h}: ${headers}`);
+      }
+      assert.ok((await row(1, 'held-topic')) + (await row(1, 'held-consumer')) > 0, 'the incident holds a backlog in the topic or its consumers');
+      assert.equal(await page.textContent('[data-testid=cmp-1-flow]'), 'pull');
       await page.screenshot({ path: join(SCREENSHOTS, '04-compare-remedies-60s.png'), fullPage: true });
       await page.click('[data-testid=compare-push-pull]');
       await page.waitForFunction(() => document.querySelectorAll('.lane').length === 3);
+      // Push vs pull: the unbounded buffer and sync polling differ in where the backlog is held.
+      assert.ok(await playUntil(page, (v) => v('sim-time') >= 30, null, 45_000), 'push vs pull did not reach 30 s');
+      await page.waitForTimeout(600);
+      const held = async (k) => ({ channels: await row(k, 'held-channels'), topic: await row(k, 'held-topic') });
+      const [bloat, sync] = [await held(1), await held(3)];
+      assert.ok(bloat.channels > 1_000 && bloat.topic === 0, `the unbounded buffer holds its backlog in the channel: ${JSON.stringify(bloat)}`);
+      assert.ok(sync.topic > 1_000 && sync.channels === 0, `sync polling holds its backlog in the topic: ${JSON.stringify(sync)}`);
+      assert.match(await page.textContent('[data-testid=cmp-1-peak-backlog]'), / in channels$/);
+      assert.match(await page.textContent('[data-testid=cmp-3-peak-backlog]'), / in topic$/);
+      const badges = await page.$$eval('.lane .badge.flow', (bs) => bs.map((b) => b.textContent.trim()));
+      assert.deepEqual(badges, ['push', 'push', 'pull'], 'lanes labelled push or pull');
+      await page.screenshot({ path: join(SCREENSHOTS, '04-compare-push-pull-30s.png'), fullPage: true });
     });
   });
 

@@ -71,6 +71,15 @@ describe('phone first screen', () => {
         assert.ok(!cmp.overflows || cmp.hint, `the comparison table scrolls sideways with no hint: ${JSON.stringify(cmp)}`);
         await page.locator('[data-testid=compare-table]').scrollIntoViewIfNeeded();
         await page.screenshot({ path: join(SCREENSHOTS, `11-phone-${width}-compare-table.png`) });
+        // Swiped to its last column, the table still says which strategy each row is.
+        const strategy = await page.locator('[data-testid=compare-table]').evaluate((t) => {
+          const region = t.closest('.scroll');
+          region.scrollLeft = region.scrollWidth;
+          return { scrolled: region.scrollLeft, left: t.querySelector('tbody th').getBoundingClientRect().left - region.getBoundingClientRect().left };
+        });
+        assert.ok(strategy.scrolled > 0 && Math.abs(strategy.left) < 2, `the strategy column scrolled away: ${JSON.stringify(strategy)}`);
+        await page.waitForTimeout(100);
+        await page.screenshot({ path: join(SCREENSHOTS, `11-phone-${width}-compare-table-swiped.png`) });
         const wide = await page.evaluate(() => document.documentElement.scrollWidth);
         assert.ok(wide <= width, `the page is ${wide} px wide`);
       }, { viewport: { width, height } });
