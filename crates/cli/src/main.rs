@@ -2,7 +2,7 @@
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
 //! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
 
-use bplab_engine::{preset, Ledger, Point, Scenario, Series, Simulation, PRESETS};
+use bplab_engine::{preset, Scenario, Series, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -394,10 +394,11 @@ const COLUMNS: &[&str] = &[
     "call_rtt_p99_s",
 ];
 
-fn point_fields(p: &Point) -> Map<String, Value> {
-    match serde_json::to_value(p).expect("plain data serializes") {
+/// The fields of a plain struct (a series point, a ledger) by name.
+fn fields_of<T: serde::Serialize>(v: &T) -> Map<String, Value> {
+    match serde_json::to_value(v).expect("plain data serializes") {
         Value::Object(map) => map,
-        _ => unreachable!("a point is a struct"),
+        _ => unreachable!("a struct serializes to an object"),
     }
 }
 
@@ -405,7 +406,7 @@ fn point_fields(p: &Point) -> Map<String, Value> {
 fn series_json(series: &Series) -> Value {
     let mut cols: Map<String, Value> = COLUMNS.iter().map(|c| (c.to_string(), Value::Array(Vec::new()))).collect();
     for p in &series.points {
-        for (k, v) in point_fields(p) {
+        for (k, v) in fields_of(p) {
             if let Some(Value::Array(col)) = cols.get_mut(&k) {
                 col.push(v);
             }
@@ -431,7 +432,7 @@ fn series_csv(series: &Series) -> String {
     }
     out.push('\n');
     for (i, point) in series.points.iter().enumerate() {
-        let fields = point_fields(point);
+        let fields = fields_of(point);
         let row: Vec<String> = COLUMNS
             .iter()
             .map(|c| match &fields[*c] {
@@ -462,13 +463,6 @@ const LEDGER_COLUMNS: &[&str] = &[
     "duplicated",
 ];
 
-fn ledger_fields(l: &Ledger) -> Map<String, Value> {
-    match serde_json::to_value(l).expect("plain data serializes") {
-        Value::Object(map) => map,
-        _ => unreachable!("a ledger is a struct"),
-    }
-}
-
 /// Runs to the end, writing the ledger at every sample interval (coarser when needed so
 /// that there are at most `max_points` rows after the one at 0). The series cannot carry
 /// it: its points are merged as it halves itself (peaks kept), so its stocks come from
@@ -482,7 +476,7 @@ fn ledger_csv(sim: &mut Simulation) -> String {
     loop {
         let t = (k as f64 * step).min(end);
         sim.run_until(t, u64::MAX);
-        let fields = ledger_fields(&sim.ledger());
+        let fields = fields_of(&sim.ledger());
         let row: Vec<String> = LEDGER_COLUMNS.iter().map(|c| fields[*c].to_string()).collect();
         out.push_str(&format!("{},{}\n", json!(sim.now_s()), row.join(",")));
         if t >= end {
@@ -495,11 +489,12 @@ fn ledger_csv(sim: &mut Simulation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bplab_engine::{Ledger, Point};
     use std::collections::BTreeSet;
 
     #[test]
     fn columns_are_exactly_the_fields_of_a_point() {
-        let fields: BTreeSet<String> = point_fields(&Point::default()).keys().cloned().collect();
+        let fields: BTreeSet<String> = fields_of(&Point::default()).keys().cloned().collect();
         let columns: BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
         assert_eq!(columns.len(), COLUMNS.len(), "a column is listed twice: {COLUMNS:?}");
         assert_eq!(columns, fields, "COLUMNS and the fields of bplab_engine::Point differ");
@@ -507,7 +502,7 @@ mod tests {
 
     #[test]
     fn ledger_columns_are_exactly_the_fields_of_a_ledger() {
-        let fields: BTreeSet<String> = ledger_fields(&Ledger::default()).keys().cloned().collect();
+        let fields: BTreeSet<String> = fields_of(&Ledger::default()).keys().cloned().collect();
         let columns: BTreeSet<String> = LEDGER_COLUMNS.iter().map(|c| c.to_string()).collect();
         assert_eq!(columns.len(), LEDGER_COLUMNS.len(), "a column is listed twice: {LEDGER_COLUMNS:?}");
         assert_eq!(columns, fields, "LEDGER_COLUMNS and the fields of bplab_engine::Ledger differ");
