@@ -1,8 +1,9 @@
 //! Where messages leave: each node's bin of drops (with its cause) and, at the
 //! consumer, processed and lost.
 
+use super::flow::Path;
 use super::layout::LANE_X_V;
-use super::scene::Scene;
+use super::scene::{abbrev_rate, Scene};
 use crate::canvas::text::Font;
 use crate::canvas::{Align, Measure, Rect};
 use crate::format;
@@ -90,6 +91,11 @@ impl Scene<'_, '_> {
     pub(super) fn exit(&mut self) {
         let c = self.lay.consumer();
         let s = &self.snap.summary;
+        // The processing rate now (the smoothed rate of processed messages leaving), unless
+        // the calls to a downstream dependency already show it as their replies.
+        let rate = self.d.rates.sum(|p| matches!(p, Path::Done { .. }));
+        let now = if self.lay.downstream.is_none() && self.snap.t_s > 0.0 { format!(" · {}", abbrev_rate(rate)) } else { String::new() };
+        let done_r = format!("✓ processed {}{now}", format::count(s.consumed as f64));
         let done = format!("✓ processed {}", format::count(s.consumed as f64));
         let done_s = format!("✓ {}", format::count(s.consumed as f64));
         let lost = format!("lost {}", format::count(s.lost as f64));
@@ -111,12 +117,13 @@ impl Scene<'_, '_> {
         let mut pairs: Vec<(&str, Option<&str>)> = Vec::new();
         if s.lost > 0 {
             pairs.extend([
+                (done_r.as_str(), Some(lost.as_str())),
                 (done.as_str(), Some(lost.as_str())),
                 (done_s.as_str(), Some(lost.as_str())),
                 (done_s.as_str(), Some(lost_s.as_str())),
             ]);
         }
-        pairs.extend([(done.as_str(), None), (done_s.as_str(), None)]);
+        pairs.extend([(done_r.as_str(), None), (done.as_str(), None), (done_s.as_str(), None)]);
         // The first pair that fits whole; losses are never cut to an ellipsis.
         let fits = |sc: &mut Self, (d, l): (&str, Option<&str>)| {
             sc.pen.width(d, font.px, font.bold) + l.map_or(0.0, |l| 10.0 + sc.pen.width(l, font.px, font.bold)) <= w

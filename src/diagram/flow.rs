@@ -228,6 +228,14 @@ impl Rates {
     pub fn clear(&mut self) {
         *self = Rates::default();
     }
+
+    /// Member `member` was killed: its polls, records and processing stop now, so their
+    /// rates read 0 at once instead of decaying from what they were before the kill.
+    pub fn stop_member(&mut self, member: u16) {
+        let of = |p: &Path| matches!(*p, Path::Poll { member: m } | Path::Batch { member: m } | Path::Done { member: m } | Path::Commit { member: m } if m == member);
+        self.rates.retain(|r| !of(&r.0));
+        self.pending.retain(|r| !of(&r.0));
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +303,22 @@ mod tests {
         assert!(radius(1) < radius(1_000));
         assert!(radius(1_000) < radius(100_000));
         assert_eq!(radius(1_000_000_000), 8.0);
+    }
+
+    #[test]
+    fn a_killed_member_reads_zero_at_once() {
+        let mut r = Rates::default();
+        let (poll, done, push) = (Path::Batch { member: 0 }, Path::Done { member: 0 }, Path::Push { link: 1 });
+        r.add(&[(poll, 10_000), (done, 500), (push, 10_000)], &[]);
+        r.update(0.0, 1.0);
+        assert!(r.get(poll) > 1_000.0 && r.get(done) > 100.0);
+        r.add(&[(poll, 7_000)], &[]);
+        r.stop_member(1);
+        assert!(r.get(poll) > 1_000.0, "another member's kill changes nothing here");
+        r.stop_member(0);
+        r.update(1.0, 1.1);
+        assert_eq!((r.get(poll), r.get(done)), (0.0, 0.0));
+        assert!(r.get(push) > 1_000.0, "the producer keeps pushing");
     }
 
     #[test]

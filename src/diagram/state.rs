@@ -121,11 +121,15 @@ impl Diagram {
         for ev in trace {
             match ev.kind {
                 TraceKind::OomKill { member, in_flight, lost } => {
+                    self.rates.stop_member(member);
                     let m = self.mark(member);
                     m.flash_until = now + FLASH_S;
                     m.kill = Some((in_flight, lost));
                 }
-                TraceKind::Evicted { member } => self.mark(member).flash_until = now + FLASH_S,
+                TraceKind::Evicted { member } => {
+                    self.rates.stop_member(member);
+                    self.mark(member).flash_until = now + FLASH_S;
+                }
                 TraceKind::LimitChanged { member, .. } => self.mark(member).limit_flash_until = now + 0.4,
                 TraceKind::Rebalance => self.rebalance_until = now + FLASH_S,
                 TraceKind::SlowStarted { member, partition } => {

@@ -34,6 +34,7 @@ export const READOUTS = [
   'produced',
   'consumed',
   'throughput',
+  'throughput-now',
   'dropped',
   'lost',
   'duplicated',

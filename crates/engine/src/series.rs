@@ -215,6 +215,18 @@ impl Series {
         }
     }
 
+    /// The rate of a cumulative counter now: its change from the last point at least
+    /// `window_s` before `now_s` (the first point, early in a run) to `now` (its value at
+    /// `now_s`), per simulated second. `None` before any time has passed. A readout of
+    /// "throughput now" is this over the last few seconds, where the whole-run average
+    /// would still carry the run's past.
+    pub fn rate_now(&self, now_s: f64, now: f64, window_s: f64, f: fn(&Point) -> f64) -> Option<f64> {
+        let k = self.points.partition_point(|p| p.t_s <= now_s - window_s);
+        let p = self.points.get(k.saturating_sub(1))?;
+        let dt = now_s - p.t_s;
+        (dt > 1e-9).then(|| ((now - f(p)) / dt).max(0.0))
+    }
+
     /// Lag of partition `part` at point `i`.
     pub fn lag_of(&self, i: usize, part: usize) -> u64 {
         self.partition_lag[i * self.partitions + part]
@@ -272,6 +284,27 @@ impl Series {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_now_looks_back_a_window_not_the_whole_run() {
+        let mut s = Series::new(1.0, 1024, 0, 0);
+        // 1,000/s for 100 s, then 100/s.
+        let consumed = |t: u64| if t <= 100 { 1_000 * t } else { 100_000 + 100 * (t - 100) };
+        for t in 0..=130u64 {
+            s.record(Point { t_s: t as f64, consumed: consumed(t), ..Point::default() }, &[], &[]);
+        }
+        let f = |p: &Point| p.consumed as f64;
+        let now = |t: f64| consumed(t.floor() as u64) as f64 + 100.0 * (t - t.floor());
+        // Between samples: from the last point a whole window back.
+        let r = s.rate_now(130.5, now(130.5), 10.0, f).unwrap();
+        assert!((r - 100.0).abs() < 1e-9, "{r}");
+        // Over the whole run the average is far higher.
+        assert!(s.rate_now(130.0, now(130.0), 1e9, f).unwrap() > 700.0);
+        // Early in the run: from the first point.
+        assert!((s.rate_now(5.0, consumed(5) as f64, 10.0, f).unwrap() - 1_000.0).abs() < 1e-9);
+        assert_eq!(s.rate_now(0.0, 0.0, 10.0, f), None);
+        assert_eq!(Series::new(1.0, 8, 0, 0).rate_now(3.0, 1.0, 10.0, f), None);
+    }
 
     #[test]
     fn stays_bounded_keeps_peaks_and_time_order() {
