@@ -45,6 +45,7 @@ const PRESETS = [
       assert.ok(r['max-in-flight'] <= 1000, `max in flight ${r['max-in-flight']} > max.poll.records`);
       assert.ok(r['max-lag'] > 100_000, 'the backlog waits in the topic as lag');
       assert.equal(r['producer-blocked'], 0, 'a topic never blocks the producer');
+      assert.ok(near(r['throughput-now'], 500, 0.03), `throughput now ${r['throughput-now']}: the worker's 500 msg/s`);
     },
   }],
   ['fix-blocking-channel', {
@@ -70,7 +71,11 @@ const PRESETS = [
       assert.equal(r.dropped, 0, 'a buffer sized for the bursts drops nothing');
       assert.equal(r['producer-blocked'], 0, 'and never blocks');
       assert.ok(r['latency-p99'] < 1.5, `p99 ${r['latency-p99']} s: a little latency at the end of each burst`);
-      assert.ok(near(r.throughput, 600, 0.03), `throughput ${r.throughput}: the 600 msg/s average`);
+      // Where in a burst cycle the run stops depends on the frame it stops in (a loaded
+      // machine overshoots by seconds at 100×): the lesson is that the consumer keeps up on
+      // average, everything produced so far is processed within a burst's length.
+      assert.ok(r.produced - r.consumed <= 1_000, `produced ${r.produced}, consumed ${r.consumed}: the buffer should drain between bursts`);
+      assert.ok(near(r.throughput, 600, 0.06), `throughput ${r.throughput}: the 600 msg/s average`);
     },
   }],
   ['block-timeout', {
