@@ -8,6 +8,7 @@
 mod engine;
 mod flow;
 mod group;
+mod links;
 mod props;
 mod theory;
 mod tidy;

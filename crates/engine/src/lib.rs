@@ -14,6 +14,7 @@
 mod consumer;
 pub mod control;
 pub mod event;
+pub mod experiment;
 pub mod hist;
 mod link;
 pub mod presets;
