@@ -2,6 +2,7 @@
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
 //! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
 
+use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::{preset, Scenario, Series, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
@@ -28,11 +29,15 @@ enum Command {
     },
     /// Run a scenario to the end and print its summary and time series.
     Run {
-        /// A scenario file (.toml or .json); or use --preset.
-        #[arg(value_name = "SCENARIO_FILE", conflicts_with = "preset", required_unless_present = "preset")]
+        /// A scenario file (.toml or .json); or use --preset or --link.
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
         file: Option<String>,
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
         preset: Option<String>,
+        /// A page link (the whole URL or its query): its preset and changes; a link with a
+        /// problem is refused, naming the parameter.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
         /// Change one field, by its dotted path: --set consumer.mode=sync --set stages.0.capacity=100
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
@@ -43,6 +48,22 @@ enum Command {
         seed: Option<u64>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+    },
+    /// Print the page link of a scenario: its preset plus the changes, as docs/links.md
+    /// describes. A file is written against the preset it is closest to (or --preset's).
+    Link {
+        /// A scenario file (.toml or .json); or use --preset.
+        #[arg(value_name = "SCENARIO_FILE", required_unless_present = "preset")]
+        file: Option<String>,
+        /// The preset the link starts from.
+        #[arg(long, value_name = "ID")]
+        preset: Option<String>,
+        /// Change one field, by its dotted path, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// The page's address, prepended to the query (default: the query alone, '?v=1&...').
+        #[arg(long, value_name = "URL")]
+        base: Option<String>,
     },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
@@ -93,7 +114,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut text = first_paragraph(&e.render().to_string());
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && text.ends_with("<SCENARIO_FILE>") {
-                text.push_str(" or --preset ID (see 'bplab presets')");
+                text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
             }
             return fail(&format!("{text} (try 'bplab --help')"));
         }
@@ -143,11 +164,37 @@ fn run(cli: Cli) -> Result<String, String> {
                 ShowFormat::Json => Ok(serde_json::to_string_pretty(&s).expect("plain data serializes") + "\n"),
             }
         }
-        Command::Run { file, preset: id, set, duration, seed, format } => {
-            let mut scenario = match (file, id) {
-                (Some(path), _) => load(&path)?,
-                (None, Some(id)) => find_preset(&id)?,
+        Command::Link { file, preset: id, set, base } => {
+            let mut scenario = match (&file, &id) {
+                (Some(path), _) => load(path)?,
+                (None, Some(id)) => find_preset(id)?,
                 (None, None) => return Err("give a scenario file or --preset ID".into()),
+            };
+            for assignment in &set {
+                scenario = apply_set(&scenario, assignment)?;
+            }
+            scenario.validate().map_err(|e| format!("invalid scenario: {e}"))?;
+            let base_id = match id {
+                Some(id) => {
+                    find_preset(&id)?;
+                    id
+                }
+                None => closest_preset(&scenario).to_string(),
+            };
+            let query = experiment::encode(&base_id, &scenario, &ViewState::default());
+            // A link is printed only if it reads back as the same scenario.
+            let back = experiment::decode(&query);
+            if !back.problems.is_empty() || back.experiment.scenario != scenario {
+                return Err(format!("the link does not read back as this scenario: {query}"));
+            }
+            Ok(format!("{}?{query}\n", base.unwrap_or_default()))
+        }
+        Command::Run { file, preset: id, link, set, duration, seed, format } => {
+            let mut scenario = match (file, id, link) {
+                (Some(path), _, _) => load(&path)?,
+                (None, Some(id), _) => find_preset(&id)?,
+                (None, None, Some(link)) => from_link(&link)?,
+                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
             };
             for assignment in &set {
                 scenario = apply_set(&scenario, assignment)?;
@@ -349,22 +396,40 @@ fn line_of_field(text: &str, path: &str) -> Option<usize> {
     span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
 }
 
-/// Applies `path.to.field=value` through the scenario's JSON form.
+/// Applies `path.to.field=value` (the engine's `experiment::set`, which links use too).
 fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> {
     let (path, raw) =
         assignment.split_once('=').ok_or_else(|| format!("--set {assignment}: expected PATH=VALUE, e.g. consumer.workers=4"))?;
-    let mut doc = serde_json::to_value(scenario).expect("plain data serializes");
-    let mut node = &mut doc;
-    for key in path.split('.') {
-        node = match node {
-            Value::Object(map) => map.get_mut(key),
-            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
-            _ => None,
+    experiment::set(scenario, path, raw).map_err(|p| {
+        if locate_fails(&p.message) {
+            format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')")
+        } else {
+            format!("--set {assignment}: {}", p.message)
         }
-        .ok_or_else(|| format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')"))?;
+    })
+}
+
+fn locate_fails(message: &str) -> bool {
+    message == "no such field in the scenario"
+}
+
+/// The scenario a link holds; any problem in the link is an error naming its parameter.
+fn from_link(link: &str) -> Result<Scenario, String> {
+    let d = experiment::decode(link);
+    match d.problems.first() {
+        Some(p) if d.problems.len() == 1 => Err(format!("link: {p}")),
+        Some(p) => Err(format!("link: {p} (and {} more problems)", d.problems.len() - 1)),
+        None => Ok(d.experiment.scenario),
     }
-    *node = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-    serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
+}
+
+/// The preset a scenario needs the fewest changes from (the first of equals).
+fn closest_preset(scenario: &Scenario) -> &'static str {
+    PRESETS
+        .iter()
+        .min_by_key(|p| experiment::changes(&preset(p.id).expect("a preset"), scenario).len())
+        .map(|p| p.id)
+        .expect("presets exist")
 }
 
 /// The series' columns, in output order: every field of a point (a test checks that this
