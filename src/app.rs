@@ -1,8 +1,9 @@
 //! The page's shell: creates the [`Lab`] state, lays the views out, wires what reaches
-//! every view (a new scenario into the driver, the theme, keyboard shortcuts, `?preset=`
-//! links) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
+//! every view (a new scenario into the driver, the theme, keyboard shortcuts, the link in
+//! the address bar) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
 //! of this module.
 
+use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
@@ -12,40 +13,12 @@ use crate::state::{apply_theme, Lab, ThemeChoice, View};
 use bplab_engine::PRESETS;
 use leptos::prelude::*;
 
-/// `?preset=…&seed=…&speed=…&play=1&view=compare&theme=dark` from the address bar: links
-/// that open a given experiment (the bench script uses them too).
-fn apply_query(lab: &Lab) {
-    let Ok(search) = window().location().search() else { return };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
-    if let Some(id) = params.get("preset") {
-        if PRESETS.iter().any(|p| p.id == id) {
-            lab.load_preset(&id);
-        }
-    }
-    if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
-        let _ = lab.set_seed(seed);
-    }
-    if let Some(speed) = params.get("speed").and_then(|s| crate::format::parse_number(&s)) {
-        lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
-    }
-    if params.get("view").as_deref() == Some("compare") {
-        lab.view.set(View::Compare);
-    }
-    match params.get("theme").as_deref() {
-        Some("dark") => lab.theme_choice.set(ThemeChoice::Dark),
-        Some("light") => lab.theme_choice.set(ThemeChoice::Light),
-        _ => {}
-    }
-    if params.get("play").as_deref() == Some("1") {
-        lab.playing.set(true);
-    }
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
-    apply_query(&lab);
+    open_from_address(&lab);
+    keep_address(lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {
@@ -167,6 +140,7 @@ pub fn App() -> impl IntoView {
                     <PresetPicker />
                 </div>
                 <div class="tools">
+                    <CopyLink />
                     <label class="theme-pick">
                         <span>"Theme"</span>
                         <select
@@ -202,6 +176,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Transport />
             </header>
+            <LinkProblems />
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
             <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>

@@ -8,9 +8,11 @@
 //! - drawing on canvases from plain data: `charts`, `diagram`, `sequence`;
 //! - `state`: the `Lab` and its actions;
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
-//!   `compare` (the comparison and its loop);
+//!   `compare` (the comparison and its loop), `address` (the experiment as a link: the
+//!   address bar, "Copy link", a link's problems);
 //! - `app`: the shell that lays the views out.
 
+pub mod address;
 pub mod app;
 pub mod canvas;
 pub mod charts;
