@@ -5,6 +5,7 @@
 
 use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
+use crate::exports::{accept_dropped_files, Exports};
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
 use crate::narrate::Narrator;
@@ -19,6 +20,7 @@ pub fn App() -> impl IntoView {
     provide_context(lab);
     open_from_address(&lab);
     keep_address(lab);
+    accept_dropped_files(lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {
@@ -185,6 +187,7 @@ pub fn App() -> impl IntoView {
                     <Controls />
                     <Stage />
                 </main>
+                <Exports />
             </div>
             <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>
                 <Compare />

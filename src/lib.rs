@@ -9,7 +9,8 @@
 //! - `state`: the `Lab` and its actions;
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
 //!   `compare` (the comparison and its loop), `address` (the experiment as a link: the
-//!   address bar, "Copy link", a link's problems);
+//!   address bar, "Copy link", a link's problems), `exports` (CSV, JSON and PNG
+//!   downloads, scenario files opened);
 //! - `app`: the shell that lays the views out.
 
 pub mod address;
@@ -20,6 +21,7 @@ pub mod compare;
 pub mod controls;
 pub mod diagram;
 pub mod dom;
+pub mod exports;
 pub mod driver;
 pub mod format;
 pub mod html;

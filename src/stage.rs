@@ -361,9 +361,5 @@ fn export_png(lab: Lab, chart: Chart) {
         return;
     }
     let Ok(url) = canvas.to_data_url() else { return };
-    let Ok(a) = doc.create_element("a") else { return };
-    let name = format!("bplab-{}-{}.png", lab.preset.get_untracked(), chart.id());
-    let _ = a.set_attribute("href", &url);
-    let _ = a.set_attribute("download", &name);
-    a.unchecked_into::<web_sys::HtmlElement>().click();
+    crate::dom::download(&format!("bplab-{}-{}.png", lab.preset.get_untracked(), chart.id()), &url);
 }

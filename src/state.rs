@@ -68,6 +68,8 @@ pub struct Lab {
     pub compare_rows: RwSignal<Vec<LaneRow>>,
     /// Bumped whenever every chart must be redrawn (new scenario, window, theme, resize).
     pub redraw: RwSignal<u64>,
+    /// The last scenario file opened.
+    pub file_status: RwSignal<Option<String>>,
     /// What was wrong with the link the page opened with (shown until dismissed).
     pub link_problems: RwSignal<Vec<String>>,
     /// The link's view keys the page carries without using them here (embed, chart).
@@ -106,6 +108,7 @@ impl Lab {
             log: RwSignal::new(Vec::new()),
             redraw: RwSignal::new(0),
             link_problems: RwSignal::new(Vec::new()),
+            file_status: RwSignal::new(None),
             link_view: StoredValue::new_local(ViewState::default()),
             driver: StoredValue::new_local(driver),
             lanes: StoredValue::new_local(lanes),
