@@ -5,9 +5,9 @@
 
 use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
-use crate::exports::{accept_dropped_files, Exports};
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
+use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};

@@ -703,3 +703,13 @@ pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
 }
+
+#[cfg(test)]
+mod tests {
+    /// A link's `chart=` names exactly the page's charts.
+    #[test]
+    fn links_know_every_chart() {
+        let ids: Vec<&str> = super::Chart::ALL.iter().map(|c| c.id()).collect();
+        assert_eq!(ids, bplab_engine::experiment::CHARTS);
+    }
+}

@@ -417,5 +417,3 @@ fn from_link(link: &str) -> Result<Scenario, String> {
         None => Ok(d.experiment.scenario),
     }
 }
-
-

@@ -154,11 +154,7 @@ pub fn changes(base: &Scenario, scenario: &Scenario) -> Vec<Change> {
 /// The preset a scenario needs the fewest changes from (the first of equals): the base of
 /// its shortest link.
 pub fn closest_preset(scenario: &Scenario) -> &'static str {
-    PRESETS
-        .iter()
-        .min_by_key(|p| changes(&preset(p.id).expect("a preset"), scenario).len())
-        .map(|p| p.id)
-        .expect("presets exist")
+    PRESETS.iter().min_by_key(|p| changes(&preset(p.id).expect("a preset"), scenario).len()).map(|p| p.id).expect("presets exist")
 }
 
 /// `base` with `path` set to `raw` (read as JSON, or as a string when it is not JSON), as
