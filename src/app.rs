@@ -7,6 +7,7 @@ use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
+use crate::embed::{EmbedApp, EmbedDialog};
 use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
@@ -98,7 +99,7 @@ pub fn App() -> impl IntoView {
             }
             "s" => lab.step(),
             "r" => lab.reset(),
-            "?" => {
+            "?" if !lab.embedded() => {
                 ev.prevent_default();
                 lab.show_help(true);
             }
@@ -127,6 +128,14 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    if lab.embedded() {
+        return view! {
+            <LinkProblems />
+            <EmbedApp />
+        }
+        .into_any();
+    }
+
     view! {
         <div class="app">
             // The first thing Tab reaches: past the header and the knobs, to the diagram
@@ -143,6 +152,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <div class="tools">
                     <CopyLink />
+                    <EmbedDialog />
                     <label class="theme-pick">
                         <span>"Theme"</span>
                         <select
@@ -199,6 +209,7 @@ pub fn App() -> impl IntoView {
             <HelpDialog />
         </div>
     }
+    .into_any()
 }
 
 /// Keeps the focus inside the open help dialog: from its last control Tab goes to its first,

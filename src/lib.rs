@@ -10,7 +10,8 @@
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
 //!   `compare` (the comparison and its loop), `address` (the experiment as a link: the
 //!   address bar, "Copy link", a link's problems), `exports` (CSV, JSON and PNG
-//!   downloads, scenario files opened);
+//!   downloads, scenario files opened), `embed` (the compact layout of `embed=1` and the
+//!   Embed dialog);
 //! - `app`: the shell that lays the views out.
 
 pub mod address;
@@ -21,6 +22,7 @@ pub mod compare;
 pub mod controls;
 pub mod diagram;
 pub mod dom;
+pub mod embed;
 pub mod driver;
 pub mod exports;
 pub mod format;

@@ -68,6 +68,8 @@ pub struct Lab {
     pub compare_rows: RwSignal<Vec<LaneRow>>,
     /// Bumped whenever every chart must be redrawn (new scenario, window, theme, resize).
     pub redraw: RwSignal<u64>,
+    /// Whether the simulator is on screen (an embed scrolled away pauses its animation).
+    pub on_screen: RwSignal<bool>,
     /// The last scenario file opened.
     pub file_status: RwSignal<Option<String>>,
     /// What was wrong with the link the page opened with (shown until dismissed).
@@ -109,6 +111,7 @@ impl Lab {
             redraw: RwSignal::new(0),
             link_problems: RwSignal::new(Vec::new()),
             file_status: RwSignal::new(None),
+            on_screen: RwSignal::new(true),
             link_view: StoredValue::new_local(ViewState::default()),
             driver: StoredValue::new_local(driver),
             lanes: StoredValue::new_local(lanes),
@@ -153,6 +156,11 @@ impl Lab {
             }
             None => self.error.set(Some(format!("unknown preset '{id}'"))),
         }
+    }
+
+    /// Whether the page is an embed (`embed=1` in its link): the compact layout.
+    pub fn embedded(&self) -> bool {
+        self.link_view.with_value(|v| v.embed)
     }
 
     pub fn toggle_play(&self) {
