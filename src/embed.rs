@@ -35,7 +35,8 @@ pub fn EmbedApp() -> impl IntoView {
     // The full page in the same state: the link without `embed` and `chart`.
     let full = move || {
         let query = current_query(&lab, true);
-        let query: String = query.split('&').filter(|kv| !kv.starts_with("embed=") && !kv.starts_with("chart=")).collect::<Vec<_>>().join("&");
+        let query: String =
+            query.split('&').filter(|kv| !kv.starts_with("embed=") && !kv.starts_with("chart=")).collect::<Vec<_>>().join("&");
         format!("{}?{query}", page_address())
     };
     report_height();
