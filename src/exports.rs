@@ -7,7 +7,7 @@
 use crate::address::current_query;
 use crate::dom::{download, download_text};
 use crate::state::Lab;
-use bplab_engine::{experiment, export, Scenario, Simulation};
+use bplab_engine::{experiment, export, Simulation};
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -45,7 +45,7 @@ fn file_stem(lab: &Lab) -> String {
 
 /// Reads a scenario file's text and, if it is a valid scenario, makes it the page's.
 fn open_text(lab: Lab, name: &str, text: &str) {
-    match Scenario::from_json(text) {
+    match experiment::scenario_from_json(text) {
         Ok(s) => {
             lab.preset.set(experiment::closest_preset(&s).to_string());
             let _ = lab.try_update(|cur| *cur = s);
@@ -85,7 +85,9 @@ pub fn Exports() -> impl IntoView {
         }
     };
     let scenario_export = move |_| {
-        let text = lab.scenario.with_untracked(|s| serde_json::to_string_pretty(s).expect("plain data serializes") + "\n");
+        // Through the JSON value links use: one serialiser of the scenario in the download.
+        let text =
+            lab.scenario.with_untracked(|s| serde_json::to_string_pretty(&experiment::to_value(s)).expect("plain data serializes") + "\n");
         download_text(&format!("{}-scenario.json", file_stem(&lab)), "application/json", &text);
     };
     let diagram_png = move |_| {

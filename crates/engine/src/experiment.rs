@@ -334,16 +334,63 @@ fn is_field(doc: &Value, key: &str) -> bool {
     matches!(doc, Value::Object(map) if map.contains_key(key))
 }
 
-fn to_value(s: &Scenario) -> Value {
+/// The scenario as a JSON value (keys in alphabetical order).
+pub fn to_value(s: &Scenario) -> Value {
     serde_json::to_value(s).expect("plain data serializes")
 }
 
-/// The scenario a JSON document holds, or the field where it goes wrong and why.
+/// The scenario a JSON document holds, or the key where it goes wrong (when the message
+/// names one) and why. One deserialiser (`serde_json::Value`) for links, `--set` and the
+/// page's files, without a path-tracking wrapper: the page pays for the scenario's
+/// deserialisation code once (the wrapper alone was ~50 KB of its download). The caller
+/// knows the path of what it changed.
 fn from_value(doc: Value) -> Result<Scenario, (String, String)> {
-    Scenario::deserialize_named(doc).map_err(|e| {
-        let first = e.errors.into_iter().next().expect("an error names a field");
-        (first.field, first.message)
-    })
+    serde_json::from_value(doc).map_err(|e| Scenario::error_field("", &e.to_string()))
+}
+
+/// Reads a scenario file's JSON as the page does (see [`from_value`]) and validates it.
+/// Errors name the field: validation's by their paths, a wrong key or value by where it is
+/// found in the document.
+pub fn scenario_from_json(text: &str) -> Result<Scenario, crate::ScenarioError> {
+    let fail = |field: String, message: String| crate::ScenarioError { errors: vec![crate::FieldError { field, message }] };
+    let doc: Value = serde_json::from_str(text).map_err(|e| fail("(file)".into(), e.to_string()))?;
+    let s = from_value(doc.clone()).map_err(|(key, message)| {
+        let wanted = offending_value(&message);
+        let path = find_path(&doc, &mut String::new(), &|k, v| (!key.is_empty() && k == key) || wanted.as_ref() == Some(v));
+        fail(path.unwrap_or_else(|| if key.is_empty() { "(scenario)".into() } else { key.clone() }), message)
+    })?;
+    s.validate()?;
+    Ok(s)
+}
+
+/// The value a serde message quotes (`invalid type: string "four", expected u32`,
+/// `invalid value: integer `-1``), to find it in the document.
+fn offending_value(message: &str) -> Option<Value> {
+    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
+    if let Some(r) = rest.strip_prefix("string \"") {
+        return r.split_once('"').map(|(s, _)| Value::String(s.to_string()));
+    }
+    let quoted = rest.split_once('`')?.1.split_once('`')?.0;
+    serde_json::from_str(quoted).ok()
+}
+
+/// The dotted path of the first member (depth first) that `hit(key, value)` picks.
+fn find_path(v: &Value, path: &mut String, hit: &dyn Fn(&str, &Value) -> bool) -> Option<String> {
+    let mut visit = |key: &str, child: &Value, path: &mut String| {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        let found = if hit(key, child) { Some(path.clone()) } else { find_path(child, path, hit) };
+        path.truncate(len);
+        found
+    };
+    match v {
+        Value::Object(map) => map.iter().find_map(|(k, c)| visit(k, c, path)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, c)| visit(&i.to_string(), c, path)),
+        _ => None,
+    }
 }
 
 /// The node at a dotted path (object keys, array indices), if there is one.
@@ -529,6 +576,25 @@ mod tests {
         assert_eq!(d.problems[0].key, "v");
         assert!(d.problems[1].message.contains("started from incident-106"));
         assert!(d.experiment.view.play);
+    }
+
+    #[test]
+    fn a_bad_file_names_the_field() {
+        let mut doc = to_value(&preset("fix-blocking-channel").unwrap());
+        doc["consumer"]["workers"] = Value::String("four".into());
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
+        doc["consumer"]["workers"] = Value::from(2);
+        doc["stages"][0]["capacty"] = Value::from(2);
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "stages.0.capacty", "{e}");
+        doc["stages"][0].as_object_mut().unwrap().remove("capacty");
+        doc["consumer"]["workers"] = Value::from(0);
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
+        doc["consumer"]["workers"] = Value::from(2);
+        assert_eq!(scenario_from_json(&doc.to_string()).unwrap().consumer.workers, 2);
+        assert_eq!(scenario_from_json("{").unwrap_err().errors[0].field, "(file)");
     }
 
     #[test]
