@@ -176,10 +176,28 @@ pub fn partition_spread(series: &Series, bs: &[Range<usize>]) -> Vec<(f64, f64, 
         .collect()
 }
 
-/// Times (s) at which an OOM kill happened within `lo..hi`, from the cumulative counter.
-pub fn oom_times(points: &[Point], lo: usize, hi: usize) -> Vec<f64> {
+/// Times (s) at which an OOM kill happened within `lo..hi`, from the cumulative counter
+/// `kills` (the consumer's `oom_kills`, the producer's `producer_oom_kills`).
+pub fn oom_times(points: &[Point], lo: usize, hi: usize, kills: fn(&Point) -> u64) -> Vec<f64> {
     let from = lo.saturating_sub(1);
-    points[from..hi].windows(2).filter(|w| w[1].oom_kills > w[0].oom_kills).map(|w| w[1].t_s).collect()
+    points[from..hi].windows(2).filter(|w| kills(&w[1]) > kills(&w[0])).map(|w| w[1].t_s).collect()
+}
+
+/// Where two labels of horizontal lines go, each at its line's height `y` (pixels, growing
+/// downwards), `h` tall: above its line unless that would touch the label of a line already
+/// placed, then below it (limits often coincide: both at 512 MiB). Returns, for each,
+/// whether it goes below.
+pub fn line_labels(ys: &[f64], h: f64) -> Vec<bool> {
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    ys.iter()
+        .map(|&y| {
+            let clear = |top: f64| placed.iter().all(|&(a, b)| top + h <= a || top >= b);
+            let below = !clear(y - h);
+            let top = if below { y } else { y - h };
+            placed.push((top, top + h));
+            below
+        })
+        .collect()
 }
 
 /// A y-axis top: the largest value plus headroom, never 0.
@@ -271,7 +289,17 @@ mod tests {
         assert!(env.iter().all(|(_, lo, hi)| *lo == 0.0 && *hi == 1_000.0));
         let pk = peak(&s.points, &bs, &|_, p| p.in_flight as f64);
         assert!(pk.iter().all(|(_, v)| *v == 1_000.0));
-        assert_eq!(oom_times(&s.points, 0, 1_000), vec![40.0, 80.0]);
+        assert_eq!(oom_times(&s.points, 0, 1_000, |p| p.oom_kills), vec![40.0, 80.0]);
+        assert!(oom_times(&s.points, 0, 1_000, |p| p.producer_oom_kills).is_empty());
+    }
+
+    #[test]
+    fn labels_of_lines_at_one_height_go_either_side_of_it() {
+        // Two limits at the same height: the first label above, the second below.
+        assert_eq!(line_labels(&[100.0, 100.0], 14.0), vec![false, true]);
+        // Far apart, both above; close, the second below.
+        assert_eq!(line_labels(&[100.0, 40.0], 14.0), vec![false, false]);
+        assert_eq!(line_labels(&[100.0, 95.0], 14.0), vec![false, true]);
     }
 
     #[test]
