@@ -18,10 +18,12 @@ fn run(s: &Scenario, until_s: f64) -> Simulation {
     sim
 }
 
-/// Runs in steps of `dt`, checking that the ledger balances (and that its producer OOM
-/// losses are the summary's) after each.
+/// Runs in steps of `dt`, checking after each that the ledger balances (and that its
+/// producer OOM losses are the summary's), and that no credit or demand window grew past
+/// its initial size (a kill starts the producer's own links afresh).
 fn stepped(s: &Scenario, until_s: f64, dt: f64) -> Simulation {
     let mut sim = Simulation::new(s).expect("valid scenario");
+    let initial: Vec<Option<u64>> = sim.snapshot().links.iter().map(|w| w.as_ref().map(|w| w.permits)).collect();
     let mut t = 0.0;
     while t < until_s {
         t = (t + dt).min(until_s);
@@ -31,6 +33,11 @@ fn stepped(s: &Scenario, until_s: f64, dt: f64) -> Simulation {
         let sum = sim.summary();
         assert_eq!(l.lost_producer_oom, sum.lost_by_cause.producer_oom, "at {t} s");
         assert_eq!(l.produced + l.producer_pending, l.generated, "at {t} s: {l:?}");
+        for (j, (w, init)) in sim.snapshot().links.iter().zip(&initial).enumerate() {
+            if let (Some(w), Some(init)) = (w, init) {
+                assert!(w.permits + w.in_transit <= *init, "at {t} s, link {j}: {w:?} over its window {init}");
+            }
+        }
     }
     sim
 }
@@ -39,6 +46,9 @@ fn stepped(s: &Scenario, until_s: f64, dt: f64) -> Simulation {
 fn buffer_bloat_is_oom_killed_when_the_arithmetic_says() {
     let expected = expected_kill_s();
     assert!((expected - 48.3).abs() < 0.05, "{expected}");
+    // The preset's lesson says so, with its arithmetic.
+    let lesson = PRESETS.iter().find(|p| p.id == "buffer-bloat").unwrap().explanation;
+    assert!(lesson.contains("(512 − 64) MiB") && lesson.contains("≈ 48.3 s"), "{lesson}");
     let before = run(&preset("buffer-bloat").unwrap(), 48.0);
     assert_eq!(before.summary().producer_oom_kills, 0);
     let sim = stepped(&preset("buffer-bloat").unwrap(), 50.0, 0.5);
@@ -191,14 +201,15 @@ fn a_kafka_clients_buffer_is_lost_with_its_process_and_the_topic_keeps_the_rest(
 /// windows straight through kills and restarts, and keeps working after each restart.
 #[test]
 fn every_preset_survives_producer_kills() {
-    for p in PRESETS {
+    // 512 messages of 1 KiB; 100 (the windows of credits and request(n) are a few hundred).
+    for (p, headroom) in PRESETS.iter().flat_map(|p| [(p, 0.5), (p, 0.1)]) {
         let mut s = p.scenario();
-        s.producer.memory.heap_limit_mib = Some(s.producer.memory.baseline_mib + 0.5);
+        s.producer.memory.heap_limit_mib = Some(s.producer.memory.baseline_mib + headroom);
         s.producer.memory.restart_delay_s = 2.0;
         s.duration_s = s.duration_s.min(60.0);
         let sim = stepped(&s, s.duration_s, 0.5);
         let sum = sim.summary();
-        let limit = ((s.producer.memory.baseline_mib + 0.5) * MIB as f64).round() as u64;
+        let limit = ((s.producer.memory.baseline_mib + headroom) * MIB as f64).round() as u64;
         if sum.producer_oom_kills == 0 {
             assert!(sum.max_producer_heap_bytes <= limit, "{}: a process never killed stays within its limit", p.id);
             continue;

@@ -378,11 +378,11 @@ pub static PRESETS: &[Preset] = &[
         explanation: "The same in-process pipeline with an unbounded channel. Nothing ever blocks, so the \
             producer keeps its 10,000 msg/s and the channel grows by 9,500 messages every second. \
             Throughput is the consumer's 500 msg/s either way; what the big buffer buys is latency that \
-            grows without limit (every message waits behind all the others) and memory that runs out. \
-            The channel lives in the producer's heap (64 MiB to start, 512 MiB at most): 1 KiB messages \
-            fill the (512 − 64) MiB left at 9,500 × 1 KiB per second, so at ≈ 48.3 s the producer is \
-            OOM-killed and every message in the channel is lost; it restarts 10 s later and fills up \
-            again. A large buffer hides the mismatch; it does not absorb it.",
+            grows as long as the buffer does (every message waits behind all the others) and memory that \
+            runs out. The channel lives in the producer's heap (64 MiB to start, 512 MiB at most): 1 KiB \
+            messages fill the (512 − 64) MiB left at 9,500 × 1 KiB per second, so at ≈ 48.3 s the \
+            producer is OOM-killed and the ≈ 459,000 messages in the channel are lost; it restarts 10 s \
+            later and fills up again. A large buffer hides the mismatch; it does not absorb it.",
         build: buffer_bloat,
     },
     Preset {
