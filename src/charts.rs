@@ -404,7 +404,7 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
         let producer = pd::oom_times(pts, lo, hi, |q| q.producer_oom_kills);
         let both = !consumer.is_empty() && !producer.is_empty();
         let marks = [(consumer, if both { "consumer OOM kill" } else { "OOM kill" }, VERMILLION), (producer, "producer OOM kill", BLUE)];
-        for (row, (times, what, color)) in marks.into_iter().enumerate() {
+        for (row, (times, what, color)) in marks.into_iter().filter(|m| !m.0.is_empty()).enumerate() {
             // The producer's label a row below the consumer's: they never cover each other.
             let top = y_range.end - row as f64 * p.px(15.0) as f64 * per_px;
             let n = times.len();
@@ -588,11 +588,15 @@ pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let heap = pd::peak(pts, &bs, &|_, q| mib(q.heap_bytes as f64));
     let producer_heap = pd::peak(pts, &bs, &|_, q| mib(q.producer_heap_bytes as f64));
     let env = pd::envelope(pts, &bs, |q| q.in_flight as f64);
-    // Headroom above the limit lines for the OOM labels.
-    let heap_top = max_y(&[&heap, &producer_heap]).max(limit).max(producer_limit.unwrap_or(0.0)).max(1.0) * 1.25;
     let flight_top = pd::top(env.iter().map(|e| e.2).fold(0.0, f64::max), 10.0);
     let h = p.body.dim_in_pixel().1 as f64;
     let (upper, lower) = p.body.split_vertically((h * 0.56) as i32);
+    // Headroom above the limit lines: two rows of OOM labels at the top, then the limits'
+    // labels above their lines, clear of them.
+    let plot_h = (h * 0.56 - p.px(10.0) as f64).max(1.0);
+    let room = (p.px(48.0) as f64 / plot_h).min(0.6);
+    let limits = limit.max(producer_limit.unwrap_or(0.0));
+    let heap_top = (max_y(&[&heap, &producer_heap]) * 1.1).max(limits / (1.0 - room)).max(1.0);
 
     let mut top = Panel::new("heap (MiB)", 0.0..heap_top, count_axis(heap_top));
     let x = &p.view.x;
