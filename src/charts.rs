@@ -398,6 +398,8 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
     }
     // Data units per pixel of height, to place labels a text row apart.
     let per_px = (y_range.end - y_range.start) / (chart.plotting_area().dim_in_pixel().1.max(1) as f64);
+    // Labels drawn after the lines, each on a patch of the background.
+    let mut patched: Vec<(f64, f64, String, RGBColor, HPos, VPos)> = Vec::new();
     if pn.oom {
         let (pts, lo, hi) = (&c.series.points, p.view.lo, p.view.hi);
         let consumer = pd::oom_times(pts, lo, hi, |q| q.oom_kills);
@@ -415,9 +417,14 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
                     .map_err(err)?;
                 // One label says what the lines are; more would collide.
                 if k == 0 {
-                    let text = if n > 1 { format!(" {what} (×{n})") } else { format!(" {what}") };
-                    let style = font(p.dpr, 11.0, theme).color(&color).pos(Pos::new(HPos::Left, VPos::Top));
-                    chart.draw_series([Text::new(text, (xt, top), style)]).map_err(err)?;
+                    let text = if n > 1 { format!("{what} (×{n})") } else { what.to_string() };
+                    // Right of the line, or left of it where it would run off the plot.
+                    let w = chart.plotting_area().estimate_text_size(&text, &font(p.dpr, 11.0, theme)).map_or(0, |s| s.0 as i32);
+                    let right_edge = chart.plotting_area().get_pixel_range().0.end;
+                    let h = if chart.backend_coord(&(xt, top)).0 + p.px(4.0) + w > right_edge { HPos::Right } else { HPos::Left };
+                    let nudge = p.px(3.0) as f64 * (x.end - x.start) / chart.plotting_area().dim_in_pixel().0.max(1) as f64;
+                    let xl = if matches!(h, HPos::Right) { xt - nudge } else { xt + nudge };
+                    patched.push((xl, top, text, color, h, VPos::Top));
                 }
             }
         }
@@ -434,14 +441,24 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
         }
         .map_err(err)?;
     }
-    // Limits' labels at the right end, above their lines, or below where two coincide.
+    // Limits' labels above their lines, at the right end, or the left where two coincide.
     let ys: Vec<f64> = pn.labels.iter().map(|l| chart.backend_coord(&(x.end, l.0)).1 as f64).collect();
-    let below = pd::line_labels(&ys, p.px(14.0) as f64);
-    for ((y, text, color), below) in pn.labels.into_iter().zip(below) {
-        let v = if below { VPos::Top } else { VPos::Bottom };
-        let style = font(p.dpr, 11.0, theme).color(&color).pos(Pos::new(HPos::Right, v));
-        let y = if below { y - p.px(2.0) as f64 * per_px } else { y + p.px(2.0) as f64 * per_px };
-        chart.draw_series([Text::new(text, (x.end, y), style)]).map_err(err)?;
+    let places = pd::line_labels(&ys, p.px(14.0) as f64);
+    let inset = p.px(4.0) as f64 * (x.end - x.start) / chart.plotting_area().dim_in_pixel().0.max(1) as f64;
+    for ((y, text, color), place) in pn.labels.into_iter().zip(places) {
+        let v = if place.below { VPos::Top } else { VPos::Bottom };
+        let y = if place.below { y - p.px(3.0) as f64 * per_px } else { y + p.px(3.0) as f64 * per_px };
+        let (xl, h) = if place.left_end { (x.start + inset, HPos::Left) } else { (x.end, HPos::Right) };
+        patched.push((xl, y, text, color, h, v));
+    }
+    for (xl, yl, text, color, h, v) in patched {
+        let style = font(p.dpr, 11.0, theme).color(&color).pos(Pos::new(h, v));
+        let (w, th) = chart.plotting_area().estimate_text_size(&text, &style).map_or((0, 0), |s| (s.0 as i32, s.1 as i32));
+        let m = p.px(2.0);
+        let x0 = if matches!(h, HPos::Right) { -w - m } else { -m };
+        let y0 = if matches!(v, VPos::Bottom) { -th - m } else { -m };
+        let patch = Rectangle::new([(x0, y0), (x0 + w + 2 * m, y0 + th + 2 * m)], theme.bg.mix(0.85).filled());
+        chart.draw_series([EmptyElement::at((xl, yl)) + patch + Text::new(text, (0, 0), style)]).map_err(err)?;
     }
     if let Some(text) = pn.note {
         let (w, h) = area.dim_in_pixel();

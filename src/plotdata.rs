@@ -183,19 +183,34 @@ pub fn oom_times(points: &[Point], lo: usize, hi: usize, kills: fn(&Point) -> u6
     points[from..hi].windows(2).filter(|w| kills(&w[1]) > kills(&w[0])).map(|w| w[1].t_s).collect()
 }
 
-/// Where two labels of horizontal lines go, each at its line's height `y` (pixels, growing
-/// downwards), `h` tall: above its line unless that would touch the label of a line already
-/// placed, then below it (limits often coincide: both at 512 MiB). Returns, for each,
-/// whether it goes below.
-pub fn line_labels(ys: &[f64], h: f64) -> Vec<bool> {
-    let mut placed: Vec<(f64, f64)> = Vec::new();
+/// Where a label of a horizontal line (a limit) goes: at which end of the plot, and on
+/// which side of its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelPlace {
+    pub left_end: bool,
+    pub below: bool,
+}
+
+/// Where the labels of horizontal lines go, each at its line's height `y` (pixels, growing
+/// downwards), `h` tall: above its line, where nothing but an OOM spike ever crosses (the
+/// heaps rise from below), at the right end; where that would touch a label already placed
+/// (limits often coincide: both at 512 MiB), at the left end; failing that, below its line
+/// at the right end.
+pub fn line_labels(ys: &[f64], h: f64) -> Vec<LabelPlace> {
+    let mut placed: Vec<(LabelPlace, f64, f64)> = Vec::new();
     ys.iter()
         .map(|&y| {
-            let clear = |top: f64| placed.iter().all(|&(a, b)| top + h <= a || top >= b);
-            let below = !clear(y - h);
-            let top = if below { y } else { y - h };
-            placed.push((top, top + h));
-            below
+            let clear = |left_end: bool, top: f64| placed.iter().all(|&(p, a, b)| p.left_end != left_end || top + h <= a || top >= b);
+            let place = if clear(false, y - h) {
+                LabelPlace { left_end: false, below: false }
+            } else if clear(true, y - h) {
+                LabelPlace { left_end: true, below: false }
+            } else {
+                LabelPlace { left_end: false, below: true }
+            };
+            let top = if place.below { y } else { y - h };
+            placed.push((place, top, top + h));
+            place
         })
         .collect()
 }
@@ -294,12 +309,19 @@ mod tests {
     }
 
     #[test]
-    fn labels_of_lines_at_one_height_go_either_side_of_it() {
-        // Two limits at the same height: the first label above, the second below.
-        assert_eq!(line_labels(&[100.0, 100.0], 14.0), vec![false, true]);
-        // Far apart, both above; close, the second below.
-        assert_eq!(line_labels(&[100.0, 40.0], 14.0), vec![false, false]);
-        assert_eq!(line_labels(&[100.0, 95.0], 14.0), vec![false, true]);
+    fn labels_of_lines_at_one_height_go_to_either_end() {
+        let (right, left, below) = (
+            LabelPlace { left_end: false, below: false },
+            LabelPlace { left_end: true, below: false },
+            LabelPlace { left_end: false, below: true },
+        );
+        // Two limits at the same height: both above their line, at either end.
+        assert_eq!(line_labels(&[100.0, 100.0], 14.0), vec![right, left]);
+        // Far apart, both at the right end; close, the second at the left end.
+        assert_eq!(line_labels(&[100.0, 40.0], 14.0), vec![right, right]);
+        assert_eq!(line_labels(&[100.0, 95.0], 14.0), vec![right, left]);
+        // A third at the same height: below its line.
+        assert_eq!(line_labels(&[100.0, 100.0, 100.0], 14.0), vec![right, left, below]);
     }
 
     #[test]
