@@ -387,6 +387,8 @@ const COLUMNS: &[&str] = &[
     "concurrency_limit",
     "producer_rate_per_s",
     "oom_kills",
+    "producer_heap_bytes",
+    "producer_oom_kills",
     "producer_blocked_s",
     "latency_p50_s",
     "latency_p95_s",
@@ -460,6 +462,7 @@ const LEDGER_COLUMNS: &[&str] = &[
     "processed",
     "dropped",
     "lost",
+    "lost_producer_oom",
     "duplicated",
 ];
 
