@@ -32,6 +32,8 @@ pub struct Ctx<'a> {
     /// Show only the last this many seconds; `None`: the whole run.
     pub window_s: Option<f64>,
     pub heap_limit_bytes: u64,
+    /// The producer's heap limit (`producer.memory.heap_limit_mib`), if it has one.
+    pub producer_heap_limit_bytes: Option<u64>,
     /// Stages whose depth is plotted: (stage index, label).
     pub stages: &'a [(usize, String)],
     pub theme: &'a Theme,
@@ -87,7 +89,9 @@ impl Chart {
             Chart::Rates => "Chart: produced, consumed and dropped messages per second over time",
             Chart::Backlog => "Chart: messages held in each stage (channel depth, topic lag) and in the consumer over time",
             Chart::Partitions => "Chart: lag per partition over time: largest, median and the spread",
-            Chart::Memory => "Chart: consumer heap against its limit with OOM kills marked, and in-flight messages",
+            Chart::Memory => {
+                "Chart: consumer and producer heaps against their limits with OOM kills marked, and the consumer's in-flight messages"
+            }
             Chart::Latency => "Chart: produce-to-processed latency percentiles p50, p95 and p99 over time",
             Chart::Producer => {
                 "Chart: messages the producer sent per second, the rate its source asks for, and the share of time it spends blocked"
@@ -280,6 +284,8 @@ struct Line {
     color: RGBColor,
     width: f64,
     dashed: bool,
+    /// Dashed with short dashes far apart (dotted), to show beside a dashed line it may meet.
+    dots: bool,
     right: bool,
 }
 
@@ -291,11 +297,11 @@ fn ribbon(color: RGBColor, bg: RGBColor) -> RGBColor {
 }
 
 fn solid(pts: Vec<(f64, f64)>, color: RGBColor, width: f64) -> Line {
-    Line { pts, color, width, dashed: false, right: false }
+    Line { pts, color, width, dashed: false, right: false, dots: false }
 }
 
 fn dashed(pts: Vec<(f64, f64)>, color: RGBColor, width: f64) -> Line {
-    Line { pts, color, width, dashed: true, right: false }
+    Line { pts, color, width, dashed: true, right: false, dots: false }
 }
 
 /// A filled polygon (a band, or an area down to 0), faint, behind the lines.
@@ -320,8 +326,10 @@ struct Panel<'a> {
     right: Option<(&'a str, std::ops::Range<f64>, Axis)>,
     bands: Vec<Band>,
     lines: Vec<Line>,
-    /// Mark OOM kills with vertical lines (one labelled).
+    /// Mark the consumer's and the producer's OOM kills with vertical lines (one labelled each).
     oom: bool,
+    /// Labels of horizontal lines (limits), at the right end: height, text, colour.
+    labels: Vec<(f64, String, RGBColor)>,
     note: Option<&'a str>,
     x_labels: bool,
     y_labels: usize,
@@ -336,6 +344,7 @@ impl Panel<'_> {
             bands: Vec::new(),
             lines: Vec::new(),
             oom: false,
+            labels: Vec::new(),
             note: None,
             x_labels: true,
             y_labels: 6,
@@ -404,30 +413,69 @@ fn panel(area: &Area, p: &Plot, c: &Ctx, pn: Panel) -> Res {
             chart.draw_series([poly]).map_err(err)?;
         }
     }
+    // Data units per pixel of height, to place labels a text row apart.
+    let per_px = (y_range.end - y_range.start) / (chart.plotting_area().dim_in_pixel().1.max(1) as f64);
+    // Labels drawn after the lines, each on a patch of the background.
+    let mut patched: Vec<(f64, f64, String, RGBColor, HPos, VPos)> = Vec::new();
     if pn.oom {
-        let times = pd::oom_times(&c.series.points, p.view.lo, p.view.hi);
-        let (n, top) = (times.len(), y_range.end);
-        for (k, t) in times.into_iter().enumerate() {
-            let xt = p.x(t);
-            chart.draw_series([PathElement::new(vec![(xt, y_range.start), (xt, top)], line(VERMILLION, p.dpr, 1.0))]).map_err(err)?;
-            // One label says what the lines are; more would collide.
-            if k == 0 {
-                let text = if n > 1 { format!(" OOM kill (×{n})") } else { " OOM kill".to_string() };
-                let style = font(p.dpr, 11.0, theme).color(&VERMILLION).pos(Pos::new(HPos::Left, VPos::Top));
-                chart.draw_series([Text::new(text, (xt, top), style)]).map_err(err)?;
+        let (pts, lo, hi) = (&c.series.points, p.view.lo, p.view.hi);
+        let consumer = pd::oom_times(pts, lo, hi, |q| q.oom_kills);
+        let producer = pd::oom_times(pts, lo, hi, |q| q.producer_oom_kills);
+        let both = !consumer.is_empty() && !producer.is_empty();
+        let marks = [(consumer, if both { "consumer OOM kill" } else { "OOM kill" }, VERMILLION), (producer, "producer OOM kill", BLUE)];
+        for (row, (times, what, color)) in marks.into_iter().filter(|m| !m.0.is_empty()).enumerate() {
+            // The producer's label a row below the consumer's: they never cover each other.
+            let top = y_range.end - row as f64 * p.px(15.0) as f64 * per_px;
+            let n = times.len();
+            for (k, t) in times.into_iter().enumerate() {
+                let xt = p.x(t);
+                chart
+                    .draw_series([PathElement::new(vec![(xt, y_range.start), (xt, y_range.end)], line(color, p.dpr, 1.0))])
+                    .map_err(err)?;
+                // One label says what the lines are; more would collide.
+                if k == 0 {
+                    let text = if n > 1 { format!("{what} (×{n})") } else { what.to_string() };
+                    // Right of the line, or left of it where it would run off the plot.
+                    let w = chart.plotting_area().estimate_text_size(&text, &font(p.dpr, 11.0, theme)).map_or(0, |s| s.0 as i32);
+                    let right_edge = chart.plotting_area().get_pixel_range().0.end;
+                    let h = if chart.backend_coord(&(xt, top)).0 + p.px(4.0) + w > right_edge { HPos::Right } else { HPos::Left };
+                    let nudge = p.px(3.0) as f64 * (x.end - x.start) / chart.plotting_area().dim_in_pixel().0.max(1) as f64;
+                    let xl = if matches!(h, HPos::Right) { xt - nudge } else { xt + nudge };
+                    patched.push((xl, top, text, color, h, VPos::Top));
+                }
             }
         }
     }
     for l in pn.lines {
         let style = line(l.color, p.dpr, l.width);
         let pts: Vec<(f64, f64)> = l.pts.into_iter().map(|(t, y)| (p.x(t), y)).collect();
+        let (dash, gap) = if l.dots { (p.px(3.0), p.px(6.0)) } else { (p.px(7.0), p.px(5.0)) };
         match (l.dashed, l.right) {
             (false, false) => chart.draw_series(LineSeries::new(pts, style)).map(|_| ()),
             (false, true) => chart.draw_secondary_series(LineSeries::new(pts, style)).map(|_| ()),
-            (true, false) => chart.draw_series(DashedLineSeries::new(pts, p.px(7.0), p.px(5.0), style)).map(|_| ()),
-            (true, true) => chart.draw_secondary_series(DashedLineSeries::new(pts, p.px(7.0), p.px(5.0), style)).map(|_| ()),
+            (true, false) => chart.draw_series(DashedLineSeries::new(pts, dash, gap, style)).map(|_| ()),
+            (true, true) => chart.draw_secondary_series(DashedLineSeries::new(pts, dash, gap, style)).map(|_| ()),
         }
         .map_err(err)?;
+    }
+    // Limits' labels above their lines, at the right end, or the left where two coincide.
+    let ys: Vec<f64> = pn.labels.iter().map(|l| chart.backend_coord(&(x.end, l.0)).1 as f64).collect();
+    let places = pd::line_labels(&ys, p.px(14.0) as f64);
+    let inset = p.px(4.0) as f64 * (x.end - x.start) / chart.plotting_area().dim_in_pixel().0.max(1) as f64;
+    for ((y, text, color), place) in pn.labels.into_iter().zip(places) {
+        let v = if place.below { VPos::Top } else { VPos::Bottom };
+        let y = if place.below { y - p.px(3.0) as f64 * per_px } else { y + p.px(3.0) as f64 * per_px };
+        let (xl, h) = if place.left_end { (x.start + inset, HPos::Left) } else { (x.end, HPos::Right) };
+        patched.push((xl, y, text, color, h, v));
+    }
+    for (xl, yl, text, color, h, v) in patched {
+        let style = font(p.dpr, 11.0, theme).color(&color).pos(Pos::new(h, v));
+        let (w, th) = chart.plotting_area().estimate_text_size(&text, &style).map_or((0, 0), |s| (s.0 as i32, s.1 as i32));
+        let m = p.px(2.0);
+        let x0 = if matches!(h, HPos::Right) { -w - m } else { -m };
+        let y0 = if matches!(v, VPos::Bottom) { -th - m } else { -m };
+        let patch = Rectangle::new([(x0, y0), (x0 + w + 2 * m, y0 + th + 2 * m)], theme.bg.mix(0.85).filled());
+        chart.draw_series([EmptyElement::at((xl, yl)) + patch + Text::new(text, (0, 0), style)]).map_err(err)?;
     }
     if let Some(text) = pn.note {
         let (w, h) = area.dim_in_pixel();
@@ -510,7 +558,14 @@ pub fn draw_backlog(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
         .enumerate()
         .map(|(k, (stage, _))| {
             let (col, d) = STAGE_COLORS[k % STAGE_COLORS.len()];
-            Line { pts: pd::stage_depth(c.series, &bs, *stage), color: col, width: if d { 2.0 } else { 2.5 }, dashed: d, right: false }
+            Line {
+                pts: pd::stage_depth(c.series, &bs, *stage),
+                color: col,
+                width: if d { 2.0 } else { 2.5 },
+                dashed: d,
+                right: false,
+                dots: false,
+            }
         })
         .collect();
     if has_cache {
@@ -547,32 +602,47 @@ pub fn draw_partitions(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     p.root.present().map_err(err)
 }
 
-/// The consumer's heap against its limit, OOM kills marked (upper panel), and the
-/// messages it holds in flight (lower panel, same time axis): a faint min–max band with
-/// its peak line, so a count swinging with every poll (synchronous polling) reads as a
-/// band of its own instead of a block over the heap line.
+/// The consumer's heap and the producer's against their limits, OOM kills marked (upper
+/// panel: each limit labelled on its line, the labels apart when the limits coincide), and
+/// the messages the consumer holds in flight (lower panel, same time axis): a faint min–max
+/// band with its peak line, so a count swinging with every poll (synchronous polling) reads
+/// as a band of its own instead of a block over the heap line.
 pub fn draw_memory(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     let entries = [
-        ("heap (largest member)".to_string(), ORANGE, false),
-        (format!("heap limit {}", format::bytes(c.heap_limit_bytes as f64)), VERMILLION, true),
+        ("consumer heap (largest member)".to_string(), ORANGE, false),
+        ("producer heap (its channels)".to_string(), BLUE, true),
         ("in flight: peak, and min–max band".to_string(), PURPLE, false),
     ];
-    let p = begin(canvas, c, "Consumer heap and in-flight messages", &entries)?;
+    let p = begin(canvas, c, "Heaps (consumer, producer) and in-flight messages", &entries)?;
     let pts = &c.series.points;
     let bs = p.buckets();
     let mib = |b: f64| b / 1_048_576.0;
     let limit = mib(c.heap_limit_bytes as f64);
+    let producer_limit = c.producer_heap_limit_bytes.map(|b| mib(b as f64));
     let heap = pd::peak(pts, &bs, &|_, q| mib(q.heap_bytes as f64));
+    let producer_heap = pd::peak(pts, &bs, &|_, q| mib(q.producer_heap_bytes as f64));
     let env = pd::envelope(pts, &bs, |q| q.in_flight as f64);
-    // Headroom above the limit line for the OOM label.
-    let heap_top = max_y(&[&heap]).max(limit).max(1.0) * 1.25;
     let flight_top = pd::top(env.iter().map(|e| e.2).fold(0.0, f64::max), 10.0);
     let h = p.body.dim_in_pixel().1 as f64;
     let (upper, lower) = p.body.split_vertically((h * 0.56) as i32);
+    // Headroom above the limit lines: two rows of OOM labels at the top, then the limits'
+    // labels above their lines, clear of them.
+    let plot_h = (h * 0.56 - p.px(10.0) as f64).max(1.0);
+    let room = (p.px(48.0) as f64 / plot_h).min(0.6);
+    let limits = limit.max(producer_limit.unwrap_or(0.0));
+    let heap_top = (max_y(&[&heap, &producer_heap]) * 1.1).max(limits / (1.0 - room)).max(1.0);
 
     let mut top = Panel::new("heap (MiB)", 0.0..heap_top, count_axis(heap_top));
     let x = &p.view.x;
-    top.lines = vec![dashed(vec![(x.start, limit), (x.end, limit)], VERMILLION, 2.0), solid(heap, ORANGE, 3.0)];
+    top.lines = vec![dashed(vec![(x.start, limit), (x.end, limit)], VERMILLION, 2.0)];
+    top.labels = vec![(limit, format!("consumer limit {}", format::bytes(c.heap_limit_bytes as f64)), VERMILLION)];
+    if let (Some(l), Some(b)) = (producer_limit, c.producer_heap_limit_bytes) {
+        // Dotted, so that a limit equal to the consumer's still shows beside its dashes.
+        top.lines.push(Line { pts: vec![(x.start, l), (x.end, l)], color: BLUE, width: 2.0, dashed: true, right: false, dots: true });
+        top.labels.push((l, format!("producer limit {}", format::bytes(b as f64)), BLUE));
+    }
+    top.lines.push(solid(heap, ORANGE, 3.0));
+    top.lines.push(dashed(producer_heap, BLUE, 2.0));
     top.oom = true;
     top.x_labels = false;
     top.y_labels = 4;
@@ -615,7 +685,7 @@ pub fn draw_latency(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     // all three stay visible when they do.
     for (v, col, is_dashed, w) in [(&p50, GREEN, false, 5.0), (&p95, ORANGE, true, 3.0), (&p99, VERMILLION, false, 1.5)] {
         for seg in pd::segments(v) {
-            pn.lines.push(Line { pts: seg, color: col, width: w, dashed: is_dashed, right: false });
+            pn.lines.push(Line { pts: seg, color: col, width: w, dashed: is_dashed, right: false, dots: false });
         }
     }
     panel(&p.body, &p, c, pn)?;
@@ -647,7 +717,7 @@ pub fn draw_producer(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
         pn.bands.push(area);
     }
     pn.lines = vec![
-        Line { pts: blocked, color: VERMILLION, width: 1.5, dashed: false, right: true },
+        Line { pts: blocked, color: VERMILLION, width: 1.5, dashed: false, right: true, dots: false },
         dashed(source, SKY, 2.0),
         solid(sent, BLUE, 2.5),
     ];
@@ -712,7 +782,7 @@ pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
         let rtt_top = pd::top(rtt.iter().flatten().map(|q| q.1).fold(0.0, f64::max), 10.0);
         pn.right = Some(("round trip p99 (ms)", 0.0..rtt_top, count_axis(rtt_top)));
         for seg in pd::segments(&rtt) {
-            pn.lines.push(Line { pts: seg, color: VERMILLION, width: 1.5, dashed: false, right: true });
+            pn.lines.push(Line { pts: seg, color: VERMILLION, width: 1.5, dashed: false, right: true, dots: false });
         }
     }
     pn.lines.push(solid(permits, SKY, 2.5));

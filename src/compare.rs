@@ -177,8 +177,11 @@ pub const COLUMNS: &[&str] = &[
     "held now: topic",
     "held now: consumer",
     "peak backlog",
-    "max heap",
-    "OOM kills",
+    "producer heap now",
+    "producer heap peak",
+    "consumer max heap",
+    "OOM kills: consumer",
+    "OOM kills: producer",
     "duplicated",
     "producer blocked",
 ];
@@ -217,8 +220,12 @@ pub fn summary_rows(rows: &[LaneRow]) -> String {
         let peak = r.peak.total();
         let place = r.peak.most().map(|p| format!(" in {p}")).unwrap_or_default();
         html.push_str(&cell("peak-backlog", Some(peak as f64), format!("{}{place}", format::count(peak as f64)), false));
-        html.push_str(&cell("max-heap", Some(s.max_heap_bytes as f64), format::bytes(s.max_heap_bytes as f64), false));
+        let bytes = |id: &str, v: u64| cell(id, Some(v as f64), format::bytes(v as f64), false);
+        html.push_str(&bytes("producer-heap", s.producer_heap_bytes));
+        html.push_str(&bytes("producer-heap-peak", s.max_producer_heap_bytes));
+        html.push_str(&bytes("max-heap", s.max_heap_bytes));
         html.push_str(&count("oom", s.oom_kills, s.oom_kills > 0));
+        html.push_str(&count("producer-oom", s.producer_oom_kills, s.producer_oom_kills > 0));
         html.push_str(&count("duplicated", s.duplicated, s.duplicated > 0));
         html.push_str(&cell("blocked", Some(s.producer_blocked_s), format::secs(s.producer_blocked_s), false));
         html.push_str("</tr>");
@@ -311,6 +318,7 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
                     series: sim.series(),
                     window_s: None,
                     heap_limit_bytes: snap.consumer.heap_limit_bytes,
+                    producer_heap_limit_bytes: snap.producer.heap_limit_bytes,
                     stages: &labels,
                     theme: &theme,
                     export: false,
@@ -351,7 +359,19 @@ mod tests {
         let html = summary_rows(&lanes.rows());
         assert_eq!(html.matches("<tr>").count(), 3);
         assert_eq!(html.matches("<th scope=\"row\">").count() + html.matches("<td ").count(), 3 * COLUMNS.len());
-        for id in ["p99", "lost", "held-producer", "held-channels", "held-topic", "held-consumer", "peak-backlog", "flow"] {
+        for id in [
+            "p99",
+            "lost",
+            "held-producer",
+            "held-channels",
+            "held-topic",
+            "held-consumer",
+            "peak-backlog",
+            "producer-heap",
+            "producer-heap-peak",
+            "producer-oom",
+            "flow",
+        ] {
             assert_eq!(html.matches(&format!("data-testid=\"cmp-1-{id}\"")).count(), 1, "{id}");
         }
         assert!(COLUMNS.contains(&"p99 latency of processed"));
@@ -359,5 +379,12 @@ mod tests {
         assert_eq!(COLUMNS[p99 + 1], "lost", "lost messages beside the p99");
         assert!(html.contains(" in channels</td>") && html.contains(" in topic</td>"), "{html}");
         assert!(html.contains(">pull</span>") && html.contains(">push</span>"));
+        // The unbounded buffer's channel is in its producer's heap: 64 MiB + 20 s × 9,500 × 1 KiB.
+        let heap = &lanes.rows()[0].summary;
+        assert_eq!(heap.producer_heap_bytes, 64 * 1_048_576 + heap.ledger.in_channels * 1_024);
+        assert!(
+            html.contains(&format!("data-testid=\"cmp-1-producer-heap\" data-value=\"{}\"", heap.producer_heap_bytes as f64)),
+            "{html}"
+        );
     }
 }

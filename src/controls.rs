@@ -67,6 +67,8 @@ fn random_seed() -> u64 {
 pub fn Transport() -> impl IntoView {
     let lab = Lab::from_context();
     let oom = Memo::new(move |_| if lab.view.get() == View::Simulator { lab.snapshot.with(|s| s.summary.oom_kills) } else { 0 });
+    let producer_oom =
+        Memo::new(move |_| if lab.view.get() == View::Simulator { lab.snapshot.with(|s| s.summary.producer_oom_kills) } else { 0 });
     let seed = Memo::new(move |_| lab.scenario.with(|s| s.seed));
     let seed_error = RwSignal::new(None::<String>);
     view! {
@@ -163,6 +165,9 @@ pub fn Transport() -> impl IntoView {
             <span class="badge oom" data-testid="oom-badge" role="status" hidden=move || oom.get() == 0>
                 {move || format!("OOM-killed ×{}", oom.get())}
             </span>
+            <span class="badge oom" data-testid="producer-oom-badge" role="status" hidden=move || producer_oom.get() == 0>
+                {move || format!("producer OOM-killed ×{}", producer_oom.get())}
+            </span>
             <p class="field-error" role="alert">{move || seed_error.get()}</p>
         </div>
     }
@@ -209,7 +214,7 @@ pub fn Controls() -> impl IntoView {
     let lab = Lab::from_context();
     let kinds = Memo::new(move |_| lab.scenario.with(|s| s.stages.iter().map(StageKind::of).collect::<Vec<_>>()));
     // The producer's sections, then the stages, then the consumer's and the engine's.
-    let (producer, rest) = Section::ALL.split_at(2);
+    let (producer, rest) = Section::ALL.split_at(3);
     let before = producer.iter().map(|&s| view! { <SectionView section=s /> }).collect_view();
     let after = rest.iter().map(|&s| view! { <SectionView section=s /> }).collect_view();
     let stages = move || kinds.get().into_iter().enumerate().map(|(i, kind)| view! { <StageSection index=i kind=kind /> }).collect_view();

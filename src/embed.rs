@@ -133,6 +133,14 @@ pub fn EmbedDialog() -> impl IntoView {
         failed.forget();
         copied.set("Snippet copied");
     };
+    // Escape closes it wherever the focus is.
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if open.get_untracked() && ev.key() == "Escape" {
+            ev.prevent_default();
+            open.set(false);
+        }
+    });
+    on_cleanup(move || escape.remove());
     let options = experiment::CHARTS.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view();
     view! {
         <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| open.set(true)>"Embed"</button>
@@ -144,11 +152,6 @@ pub fn EmbedDialog() -> impl IntoView {
                 aria-labelledby="embed-title"
                 data-testid="embed-dialog"
                 on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        open.set(false);
-                    }
-                }
             >
                 <h2 id="embed-title">"Embed this experiment"</h2>
                 <p class="hint">"Paste into HTML or Markdown. The script resizes the frame to fit; without it the frame keeps its height."</p>

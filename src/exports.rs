@@ -35,7 +35,7 @@ fn run_to(lab: &Lab, t: f64) -> Option<Simulation> {
 /// The command that prints the same file: `bplab run --link '…' --duration T --format F`.
 fn cli_command(lab: &Lab, format: &str) -> String {
     let query = current_query(lab, false);
-    let t = serde_json::Value::from(export_duration(lab));
+    let t = experiment::number(export_duration(lab));
     format!("bplab run --link '?{query}' --duration {t} --format {format}")
 }
 
@@ -77,7 +77,7 @@ pub fn Exports() -> impl IntoView {
     let run_export = move |csv: bool| {
         let t = export_duration(&lab);
         let Some(sim) = run_to(&lab, t) else { return };
-        let t_text = serde_json::Value::from(t).to_string();
+        let t_text = experiment::number(t);
         if csv {
             download_text(&format!("{}-{t_text}s.csv", file_stem(&lab)), "text/csv", &export::series_csv(sim.series()));
         } else {

@@ -39,6 +39,8 @@ pub fn choice(id: &str) -> Option<&'static Choice> {
 const NAMED: &[(&str, &str)] = &[
     ("consumer.memory.baseline_mib", "baseline"),
     ("consumer.memory.heap_limit_mib", "heap-limit"),
+    ("producer.memory.baseline_mib", "producer-baseline"),
+    ("producer.memory.heap_limit_mib", "producer-heap-limit"),
     ("consumer.pause.low", "pause-low"),
     ("consumer.pause.high", "pause-high"),
     ("shed.min_queue", "red-min-queue"),
@@ -198,6 +200,11 @@ mod tests {
         }
         let text = super::explain(&s.validate().unwrap_err());
         assert!(text.starts_with("Resume at: must be below Pause at ("), "{text}");
+        let mut s = preset("buffer-bloat").unwrap();
+        s.producer.memory.baseline_mib = 600.0;
+        let text = super::explain(&s.validate().unwrap_err());
+        assert!(text.starts_with("Producer baseline heap: must be below Producer heap limit (512 MiB)"), "{text}");
+        assert!(!text.contains("producer."), "{text}");
         let mut s = preset("shed-red").unwrap();
         let (lo, hi) = (super::knob("red-min-queue").unwrap(), super::knob("red-max-queue").unwrap());
         let i = indices(&s, lo.scope).into_iter().find(|&i| (lo.get)(&s, i).is_some()).expect("a RED stage");

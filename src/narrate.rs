@@ -1,5 +1,6 @@
 //! Turns the engine's trace into short sentences for a live region (`aria-live="polite"`)
-//! and the visible event log: OOM kills and restarts, the producer blocking, shedding and
+//! and the visible event log: OOM kills and restarts (the consumers' and the producer's),
+//! the producer blocking, shedding and
 //! overflow drops starting, rebalances, evictions, pause/resume, a slow message. Pure,
 //! tested natively.
 //!
@@ -39,9 +40,11 @@ enum Topic {
     Throttle,
     Limit,
     Slow,
+    ProducerKill,
+    ProducerRestarted,
 }
 
-const TOPICS: usize = 14;
+const TOPICS: usize = 16;
 /// Simulated seconds between two announcements of a throttle's rate or a concurrency limit.
 const THROTTLE_QUIET_S: f64 = 5.0;
 
@@ -195,6 +198,16 @@ impl Narrator {
                 TraceKind::Restarted { member: m } => {
                     self.note_member(t, Topic::Restarted, format!("{} restarted", member(m)), m);
                 }
+                TraceKind::ProducerOomKill { lost } => {
+                    let body = format!(
+                        "the producer was OOM-killed: its heap passed its limit, and the {} messages its process held (its channels) are lost",
+                        format::count(lost as f64)
+                    );
+                    self.push(Note { t, topic: Topic::ProducerKill, body, member: 0, held: lost, lost });
+                }
+                TraceKind::ProducerRestarted => {
+                    self.note(t, Topic::ProducerRestarted, "the producer restarted and produces again".into());
+                }
                 TraceKind::Paused { member: m } if self.fresh(Topic::Paused, t) => {
                     self.note_member(t, Topic::Paused, format!("{} paused fetching (too much in flight)", member(m)), m);
                 }
@@ -267,24 +280,28 @@ fn crowded(notes: &[Note]) -> String {
         }
     }
     let of = |topic: Topic| notes.iter().filter(|n| n.topic == topic).collect::<Vec<&Note>>();
-    let kills = of(Topic::Kill);
-    let restarts = of(Topic::Restarted);
-    // Pair every kill with the first later restart of its member.
-    let mut used = vec![false; restarts.len()];
-    let mut delays = Vec::new();
-    for k in &kills {
-        if let Some(i) = (0..restarts.len()).find(|&i| !used[i] && restarts[i].member == k.member && restarts[i].t >= k.t) {
-            used[i] = true;
-            delays.push(restarts[i].t - k.t);
-        }
-    }
-    let same_delay =
-        !kills.is_empty() && delays.len() == kills.len() && used.iter().all(|u| *u) && delays.iter().all(|d| (d - delays[0]).abs() < 1e-6);
+    let delay = restart_delay(&of(Topic::Kill), &of(Topic::Restarted));
+    let producer_delay = restart_delay(&of(Topic::ProducerKill), &of(Topic::ProducerRestarted));
+    let restarted = |delay: Option<f64>, n: usize| {
+        let who = if n == 1 { "it restarted" } else { "each restarted" };
+        delay.map(|d| format!("; {who} {} later", format::moment(d))).unwrap_or_default()
+    };
     let mut out = Vec::new();
     for topic in topics {
         let group = of(topic);
         let sentence = match topic {
-            Topic::Restarted if same_delay => continue,
+            Topic::Restarted if delay.is_some() => continue,
+            Topic::ProducerRestarted if producer_delay.is_some() => continue,
+            Topic::ProducerKill => {
+                let head = if let [k] = group.as_slice() {
+                    format!("{}: {}", at(k.t), k.body)
+                } else {
+                    let lost: u64 = group.iter().map(|k| k.lost).sum();
+                    format!("{} producer OOM kills {}, losing {} messages in all", group.len(), between(&group), format::count(lost as f64))
+                };
+                format!("{head}{}", restarted(producer_delay, group.len()))
+            }
+            Topic::ProducerRestarted if group.len() > 1 => format!("{} producer restarts {}", group.len(), between(&group)),
             Topic::Kill => {
                 let mut s = if let [k] = group.as_slice() {
                     format!("{}: {}", at(k.t), k.body)
@@ -304,10 +321,7 @@ fn crowded(notes: &[Note]) -> String {
                         format::count(held as f64)
                     )
                 };
-                if same_delay {
-                    let who = if group.len() == 1 { "it restarted" } else { "each restarted" };
-                    s.push_str(&format!("; {who} {} later", format::moment(delays[0])));
-                }
+                s.push_str(&restarted(delay, group.len()));
                 s
             }
             Topic::Restarted if group.len() > 1 => format!("{} restarts {} ({})", group.len(), between(&group), members(&group)),
@@ -333,6 +347,22 @@ fn crowded(notes: &[Note]) -> String {
         out.push(format!("{sentence}."));
     }
     out.join(" ")
+}
+
+/// The delay after which every kill of `kills` restarted, when each has its restart (the
+/// first later one of its member) among `restarts`, all of them used, and all the same.
+fn restart_delay(kills: &[&Note], restarts: &[&Note]) -> Option<f64> {
+    let mut used = vec![false; restarts.len()];
+    let mut delays = Vec::new();
+    for k in kills {
+        if let Some(i) = (0..restarts.len()).find(|&i| !used[i] && restarts[i].member == k.member && restarts[i].t >= k.t) {
+            used[i] = true;
+            delays.push(restarts[i].t - k.t);
+        }
+    }
+    let same =
+        !kills.is_empty() && delays.len() == kills.len() && used.iter().all(|u| *u) && delays.iter().all(|d| (d - delays[0]).abs() < 1e-6);
+    same.then(|| delays[0])
 }
 
 #[cfg(test)]
@@ -571,6 +601,42 @@ mod tests {
             if id == "consumer-group" {
                 assert!(rebalances >= 3);
                 assert!(said.iter().any(|s| s.contains("OOM kills between")), "crowded kills are told together:\n{all}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_producers_kills_and_restarts_are_told_one_by_one_and_together_when_they_crowd() {
+        for (speed, until_s) in [(10.0, 120.0), (1_000.0, 1_200.0)] {
+            let (said, trace) = play("buffer-bloat", speed, until_s);
+            let count = |f: fn(&TraceKind) -> bool| trace.iter().filter(|e| f(&e.kind)).count() as u64;
+            let kills = count(|k| matches!(k, TraceKind::ProducerOomKill { .. }));
+            let restarts = count(|k| matches!(k, TraceKind::ProducerRestarted));
+            assert!(kills >= 2 && restarts >= 2, "{kills} kills, {restarts} restarts");
+            let all = format!("buffer-bloat at {speed}×:\n{}", said.join("\n"));
+            // "3 producer OOM kills", "2 producer restarts": the number before the words.
+            let n_before = |s: &str, what: &str| -> u64 {
+                let w: Vec<&str> = s.split_whitespace().collect();
+                w.windows(3).filter(|w| w[1] == "producer" && w[2] == what).filter_map(|w| w[0].parse::<u64>().ok()).sum()
+            };
+            let kills_told: u64 = said.iter().map(|s| n_before(s, "OOM") + s.matches("the producer was OOM-killed").count() as u64).sum();
+            assert_eq!(kills_told, kills, "{all}");
+            let restarts_told: u64 = said
+                .iter()
+                .map(|s| {
+                    let each = if s.contains("each restarted") { n_before(s, "OOM") } else { 0 };
+                    n_before(s, "restarts")
+                        + (s.matches("the producer restarted").count() + s.matches("it restarted").count()) as u64
+                        + each
+                })
+                .sum();
+            assert_eq!(restarts_told, restarts, "{all}");
+            assert!(!said.iter().any(|s| s.contains("consumer 1 was OOM-killed")), "the consumer holds one message: {all}");
+            if speed == 10.0 {
+                assert!(said[0].starts_with("At 48.3 s: the producer was OOM-killed"), "{all}");
+                assert!(said.iter().any(|s| s.contains("At 58.3 s: the producer restarted")), "{all}");
+            } else {
+                assert!(said.iter().any(|s| s.contains("producer OOM kills between")), "crowded kills are told together:\n{all}");
             }
         }
     }

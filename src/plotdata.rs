@@ -176,10 +176,43 @@ pub fn partition_spread(series: &Series, bs: &[Range<usize>]) -> Vec<(f64, f64, 
         .collect()
 }
 
-/// Times (s) at which an OOM kill happened within `lo..hi`, from the cumulative counter.
-pub fn oom_times(points: &[Point], lo: usize, hi: usize) -> Vec<f64> {
+/// Times (s) at which an OOM kill happened within `lo..hi`, from the cumulative counter
+/// `kills` (the consumer's `oom_kills`, the producer's `producer_oom_kills`).
+pub fn oom_times(points: &[Point], lo: usize, hi: usize, kills: fn(&Point) -> u64) -> Vec<f64> {
     let from = lo.saturating_sub(1);
-    points[from..hi].windows(2).filter(|w| w[1].oom_kills > w[0].oom_kills).map(|w| w[1].t_s).collect()
+    points[from..hi].windows(2).filter(|w| kills(&w[1]) > kills(&w[0])).map(|w| w[1].t_s).collect()
+}
+
+/// Where a label of a horizontal line (a limit) goes: at which end of the plot, and on
+/// which side of its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelPlace {
+    pub left_end: bool,
+    pub below: bool,
+}
+
+/// Where the labels of horizontal lines go, each at its line's height `y` (pixels, growing
+/// downwards), `h` tall: above its line, where nothing but an OOM spike ever crosses (the
+/// heaps rise from below), at the right end; where that would touch a label already placed
+/// (limits often coincide: both at 512 MiB), at the left end; failing that, below its line
+/// at the right end.
+pub fn line_labels(ys: &[f64], h: f64) -> Vec<LabelPlace> {
+    let mut placed: Vec<(LabelPlace, f64, f64)> = Vec::new();
+    ys.iter()
+        .map(|&y| {
+            let clear = |left_end: bool, top: f64| placed.iter().all(|&(p, a, b)| p.left_end != left_end || top + h <= a || top >= b);
+            let place = if clear(false, y - h) {
+                LabelPlace { left_end: false, below: false }
+            } else if clear(true, y - h) {
+                LabelPlace { left_end: true, below: false }
+            } else {
+                LabelPlace { left_end: false, below: true }
+            };
+            let top = if place.below { y } else { y - h };
+            placed.push((place, top, top + h));
+            place
+        })
+        .collect()
 }
 
 /// A y-axis top: the largest value plus headroom, never 0.
@@ -271,7 +304,24 @@ mod tests {
         assert!(env.iter().all(|(_, lo, hi)| *lo == 0.0 && *hi == 1_000.0));
         let pk = peak(&s.points, &bs, &|_, p| p.in_flight as f64);
         assert!(pk.iter().all(|(_, v)| *v == 1_000.0));
-        assert_eq!(oom_times(&s.points, 0, 1_000), vec![40.0, 80.0]);
+        assert_eq!(oom_times(&s.points, 0, 1_000, |p| p.oom_kills), vec![40.0, 80.0]);
+        assert!(oom_times(&s.points, 0, 1_000, |p| p.producer_oom_kills).is_empty());
+    }
+
+    #[test]
+    fn labels_of_lines_at_one_height_go_to_either_end() {
+        let (right, left, below) = (
+            LabelPlace { left_end: false, below: false },
+            LabelPlace { left_end: true, below: false },
+            LabelPlace { left_end: false, below: true },
+        );
+        // Two limits at the same height: both above their line, at either end.
+        assert_eq!(line_labels(&[100.0, 100.0], 14.0), vec![right, left]);
+        // Far apart, both at the right end; close, the second at the left end.
+        assert_eq!(line_labels(&[100.0, 40.0], 14.0), vec![right, right]);
+        assert_eq!(line_labels(&[100.0, 95.0], 14.0), vec![right, left]);
+        // A third at the same height: below its line.
+        assert_eq!(line_labels(&[100.0, 100.0, 100.0], 14.0), vec![right, left, below]);
     }
 
     #[test]

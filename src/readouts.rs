@@ -64,7 +64,7 @@ const READOUTS: &[Readout] = &[
     Readout {
         id: "lost",
         label: "Lost",
-        hint: "lost by accident: committed then discarded by a crash, deleted by retention",
+        hint: "lost by accident: committed then discarded by a crash, deleted by retention, held by an OOM-killed producer",
         value: |s, _| some(s.lost),
         show: format::count,
     },
@@ -88,6 +88,13 @@ const READOUTS: &[Readout] = &[
         hint: "simulated time of the first kill",
         value: |s, _| s.first_oom_s,
         show: format::secs,
+    },
+    Readout {
+        id: "producer-oom-kills",
+        label: "Producer OOM kills",
+        hint: "times the producer's process ran out of heap, losing what its channels held",
+        value: |s, _| some(s.producer_oom_kills),
+        show: format::count,
     },
     Readout {
         id: "max-heap",
@@ -155,7 +162,7 @@ pub fn Readouts() -> impl IntoView {
         .map(|r| {
             let value = Memo::new(move |_| lab.snapshot.with(|s| lab.driver.with_value(|d| (r.value)(&s.summary, d.sim().series()))));
             let alarm = move || match r.id {
-                "lost" | "oom-kills" | "duplicated" => value.get().is_some_and(|v| v > 0.0),
+                "lost" | "oom-kills" | "producer-oom-kills" | "duplicated" => value.get().is_some_and(|v| v > 0.0),
                 _ => false,
             };
             view! {

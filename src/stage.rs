@@ -315,11 +315,19 @@ fn tick(lab: Lab, parts: Parts) {
         })
         .unwrap_or_default();
     if !due.is_empty() {
-        let (limit, window) = (lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes), lab.window.get_untracked());
+        let (limit, producer_limit) = lab.snapshot.with_untracked(|s| (s.consumer.heap_limit_bytes, s.producer.heap_limit_bytes));
+        let window = lab.window.get_untracked();
         let labels = lab.scenario.with_untracked(stage_labels);
         lab.driver.with_value(|d| {
-            let ctx =
-                Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: false };
+            let ctx = Ctx {
+                series: d.sim().series(),
+                window_s: window,
+                heap_limit_bytes: limit,
+                producer_heap_limit_bytes: producer_limit,
+                stages: &labels,
+                theme: &theme,
+                export: false,
+            };
             for (_, chart, canvas) in &due {
                 if let Err(e) = chart.draw(canvas, &ctx) {
                     leptos::logging::warn!("chart {}: {e}", chart.id());
@@ -363,11 +371,19 @@ fn export_png(lab: Lab, chart: Chart) {
     canvas.set_width(EXPORT_SIZE.0);
     canvas.set_height(EXPORT_SIZE.1);
     let theme = lab.theme();
-    let limit = lab.snapshot.with_untracked(|s| s.consumer.heap_limit_bytes);
+    let (limit, producer_limit) = lab.snapshot.with_untracked(|s| (s.consumer.heap_limit_bytes, s.producer.heap_limit_bytes));
     let labels = lab.scenario.with_untracked(stage_labels);
     let window = lab.window.get_untracked();
     let ok = lab.driver.with_value(|d| {
-        let ctx = Ctx { series: d.sim().series(), window_s: window, heap_limit_bytes: limit, stages: &labels, theme: &theme, export: true };
+        let ctx = Ctx {
+            series: d.sim().series(),
+            window_s: window,
+            heap_limit_bytes: limit,
+            producer_heap_limit_bytes: producer_limit,
+            stages: &labels,
+            theme: &theme,
+            export: true,
+        };
         chart.draw(&canvas, &ctx)
     });
     if let Err(e) = ok {

@@ -236,6 +236,14 @@ impl Rates {
         self.rates.retain(|r| !of(&r.0));
         self.pending.retain(|r| !of(&r.0));
     }
+
+    /// The producer's process was killed: every push starts there (the producer, its
+    /// channels, its Kafka client), so push rates read 0 at once.
+    pub fn stop_pushes(&mut self) {
+        let of = |p: &Path| matches!(*p, Path::Push { .. });
+        self.rates.retain(|r| !of(&r.0));
+        self.pending.retain(|r| !of(&r.0));
+    }
 }
 
 #[cfg(test)]

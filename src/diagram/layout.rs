@@ -31,6 +31,9 @@ pub enum Kind {
 pub struct Shape {
     pub kinds: Vec<Kind>,
     pub downstream: bool,
+    /// The producer's box shows its heap (a row and a bar): it has a heap limit, or
+    /// channels or a Kafka client that fill its heap. Top to bottom its box is taller.
+    pub producer_heap: bool,
 }
 
 impl Shape {
@@ -46,7 +49,8 @@ impl Shape {
             });
         }
         kinds.push(Kind::Consumer { members: snap.consumer.members.len().max(1) });
-        Shape { kinds, downstream: snap.consumer.downstream.is_some() }
+        let buffers = kinds.iter().any(|k| matches!(k, Kind::Channel | Kind::Kafka));
+        Shape { kinds, downstream: snap.consumer.downstream.is_some(), producer_heap: buffers || snap.producer.heap_limit_bytes.is_some() }
     }
 
     pub fn members(&self) -> usize {
@@ -124,6 +128,10 @@ pub fn member_h_v(members: usize) -> f64 {
         76.0
     }
 }
+/// Height of the producer's box top to bottom when it shows its heap: title, rate, state,
+/// the heap's row and bar.
+pub const PRODUCER_HEAP_H_V: f64 = 96.0;
+
 /// Gap between boxes in the top-to-bottom layout (arrows and their labels live there).
 pub const GAP_V: f64 = 48.0;
 
@@ -211,6 +219,7 @@ impl Layout {
         let mut nodes = Vec::new();
         for k in &shape.kinds {
             let bh = match k {
+                Kind::Producer if shape.producer_heap => PRODUCER_HEAP_H_V,
                 Kind::Producer => 64.0,
                 Kind::Channel | Kind::Kafka => 62.0,
                 Kind::Map | Kind::Filter => 40.0,
@@ -281,7 +290,7 @@ mod tests {
     use super::*;
 
     fn shape(kinds: &[Kind], downstream: bool) -> Shape {
-        Shape { kinds: kinds.to_vec(), downstream }
+        Shape { kinds: kinds.to_vec(), downstream, producer_heap: kinds.iter().any(|k| matches!(k, Kind::Channel | Kind::Kafka)) }
     }
 
     impl Rect {
@@ -364,6 +373,26 @@ mod tests {
                     assert!(l.nodes.windows(2).all(|b| b[1].x - b[0].right() >= MIN_GAP - 0.01), "{} at {w}", p.id);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_producer_box_has_room_for_its_heap_where_it_shows_it() {
+        let snap = |s: &bplab_engine::Scenario| bplab_engine::Simulation::new(s).unwrap().snapshot();
+        let mut s = bplab_engine::preset("buffer-bloat").unwrap();
+        let bloat = Shape::of(&snap(&s));
+        assert!(bloat.producer_heap, "a producer with a heap limit shows its heap");
+        s.producer.memory.heap_limit_mib = None;
+        assert!(Shape::of(&snap(&s)).producer_heap, "a channel fills its heap");
+        let mut s = bplab_engine::preset("fix-sync-poll").unwrap();
+        s.stages.retain(|st| matches!(st, bplab_engine::StageSpec::Topic(_)));
+        assert!(!Shape::of(&snap(&s)).producer_heap, "no limit and nothing in its process: no heap row");
+        // A phone, a compare lane (380 px columns), a 1280 px page; the diagram's heights.
+        for (w, h) in [(358.0, 340.0), (378.0, 220.0), (966.0, 320.0), (966.0, 220.0)] {
+            let l = Layout::new(&bloat, w, h);
+            // Title (24), rate, state, heap row and bar: 96 px.
+            assert!(l.nodes[0].h >= PRODUCER_HEAP_H_V, "{w}×{h}: producer box {:?}", l.nodes[0]);
+            check(&l);
         }
     }
 

@@ -7,7 +7,8 @@ use super::scene::{abbrev_rate, rate_figure, Scene};
 use crate::canvas::text::{Font, LABEL, SMALL, TITLE, VALUE};
 use crate::canvas::{Align, Rect};
 use crate::format;
-use crate::theme::{ORANGE, PURPLE, VERMILLION};
+use crate::theme::{GREEN, ORANGE, PURPLE, VERMILLION};
+use bplab_engine::StageView;
 use plotters::style::RGBColor;
 
 impl Scene<'_, '_> {
@@ -19,45 +20,82 @@ impl Scene<'_, '_> {
         r.y + 24.0
     }
 
+    /// The producer: its rate, or blocked, or OOM-killed and restarting; what it is doing;
+    /// its heap (a bar against its limit, when it has one); how long it was blocked; what it sent.
     pub(super) fn producer(&mut self, r: Rect) {
         let p = self.snap.producer.clone();
         let t = *self.pen.theme;
-        let border = if p.blocked { VERMILLION } else { t.muted };
+        let down = p.restart_in_s.is_some();
+        let alarm = p.blocked || down;
+        let border = if alarm { VERMILLION } else { t.muted };
         let titles: &[&str] = &["Producer", "Prod."];
-        let mut y = self.frame(r, titles, border, if p.blocked { 3.0 } else { 1.5 });
-        if p.blocked {
+        let mut y = self.frame(r, titles, border, if alarm { 3.0 } else { 1.5 });
+        if alarm {
             self.pen.hatch(r.inset(2.0, 2.0), VERMILLION, 0.12);
         }
-        let (x, w) = (r.x + 8.0, r.w - 16.0);
-        let rate = format!("{} msg/s", rate_figure(p.rate_per_s));
-        let rate_s = abbrev_rate(p.rate_per_s);
-        let mut row = |s: &mut Self, opts: &[&str], font: Font, color: RGBColor| {
-            if y + font.px * 0.6 <= r.bottom() - 4.0 {
-                s.pen.fit(opts, x, y + 8.0, w, font, color, Align::Left);
-                y += font.px + 6.0;
+        let (x, w, bottom) = (r.x + 8.0, r.w - 16.0, r.bottom() - 4.0);
+        // A row of text, when it fits.
+        let row = |s: &mut Self, y: &mut f64, opts: &[&str], font: Font, color: RGBColor| {
+            if *y + font.px * 0.6 <= bottom {
+                s.pen.fit(opts, x, *y + 8.0, w, font, color, Align::Left);
+                *y += font.px + 6.0;
             }
         };
-        if !p.blocked {
-            row(self, &[&rate, &rate_s], VALUE, self.data_color());
-        }
-        if p.blocked {
+        if let Some(restart) = p.restart_in_s {
+            let secs = format::secs(restart);
+            let (long, mid) = (format!("OOM-KILLED · restart in {secs}"), format!("OOM-KILLED · {secs}"));
+            row(self, &mut y, &[&long, &mid, "OOM-KILLED", "OOM"], VALUE, VERMILLION);
+            let lost = format::count(self.snap.summary.lost_by_cause.producer_oom as f64);
+            let (what, short) = (format!("lost {lost} it held"), format!("lost {lost}"));
+            row(self, &mut y, &[&what, &short], LABEL, t.fg);
+        } else if p.blocked {
             let hold = format!("holding {}", format::count(p.pending as f64));
-            row(self, &["BLOCKED: send waits", "BLOCKED", "blocked"], VALUE, VERMILLION);
-            row(self, &[&hold, &format::count(p.pending as f64)], LABEL, t.fg);
-        } else if p.throttled {
-            row(self, &["throttled by the lag", "throttled"], LABEL, PURPLE);
+            row(self, &mut y, &["BLOCKED: send waits", "BLOCKED", "blocked"], VALUE, VERMILLION);
+            row(self, &mut y, &[&hold, &format::count(p.pending as f64)], LABEL, t.fg);
         } else {
-            let state = if p.rate_per_s <= 0.0 { "idle" } else { "pushing" };
-            row(self, &[state], LABEL, t.muted);
+            let rate = format!("{} msg/s", rate_figure(p.rate_per_s));
+            row(self, &mut y, &[&rate, &abbrev_rate(p.rate_per_s)], VALUE, self.data_color());
+            if p.throttled {
+                row(self, &mut y, &["throttled by the lag", "throttled"], LABEL, PURPLE);
+            } else {
+                let state = if p.rate_per_s <= 0.0 { "idle" } else { "pushing" };
+                row(self, &mut y, &[state], LABEL, t.muted);
+            }
+        }
+        // The heap: the process holds its pending send, its channels, its Kafka client's buffer.
+        let heap = format::bytes(p.heap_bytes as f64);
+        match p.heap_limit_bytes {
+            Some(limit) if y + SMALL.px + 10.0 <= bottom => {
+                let frac = p.heap_bytes as f64 / limit.max(1) as f64;
+                let long = format!("heap {heap} / {}", format::bytes(limit as f64));
+                let mid = format!("heap {:.0}%", frac * 100.0);
+                self.pen.fit(&[&long, &mid], x, y + 7.0, w, SMALL, t.fg, Align::Left);
+                let color = if frac > 0.85 {
+                    VERMILLION
+                } else if frac > 0.6 {
+                    ORANGE
+                } else {
+                    GREEN
+                };
+                self.pen.bar(Rect::new(x, y + 14.0, w, 6.0), frac, color);
+                y += SMALL.px + 16.0;
+            }
+            Some(_) => {}
+            // Without a limit, only where its channels or Kafka client fill it (as the layout's
+            // `Shape::producer_heap` says).
+            None if self.snap.stages.iter().any(|s| matches!(s, StageView::Channel { .. } | StageView::KafkaProducer { .. })) => {
+                row(self, &mut y, &[&format!("heap {heap}"), &heap], SMALL, t.muted)
+            }
+            None => {}
         }
         if p.blocked_s > 0.0 && self.snap.t_s > 0.0 {
             let pct = 100.0 * p.blocked_s / self.snap.t_s;
             let long = format!("blocked {pct:.0}% of the time");
             let short = format!("blocked {pct:.0}%");
-            row(self, &[&long, &short], SMALL, t.muted);
+            row(self, &mut y, &[&long, &short], SMALL, t.muted);
         }
         let sent = format!("sent {}", format::count(p.produced as f64));
-        row(self, &[&sent], SMALL, t.muted);
+        row(self, &mut y, &[&sent], SMALL, t.muted);
     }
 
     pub(super) fn operator(&mut self, r: Rect, titles: &[&str], detail: &[&str], ratio: Option<f64>) {

@@ -126,6 +126,7 @@ impl Diagram {
                     m.flash_until = now + FLASH_S;
                     m.kill = Some((in_flight, lost));
                 }
+                TraceKind::ProducerOomKill { .. } => self.rates.stop_pushes(),
                 TraceKind::Evicted { member } => {
                     self.rates.stop_member(member);
                     self.mark(member).flash_until = now + FLASH_S;

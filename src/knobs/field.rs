@@ -15,6 +15,8 @@ pub const CONSUMER: usize = usize::MAX;
 pub enum Section {
     Traffic,
     Throttle,
+    /// The producer process's heap and its OOM kills.
+    ProducerMemory,
     /// How messages reach the consumer when nothing polls (no topic).
     ConsumerLink,
     Polling,
@@ -26,9 +28,10 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 10] = [
         Section::Traffic,
         Section::Throttle,
+        Section::ProducerMemory,
         Section::ConsumerLink,
         Section::Polling,
         Section::Workers,
@@ -42,6 +45,7 @@ impl Section {
         match self {
             Section::Traffic => "traffic",
             Section::Throttle => "throttle",
+            Section::ProducerMemory => "producer-memory",
             Section::ConsumerLink => "consumer-link",
             Section::Polling => "polling",
             Section::Workers => "workers",
@@ -56,6 +60,7 @@ impl Section {
         match self {
             Section::Traffic => "Producer traffic",
             Section::Throttle => "Producer throttle (from lag)",
+            Section::ProducerMemory => "Producer: memory",
             Section::ConsumerLink => "Consumer: how messages arrive",
             Section::Polling => "Consumer: polling and commits",
             Section::Workers => "Consumer: workers and service",

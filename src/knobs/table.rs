@@ -238,6 +238,7 @@ const G_THROTTLE: Scope = Scope::Global(Section::Throttle);
 const G_POLL: Scope = Scope::Global(Section::Polling);
 const G_WORK: Scope = Scope::Global(Section::Workers);
 const G_MEM: Scope = Scope::Global(Section::Memory);
+const G_PMEM: Scope = Scope::Global(Section::ProducerMemory);
 const G_PROT: Scope = Scope::Global(Section::Protection);
 const G_DOWN: Scope = Scope::Global(Section::Downstream);
 const G_ENGINE: Scope = Scope::Global(Section::Engine);
@@ -560,6 +561,25 @@ pub static FIELDS: &[Field] = &[
         get: |s, _| s.consumer.slow_message.as_ref().map(|m| m.at_s), set: |s, _, v| if let Some(m) = &mut s.consumer.slow_message { m.at_s = v }),
     num!("slow-factor", "Slow message takes", "× normal", G_WORK, 1.0, 1_000_000.0, lim::SLOW_FACTOR, Log, false, "Multiple of the normal service time.",
         get: |s, _| s.consumer.slow_message.as_ref().map(|m| m.factor), set: |s, _, v| if let Some(m) = &mut s.consumer.slow_message { m.factor = v }),
+    // --- producer: memory ------------------------------------------------------------------
+    pick!("producer-oom", "Producer OOM kill", G_PMEM, &[("none", "never (no heap limit)"), ("limit", "past a heap limit")],
+    "The producer's process holds its channels and Kafka buffer: with a limit, it is OOM-killed when they outgrow it.",
+    get: |s, _| Some(if s.producer.memory.heap_limit_mib.is_some() { "limit" } else { "none" }),
+    set: |s, _, v| match (v, s.producer.memory.heap_limit_mib) {
+        ("limit", None) => s.producer.memory.heap_limit_mib = Some((s.producer.memory.baseline_mib + 448.0).max(512.0).min(lim::HEAP_LIMIT_MIB.1)),
+        ("none", Some(_)) => s.producer.memory.heap_limit_mib = None,
+        _ => {}
+    }),
+    num!("producer-heap-limit", "Producer heap limit", "MiB", G_PMEM, 16.0, 65_536.0, lim::HEAP_LIMIT_MIB, Log, false,
+        "Past this the producer's process is OOM-killed, with everything it holds.",
+        get: |s, _| s.producer.memory.heap_limit_mib, set: |s, _, v| s.producer.memory.heap_limit_mib = Some(v)),
+    num!("producer-baseline", "Producer baseline heap", "MiB", G_PMEM, 1.0, 16_384.0, lim::BASELINE_MIB, LogZero, false,
+        "Heap the producer's process uses before holding any message; each message it holds adds its size.",
+        get: |s, _| Some(s.producer.memory.baseline_mib), set: |s, _, v| s.producer.memory.baseline_mib = v),
+    num!("producer-restart-delay", "Producer restart after a kill", "s", G_PMEM, 0.1, 600.0, lim::RESTART_DELAY_S, LogZero, false,
+        "Time from an OOM kill until the producer produces again.",
+        get: |s, _| s.producer.memory.heap_limit_mib.map(|_| s.producer.memory.restart_delay_s),
+        set: |s, _, v| s.producer.memory.restart_delay_s = v),
     // --- consumer: memory ------------------------------------------------------------------
     num!("heap-limit", "Heap limit", "MiB", G_MEM, 16.0, 65_536.0, lim::HEAP_LIMIT_MIB, Log, false,
         "Past this the consumer process is OOM-killed.",

@@ -40,6 +40,7 @@ export const READOUTS = [
   'duplicated',
   'oom-kills',
   'first-oom',
+  'producer-oom-kills',
   'max-heap',
   'max-in-flight',
   'max-lag',

@@ -61,7 +61,7 @@ describe('links', () => {
       await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 300);
       await topSpeed(page);
       assert.ok(await playUntil(page, (v) => v('sim-time') >= 90, null, 30_000), 'the run did not reach 90 s');
-      await page.click('[data-testid=play]'); // pause
+      // playUntil has paused the run where it stopped.
       const t = await value(page, 'sim-time');
       await page.click('[data-testid=copy-link]');
       link = await page.inputValue('[data-testid=link-text]');

@@ -58,11 +58,18 @@ const PRESETS = [
     },
   }],
   ['buffer-bloat', {
-    t: 60,
-    expect: async (r) => {
+    // The channel fills the producer's heap: (512 − 64) MiB ÷ (9,500 msg/s × 1 KiB) ≈ 48.3 s.
+    until: (v) => v('readout-producer-oom-kills') > 0 && v('sim-time') >= 50,
+    expect: async (r, page) => {
       assert.equal(r['producer-blocked'], 0, 'nothing ever blocks');
       assert.equal(r.dropped, 0);
       assert.ok(r['latency-p99'] > 20, `latency p99 ${r['latency-p99']} s should grow without limit`);
+      assert.ok(r['producer-oom-kills'] >= 1, 'the producer runs out of memory');
+      assert.equal(r['oom-kills'], 0, 'the consumer holds one message at a time');
+      assert.ok(r.lost > 450_000, `lost ${r.lost}: everything the channel held`);
+      assert.ok(await page.locator('[data-testid=producer-oom-badge]').isVisible(), 'no producer OOM badge');
+      const told = await page.waitForFunction(() => /the producer was OOM-killed/.test(document.querySelector('[data-testid=event-log]')?.textContent || ''), null, { timeout: 4_000 }).then(() => true, () => false);
+      assert.ok(told, 'the event log does not tell of the producer\'s OOM kill');
     },
   }],
   ['bursts-absorbed', {

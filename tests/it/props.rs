@@ -19,7 +19,7 @@ use bplab_engine::scenario::control::{
 use bplab_engine::scenario::pattern::{self, Pattern};
 use bplab_engine::scenario::{
     self, ChannelSpec, DownstreamSpec, FetchSpec, FilterSpec, FlowControl, KafkaProducerSpec, LinkSpec, MapSpec, MemorySpec, OnFull,
-    Ordering, PauseSpec, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
+    Ordering, PauseSpec, ProducerMemorySpec, ServiceDist, ShedSpec, SlowMessage, StageSpec, TopicSpec,
 };
 use bplab_engine::{Arrivals, Commit, Mode, Scenario, Simulation, StageView};
 use proptest::option;
@@ -166,6 +166,19 @@ fn throttle_strategy() -> BoxedStrategy<Option<ThrottleSpec>> {
     .boxed()
 }
 
+/// The producer's heap: often no limit; otherwise a little headroom over its baseline, so
+/// that its channels and Kafka client (up to thousands of messages of up to 64 KiB) overflow
+/// it and the producer is OOM-killed and restarts within a run.
+fn producer_memory_strategy() -> BoxedStrategy<ProducerMemorySpec> {
+    (0.0..128.0f64, option::weighted(0.6, log_uniform(0.01, 16.0)), prop_oneof![Just(0.0), 0.0..3.0f64])
+        .prop_map(|(baseline_mib, headroom, restart_delay_s)| ProducerMemorySpec {
+            baseline_mib,
+            heap_limit_mib: headroom.map(|h| (baseline_mib + h).max(1.0)),
+            restart_delay_s,
+        })
+        .boxed()
+}
+
 fn limiter_strategy() -> BoxedStrategy<Option<LimiterSpec>> {
     option::weighted(
         0.2,
@@ -272,12 +285,13 @@ pub(crate) fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Sce
         pattern_strategy(),
         log_uniform(1.0, 65_536.0),
         throttle_strategy(),
+        producer_memory_strategy(),
     );
     let stages = (proptest::collection::vec(middle_stage_strategy(), 0..=3), tails, topic_strategy(), kafka_strategy());
     let sim = (any::<u64>(), 1.0..15.0f64, prop_oneof![Just(0.0), 0.0..10.0f64], 10.0..500.0f64, 16u32..200);
     (producer, stages, consumer_strategy(), sim)
         .prop_map(|(p, st, consumer, sm)| {
-            let (rate_per_s, arrivals, pattern, message_bytes, throttle) = p;
+            let (rate_per_s, arrivals, pattern, message_bytes, throttle, memory) = p;
             let message_bytes = message_bytes as u64;
             let (mut middle, tail, topic, (records, mut kafka)) = st;
             let (seed, duration_s, resolution_ms, sample_interval_ms, max_points) = sm;
@@ -297,7 +311,7 @@ pub(crate) fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Sce
                 seed,
                 duration_s,
                 sim: scenario::SimSettings { resolution_ms, sample_interval_ms, max_points },
-                producer: scenario::ProducerSpec { rate_per_s, arrivals, pattern, message_bytes, throttle },
+                producer: scenario::ProducerSpec { rate_per_s, arrivals, pattern, message_bytes, throttle, memory },
                 stages: middle,
                 consumer,
             };
@@ -487,8 +501,8 @@ fn keeps_every_invariant(s: &Scenario) -> Result<(), TestCaseError> {
         })
         .collect();
     println!(
-        "{:5.2} s at {:7.1} msg/s, resolution {:4.1} ms, {kinds:?}: {} events, {} processed, {} dropped, {} lost, {} duplicated, {} OOM kills, {} rebalances",
-        s.duration_s, s.producer.rate_per_s, s.sim.resolution_ms, sum.events, sum.consumed, sum.dropped, sum.lost, sum.duplicated, sum.oom_kills, sum.rebalances
+        "{:5.2} s at {:7.1} msg/s, resolution {:4.1} ms, {kinds:?}: {} events, {} processed, {} dropped, {} lost, {} duplicated, {} OOM kills ({} of the producer), {} rebalances",
+        s.duration_s, s.producer.rate_per_s, s.sim.resolution_ms, sum.events, sum.consumed, sum.dropped, sum.lost, sum.duplicated, sum.oom_kills, sum.producer_oom_kills, sum.rebalances
     );
     Ok(())
 }
@@ -890,6 +904,12 @@ fn float_fields() -> Vec<(&'static str, (f64, f64), FloatSet)> {
             s.consumer.memory.heap_limit_mib = v
         }),
         ("consumer.memory.restart_delay_s", l::RESTART_DELAY_S, |s, v| s.consumer.memory.restart_delay_s = v),
+        ("producer.memory.baseline_mib", l::BASELINE_MIB, |s, v| s.producer.memory.baseline_mib = v),
+        ("producer.memory.heap_limit_mib", l::HEAP_LIMIT_MIB, |s, v| {
+            s.producer.memory.baseline_mib = 0.0;
+            s.producer.memory.heap_limit_mib = Some(v)
+        }),
+        ("producer.memory.restart_delay_s", l::RESTART_DELAY_S, |s, v| s.producer.memory.restart_delay_s = v),
     ]
 }
 
@@ -1159,6 +1179,7 @@ fn every_table() -> Vec<Scenario> {
     variants.push(v);
     let mut v = full();
     v.producer.pattern = Pattern::Step { at_s: 1.0, before_factor: 1.0, after_factor: 2.0 };
+    v.producer.memory.heap_limit_mib = Some(1_024.0);
     variants.push(v);
     variants
 }
@@ -1316,6 +1337,10 @@ fn cross_field_rules_name_the_field() {
         ("stages.2.buffer_memory_bytes", |s| kafka(s).buffer_memory_bytes = 10),
         ("stages.0", |s| s.stages.rotate_left(3)),
         ("consumer.memory.baseline_mib", |s| s.consumer.memory.baseline_mib = 600.0),
+        ("producer.memory.baseline_mib", |s| {
+            s.producer.memory.heap_limit_mib = Some(100.0);
+            s.producer.memory.baseline_mib = 100.0;
+        }),
         ("consumer.limiter.initial_limit", |s| gradient2(s).initial_limit = 5),
         ("consumer.limiter.min_limit", |s| {
             let g = gradient2(s);

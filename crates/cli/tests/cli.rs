@@ -312,6 +312,37 @@ fn the_ledger_is_exported_and_adds_up_in_json_and_csv() {
     }
 }
 
+/// The producer's OOM kills in the output: the summary's figures, and the ledger's
+/// `lost_producer_oom` column, which is all of `lost` in `buffer-bloat` and adds up at every row.
+#[test]
+fn producer_oom_kills_are_in_the_summary_and_the_ledger() {
+    let o = bplab(&["run", "--preset", "buffer-bloat", "--duration", "60"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let s = &doc["summary"];
+    assert_eq!(s["producer_oom_kills"], 1, "{s}");
+    let first = s["first_producer_oom_s"].as_f64().unwrap();
+    assert!((first - 48.29).abs() < 0.01, "{first}");
+    assert!(s["max_producer_heap_bytes"].as_u64().unwrap() > 512 << 20);
+    assert_eq!(s["lost_by_cause"]["producer_oom"], s["lost"]);
+    assert_eq!(s["ledger"]["lost_producer_oom"], s["lost"]);
+    let heap = doc["series"]["producer_heap_bytes"].as_array().unwrap();
+    assert_eq!(heap[0], 64 << 20, "an empty producer is its baseline");
+
+    let o = bplab(&["run", "--preset", "buffer-bloat", "--duration", "60", "--format", "ledger-csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {header:?}"));
+    let rows: Vec<Vec<u64>> = lines.map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
+    let v = |row: &Vec<u64>, name: &str| row[col(name) - 1];
+    let last = rows.last().unwrap();
+    assert_eq!(v(last, "lost_producer_oom"), v(last, "lost"));
+    assert!(v(last, "lost") > 450_000);
+    assert!(rows.iter().all(|r| v(r, "lost_producer_oom") <= v(r, "lost")));
+}
+
 /// Errors inside objects tagged with `kind` (stages, flow control, sheds, patterns, service
 /// times, throttles, limiters) name the innermost field by its dotted path, and the line it
 /// is on; TOML's `nan` and `inf` still reach validation, which names the field and range.

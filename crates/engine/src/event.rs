@@ -44,6 +44,8 @@ pub enum Event {
     CommitDone { member: u16, epoch: u32 },
     /// A killed member comes back.
     Restart { member: u16 },
+    /// The OOM-killed producer comes back.
+    ProducerRestart,
     /// A rebalance of the group completes.
     RebalanceDone { gen: u32 },
     /// Record a point of the time series.

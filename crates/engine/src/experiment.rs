@@ -459,7 +459,7 @@ fn diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<Change>) {
 
 /// A number as a link writes it: whole numbers without a fraction, others as JSON does
 /// (the shortest text that reads back as the same float).
-fn number(x: f64) -> String {
+pub fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         (x as i64).to_string()
     } else {

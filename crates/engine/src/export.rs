@@ -27,6 +27,8 @@ pub const COLUMNS: &[&str] = &[
     "concurrency_limit",
     "producer_rate_per_s",
     "oom_kills",
+    "producer_heap_bytes",
+    "producer_oom_kills",
     "producer_blocked_s",
     "latency_p50_s",
     "latency_p95_s",
@@ -100,6 +102,7 @@ pub const LEDGER_COLUMNS: &[&str] = &[
     "processed",
     "dropped",
     "lost",
+    "lost_producer_oom",
     "duplicated",
 ];
 

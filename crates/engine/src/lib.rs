@@ -37,8 +37,9 @@ pub mod validate;
 pub use presets::{preset, Family, Preset, PRESETS};
 pub use scenario::{
     AimdLimiterSpec, AimdThrottleSpec, Arrivals, ChannelSpec, Commit, ConsumerSpec, DownstreamSpec, FetchSpec, FieldError, FilterSpec,
-    FlowControl, KafkaProducerSpec, LimiterSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, Pattern, PauseSpec, ProducerSpec,
-    Scenario, ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, ThrottleSpec, TopicSpec,
+    FlowControl, KafkaProducerSpec, LimiterSpec, LinkSpec, MapSpec, MemorySpec, Mode, OnFull, Ordering, Pattern, PauseSpec,
+    ProducerMemorySpec, ProducerSpec, Scenario, ScenarioError, ServiceDist, ShedSpec, SimSettings, SlowMessage, StageSpec, ThrottleSpec,
+    TopicSpec,
 };
 pub use series::{Point, Series};
 pub use sim::{RunStatus, Simulation};

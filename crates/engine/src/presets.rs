@@ -3,8 +3,8 @@
 
 use crate::scenario::{
     AimdLimiterSpec, Arrivals, ChannelSpec, Commit, DownstreamSpec, FilterSpec, FlowControl, Gradient2LimiterSpec, KafkaProducerSpec,
-    LimiterSpec, LinkSpec, MapSpec, Mode, OnFull, Ordering, Pattern, PauseSpec, Scenario, ServiceDist, ShedSpec, SlowMessage, StageSpec,
-    ThrottleSpec, TopicSpec,
+    LimiterSpec, LinkSpec, MapSpec, Mode, OnFull, Ordering, Pattern, PauseSpec, ProducerMemorySpec, Scenario, ServiceDist, ShedSpec,
+    SlowMessage, StageSpec, ThrottleSpec, TopicSpec,
 };
 
 /// Groups in the preset picker.
@@ -102,7 +102,10 @@ fn fix_blocking_channel() -> Scenario {
 }
 
 fn buffer_bloat() -> Scenario {
-    in_process(None, OnFull::Block)
+    let mut s = in_process(None, OnFull::Block);
+    // The channel lives in the producer's heap: 64 MiB to start, a 512 MiB limit.
+    s.producer.memory = ProducerMemorySpec { baseline_mib: 64.0, heap_limit_mib: Some(512.0), restart_delay_s: 10.0 };
+    s
 }
 
 fn bursts_absorbed() -> Scenario {
@@ -375,8 +378,11 @@ pub static PRESETS: &[Preset] = &[
         explanation: "The same in-process pipeline with an unbounded channel. Nothing ever blocks, so the \
             producer keeps its 10,000 msg/s and the channel grows by 9,500 messages every second. \
             Throughput is the consumer's 500 msg/s either way; what the big buffer buys is latency that \
-            grows without limit (every message waits behind all the others) and memory that runs out \
-            eventually. A large buffer hides the mismatch; it does not absorb it.",
+            grows as long as the buffer does (every message waits behind all the others) and memory that \
+            runs out. The channel lives in the producer's heap (64 MiB to start, 512 MiB at most): 1 KiB \
+            messages fill the (512 − 64) MiB left at 9,500 × 1 KiB per second, so at ≈ 48.3 s the \
+            producer is OOM-killed and the ≈ 459,000 messages in the channel are lost; it restarts 10 s \
+            later and fills up again. A large buffer hides the mismatch; it does not absorb it.",
         build: buffer_bloat,
     },
     Preset {

@@ -9,7 +9,7 @@
 //! The one downsampling rule: a point stands for the samples folded into it, and reads as
 //! the last of them for cumulative counters (and the producer's rate, limit and blocked
 //! time) and as the largest over them for every gauge, each on its own: lag, depths,
-//! in-flight, cache, heap, latency percentiles, and also each partition's lag and each
+//! in-flight, cache, heaps, latency percentiles, and also each partition's lag and each
 //! stage's depth. So peaks (the heap right before an OOM kill, a partition's worst lag)
 //! survive; a point's topic depth equals its `lag`, no partition's lag exceeds it, and
 //! together they reach at least it (they may have peaked at different samples).
@@ -55,6 +55,13 @@ pub struct Point {
     pub producer_rate_per_s: f64,
     /// Cumulative OOM kills.
     pub oom_kills: u64,
+    /// The producer's heap in bytes (max over the interval): baseline + `message_bytes` for
+    /// each message its process holds (pending, in channels, in the Kafka client).
+    #[serde(default)]
+    pub producer_heap_bytes: u64,
+    /// Cumulative OOM kills of the producer.
+    #[serde(default)]
+    pub producer_oom_kills: u64,
     /// Cumulative time the producer spent blocked, seconds.
     pub producer_blocked_s: f64,
     /// Produce-to-processed latency of messages processed in the interval, seconds.
@@ -74,6 +81,7 @@ impl Point {
         self.in_flight = self.in_flight.max(a.in_flight);
         self.fetch_cache = self.fetch_cache.max(a.fetch_cache);
         self.heap_bytes = self.heap_bytes.max(a.heap_bytes);
+        self.producer_heap_bytes = self.producer_heap_bytes.max(a.producer_heap_bytes);
         self.latency_p50_s = max_opt(self.latency_p50_s, a.latency_p50_s);
         self.latency_p95_s = max_opt(self.latency_p95_s, a.latency_p95_s);
         self.call_rtt_p99_s = max_opt(self.call_rtt_p99_s, a.call_rtt_p99_s);

@@ -73,6 +73,7 @@ pub enum LossCause {
     Retention,
     Unacknowledged,
     ConsumerDown,
+    ProducerOom,
 }
 
 /// Messages lost, by cause.
@@ -88,11 +89,15 @@ pub struct LostByCause {
     pub unacknowledged: u64,
     /// Pushed to a consumer while it was down.
     pub consumer_down: u64,
+    /// Held by the producer's process (its pending send, its channels, the Kafka client's
+    /// buffer) when it was OOM-killed.
+    #[serde(default)]
+    pub producer_oom: u64,
 }
 
 impl LostByCause {
     pub fn total(&self) -> u64 {
-        self.after_commit + self.retention + self.unacknowledged + self.consumer_down
+        self.after_commit + self.retention + self.unacknowledged + self.consumer_down + self.producer_oom
     }
 
     pub fn add(&mut self, cause: LossCause, n: u64) {
@@ -101,6 +106,7 @@ impl LostByCause {
             LossCause::Retention => &mut self.retention,
             LossCause::Unacknowledged => &mut self.unacknowledged,
             LossCause::ConsumerDown => &mut self.consumer_down,
+            LossCause::ProducerOom => &mut self.producer_oom,
         } += n;
     }
 }
@@ -123,6 +129,19 @@ pub struct Summary {
     pub oom_kills: u64,
     /// Time of the first OOM kill, seconds; `null` when none.
     pub first_oom_s: Option<f64>,
+    /// OOM kills of the producer's process (`producer.memory.heap_limit_mib`).
+    #[serde(default)]
+    pub producer_oom_kills: u64,
+    /// Time of the producer's first OOM kill, seconds; `null` when none.
+    #[serde(default)]
+    pub first_producer_oom_s: Option<f64>,
+    /// Now: the producer's heap (baseline + `message_bytes` for each message its process
+    /// holds: pending, in channels, in the Kafka client).
+    #[serde(default)]
+    pub producer_heap_bytes: u64,
+    /// The producer's largest heap so far (just over its limit at a kill).
+    #[serde(default)]
+    pub max_producer_heap_bytes: u64,
     pub rebalances: u64,
     /// Members that left the group for exceeding `max.poll.interval.ms`.
     pub evictions: u64,
@@ -199,6 +218,9 @@ pub struct Ledger {
     pub processed: u64,
     pub dropped: u64,
     pub lost: u64,
+    /// Of `lost`, those held by the producer's process when it was OOM-killed.
+    #[serde(default)]
+    pub lost_producer_oom: u64,
     pub duplicated: u64,
 }
 
@@ -226,6 +248,15 @@ pub struct ProducerView {
     pub pending: u64,
     pub blocked_s: f64,
     pub throttled: bool,
+    /// The producer's heap now: baseline + `message_bytes` for each message its process holds.
+    #[serde(default)]
+    pub heap_bytes: u64,
+    /// `producer.memory.heap_limit_mib` in bytes; `None` without a limit.
+    #[serde(default)]
+    pub heap_limit_bytes: Option<u64>,
+    /// Seconds until an OOM-killed producer restarts (`None` while it runs).
+    #[serde(default)]
+    pub restart_in_s: Option<f64>,
 }
 
 /// Credits or demand on a link.
@@ -382,6 +413,12 @@ pub enum TraceKind {
     Restarted {
         member: u16,
     },
+    /// The producer's process was OOM-killed, losing the `lost` messages it held.
+    ProducerOomKill {
+        lost: u64,
+    },
+    /// The producer's process came back and produces again.
+    ProducerRestarted,
     /// A member left the group for not polling within `max.poll.interval.ms`.
     Evicted {
         member: u16,

@@ -70,6 +70,23 @@ pub struct ProducerSpec {
     pub message_bytes: u64,
     /// Dynamic throttling of the producer from the consumer's lag.
     pub throttle: Option<ThrottleSpec>,
+    /// The producer process's heap: what it holds, and an optional limit.
+    pub memory: ProducerMemorySpec,
+}
+
+/// The producer process's heap: a baseline plus `message_bytes` for every message it holds
+/// (its pending send and everything in the stages before the topic: channels and the Kafka
+/// client's buffer live in its process). Past an optional limit the process is OOM-killed:
+/// everything it held is lost, and it produces again after `restart_delay_s`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProducerMemorySpec {
+    /// Heap in use before any message.
+    pub baseline_mib: f64,
+    /// Past this the producer is OOM-killed; absent = no limit.
+    pub heap_limit_mib: Option<f64>,
+    /// Time from a kill until the producer produces again.
+    pub restart_delay_s: f64,
 }
 
 impl Default for Scenario {
@@ -103,7 +120,14 @@ impl Default for ProducerSpec {
             pattern: Pattern::default(),
             message_bytes: 1_024,
             throttle: None,
+            memory: ProducerMemorySpec::default(),
         }
+    }
+}
+
+impl Default for ProducerMemorySpec {
+    fn default() -> Self {
+        ProducerMemorySpec { baseline_mib: 64.0, heap_limit_mib: None, restart_delay_s: 10.0 }
     }
 }
 
@@ -202,6 +226,21 @@ impl Scenario {
         p.pattern.check(&mut c, "producer.pattern");
         if let Some(t) = &p.throttle {
             t.check(&mut c, "producer.throttle");
+        }
+        let pm = &p.memory;
+        c.float("producer.memory.baseline_mib", pm.baseline_mib, BASELINE_MIB, "MiB");
+        c.float("producer.memory.restart_delay_s", pm.restart_delay_s, RESTART_DELAY_S, "s");
+        if let Some(limit) = pm.heap_limit_mib {
+            c.float("producer.memory.heap_limit_mib", limit, HEAP_LIMIT_MIB, "MiB");
+            if pm.baseline_mib.is_finite() && limit.is_finite() && pm.baseline_mib >= limit {
+                c.fail(
+                    "producer.memory.baseline_mib",
+                    format!(
+                        "must be below producer.memory.heap_limit_mib ({limit} MiB), or the producer dies at start (got {})",
+                        pm.baseline_mib
+                    ),
+                );
+            }
         }
 
         if self.stages.len() > STAGES {

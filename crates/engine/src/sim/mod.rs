@@ -16,7 +16,8 @@
 //! consistent state. The components live in their own modules: the producer
 //! (`producer.rs`), links (`link.rs`), channels (`channel.rs`), operators and Kafka's
 //! producer client (`stage.rs`), the topic (`topic.rs`), the consumer group (`consumer/`);
-//! reading a run out is in `report.rs`.
+//! the producer's heap and its OOM kills are in `memory.rs`; reading a run out is in
+//! `report.rs`.
 //!
 //! Nothing here fails: overload, drops, OOM kills and losses are counted.
 
@@ -25,6 +26,7 @@ mod direct;
 mod group;
 mod kafka;
 mod link;
+mod memory;
 mod producer;
 mod report;
 mod retention;
@@ -56,6 +58,11 @@ pub(crate) struct Stats {
     lost: LostByCause,
     oom_kills: u64,
     first_oom: Option<Nanos>,
+    producer_oom_kills: u64,
+    first_producer_oom: Option<Nanos>,
+    /// Most messages the producer's process held: over the run, and since the last sample.
+    max_producer_held: u64,
+    window_producer_held: u64,
     max_heap: u64,
     max_in_flight: u64,
     max_lag: u64,
@@ -310,6 +317,7 @@ impl Simulation {
             Event::CallDue { member, worker, epoch } => self.on_call_due(member as usize, worker as usize, epoch),
             Event::CommitDone { member, epoch } => self.on_commit_done(member as usize, epoch),
             Event::Restart { member } => self.on_restart(member as usize),
+            Event::ProducerRestart => self.on_producer_restart(),
             Event::RebalanceDone { gen } => self.on_rebalance_done(gen),
         }
     }

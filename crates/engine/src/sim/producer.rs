@@ -14,16 +14,18 @@ impl Simulation {
         }
         self.release_hold();
         self.generate_and_send();
-        if self.producer.blocked_since.is_none() {
+        if self.producer_running() {
             self.schedule_produce();
         }
     }
 
-    /// Sends whatever the source generated up to now.
+    /// Sends whatever the source generated up to now; the heap grows only here, so it is
+    /// checked here (`sim/memory.rs`).
     fn generate_and_send(&mut self) {
         if let Some(seg) = self.take_generated() {
             self.note(TraceKind::Generated { n: seg.n });
             self.producer_send(seg);
+            self.check_producer_heap();
         }
     }
 
@@ -165,13 +167,13 @@ impl Simulation {
         let every = t.interval().max(1);
         self.events.push(self.now + every, Event::Throttle);
         // What arrived before the change goes out at the old rate; then the new schedule.
-        if self.producer.blocked_since.is_none() {
+        if self.producer_running() {
             self.release_hold();
             self.generate_and_send();
         }
         self.producer.gen.set_rate(rate);
         self.note(TraceKind::Throttled { rate_per_s: rate });
-        if self.producer.blocked_since.is_none() {
+        if self.producer_running() {
             self.schedule_produce();
             // The new schedule may come after the end of a hold started just now.
             self.arm_hold();

@@ -24,6 +24,7 @@ impl Simulation {
         for mb in &mut self.group.members {
             mb.window_in_flight = mb.in_flight;
         }
+        self.producer_heap_sampled();
         self.events.push(self.now + self.sample_every, crate::event::Event::Sample);
     }
 
@@ -120,6 +121,8 @@ impl Simulation {
             concurrency_limit: (0..self.group.members.len()).map(|m| self.group.cap(m) as u64).sum(),
             producer_rate_per_s: self.producer_rate(),
             oom_kills: self.stats.oom_kills,
+            producer_heap_bytes: self.max_producer_heap(true),
+            producer_oom_kills: self.stats.producer_oom_kills,
             producer_blocked_s: time::secs(self.blocked_ns()),
             latency_p50_s: p50,
             latency_p95_s: p95,
@@ -129,7 +132,7 @@ impl Simulation {
     }
 
     fn producer_rate(&self) -> f64 {
-        if self.producer.blocked_since.is_some() {
+        if !self.producer_running() {
             0.0
         } else {
             self.producer.gen.rate_now()
@@ -158,6 +161,10 @@ impl Simulation {
             duplicated: self.stats.duplicated,
             oom_kills: self.stats.oom_kills,
             first_oom_s: self.stats.first_oom.map(time::secs),
+            producer_oom_kills: self.stats.producer_oom_kills,
+            first_producer_oom_s: self.stats.first_producer_oom.map(time::secs),
+            producer_heap_bytes: self.producer_heap(),
+            max_producer_heap_bytes: self.max_producer_heap(false),
             rebalances: self.stats.rebalances,
             evictions: self.stats.evictions,
             max_heap_bytes: self.stats.max_heap.max(self.max_heap_now()),
@@ -200,6 +207,7 @@ impl Simulation {
             processed: self.stats.consumed,
             dropped: self.stats.dropped.total(),
             lost: self.stats.lost.total(),
+            lost_producer_oom: self.stats.lost.producer_oom,
             duplicated: self.stats.duplicated,
             ..Ledger::default()
         };
@@ -355,6 +363,9 @@ impl Simulation {
                 pending: self.producer.pending.map_or(0, |s| s.n),
                 blocked_s: time::secs(self.blocked_ns()),
                 throttled: self.producer.throttle.is_some(),
+                heap_bytes: self.producer_heap(),
+                heap_limit_bytes: self.producer.heap.limit,
+                restart_in_s: self.producer.down_until.map(|at| time::secs(at.saturating_sub(self.now))),
             },
             stages,
             links,
