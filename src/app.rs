@@ -3,11 +3,14 @@
 //! the address bar) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
 //! of this module.
 
+#[cfg(feature = "share")]
 use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
+#[cfg(feature = "share")]
 use crate::embed::{EmbedApp, EmbedDialog};
+#[cfg(feature = "share")]
 use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
@@ -15,13 +18,51 @@ use crate::state::{apply_theme, Lab, ThemeChoice, View};
 use bplab_engine::PRESETS;
 use leptos::prelude::*;
 
+/// `?preset=…&seed=…&speed=…&play=1&view=compare&theme=dark` from the address bar: links
+/// that open a given experiment (the bench script uses them too).
+#[cfg(not(feature = "share"))]
+fn apply_query(lab: &Lab) {
+    let Ok(search) = window().location().search() else { return };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
+    if let Some(id) = params.get("preset") {
+        if PRESETS.iter().any(|p| p.id == id) {
+            lab.load_preset(&id);
+        }
+    }
+    if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
+        let _ = lab.set_seed(seed);
+    }
+    if let Some(speed) = params.get("speed").and_then(|s| crate::format::parse_number(&s)) {
+        lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
+    }
+    if params.get("view").as_deref() == Some("compare") {
+        lab.view.set(View::Compare);
+    }
+    match params.get("theme").as_deref() {
+        Some("dark") => lab.theme_choice.set(ThemeChoice::Dark),
+        Some("light") => lab.theme_choice.set(ThemeChoice::Light),
+        _ => {}
+    }
+    if params.get("play").as_deref() == Some("1") {
+        lab.playing.set(true);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
-    open_from_address(&lab);
-    keep_address(lab);
-    accept_dropped_files(lab);
+    // Whole experiments as links, embeds and exports: the `share` build (docs/links.md;
+    // not yet within the download budget, see ARCHITECTURE.md). Without it, links carry the
+    // preset, seed, speed, play, view and theme.
+    #[cfg(feature = "share")]
+    {
+        open_from_address(&lab);
+        keep_address(lab);
+        accept_dropped_files(lab);
+    }
+    #[cfg(not(feature = "share"))]
+    apply_query(&lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {
@@ -128,6 +169,7 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    #[cfg(feature = "share")]
     if lab.embedded() {
         return view! {
             <LinkProblems />
@@ -135,6 +177,11 @@ pub fn App() -> impl IntoView {
         }
         .into_any();
     }
+    #[cfg(feature = "share")]
+    let (share_tools, link_problems, exports) =
+        (view! { <CopyLink /> <EmbedDialog /> }.into_any(), view! { <LinkProblems /> }.into_any(), view! { <Exports /> }.into_any());
+    #[cfg(not(feature = "share"))]
+    let (share_tools, link_problems, exports) = ((), (), ());
 
     view! {
         <div class="app">
@@ -151,8 +198,7 @@ pub fn App() -> impl IntoView {
                     <PresetPicker />
                 </div>
                 <div class="tools">
-                    <CopyLink />
-                    <EmbedDialog />
+                    {share_tools}
                     <label class="theme-pick">
                         <span>"Theme"</span>
                         <select
@@ -188,7 +234,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Transport />
             </header>
-            <LinkProblems />
+            {link_problems}
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
             <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
@@ -197,7 +243,7 @@ pub fn App() -> impl IntoView {
                     <Controls />
                     <Stage />
                 </main>
-                <Exports />
+                {exports}
             </div>
             <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>
                 <Compare />

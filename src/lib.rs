@@ -14,6 +14,7 @@
 //!   Embed dialog);
 //! - `app`: the shell that lays the views out.
 
+#[cfg(feature = "share")]
 pub mod address;
 pub mod app;
 pub mod canvas;
@@ -23,7 +24,9 @@ pub mod controls;
 pub mod diagram;
 pub mod dom;
 pub mod driver;
+#[cfg(feature = "share")]
 pub mod embed;
+#[cfg(feature = "share")]
 pub mod exports;
 pub mod format;
 pub mod html;

@@ -376,7 +376,7 @@ fn offending_value(message: &str) -> Option<Value> {
 
 /// The dotted path of the first member (depth first) that `hit(key, value)` picks.
 fn find_path(v: &Value, path: &mut String, hit: &dyn Fn(&str, &Value) -> bool) -> Option<String> {
-    let mut visit = |key: &str, child: &Value, path: &mut String| {
+    let visit = |key: &str, child: &Value, path: &mut String| {
         let len = path.len();
         if !path.is_empty() {
             path.push('.');
