@@ -1,11 +1,17 @@
 //! The page's shell: creates the [`Lab`] state, lays the views out, wires what reaches
-//! every view (a new scenario into the driver, the theme, keyboard shortcuts, `?preset=`
-//! links) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
+//! every view (a new scenario into the driver, the theme, keyboard shortcuts, the link in
+//! the address bar) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
 //! of this module.
 
+#[cfg(feature = "share")]
+use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::on_media_change;
+#[cfg(feature = "share")]
+use crate::embed::{EmbedApp, EmbedDialog};
+#[cfg(feature = "share")]
+use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};
@@ -14,6 +20,7 @@ use leptos::prelude::*;
 
 /// `?preset=…&seed=…&speed=…&play=1&view=compare&theme=dark` from the address bar: links
 /// that open a given experiment (the bench script uses them too).
+#[cfg(not(feature = "share"))]
 fn apply_query(lab: &Lab) {
     let Ok(search) = window().location().search() else { return };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
@@ -45,6 +52,16 @@ fn apply_query(lab: &Lab) {
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
+    // Whole experiments as links, embeds and exports: the `share` build (docs/links.md;
+    // not yet within the download budget, see ARCHITECTURE.md). Without it, links carry the
+    // preset, seed, speed, play, view and theme.
+    #[cfg(feature = "share")]
+    {
+        open_from_address(&lab);
+        keep_address(lab);
+        accept_dropped_files(lab);
+    }
+    #[cfg(not(feature = "share"))]
     apply_query(&lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
@@ -123,7 +140,7 @@ pub fn App() -> impl IntoView {
             }
             "s" => lab.step(),
             "r" => lab.reset(),
-            "?" => {
+            "?" if !lab.embedded() => {
                 ev.prevent_default();
                 lab.show_help(true);
             }
@@ -152,6 +169,20 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    #[cfg(feature = "share")]
+    if lab.embedded() {
+        return view! {
+            <LinkProblems />
+            <EmbedApp />
+        }
+        .into_any();
+    }
+    #[cfg(feature = "share")]
+    let (share_tools, link_problems, exports) =
+        (view! { <CopyLink /> <EmbedDialog /> }.into_any(), view! { <LinkProblems /> }.into_any(), view! { <Exports /> }.into_any());
+    #[cfg(not(feature = "share"))]
+    let (share_tools, link_problems, exports) = ((), (), ());
+
     view! {
         <div class="app">
             // The first thing Tab reaches: past the header and the knobs, to the diagram
@@ -167,6 +198,7 @@ pub fn App() -> impl IntoView {
                     <PresetPicker />
                 </div>
                 <div class="tools">
+                    {share_tools}
                     <label class="theme-pick">
                         <span>"Theme"</span>
                         <select
@@ -202,6 +234,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Transport />
             </header>
+            {link_problems}
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
             <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
@@ -210,6 +243,7 @@ pub fn App() -> impl IntoView {
                     <Controls />
                     <Stage />
                 </main>
+                {exports}
             </div>
             <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>
                 <Compare />
@@ -221,6 +255,7 @@ pub fn App() -> impl IntoView {
             <HelpDialog />
         </div>
     }
+    .into_any()
 }
 
 /// Keeps the focus inside the open help dialog: from its last control Tab goes to its first,

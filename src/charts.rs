@@ -102,6 +102,23 @@ impl Chart {
     }
 
     /// Whether the chart has something to say about this pipeline.
+    /// The chart an embed shows: the one a link asks for, else the one that tells the
+    /// preset's family's story (heap for the incident, backlog for buffers, flow-control
+    /// signals for credits and feedback, losses for shedding, lag per partition for Kafka),
+    /// else the first that applies.
+    pub fn for_embed(asked: Option<&str>, family: Option<bplab_engine::Family>, s: &Scenario) -> Chart {
+        use bplab_engine::Family;
+        let by_family = family.map(|f| match f {
+            Family::Incident => Chart::Memory,
+            Family::Buffers => Chart::Backlog,
+            Family::Demand | Family::Adaptive => Chart::Control,
+            Family::Shedding => Chart::Losses,
+            Family::Kafka => Chart::Partitions,
+        });
+        let asked = asked.and_then(|id| Chart::ALL.into_iter().find(|c| c.id() == id));
+        [asked, by_family, Some(Chart::Backlog)].into_iter().flatten().find(|c| c.applies(s)).unwrap_or(Chart::Counts)
+    }
+
     pub fn applies(self, s: &Scenario) -> bool {
         match self {
             Chart::Partitions => s.topic().is_some(),
@@ -772,4 +789,14 @@ pub fn draw_control(canvas: &HtmlCanvasElement, c: &Ctx) -> Res {
     pn.lines.push(dashed(limit, GREEN, 2.0));
     panel(&p.body, &p, c, pn)?;
     p.root.present().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A link's `chart=` names exactly the page's charts.
+    #[test]
+    fn links_know_every_chart() {
+        let ids: Vec<&str> = super::Chart::ALL.iter().map(|c| c.id()).collect();
+        assert_eq!(ids, bplab_engine::experiment::CHARTS);
+    }
 }

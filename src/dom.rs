@@ -34,6 +34,20 @@ pub fn on_media_change(query: &str, f: impl Fn() + 'static) {
     });
 }
 
+/// Saves `href` (a `data:` URL) as a file called `name`, as a link with `download` does.
+pub fn download(name: &str, href: &str) {
+    let Ok(a) = document().create_element("a") else { return };
+    let _ = a.set_attribute("href", href);
+    let _ = a.set_attribute("download", name);
+    a.unchecked_into::<web_sys::HtmlElement>().click();
+}
+
+/// Saves `text` as a file called `name` of type `mime`.
+pub fn download_text(name: &str, mime: &str, text: &str) {
+    let data: String = js_sys::encode_uri_component(text).into();
+    download(name, &format!("data:{mime};charset=utf-8,{data}"));
+}
+
 /// The `<canvas data-testid="…">` inside `root`.
 pub fn canvas_by_testid(root: &web_sys::Element, testid: &str) -> Option<HtmlCanvasElement> {
     root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()

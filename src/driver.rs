@@ -17,8 +17,10 @@
 
 use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent, TraceKind};
 
-/// Slowest and fastest playback, as multiples of real time.
-pub const SPEED_RANGE: (f64, f64) = (0.1, 1_000.0);
+/// Slowest and fastest playback, as multiples of real time (what a link may ask for).
+pub const SPEED_RANGE: (f64, f64) = bplab_engine::experiment::SPEED;
+/// The speed a page opens at.
+pub const DEFAULT_SPEED: f64 = 10.0;
 /// Wall time credited to one frame at most (a background tab must not cause a jump).
 const MAX_FRAME_S: f64 = 0.1;
 /// Checkpoints kept at most (the one at t = 0 included).
@@ -73,7 +75,7 @@ impl Driver {
             horizon_s: 0.0,
             replaying: false,
             playing: false,
-            speed: 10.0,
+            speed: DEFAULT_SPEED,
             trace: Vec::new(),
             checkpoint_every_s: FIRST_CHECKPOINT_EVERY_S,
             tip: None,
@@ -207,6 +209,15 @@ impl Driver {
         self.target_s = t;
         self.replay_from_s = self.sim.now_s();
         self.replaying = self.sim.now_s() < t;
+    }
+
+    /// Goes to simulated time `t_s`, even beyond the timeline (a link's `t`): the run
+    /// replays there, in the next frames, and stays paused.
+    pub fn go_to(&mut self, t_s: f64) {
+        if t_s.is_finite() {
+            self.horizon_s = self.horizon_s.max(t_s);
+        }
+        self.seek(t_s);
     }
 
     /// One animation frame, `wall_dt_s` after the previous one, handling at most

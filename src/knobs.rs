@@ -214,6 +214,51 @@ mod tests {
         assert!(text.starts_with("RED: start dropping at: must be below RED: max_p reached at ("), "{text}");
     }
 
+    /// Ten knobs changed on any preset (numbers to an odd value near the slider's top,
+    /// choices to another option, structural ones such as the rate pattern included) make a
+    /// link under 2,000 characters that reads back as the same scenario.
+    #[test]
+    fn ten_changed_knobs_make_a_short_link_that_round_trips() {
+        use bplab_engine::experiment::{decode, encode, ViewState};
+        let view = ViewState { t_s: Some(1234.567), speed: Some(333.0), window_s: Some(60.0), ..ViewState::default() };
+        let mut longest = (0, "");
+        for p in PRESETS {
+            let mut s = p.scenario();
+            let mut changed = 0;
+            for f in FIELDS.iter().rev() {
+                for i in indices(&s, f.scope()) {
+                    if changed == 10 || !f.applies(&s, i) {
+                        continue;
+                    }
+                    let mut next = s.clone();
+                    match f {
+                        Field::Num(k) => (k.set)(&mut next, i, if k.integer { (k.max * 0.97).round() } else { k.max * 0.9731 }),
+                        Field::Pick(c) => {
+                            let cur = (c.get)(&s, i);
+                            if let Some((v, _)) = c.options.iter().find(|(v, _)| Some(*v) != cur) {
+                                (c.set)(&mut next, i, v);
+                            }
+                        }
+                    }
+                    if next != s && next.validate().is_ok() {
+                        s = next;
+                        changed += 1;
+                    }
+                }
+            }
+            assert_eq!(changed, 10, "{}: only {changed} knobs could change", p.id);
+            let link = encode(p.id, &s, &view);
+            assert!(link.len() <= 2_000, "{}: {} characters: {link}", p.id, link.len());
+            let d = decode(&link);
+            assert!(d.problems.is_empty(), "{}: {:?}", p.id, d.problems);
+            assert_eq!(d.experiment.scenario, s, "{}", p.id);
+            if link.len() > longest.0 {
+                longest = (link.len(), p.id);
+            }
+        }
+        println!("longest link with ten changed knobs: {} characters ({})", longest.0, longest.1);
+    }
+
     #[test]
     fn ids_are_unique_and_every_slider_range_is_inside_the_engines() {
         let mut ids: Vec<&str> = FIELDS.iter().map(Field::id).collect();

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     // The state and its actions.
     &["state"],
     // Views.
-    &["controls", "readouts", "observe", "stage", "compare"],
+    &["controls", "readouts", "observe", "stage", "compare", "address", "exports", "embed"],
     // The shell.
     &["app"],
 ];

@@ -8,9 +8,14 @@
 //! - drawing on canvases from plain data: `charts`, `diagram`, `sequence`;
 //! - `state`: the `Lab` and its actions;
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
-//!   `compare` (the comparison and its loop);
+//!   `compare` (the comparison and its loop), `address` (the experiment as a link: the
+//!   address bar, "Copy link", a link's problems), `exports` (CSV, JSON and PNG
+//!   downloads, scenario files opened), `embed` (the compact layout of `embed=1` and the
+//!   Embed dialog);
 //! - `app`: the shell that lays the views out.
 
+#[cfg(feature = "share")]
+pub mod address;
 pub mod app;
 pub mod canvas;
 pub mod charts;
@@ -19,6 +24,10 @@ pub mod controls;
 pub mod diagram;
 pub mod dom;
 pub mod driver;
+#[cfg(feature = "share")]
+pub mod embed;
+#[cfg(feature = "share")]
+pub mod exports;
 pub mod format;
 pub mod html;
 pub mod knobs;

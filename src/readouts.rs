@@ -19,6 +19,9 @@ fn some(v: u64) -> Option<f64> {
     Some(v as f64)
 }
 
+/// The readouts an embed shows: what the run is doing and what it costs.
+const KEY: &[&str] = &["consumed", "throughput-now", "lost", "dropped", "oom-kills", "max-heap", "latency-p99", "max-lag"];
+
 /// The window of "throughput now", simulated seconds.
 const NOW_WINDOW_S: f64 = 10.0;
 
@@ -163,7 +166,7 @@ pub fn Readouts() -> impl IntoView {
                 _ => false,
             };
             view! {
-                <div class="readout" class:alarm=alarm title=r.hint>
+                <div class="readout" class:alarm=alarm class:key=KEY.contains(&r.id) title=r.hint>
                     <dt>{r.label}</dt>
                     <dd
                         data-testid=format!("readout-{}", r.id)

@@ -36,15 +36,28 @@ struct FrameState {
     stats: Stats,
 }
 
+/// The simulator: diagrams, timeline, readouts, narration, charts and tables. `embed`: the
+/// compact layout of an iframe (the diagrams, the readouts, one chart, the narration's live
+/// region).
 #[component]
-pub fn Stage() -> impl IntoView {
+pub fn Stage(#[prop(optional)] embed: bool) -> impl IntoView {
     let lab = Lab::from_context();
     let root = NodeRef::<Section>::new();
     let diagram_ref = NodeRef::<Canvas>::new();
     let seq_ref = NodeRef::<Canvas>::new();
     let diagram = StoredValue::new_local(Diagram::new(media_matches("(prefers-reduced-motion: reduce)")));
     let seq = StoredValue::new_local(SequenceDiagram::new());
-    let charts = Memo::new(move |_| lab.scenario.with(|s| Chart::ALL.into_iter().filter(|c| c.applies(s)).collect::<Vec<_>>()));
+    let charts = Memo::new(move |_| {
+        lab.scenario.with(|s| {
+            if embed {
+                let asked = lab.link_view.with_value(|v| v.chart.clone());
+                let family = lab.preset.with(|id| bplab_engine::PRESETS.iter().find(|p| p.id == id).map(|p| p.family));
+                vec![Chart::for_embed(asked.as_deref(), family, s)]
+            } else {
+                Chart::ALL.into_iter().filter(|c| c.applies(s)).collect::<Vec<_>>()
+            }
+        })
+    });
     let seq_applies = Memo::new(move |_| lab.slow.with(SequenceDiagram::applies));
     let frame = StoredValue::new_local(FrameState {
         last: now_s(),
@@ -110,11 +123,11 @@ pub fn Stage() -> impl IntoView {
                         aria-label="Sequence diagram of the credits or demand granted and the messages sent"
                     ></canvas>
             </div>
-            <Timeline />
+            {(!embed).then(|| view! { <Timeline /> })}
             <Readouts />
             <EventLog log=lab.log />
             <section class="charts-panel" aria-labelledby="charts-title">
-                <div class="panel-head">
+                <div class="panel-head" hidden=embed>
                     <h2 id="charts-title">"Charts"</h2>
                     <div class="window" role="radiogroup" aria-label="Time window of the charts">
                         <label>
@@ -147,7 +160,7 @@ pub fn Stage() -> impl IntoView {
                 </div>
                 <div class="charts">{chart_cards}</div>
             </section>
-            <Observability snapshot=lab.slow />
+            {(!embed).then(|| view! { <Observability snapshot=lab.slow /> })}
         </section>
     }
 }
@@ -199,7 +212,8 @@ fn tick(lab: Lab, parts: Parts) {
             }
         })
     });
-    if lab.view.get_untracked() != View::Simulator {
+    // Another view on show, or an embed scrolled out of sight: nothing moves.
+    if lab.view.get_untracked() != View::Simulator || !lab.on_screen.get_untracked() {
         frame.update_value(|f| f.last = now);
         return;
     }
@@ -377,9 +391,5 @@ fn export_png(lab: Lab, chart: Chart) {
         return;
     }
     let Ok(url) = canvas.to_data_url() else { return };
-    let Ok(a) = doc.create_element("a") else { return };
-    let name = format!("bplab-{}-{}.png", lab.preset.get_untracked(), chart.id());
-    let _ = a.set_attribute("href", &url);
-    let _ = a.set_attribute("download", &name);
-    a.unchecked_into::<web_sys::HtmlElement>().click();
+    crate::dom::download(&format!("bplab-{}-{}.png", lab.preset.get_untracked(), chart.id()), &url);
 }

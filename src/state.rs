@@ -13,6 +13,7 @@ use crate::driver::Driver;
 use crate::lanes::{LaneRow, Lanes, INCIDENT_VS_REMEDIES};
 use crate::narrate::Narrator;
 use crate::theme::{Theme, DARK, LIGHT};
+use bplab_engine::experiment::ViewState;
 use bplab_engine::{preset, Scenario, ScenarioError, Snapshot};
 use leptos::prelude::*;
 
@@ -67,6 +68,14 @@ pub struct Lab {
     pub compare_rows: RwSignal<Vec<LaneRow>>,
     /// Bumped whenever every chart must be redrawn (new scenario, window, theme, resize).
     pub redraw: RwSignal<u64>,
+    /// Whether the simulator is on screen (an embed scrolled away pauses its animation).
+    pub on_screen: RwSignal<bool>,
+    /// The last scenario file opened.
+    pub file_status: RwSignal<Option<String>>,
+    /// What was wrong with the link the page opened with (shown until dismissed).
+    pub link_problems: RwSignal<Vec<String>>,
+    /// The link's view keys the page carries without using them here (embed, chart).
+    pub link_view: StoredValue<ViewState, LocalStorage>,
     pub driver: StoredValue<Driver, LocalStorage>,
     pub lanes: StoredValue<Lanes, LocalStorage>,
     pub narrator: StoredValue<Narrator, LocalStorage>,
@@ -100,6 +109,10 @@ impl Lab {
             help_opener: StoredValue::new_local(None),
             log: RwSignal::new(Vec::new()),
             redraw: RwSignal::new(0),
+            link_problems: RwSignal::new(Vec::new()),
+            file_status: RwSignal::new(None),
+            on_screen: RwSignal::new(true),
+            link_view: StoredValue::new_local(ViewState::default()),
             driver: StoredValue::new_local(driver),
             lanes: StoredValue::new_local(lanes),
             narrator: StoredValue::new_local(Narrator::new()),
@@ -143,6 +156,11 @@ impl Lab {
             }
             None => self.error.set(Some(format!("unknown preset '{id}'"))),
         }
+    }
+
+    /// Whether the page is an embed (`embed=1` in its link): the compact layout.
+    pub fn embedded(&self) -> bool {
+        self.link_view.with_value(|v| v.embed)
     }
 
     pub fn toggle_play(&self) {

@@ -9,6 +9,7 @@
 mod engine;
 mod flow;
 mod group;
+mod links;
 mod memory;
 mod props;
 mod theory;

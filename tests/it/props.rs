@@ -278,7 +278,7 @@ fn consumer_strategy() -> BoxedStrategy<scenario::ConsumerSpec> {
 
 /// A valid scenario (checked by the properties: a generator that strays is a failure).
 /// `tails`: 0 = no topic, 1 = a topic, 2 = a Kafka producer client and a topic.
-fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Scenario> {
+pub(crate) fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Scenario> {
     let producer = (
         log_uniform(1.0, 5_000.0),
         prop_oneof![Just(Arrivals::Constant), Just(Arrivals::Poisson)],
@@ -332,7 +332,7 @@ fn scenario_strategy(tails: std::ops::Range<u8>) -> BoxedStrategy<Scenario> {
 /// members, small heaps, short `max.poll.interval.ms`, busy producers. Without retention:
 /// retention during a rebalance loses records from the ledger (a known engine bug, see
 /// `retention_during_a_rebalance_keeps_the_ledger_balanced`), and would hide anything else.
-fn kafka_scenario_strategy() -> BoxedStrategy<Scenario> {
+pub(crate) fn kafka_scenario_strategy() -> BoxedStrategy<Scenario> {
     (scenario_strategy(1..3), 1u32..4, 100.0..5_000.0f64, log_uniform(0.05, 4.0), 1u64..4_096, log_uniform(100.0, 5_000.0))
         .prop_map(|(mut s, members, interval, headroom, bytes, rate)| {
             for st in &mut s.stages {
@@ -367,7 +367,7 @@ fn plain_scenario_strategy() -> BoxedStrategy<Scenario> {
         .boxed()
 }
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     let base = Config::default();
     let env = |name: &str| std::env::var(name).is_ok();
     Config {

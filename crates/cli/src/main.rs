@@ -2,9 +2,10 @@
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
 //! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
 
-use bplab_engine::{preset, Scenario, Series, Simulation, PRESETS};
+use bplab_engine::experiment::{self, ViewState};
+use bplab_engine::export;
+use bplab_engine::{preset, Scenario, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
-use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -28,11 +29,15 @@ enum Command {
     },
     /// Run a scenario to the end and print its summary and time series.
     Run {
-        /// A scenario file (.toml or .json); or use --preset.
-        #[arg(value_name = "SCENARIO_FILE", conflicts_with = "preset", required_unless_present = "preset")]
+        /// A scenario file (.toml or .json); or use --preset or --link.
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
         file: Option<String>,
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
         preset: Option<String>,
+        /// A page link (the whole URL or its query): its preset and changes; a link with a
+        /// problem is refused, naming the parameter.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
         /// Change one field, by its dotted path: --set consumer.mode=sync --set stages.0.capacity=100
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
@@ -43,6 +48,22 @@ enum Command {
         seed: Option<u64>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+    },
+    /// Print the page link of a scenario: its preset plus the changes, as docs/links.md
+    /// describes. A file is written against the preset it is closest to (or --preset's).
+    Link {
+        /// A scenario file (.toml or .json); or use --preset.
+        #[arg(value_name = "SCENARIO_FILE", required_unless_present = "preset")]
+        file: Option<String>,
+        /// The preset the link starts from.
+        #[arg(long, value_name = "ID")]
+        preset: Option<String>,
+        /// Change one field, by its dotted path, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// The page's address, prepended to the query (default: the query alone, '?v=1&...').
+        #[arg(long, value_name = "URL")]
+        base: Option<String>,
     },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
@@ -93,7 +114,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut text = first_paragraph(&e.render().to_string());
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && text.ends_with("<SCENARIO_FILE>") {
-                text.push_str(" or --preset ID (see 'bplab presets')");
+                text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
             }
             return fail(&format!("{text} (try 'bplab --help')"));
         }
@@ -143,11 +164,37 @@ fn run(cli: Cli) -> Result<String, String> {
                 ShowFormat::Json => Ok(serde_json::to_string_pretty(&s).expect("plain data serializes") + "\n"),
             }
         }
-        Command::Run { file, preset: id, set, duration, seed, format } => {
-            let mut scenario = match (file, id) {
-                (Some(path), _) => load(&path)?,
-                (None, Some(id)) => find_preset(&id)?,
+        Command::Link { file, preset: id, set, base } => {
+            let mut scenario = match (&file, &id) {
+                (Some(path), _) => load(path)?,
+                (None, Some(id)) => find_preset(id)?,
                 (None, None) => return Err("give a scenario file or --preset ID".into()),
+            };
+            for assignment in &set {
+                scenario = apply_set(&scenario, assignment)?;
+            }
+            scenario.validate().map_err(|e| format!("invalid scenario: {e}"))?;
+            let base_id = match id {
+                Some(id) => {
+                    find_preset(&id)?;
+                    id
+                }
+                None => experiment::closest_preset(&scenario).to_string(),
+            };
+            let query = experiment::encode(&base_id, &scenario, &ViewState::default());
+            // A link is printed only if it reads back as the same scenario.
+            let back = experiment::decode(&query);
+            if !back.problems.is_empty() || back.experiment.scenario != scenario {
+                return Err(format!("the link does not read back as this scenario: {query}"));
+            }
+            Ok(format!("{}?{query}\n", base.unwrap_or_default()))
+        }
+        Command::Run { file, preset: id, link, set, duration, seed, format } => {
+            let mut scenario = match (file, id, link) {
+                (Some(path), _, _) => load(&path)?,
+                (None, Some(id), _) => find_preset(&id)?,
+                (None, None, Some(link)) => from_link(&link)?,
+                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
             };
             for assignment in &set {
                 scenario = apply_set(&scenario, assignment)?;
@@ -160,17 +207,12 @@ fn run(cli: Cli) -> Result<String, String> {
             }
             let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
             if let Format::LedgerCsv = format {
-                return Ok(ledger_csv(&mut sim));
+                return Ok(export::ledger_csv(&mut sim));
             }
             sim.run_to_end();
             Ok(match format {
-                Format::Json => {
-                    let doc = json!({ "summary": sim.summary(), "series": series_json(sim.series()) });
-                    let mut text = serde_json::to_string_pretty(&doc).expect("plain data serializes");
-                    text.push('\n');
-                    text
-                }
-                Format::Csv => series_csv(sim.series()),
+                Format::Json => export::run_json(&sim),
+                Format::Csv => export::series_csv(sim.series()),
                 Format::LedgerCsv => unreachable!("returned above"),
             })
         }
@@ -349,165 +391,29 @@ fn line_of_field(text: &str, path: &str) -> Option<usize> {
     span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
 }
 
-/// Applies `path.to.field=value` through the scenario's JSON form.
+/// Applies `path.to.field=value` (the engine's `experiment::set`, which links use too).
 fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, String> {
     let (path, raw) =
         assignment.split_once('=').ok_or_else(|| format!("--set {assignment}: expected PATH=VALUE, e.g. consumer.workers=4"))?;
-    let mut doc = serde_json::to_value(scenario).expect("plain data serializes");
-    let mut node = &mut doc;
-    for key in path.split('.') {
-        node = match node {
-            Value::Object(map) => map.get_mut(key),
-            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
-            _ => None,
+    experiment::set(scenario, path, raw).map_err(|p| {
+        if locate_fails(&p.message) {
+            format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')")
+        } else {
+            format!("--set {assignment}: {}", p.message)
         }
-        .ok_or_else(|| format!("--set {path}: no such field in the scenario (see 'bplab show --preset ID')"))?;
-    }
-    *node = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-    serde_json::from_value(doc).map_err(|e| format!("--set {assignment}: {e}"))
+    })
 }
 
-/// The series' columns, in output order: every field of a point (a test checks that this
-/// list and `Point`'s fields are the same set). CSV adds one column per partition's lag
-/// (`lag_p0`, ...) and per stage's depth (`stage0_depth`, ...) after these.
-const COLUMNS: &[&str] = &[
-    "t_s",
-    "produced",
-    "consumed",
-    "dropped",
-    "lost",
-    "duplicated",
-    "channel_depth",
-    "lag",
-    "unfetched",
-    "fetch_cache",
-    "in_flight",
-    "heap_bytes",
-    "permits",
-    "concurrency_limit",
-    "producer_rate_per_s",
-    "oom_kills",
-    "producer_heap_bytes",
-    "producer_oom_kills",
-    "producer_blocked_s",
-    "latency_p50_s",
-    "latency_p95_s",
-    "latency_p99_s",
-    "call_rtt_p99_s",
-];
-
-/// The fields of a plain struct (a series point, a ledger) by name.
-fn fields_of<T: serde::Serialize>(v: &T) -> Map<String, Value> {
-    match serde_json::to_value(v).expect("plain data serializes") {
-        Value::Object(map) => map,
-        _ => unreachable!("a struct serializes to an object"),
-    }
+fn locate_fails(message: &str) -> bool {
+    message == "no such field in the scenario"
 }
 
-/// Columns: `{"t_s": [...], "produced": [...], ..., "partition_lag": [[p0, p1, ...], ...]}`.
-fn series_json(series: &Series) -> Value {
-    let mut cols: Map<String, Value> = COLUMNS.iter().map(|c| (c.to_string(), Value::Array(Vec::new()))).collect();
-    for p in &series.points {
-        for (k, v) in fields_of(p) {
-            if let Some(Value::Array(col)) = cols.get_mut(&k) {
-                col.push(v);
-            }
-        }
-    }
-    let lags: Vec<Value> =
-        (0..series.points.len()).map(|i| json!((0..series.partitions).map(|p| series.lag_of(i, p)).collect::<Vec<_>>())).collect();
-    cols.insert("partition_lag".into(), Value::Array(lags));
-    let depths: Vec<Value> =
-        (0..series.points.len()).map(|i| json!((0..series.stages).map(|k| series.depth_of(i, k)).collect::<Vec<_>>())).collect();
-    cols.insert("stage_depth".into(), Value::Array(depths));
-    cols.insert("interval_s".into(), json!(series.interval_s));
-    Value::Object(cols)
-}
-
-fn series_csv(series: &Series) -> String {
-    let mut out = COLUMNS.join(",");
-    for p in 0..series.partitions {
-        out.push_str(&format!(",lag_p{p}"));
-    }
-    for k in 0..series.stages {
-        out.push_str(&format!(",stage{k}_depth"));
-    }
-    out.push('\n');
-    for (i, point) in series.points.iter().enumerate() {
-        let fields = fields_of(point);
-        let row: Vec<String> = COLUMNS
-            .iter()
-            .map(|c| match &fields[*c] {
-                Value::Null => String::new(),
-                v => v.to_string(),
-            })
-            .chain((0..series.partitions).map(|p| series.lag_of(i, p).to_string()))
-            .chain((0..series.stages).map(|k| series.depth_of(i, k).to_string()))
-            .collect();
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
-}
-
-/// The ledger's columns, in output order: every field of `Ledger` (a test checks it).
-const LEDGER_COLUMNS: &[&str] = &[
-    "generated",
-    "produced",
-    "producer_pending",
-    "in_channels",
-    "in_topic",
-    "in_cache",
-    "in_flight",
-    "processed",
-    "dropped",
-    "lost",
-    "lost_producer_oom",
-    "duplicated",
-];
-
-/// Runs to the end, writing the ledger at every sample interval (coarser when needed so
-/// that there are at most `max_points` rows after the one at 0). The series cannot carry
-/// it: its points are merged as it halves itself (peaks kept), so its stocks come from
-/// different instants and need not add up, while each ledger row is one exact instant.
-fn ledger_csv(sim: &mut Simulation) -> String {
-    let s = sim.scenario().clone();
-    let end = s.duration_s;
-    let step = (s.sim.sample_interval_ms / 1_000.0).max(end / s.sim.max_points as f64);
-    let mut out = format!("t_s,{}\n", LEDGER_COLUMNS.join(","));
-    let mut k = 0u64;
-    loop {
-        let t = (k as f64 * step).min(end);
-        sim.run_until(t, u64::MAX);
-        let fields = fields_of(&sim.ledger());
-        let row: Vec<String> = LEDGER_COLUMNS.iter().map(|c| fields[*c].to_string()).collect();
-        out.push_str(&format!("{},{}\n", json!(sim.now_s()), row.join(",")));
-        if t >= end {
-            return out;
-        }
-        k += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bplab_engine::{Ledger, Point};
-    use std::collections::BTreeSet;
-
-    #[test]
-    fn columns_are_exactly_the_fields_of_a_point() {
-        let fields: BTreeSet<String> = fields_of(&Point::default()).keys().cloned().collect();
-        let columns: BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-        assert_eq!(columns.len(), COLUMNS.len(), "a column is listed twice: {COLUMNS:?}");
-        assert_eq!(columns, fields, "COLUMNS and the fields of bplab_engine::Point differ");
-    }
-
-    #[test]
-    fn ledger_columns_are_exactly_the_fields_of_a_ledger() {
-        let fields: BTreeSet<String> = fields_of(&Ledger::default()).keys().cloned().collect();
-        let columns: BTreeSet<String> = LEDGER_COLUMNS.iter().map(|c| c.to_string()).collect();
-        assert_eq!(columns.len(), LEDGER_COLUMNS.len(), "a column is listed twice: {LEDGER_COLUMNS:?}");
-        assert_eq!(columns, fields, "LEDGER_COLUMNS and the fields of bplab_engine::Ledger differ");
+/// The scenario a link holds; any problem in the link is an error naming its parameter.
+fn from_link(link: &str) -> Result<Scenario, String> {
+    let d = experiment::decode(link);
+    match d.problems.first() {
+        Some(p) if d.problems.len() == 1 => Err(format!("link: {p}")),
+        Some(p) => Err(format!("link: {p} (and {} more problems)", d.problems.len() - 1)),
+        None => Ok(d.experiment.scenario),
     }
 }

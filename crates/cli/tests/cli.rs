@@ -139,6 +139,14 @@ fn bad_input_is_one_clear_line_and_a_failure() {
         ),
         (vec!["run", "--preset", "incident-106", "--set", "consumer.nope=1"], "--set consumer.nope: no such field"),
         (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (
+            vec!["run", "--link", "?preset=incident-106&consumer.workers=0"],
+            "link: consumer.workers: must be a whole number from 1 to 10000",
+        ),
+        (vec!["run", "--link", "https://x.org/?preset=nope&seed=2"], "link: preset: no preset \"nope\""),
+        (vec!["run", "--link", "?preset=credits&bogus=1&t=x"], "link: t: must be a number"),
+        (vec!["run", "--link", "?preset=credits", "--preset", "credits"], "cannot be used with"),
+        (vec!["link", "--preset", "credits", "--set", "consumer.nope=1"], "--set consumer.nope: no such field"),
         (vec!["run"], "the following required arguments were not provided: <SCENARIO_FILE> or --preset ID"),
         (vec!["run", "--preset", "incident-106", "--seed", "-1"], "seed: must be a whole number from 0 to 18446744073709551615"),
         (vec!["run", "--preset", "incident-106", "--seed", "1.5"], "seed: must be a whole number from 0 to 18446744073709551615"),
@@ -150,6 +158,57 @@ fn bad_input_is_one_clear_line_and_a_failure() {
         assert!(err.contains(needle), "{args:?}: {err:?} lacks {needle:?}");
         assert!(stdout(&o).is_empty());
     }
+}
+
+#[test]
+fn a_link_runs_as_its_preset_and_changes_do() {
+    let o = bplab(&[
+        "link",
+        "--preset",
+        "incident-106",
+        "--set",
+        "consumer.mode=sync",
+        "--set",
+        "seed=7",
+        "--base",
+        "https://docs.example/lab/",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let link = stdout(&o);
+    assert_eq!(link, "https://docs.example/lab/?v=1&preset=incident-106&consumer.mode=sync&seed=7\n");
+    for format in ["json", "csv", "ledger-csv"] {
+        let by_link = bplab(&["run", "--link", link.trim(), "--duration", "20", "--format", format]);
+        let by_set = bplab(&[
+            "run",
+            "--preset",
+            "incident-106",
+            "--set",
+            "consumer.mode=sync",
+            "--seed",
+            "7",
+            "--duration",
+            "20",
+            "--format",
+            format,
+        ]);
+        assert!(by_link.status.success(), "{}", stderr(&by_link));
+        assert_eq!(stdout(&by_link), stdout(&by_set), "{format}");
+    }
+}
+
+#[test]
+fn a_scenario_file_links_from_its_closest_preset() {
+    let dir = std::env::temp_dir().join(format!("bplab-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shown = stdout(&bplab(&["show", "--preset", "fix-blocking-channel", "--format", "json"]));
+    let file = dir.join("mine.json");
+    std::fs::write(&file, shown.replace("\"workers\": 1", "\"workers\": 3")).unwrap();
+    let o = bplab(&["link", file.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "?v=1&preset=fix-blocking-channel&consumer.workers=3\n", "{}", stderr(&o));
+    let direct = bplab(&["run", file.to_str().unwrap(), "--duration", "5"]);
+    let linked = bplab(&["run", "--link", stdout(&o).trim(), "--duration", "5"]);
+    assert_eq!(stdout(&direct), stdout(&linked));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

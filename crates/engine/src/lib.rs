@@ -14,6 +14,8 @@
 mod consumer;
 pub mod control;
 pub mod event;
+pub mod experiment;
+pub mod export;
 pub mod hist;
 mod link;
 pub mod presets;

@@ -1,0 +1,607 @@
+//! Links: a whole experiment as a URL query, read and written by the page and the CLI alike.
+//!
+//! A link is the preset an experiment starts from, the changes made to it and the view it
+//! is looked at with: `v=1&preset=incident-106&consumer.mode=sync&stages.0.capacity=100&t=60`.
+//! A change is written exactly as `bplab run --set` takes it: a dotted path into the
+//! scenario and a value, read as JSON when it parses as JSON and as a plain string
+//! otherwise (`consumer.mode=sync`, `stages=[{"kind":"topic"}]`). The view keys (`t`,
+//! `speed`, `play`, `view`, `window`, `chart`, `theme`, `embed`) never clash with a
+//! scenario path. `docs/links.md` gives the rules.
+//!
+//! [`encode`] writes the fewest changes that rebuild the scenario from its preset;
+//! [`decode`] never fails: every key that is malformed, unknown or out of range becomes a
+//! [`Problem`] naming it, what was wrong and what was used instead, and the rest of the
+//! link still applies. `decode(encode(x)) == x` for every valid scenario (a property test).
+
+use crate::presets::{preset, PRESETS};
+use crate::scenario::{limits, Scenario};
+use serde_json::Value;
+use std::fmt;
+
+/// The link format this code writes; a link without `v` is read as this version.
+pub const VERSION: &str = "1";
+
+/// Speeds a link may ask for (simulated seconds per wall second), as the page's slider.
+pub const SPEED: (f64, f64) = (0.1, 1000.0);
+
+/// The charts a link can pick with `chart=` (the page's charts, by id).
+pub const CHARTS: &[&str] = &["counts", "rates", "memory", "backlog", "latency", "producer", "losses", "partitions", "control"];
+
+/// At most this many problems are listed one by one; the rest are counted.
+pub const MAX_PROBLEMS: usize = 20;
+
+/// One key of a link that could not be used as given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// The key as written in the link (`consumer.workers`, `speed`).
+    pub key: String,
+    /// What was wrong, the allowed values and what was used instead.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Light or dark; no theme in a link follows the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+/// How an experiment is looked at: everything in a link that is not the scenario. `None`
+/// and `false` are the page's defaults and are not written.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ViewState {
+    /// The simulated moment to open at, paused there.
+    pub t_s: Option<f64>,
+    pub speed: Option<f64>,
+    pub play: bool,
+    /// The comparison view rather than the simulator.
+    pub compare: bool,
+    /// Charts show the last this many simulated seconds (`None`: the whole run).
+    pub window_s: Option<f64>,
+    /// The chart an embed shows (one of [`CHARTS`]).
+    pub chart: Option<String>,
+    pub theme: Option<Theme>,
+    /// The compact layout for an iframe.
+    pub embed: bool,
+}
+
+/// One change to a scenario, as `--set` takes it: `path=value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub path: String,
+    pub value: String,
+}
+
+/// What a link holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// The preset it starts from.
+    pub preset: String,
+    /// The preset with the link's changes applied (valid).
+    pub scenario: Scenario,
+    pub view: ViewState,
+}
+
+/// A link read: the experiment and every problem met on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    pub experiment: Experiment,
+    pub problems: Vec<Problem>,
+}
+
+/// The link's query (without `?`) for `scenario` started from preset `preset_id`, looked at
+/// with `view`.
+pub fn encode(preset_id: &str, scenario: &Scenario, view: &ViewState) -> String {
+    let base = preset(preset_id).unwrap_or_default();
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("v", VERSION);
+    q.append_pair("preset", preset_id);
+    for c in changes(&base, scenario) {
+        q.append_pair(&c.path, &c.value);
+    }
+    if let Some(t) = view.t_s {
+        q.append_pair("t", &number(t));
+    }
+    if let Some(s) = view.speed {
+        q.append_pair("speed", &number(s));
+    }
+    if view.play {
+        q.append_pair("play", "1");
+    }
+    if view.compare {
+        q.append_pair("view", "compare");
+    }
+    if let Some(w) = view.window_s {
+        q.append_pair("window", &number(w));
+    }
+    if let Some(c) = &view.chart {
+        q.append_pair("chart", c);
+    }
+    match view.theme {
+        Some(Theme::Light) => q.append_pair("theme", "light"),
+        Some(Theme::Dark) => q.append_pair("theme", "dark"),
+        None => &mut q,
+    };
+    if view.embed {
+        q.append_pair("embed", "1");
+    }
+    readable(q.finish())
+}
+
+/// Brackets, braces, colons and commas left as they are: JSON values stay legible in a link
+/// (they need no escaping in a query, in HTML attributes or in Markdown; quotes still do).
+fn readable(query: String) -> String {
+    const KEPT: [(&str, &str); 6] = [("%5B", "["), ("%5D", "]"), ("%7B", "{"), ("%7D", "}"), ("%3A", ":"), ("%2C", ",")];
+    KEPT.iter().fold(query, |q, (from, to)| q.replace(from, to))
+}
+
+/// The changes that turn `base` into `scenario`, as `--set` would write them: objects of the
+/// same shape (and the same `kind`) and arrays of the same length are compared member by
+/// member, anything else is replaced whole with its JSON.
+pub fn changes(base: &Scenario, scenario: &Scenario) -> Vec<Change> {
+    let mut out = Vec::new();
+    let (a, b) = (to_value(base), to_value(scenario));
+    diff(&a, &b, &mut String::new(), &mut out);
+    out
+}
+
+/// The preset a scenario needs the fewest changes from (the first of equals): the base of
+/// its shortest link.
+pub fn closest_preset(scenario: &Scenario) -> &'static str {
+    PRESETS.iter().min_by_key(|p| changes(&preset(p.id).expect("a preset"), scenario).len()).map(|p| p.id).expect("presets exist")
+}
+
+/// `base` with `path` set to `raw` (read as JSON, or as a string when it is not JSON), as
+/// `bplab run --set path=raw` does. Errors name the field; the result is not validated.
+pub fn set(base: &Scenario, path: &str, raw: &str) -> Result<Scenario, Problem> {
+    let mut doc = to_value(base);
+    let node = locate(&mut doc, path).ok_or_else(|| Problem { key: path.to_string(), message: "no such field in the scenario".into() })?;
+    *node = read_value(raw);
+    from_value(doc).map_err(|(field, message)| Problem { key: path.to_string(), message: at_field(path, &field, &message) })
+}
+
+/// Reads a link: a whole URL, a query with or without its `?`, or nothing. Never fails.
+pub fn decode(link: &str) -> Decoded {
+    let query = link.split_once('?').map_or(link, |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let mut problems = Vec::new();
+    let mut preset_id: Option<String> = None;
+    let mut view = ViewState::default();
+    let mut given: Vec<Change> = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let (key, value) = (key.trim().to_string(), value.into_owned());
+        if key.is_empty() {
+            if !value.is_empty() {
+                problems.push(problem("(empty key)", format!("a value without a key ({}); ignored", quote(&value))));
+            }
+            continue;
+        }
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((key.clone(), 1)),
+        }
+        match key.as_str() {
+            "v" => {
+                if value != VERSION {
+                    problems.push(problem("v", format!("unknown link version {}; read as version {VERSION}", quote(&value))));
+                }
+            }
+            "preset" => preset_id = Some(value),
+            "t" => view.t_s = read_number(&key, &value, limits::TIME_S, "s", &mut problems).or(view.t_s),
+            "speed" => view.speed = read_number(&key, &value, SPEED, "×", &mut problems).or(view.speed),
+            "window" => {
+                view.window_s = if value == "all" {
+                    None
+                } else {
+                    read_number(&key, &value, (1.0, limits::TIME_S.1), "s", &mut problems).or(view.window_s)
+                }
+            }
+            "play" => view.play = read_flag(&key, &value, &mut problems).unwrap_or(view.play),
+            "embed" => view.embed = read_flag(&key, &value, &mut problems).unwrap_or(view.embed),
+            "view" => match value.as_str() {
+                "compare" => view.compare = true,
+                "simulator" | "sim" => view.compare = false,
+                _ => problems.push(problem(&key, format!("must be simulator or compare (got {}); showed the simulator", quote(&value)))),
+            },
+            "theme" => match value.as_str() {
+                "light" => view.theme = Some(Theme::Light),
+                "dark" => view.theme = Some(Theme::Dark),
+                "auto" | "system" => view.theme = None,
+                _ => problems.push(problem(&key, format!("must be light, dark or auto (got {}); followed the system", quote(&value)))),
+            },
+            "chart" => {
+                if CHARTS.contains(&value.as_str()) {
+                    view.chart = Some(value);
+                } else {
+                    problems.push(problem(&key, format!("must be one of {} (got {}); used the default", CHARTS.join(", "), quote(&value))));
+                }
+            }
+            _ => given.push(Change { path: key, value }),
+        }
+    }
+    for (key, n) in seen.iter().filter(|(_, n)| *n > 1) {
+        problems.push(problem(key, format!("given {n} times; the last one was used")));
+    }
+
+    let id = match preset_id {
+        Some(id) if preset(&id).is_some() => id,
+        Some(id) => {
+            let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+            let message = format!("no preset {}; started from {} (known: {})", quote(&id), PRESETS[0].id, known.join(", "));
+            problems.push(problem("preset", message));
+            PRESETS[0].id.to_string()
+        }
+        None => PRESETS[0].id.to_string(),
+    };
+    let base = preset(&id).expect("a known preset");
+    let scenario = apply(&base, &given, &mut problems);
+
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS + 1;
+        problems.truncate(MAX_PROBLEMS - 1);
+        problems.push(problem("(link)", format!("{more} more problems not listed")));
+    }
+    Decoded { experiment: Experiment { preset: id, scenario, view }, problems }
+}
+
+/// `base` with every usable change applied in order. A change whose path does not exist or
+/// whose value has the wrong type is skipped at once; then, while the result does not
+/// validate, the change an error names (or, for a rule between fields, the last one) is
+/// taken back. The result is always valid, since `base` is.
+fn apply(base: &Scenario, given: &[Change], problems: &mut Vec<Problem>) -> Scenario {
+    let start = to_value(base);
+    let mut doc = start.clone();
+    let mut kept: Vec<&Change> = Vec::new();
+    for c in given {
+        let Some(node) = locate(&mut doc, &c.path) else {
+            let message = if c.path.contains('.') || is_field(&start, &c.path) {
+                "no such field in this preset's scenario (bplab show --preset ID lists them); ignored"
+            } else {
+                "unknown parameter; ignored"
+            };
+            problems.push(problem(&c.path, message.to_string()));
+            continue;
+        };
+        let old = std::mem::replace(node, read_value(&c.value));
+        if let Err((field, message)) = from_value(doc.clone()) {
+            let node = locate(&mut doc, &c.path).expect("just found");
+            let kept_text = text_of(&old);
+            *node = old;
+            problems.push(problem(&c.path, format!("{}; kept {kept_text}", at_field(&c.path, &field, &message))));
+            continue;
+        }
+        kept.push(c);
+    }
+    loop {
+        let scenario = from_value(doc.clone()).expect("every kept change deserialises");
+        let Err(e) = scenario.validate() else { return scenario };
+        // The change a validation error is about: the last one on its path (or under it).
+        let related = |c: &&Change, field: &str| {
+            c.path == field || field.starts_with(&format!("{}.", c.path)) || c.path.starts_with(&format!("{field}."))
+        };
+        let (index, error) = e
+            .errors
+            .iter()
+            .find_map(|err| kept.iter().rposition(|c| related(c, &err.field)).map(|i| (i, err)))
+            .unwrap_or((kept.len() - 1, &e.errors[0]));
+        let dropped = kept.remove(index);
+        let mut old = start.clone();
+        let was = locate(&mut old, &dropped.path).map(|v| text_of(v)).unwrap_or_default();
+        let message = if error.field == dropped.path {
+            format!("{}; kept {was}", error.message)
+        } else {
+            format!("{}: {}; kept {was}", error.field, error.message)
+        };
+        problems.push(problem(&dropped.path, message));
+        doc = start.clone();
+        for c in &kept {
+            *locate(&mut doc, &c.path).expect("a kept path exists") = read_value(&c.value);
+        }
+    }
+}
+
+/// A problem with `key`; keys and messages (which may quote a value) are cut short.
+fn problem(key: &str, message: String) -> Problem {
+    Problem { key: cut(key, 80), message: cut(&message, 300) }
+}
+
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// A deserialisation error at `field` about a change at `path`: the field is named only
+/// when it is not the change's own.
+fn at_field(path: &str, field: &str, message: &str) -> String {
+    if field.is_empty() || field == path || field == "(scenario)" {
+        message.to_string()
+    } else {
+        format!("{field}: {message}")
+    }
+}
+
+fn is_field(doc: &Value, key: &str) -> bool {
+    matches!(doc, Value::Object(map) if map.contains_key(key))
+}
+
+/// The scenario as a JSON value (keys in alphabetical order).
+pub fn to_value(s: &Scenario) -> Value {
+    serde_json::to_value(s).expect("plain data serializes")
+}
+
+/// The scenario a JSON document holds, or the key where it goes wrong (when the message
+/// names one) and why. One deserialiser (`serde_json::Value`) for links, `--set` and the
+/// page's files, without a path-tracking wrapper: the page pays for the scenario's
+/// deserialisation code once (the wrapper alone was ~50 KB of its download). The caller
+/// knows the path of what it changed.
+fn from_value(doc: Value) -> Result<Scenario, (String, String)> {
+    serde_json::from_value(doc).map_err(|e| Scenario::error_field("", &e.to_string()))
+}
+
+/// Reads a scenario file's JSON as the page does (see [`from_value`]) and validates it.
+/// Errors name the field: validation's by their paths, a wrong key or value by where it is
+/// found in the document.
+pub fn scenario_from_json(text: &str) -> Result<Scenario, crate::ScenarioError> {
+    let fail = |field: String, message: String| crate::ScenarioError { errors: vec![crate::FieldError { field, message }] };
+    let doc: Value = serde_json::from_str(text).map_err(|e| fail("(file)".into(), e.to_string()))?;
+    let s = from_value(doc.clone()).map_err(|(key, message)| {
+        let wanted = offending_value(&message);
+        let path = find_path(&doc, &mut String::new(), &|k, v| (!key.is_empty() && k == key) || wanted.as_ref() == Some(v));
+        fail(path.unwrap_or_else(|| if key.is_empty() { "(scenario)".into() } else { key.clone() }), message)
+    })?;
+    s.validate()?;
+    Ok(s)
+}
+
+/// The value a serde message quotes (`invalid type: string "four", expected u32`,
+/// `invalid value: integer `-1``), to find it in the document.
+fn offending_value(message: &str) -> Option<Value> {
+    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
+    if let Some(r) = rest.strip_prefix("string \"") {
+        return r.split_once('"').map(|(s, _)| Value::String(s.to_string()));
+    }
+    let quoted = rest.split_once('`')?.1.split_once('`')?.0;
+    serde_json::from_str(quoted).ok()
+}
+
+/// The dotted path of the first member (depth first) that `hit(key, value)` picks.
+fn find_path(v: &Value, path: &mut String, hit: &dyn Fn(&str, &Value) -> bool) -> Option<String> {
+    let visit = |key: &str, child: &Value, path: &mut String| {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        let found = if hit(key, child) { Some(path.clone()) } else { find_path(child, path, hit) };
+        path.truncate(len);
+        found
+    };
+    match v {
+        Value::Object(map) => map.iter().find_map(|(k, c)| visit(k, c, path)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, c)| visit(&i.to_string(), c, path)),
+        _ => None,
+    }
+}
+
+/// The node at a dotted path (object keys, array indices), if there is one.
+fn locate<'a>(doc: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut node = doc;
+    for key in path.split('.') {
+        node = match node {
+            Value::Object(map) => map.get_mut(key)?,
+            Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// A value as `--set` reads it: JSON when it parses as JSON, else the text as a string.
+fn read_value(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
+}
+
+/// A value as a link writes it: the inverse of [`read_value`] (a string is written bare
+/// unless bare it would read as something else).
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) if serde_json::from_str::<Value>(s).is_err() => s.clone(),
+        _ => v.to_string(),
+    }
+}
+
+fn diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<Change>) {
+    if a == b {
+        return;
+    }
+    let same_shape = match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.keys().all(|k| y.contains_key(k)) && x.get("kind") == y.get("kind"),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len(),
+        _ => false,
+    };
+    if !same_shape || path.is_empty() && !matches!(a, Value::Object(_)) {
+        out.push(Change { path: path.clone(), value: text_of(b) });
+        return;
+    }
+    let mut child = |key: &str, x: &Value, y: &Value| {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        diff(x, y, path, out);
+        path.truncate(len);
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                child(k, v, &y[k]);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                child(&i.to_string(), v, w);
+            }
+        }
+        _ => unreachable!("same shape"),
+    }
+}
+
+/// A number as a link writes it: whole numbers without a fraction, others as JSON does
+/// (the shortest text that reads back as the same float).
+pub fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        (x as i64).to_string()
+    } else {
+        Value::from(x).to_string()
+    }
+}
+
+fn read_number(key: &str, raw: &str, (lo, hi): (f64, f64), unit: &str, problems: &mut Vec<Problem>) -> Option<f64> {
+    let parsed = serde_json::from_str::<f64>(raw.trim()).ok().filter(|x| x.is_finite());
+    match parsed {
+        Some(x) if x >= lo && x <= hi => Some(x),
+        Some(x) => {
+            let used = x.max(lo).min(hi);
+            problems.push(problem(
+                key,
+                format!("must be from {} to {} {unit} (got {}); used {}", number(lo), number(hi), quote(raw), number(used)),
+            ));
+            Some(used)
+        }
+        None => {
+            problems
+                .push(problem(key, format!("must be a number from {} to {} {unit} (got {}); ignored", number(lo), number(hi), quote(raw))));
+            None
+        }
+    }
+}
+
+fn read_flag(key: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<bool> {
+    match raw {
+        "1" | "true" | "" => Some(true),
+        "0" | "false" => Some(false),
+        _ => {
+            problems.push(problem(key, format!("must be 1 or 0 (got {}); ignored", quote(raw))));
+            None
+        }
+    }
+}
+
+/// A value from a link, quoted for a message and cut short when long.
+fn quote(raw: &str) -> String {
+    format!("\"{}\"", cut(raw, 40))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preset_and_a_few_changes_is_a_short_readable_link() {
+        let mut s = preset("incident-106").unwrap();
+        s.consumer.mode = crate::Mode::Sync;
+        s.seed = 7;
+        let view = ViewState { t_s: Some(60.0), ..ViewState::default() };
+        let q = encode("incident-106", &s, &view);
+        assert_eq!(q, "v=1&preset=incident-106&consumer.mode=sync&seed=7&t=60");
+        let d = decode(&format!("https://example.org/lab/?{q}#x"));
+        assert_eq!(d.problems, vec![]);
+        assert_eq!(d.experiment, Experiment { preset: "incident-106".into(), scenario: s, view });
+    }
+
+    #[test]
+    fn structural_changes_are_whole_json_values() {
+        let mut s = preset("incident-106").unwrap();
+        s.stages.remove(0);
+        let q = encode("incident-106", &s, &ViewState::default());
+        assert!(q.starts_with("v=1&preset=incident-106&stages=[{%22fetch_latency_ms%22:1.0,%22kind%22:%22topic%22,"), "{q}");
+        let d = decode(&q);
+        assert_eq!(d.problems, vec![]);
+        assert_eq!(d.experiment.scenario, s);
+    }
+
+    #[test]
+    fn set_reads_values_as_the_cli_does_and_names_the_field() {
+        let s = preset("incident-106").unwrap();
+        assert_eq!(set(&s, "consumer.workers", "4").unwrap().consumer.workers, 4);
+        let e = set(&s, "consumer.workers", "four").unwrap_err();
+        assert_eq!(e.key, "consumer.workers");
+        assert!(e.message.contains("invalid type"), "{e}");
+        assert_eq!(set(&s, "consumer.nope", "1").unwrap_err().message, "no such field in the scenario");
+    }
+
+    #[test]
+    fn bad_keys_are_named_and_the_rest_applies() {
+        let d = decode("preset=fix-sync-poll&consumer.workers=0&bogus=1&speed=5000&seed=3&t=abc&seed=4&stages.9.capacity=1");
+        let keys: Vec<&str> = d.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["speed", "t", "seed", "bogus", "stages.9.capacity", "consumer.workers"], "{:?}", d.problems);
+        assert_eq!(d.experiment.preset, "fix-sync-poll");
+        assert_eq!(d.experiment.scenario.seed, 4);
+        assert_eq!(d.experiment.view.speed, Some(1000.0));
+        let workers = &d.problems[5].message;
+        assert!(workers.contains("from 1") && workers.contains("kept"), "{workers}");
+        assert_eq!(d.experiment.scenario.consumer.workers, preset("fix-sync-poll").unwrap().consumer.workers);
+    }
+
+    #[test]
+    fn fields_valid_only_together_apply_together() {
+        let s = preset("incident-106").unwrap();
+        let (b, l) = (s.consumer.memory.baseline_mib, s.consumer.memory.heap_limit_mib);
+        let q = format!("consumer.memory.baseline_mib={}&consumer.memory.heap_limit_mib={}", l + 100.0, l + 200.0);
+        let d = decode(&q);
+        assert_eq!(d.problems, vec![]);
+        assert_eq!(d.experiment.scenario.consumer.memory.baseline_mib, l + 100.0);
+        // Alone, the baseline above the limit is refused, naming the rule, and the preset's kept.
+        let d = decode(&format!("consumer.memory.baseline_mib={}", l + 100.0));
+        assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+        assert!(d.problems[0].message.contains(&format!("kept {}", number(b))), "{}", d.problems[0]);
+        assert_eq!(d.experiment.scenario, s);
+    }
+
+    #[test]
+    fn an_unknown_preset_or_version_is_named() {
+        let d = decode("v=2&preset=nope&play=1");
+        assert_eq!(d.problems.len(), 2);
+        assert_eq!(d.problems[0].key, "v");
+        assert!(d.problems[1].message.contains("started from incident-106"));
+        assert!(d.experiment.view.play);
+    }
+
+    #[test]
+    fn a_bad_file_names_the_field() {
+        let mut doc = to_value(&preset("fix-blocking-channel").unwrap());
+        doc["consumer"]["workers"] = Value::String("four".into());
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
+        doc["consumer"]["workers"] = Value::from(2);
+        doc["stages"][0]["capacty"] = Value::from(2);
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "stages.0.capacty", "{e}");
+        doc["stages"][0].as_object_mut().unwrap().remove("capacty");
+        doc["consumer"]["workers"] = Value::from(0);
+        let e = scenario_from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
+        doc["consumer"]["workers"] = Value::from(2);
+        assert_eq!(scenario_from_json(&doc.to_string()).unwrap().consumer.workers, 2);
+        assert_eq!(scenario_from_json("{").unwrap_err().errors[0].field, "(file)");
+    }
+
+    #[test]
+    fn strings_that_read_as_json_are_quoted() {
+        for raw in ["sync", "true", "12", "null", "[1]", " 3", "a&b=c", "é ü"] {
+            let v = Value::String(raw.to_string());
+            assert_eq!(read_value(&text_of(&v)), v, "{raw}");
+        }
+    }
+}

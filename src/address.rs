@@ -1,0 +1,151 @@
+//! The page's experiment as a link (`bplab_engine::experiment`, docs/links.md): read from
+//! the address bar when the page opens, written back into it (`history.replaceState`, no
+//! new history entry) whenever the scenario or the view changes, and offered by "Copy
+//! link". A link that had problems opens anyway, with every problem in a dismissible
+//! message.
+
+use crate::driver::DEFAULT_SPEED;
+use crate::state::{Lab, ThemeChoice, View};
+use bplab_engine::experiment::{self, Theme, ViewState};
+use leptos::prelude::*;
+
+/// Opens the experiment in the address bar's query: its preset, its changes, its view and,
+/// with `t`, the run replayed to that moment and paused there.
+pub fn open_from_address(lab: &Lab) {
+    let Ok(search) = window().location().search() else { return };
+    if search.len() <= 1 {
+        return;
+    }
+    let d = experiment::decode(&search);
+    let e = d.experiment;
+    lab.preset.set(e.preset.clone());
+    lab.scenario.set(e.scenario);
+    let v = &e.view;
+    if let Some(speed) = v.speed {
+        lab.speed.set(speed);
+    }
+    if v.compare {
+        lab.view.set(View::Compare);
+    }
+    lab.window.set(v.window_s);
+    lab.theme_choice.set(match v.theme {
+        Some(Theme::Light) => ThemeChoice::Light,
+        Some(Theme::Dark) => ThemeChoice::Dark,
+        None => ThemeChoice::Auto,
+    });
+    if let Some(t) = v.t_s.filter(|t| *t > 0.0) {
+        lab.driver.update_value(|d| d.go_to(t));
+    }
+    lab.playing.set(v.play);
+    lab.link_view.set_value(e.view);
+    lab.link_problems.set(d.problems.iter().map(ToString::to_string).collect());
+}
+
+/// The query (without `?`) of what the page shows now; `at_t`: with the paused moment.
+pub fn current_query(lab: &Lab, at_t: bool) -> String {
+    let playing = lab.playing.get();
+    let carried = lab.link_view.get_value();
+    let clock = if at_t && !playing { lab.clock.get() } else { 0.0 };
+    let speed = lab.speed.get();
+    let view = ViewState {
+        t_s: (clock > 0.0).then_some(clock),
+        speed: (speed != DEFAULT_SPEED).then_some(speed),
+        play: playing,
+        compare: lab.view.get() == View::Compare,
+        window_s: lab.window.get(),
+        chart: carried.chart,
+        theme: match lab.theme_choice.get() {
+            ThemeChoice::Auto => None,
+            ThemeChoice::Light => Some(Theme::Light),
+            ThemeChoice::Dark => Some(Theme::Dark),
+        },
+        embed: carried.embed,
+    };
+    lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)))
+}
+
+/// Keeps the address bar on the experiment on show: every change replaces the current
+/// history entry (a slider's ticks do not fill the Back button). While the run plays its
+/// moment is left out (it changes every frame); paused, the link opens where it stands.
+pub fn keep_address(lab: Lab) {
+    Effect::new(move |last: Option<String>| {
+        let query = current_query(&lab, true);
+        if last.as_deref() != Some(query.as_str()) {
+            if let Ok(history) = window().history() {
+                let url = format!("?{query}");
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+        query
+    });
+}
+
+/// The whole link of what the page shows now: this page's address with the query.
+pub fn current_link(lab: &Lab) -> String {
+    let location = window().location();
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    format!("{origin}{path}?{}", current_query(lab, true))
+}
+
+fn select_all(ev: leptos::ev::FocusEvent) {
+    event_target::<web_sys::HtmlInputElement>(&ev).select();
+}
+
+/// What was wrong with the link the page was opened with, one line a problem, until
+/// dismissed.
+#[component]
+pub fn LinkProblems() -> impl IntoView {
+    let lab = Lab::from_context();
+    view! {
+        <Show when=move || lab.link_problems.with(|p| !p.is_empty())>
+            <div class="link-problems" role="alert" data-testid="link-problems">
+                <p>"This link had problems; the rest of it was applied:"</p>
+                <ul>
+                    {move || lab.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+                <button data-testid="link-problems-dismiss" on:click=move |_| lab.link_problems.set(Vec::new())>
+                    "Dismiss"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// "Copy link": the experiment's link to the clipboard, and shown, selected, to copy by
+/// hand where the clipboard is not allowed.
+#[component]
+pub fn CopyLink() -> impl IntoView {
+    let lab = Lab::from_context();
+    let shown = RwSignal::new(None::<String>);
+    let status = RwSignal::new("");
+    let copy = move |_| {
+        let link = current_link(&lab);
+        // Where the clipboard is refused (an old browser, an iframe without permission), the
+        // link below is there to copy by hand; the refusal is handled, not logged.
+        let failed = wasm_bindgen::closure::Closure::once(move |_: wasm_bindgen::JsValue| status.set("Select the link and copy it"));
+        let _ = window().navigator().clipboard().write_text(&link).catch(&failed);
+        failed.forget();
+        status.set("Link copied");
+        shown.set(Some(link));
+        set_timeout(move || status.set(""), std::time::Duration::from_secs(3));
+    };
+    view! {
+        <div class="copy-link">
+            <button data-testid="copy-link" title="Copy a link to this experiment: preset, changes, speed and moment" on:click=copy>
+                "Copy link"
+            </button>
+            <span class="status" role="status" data-testid="copy-status">{move || status.get()}</span>
+            <Show when=move || shown.with(Option::is_some)>
+                <input
+                    class="link-text"
+                    readonly=true
+                    aria-label="Link to this experiment"
+                    data-testid="link-text"
+                    prop:value=move || shown.get().unwrap_or_default()
+                    on:focus=select_all
+                />
+            </Show>
+        </div>
+    }
+}

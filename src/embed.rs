@@ -1,0 +1,174 @@
+//! Embeds: the compact layout a link with `embed=1` opens in an iframe, and the "Embed"
+//! dialog of the full page that writes the iframe snippet (docs/embedding.md).
+//!
+//! An embed shows the preset's title, play/pause, step, reset and speed, the diagrams, the
+//! key readouts and one chart (`chart=`, or the one that tells the preset's story), with
+//! "Open in Backpressure Lab ↗" to the full page in the same state. It tells its parent
+//! its height (`postMessage({type: "bplab-embed-height", height})`, which `embed.js` turns
+//! into the iframe's height) and stops moving while it is out of sight
+//! (IntersectionObserver: each embed on a page pauses on its own).
+
+use crate::address::current_query;
+use crate::controls::Transport;
+use crate::stage::Stage;
+use crate::state::Lab;
+use bplab_engine::experiment;
+use bplab_engine::PRESETS;
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The message type an embed posts to its parent.
+pub const HEIGHT_MESSAGE: &str = "bplab-embed-height";
+
+/// The page's address without its query: where links and snippets point.
+fn page_address() -> String {
+    let location = window().location();
+    format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}
+
+/// The compact layout.
+#[component]
+pub fn EmbedApp() -> impl IntoView {
+    let lab = Lab::from_context();
+    let title = move || lab.preset.with(|id| PRESETS.iter().find(|p| p.id == id).map(|p| p.title).unwrap_or(""));
+    // The full page in the same state: the link without `embed` and `chart`.
+    let full = move || {
+        let query = current_query(&lab, true);
+        let query: String =
+            query.split('&').filter(|kv| !kv.starts_with("embed=") && !kv.starts_with("chart=")).collect::<Vec<_>>().join("&");
+        format!("{}?{query}", page_address())
+    };
+    report_height();
+    pause_out_of_sight(lab);
+    view! {
+        <div class="app embed" data-testid="embed">
+            <header class="embed-head">
+                <h1 class="embed-title" data-testid="preset-title">{title}</h1>
+                <a class="open-full" data-testid="open-full" href=full target="_blank" rel="noopener">
+                    "Open in Backpressure Lab ↗"
+                </a>
+            </header>
+            <Transport />
+            <main>
+                <Stage embed=true />
+            </main>
+        </div>
+    }
+}
+
+/// Posts the document's height to the parent whenever it changes.
+fn report_height() {
+    let post = || {
+        let doc = document();
+        let Some(root) = doc.document_element() else { return };
+        let height = root.scroll_height();
+        let Ok(Some(parent)) = window().parent() else { return };
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"type".into(), &HEIGHT_MESSAGE.into());
+        let _ = js_sys::Reflect::set(&message, &"height".into(), &JsValue::from(height));
+        let _ = parent.post_message(&message, "*");
+    };
+    let observed = Closure::<dyn FnMut()>::new(post);
+    if let (Ok(observer), Some(body)) = (web_sys::ResizeObserver::new(observed.as_ref().unchecked_ref()), document().body()) {
+        observer.observe(&body);
+        on_cleanup(move || observer.disconnect());
+    }
+    observed.forget();
+}
+
+/// Keeps `lab.on_screen` up to date from an IntersectionObserver on the document (inside an
+/// iframe: whether the iframe is in the top page's viewport).
+fn pause_out_of_sight(lab: Lab) {
+    let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        if let Some(entry) = entries.iter().last().and_then(|e| e.dyn_into::<web_sys::IntersectionObserverEntry>().ok()) {
+            let on = entry.is_intersecting();
+            if lab.on_screen.get_untracked() != on {
+                lab.on_screen.set(on);
+            }
+        }
+    });
+    if let (Ok(observer), Some(body)) = (web_sys::IntersectionObserver::new(seen.as_ref().unchecked_ref()), document().body()) {
+        observer.observe(&body);
+        on_cleanup(move || observer.disconnect());
+    }
+    seen.forget();
+}
+
+/// The snippet that embeds `query` (an experiment's link, `embed=1` added here).
+pub fn snippet(address: &str, query: &str, title: &str, height: u32) -> String {
+    let src = format!("{address}?{query}&embed=1").replace('&', "&amp;");
+    let script = match address.rfind('/') {
+        Some(i) => format!("{}embed.js", &address[..=i]),
+        None => "embed.js".to_string(),
+    };
+    let title = title.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    format!(
+        "<iframe src=\"{src}\" title=\"Backpressure Lab: {title}\" width=\"100%\" height=\"{height}\" loading=\"lazy\" style=\"border:0;max-width:100%\"></iframe>\n<script src=\"{script}\" async></script>"
+    )
+}
+
+/// "Embed": a dialog with the iframe snippet of the experiment on show and the chart it
+/// shows, to paste into Markdown or HTML.
+#[component]
+pub fn EmbedDialog() -> impl IntoView {
+    let lab = Lab::from_context();
+    let open = RwSignal::new(false);
+    let chart = RwSignal::new(String::new());
+    let text = move || {
+        open.track();
+        let mut query = current_query(&lab, true);
+        let c = chart.get();
+        if !c.is_empty() {
+            query.push_str("&chart=");
+            query.push_str(&c);
+        }
+        let title = lab.preset.with(|id| PRESETS.iter().find(|p| p.id == id).map(|p| p.title).unwrap_or(""));
+        snippet(&page_address(), &query, title, 640)
+    };
+    let copied = RwSignal::new("");
+    let copy = move |_| {
+        let failed = Closure::once(move |_: JsValue| copied.set("Select the snippet and copy it"));
+        let _ = window().navigator().clipboard().write_text(&text()).catch(&failed);
+        failed.forget();
+        copied.set("Snippet copied");
+    };
+    // Escape closes it wherever the focus is.
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if open.get_untracked() && ev.key() == "Escape" {
+            ev.prevent_default();
+            open.set(false);
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let options = experiment::CHARTS.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view();
+    view! {
+        <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| open.set(true)>"Embed"</button>
+        <div class="backdrop" hidden=move || !open.get() on:click=move |_| open.set(false)>
+            <div
+                class="dialog embed-dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="embed-title"
+                data-testid="embed-dialog"
+                on:click=|ev| ev.stop_propagation()
+            >
+                <h2 id="embed-title">"Embed this experiment"</h2>
+                <p class="hint">"Paste into HTML or Markdown. The script resizes the frame to fit; without it the frame keeps its height."</p>
+                <label>
+                    "Chart "
+                    <select data-testid="embed-chart" on:change=move |ev| chart.set(event_target_value(&ev))>
+                        <option value="">"the preset's own"</option>
+                        {options}
+                    </select>
+                </label>
+                <textarea class="snippet" readonly=true rows="6" data-testid="embed-snippet" aria-label="Embed snippet" prop:value=text></textarea>
+                <div class="dialog-buttons">
+                    <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
+                    <span role="status">{move || copied.get()}</span>
+                    <button data-testid="embed-close" on:click=move |_| open.set(false)>"Close"</button>
+                </div>
+            </div>
+        </div>
+    }
+}

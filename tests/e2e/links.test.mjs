@@ -1,0 +1,159 @@
+// Links and exports: an experiment reopens from its link with the same readouts; a bad link
+// names each problem and applies the rest; the CSV and JSON downloads equal the CLI's output
+// for the same link; a scenario file goes page → CLI → page.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, withPage, value, setInput, poll, readouts, topSpeed, playUntil } from './lib.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// These need the page built with `--features share` (links, embeds, exports: not shipped
+// until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
+const SKIP = process.env.BPLAB_SHARE === '1' ? false : 'the page is built without the share feature (set BPLAB_SHARE=1 with a share build)';
+let chromium;
+let dir;
+
+before(async () => {
+  if (SKIP) return;
+  chromium = await launch();
+  dir = mkdtempSync(join(tmpdir(), 'bplab-links-'));
+});
+
+after(async () => {
+  await chromium?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** `bplab ARGS…` (built by cargo if needed): its stdout; fails the test on a non-zero exit. */
+function bplab(args) {
+  const r = spawnSync('cargo', ['run', '-q', '-p', 'bplab-cli', '--', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, `bplab ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Waits until the run stands still at `t` (any replay over). */
+async function settledAt(page, t) {
+  return poll(async () => {
+    const v = await value(page, 'sim-time');
+    const replaying = await page.evaluate(() => {
+      const b = document.querySelector('[data-testid=replaying]');
+      return !!b && !b.hidden && !b.closest('[hidden]');
+    });
+    return !replaying && Math.abs(v - t) < 1e-6;
+  }, 20_000, 50);
+}
+
+/** Clicks `testid` and returns the downloaded file's text. */
+async function download(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  const file = join(dir, dl.suggestedFilename());
+  await dl.saveAs(file);
+  return { name: dl.suggestedFilename(), text: readFileSync(file, 'utf8'), file };
+}
+
+describe('links', { skip: SKIP }, () => {
+  test('a changed experiment reopens from its link at the same moment with the same readouts', async () => {
+    let link;
+    let before;
+    await withPage(chromium.browser, '20-link-made', async (page) => {
+      await setInput(page.locator('[data-testid=knob-producer-rate] input[type=range]'), 700);
+      await page.selectOption('[data-testid=knob-mode] select', 'sync');
+      await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 300);
+      await topSpeed(page);
+      assert.ok(await playUntil(page, (v) => v('sim-time') >= 90, null, 30_000), 'the run did not reach 90 s');
+      // playUntil has paused the run where it stopped.
+      const t = await value(page, 'sim-time');
+      await page.click('[data-testid=copy-link]');
+      link = await page.inputValue('[data-testid=link-text]');
+      const address = await page.evaluate(() => location.href);
+      assert.equal(link, address, 'the copied link is the address bar');
+      assert.match(link, /[?&]v=1&preset=incident-106&/);
+      assert.match(link, new RegExp(`[?&]t=${String(t).replace('.', '\\.')}(&|$)`));
+      assert.ok(link.length < 400, `${link.length} characters: ${link}`);
+      before = await readouts(page);
+      console.log(`link: ${link}`);
+    });
+    await withPage(chromium.browser, '21-link-opened', async (page) => {
+      const t = Number(new URL(link).searchParams.get('t'));
+      assert.ok(await settledAt(page, t), `the page did not settle at t = ${t}: ${await value(page, 'sim-time')}`);
+      assert.deepEqual(await readouts(page), before);
+      assert.equal(await page.locator('[data-testid=link-problems]').count(), 0);
+    }, { query: link.slice(link.indexOf('?')) });
+  });
+
+  test('a bad link names each problem, applies the rest and can be dismissed', async () => {
+    const query = '?preset=credits&consumer.workers=0&bogus=1&speed=5000&t=abc&seed=12&seed=13';
+    await withPage(chromium.browser, '22-link-problems', async (page) => {
+      const box = page.locator('[data-testid=link-problems]');
+      await box.waitFor();
+      const items = await box.locator('li').allInnerTexts();
+      const keys = items.map((t) => t.split(':')[0]);
+      assert.deepEqual(keys.sort(), ['bogus', 'consumer.workers', 'seed', 'speed', 't'], items.join('\n'));
+      assert.ok(items.some((t) => /^consumer\.workers: must be a whole number from 1 to 10000 .*kept 1/.test(t)), items.join('\n'));
+      assert.equal(await page.textContent('[data-testid=preset-title]').then((t) => t.startsWith('Credit-based')), true);
+      assert.equal(await page.textContent('[data-testid=speed-value]'), '1000×');
+      assert.equal(await page.inputValue('[data-testid=seed]'), '13');
+      await page.click('[data-testid=link-problems-dismiss]');
+      assert.equal(await box.count(), 0);
+      // The address bar holds what was applied, without the bad keys.
+      const address = await page.evaluate(() => location.search);
+      assert.equal(address, '?v=1&preset=credits&seed=13&speed=1000');
+    }, { query });
+  });
+});
+
+describe('exports', { skip: SKIP }, () => {
+  test('the CSV and JSON downloads are the CLI output for the same link', async () => {
+    const query = '?v=1&preset=fix-sync-poll&seed=3&consumer.workers=2&t=25';
+    await withPage(chromium.browser, '23-exports', async (page) => {
+      assert.ok(await settledAt(page, 25), 'the page did not open at t = 25');
+      await page.click('[data-testid=exports] summary');
+      const csv = await download(page, 'export-csv');
+      const json = await download(page, 'export-json');
+      assert.equal(csv.name, 'bplab-fix-sync-poll-25s.csv');
+      const link = `https://example.org/lab/${query}`;
+      assert.equal(csv.text, bplab(['run', '--link', link, '--duration', '25', '--format', 'csv']));
+      assert.equal(json.text, bplab(['run', '--link', link, '--duration', '25', '--format', 'json']));
+      const shown = await page.textContent('[data-testid=export-command]');
+      assert.match(shown, /^bplab run --link '\?v=1&preset=fix-sync-poll&consumer\.workers=2&seed=3' --duration 25 --format csv$/);
+    }, { query });
+  });
+
+  test('a scenario file goes page → CLI → page; a bad file names its field and changes nothing', async () => {
+    await withPage(chromium.browser, '24-scenario-file', async (page) => {
+      await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 400);
+      await page.click('[data-testid=exports] summary');
+      const file = await download(page, 'export-scenario');
+      const address = await page.evaluate(() => location.search);
+      // The file runs unchanged in the CLI, as the page's link does.
+      assert.equal(bplab(['run', file.file, '--duration', '5']), bplab(['run', '--link', address, '--duration', '5']));
+      // Changed outside the page, opened again.
+      const edited = JSON.parse(file.text);
+      edited.consumer.workers = 3;
+      edited.producer.rate_per_s = 1234;
+      const good = join(dir, 'edited.json');
+      writeFileSync(good, JSON.stringify(edited, null, 2));
+      await page.setInputFiles('[data-testid=open-scenario]', good);
+      await poll(async () => (await page.textContent('[data-testid=file-status]')).includes('Opened edited.json'), 5_000);
+      const after = await page.evaluate(() => location.search);
+      assert.match(after, /consumer\.workers=3/);
+      assert.match(after, /producer\.rate_per_s=1234/);
+      // A bad file: named fields, nothing changed.
+      edited.consumer.workers = 0;
+      edited.sim.max_points = 1;
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify(edited));
+      await page.setInputFiles('[data-testid=open-scenario]', bad);
+      const error = page.locator('[data-testid=scenario-error]');
+      await poll(async () => (await error.textContent()).includes('bad.json'), 5_000);
+      const text = await error.textContent();
+      assert.match(text, /consumer\.workers: must be a whole number from 1/);
+      assert.match(text, /sim\.max_points: must be/);
+      assert.equal(await page.evaluate(() => location.search), after);
+    });
+  });
+});
