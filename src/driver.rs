@@ -221,9 +221,12 @@ impl Driver {
         if reached {
             self.replaying = false;
         } else if !self.replaying {
-            // Running slower than asked: do not pile up a debt that would jump later.
+            // Running slower than asked: do not pile up a debt that would jump later. A step
+            // (paused) is finished in the next frames instead: it promised a time.
             behind = true;
-            self.target_s = self.sim.now_s();
+            if self.playing {
+                self.target_s = self.sim.now_s();
+            }
         }
         if !self.replaying {
             self.horizon_s = self.horizon_s.max(self.sim.now_s());
@@ -562,6 +565,18 @@ mod tests {
         // Anywhere else, at most one checkpoint interval is replayed.
         d.seek(3.0 * 3600.0 - 1.0);
         assert!(d.sim().now_s() >= 3.0 * 3600.0 - 1.0 - every, "{}", d.sim().now_s());
+    }
+
+    #[test]
+    fn a_step_larger_than_the_budget_is_finished_in_the_next_frames() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.step(100.0);
+        let mut frames = 0;
+        while d.frame(1.0 / 60.0, 20_000).behind {
+            frames += 1;
+        }
+        assert!(frames > 0, "the step fitted in one frame");
+        assert_eq!(d.sim().now_s(), 100.0);
     }
 
     /// The run's state as text: every figure of the snapshot, the summary and the series,
