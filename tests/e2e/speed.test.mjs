@@ -17,10 +17,13 @@ after(async () => {
 });
 
 /** The speed readout's text, or null while it is hidden. */
-const readout = (page) =>
+const readout = async (page) => (await readoutAndValue(page))?.text ?? null;
+
+/** The speed readout's text and data-value read together, or null while it is hidden. */
+const readoutAndValue = (page) =>
   page.evaluate(() => {
     const b = document.querySelector('[data-testid=speed-reached]');
-    return b && !b.closest('[hidden]') && !b.hidden ? b.textContent.trim() : null;
+    return b && !b.closest('[hidden]') && !b.hidden ? { text: b.textContent.trim(), value: Number(b.getAttribute('data-value')) } : null;
   });
 
 /** Simulated seconds per wall second over `ms` milliseconds of playing. */
@@ -31,7 +34,7 @@ async function measured(page, ms) {
   return ((await value(page, 'sim-time')) - t0) / ((Date.now() - w0) / 1000);
 }
 
-/** Plays incident-106 at 10× (kept up with: no readout), then at 1000× on a CPU slowed 12
+/** Plays incident-106 at 10× (kept up with: no readout), then at 1000× on a CPU slowed 6
  * times (the readout tells the speed reached, close to the one measured here). Ends with the
  * readout on show, for the screenshot. */
 async function behindAndBack(page) {
@@ -43,18 +46,19 @@ async function behindAndBack(page) {
   assert.ok(await poll(async () => (await readout(page)) === null, 8_000), `at 10×, which the page keeps up with: ${await readout(page)}`);
 
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 12 });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 6 });
   await setInput(page.locator('input[type=range][data-testid=speed]'), await page.locator('input[type=range][data-testid=speed]').evaluate((el) => el.max));
-  const text = await poll(() => readout(page), 12_000);
-  assert.ok(text, 'no readout at 1000× on a CPU slowed 12 times');
+  assert.ok(await poll(() => readout(page), 12_000), 'no readout at 1000× on a CPU slowed 6 times');
+  // Measured here over the window the page measures over (its last 3 s), then read.
+  const seen = await measured(page, 3_000);
+  const { text, value: shown } = await readoutAndValue(page);
   const m = /^asked 1000×, running (\d+(?:\.\d)?)×$/.exec(text);
   assert.ok(m, `the readout reads ${JSON.stringify(text)}`);
   const said = Number(m[1]);
-  assert.equal(said, await value(page, 'speed-reached'), 'its data-value is the speed it says');
-  const seen = await measured(page, 3_000);
+  assert.equal(said, shown, 'its data-value is the speed it says');
   console.log(`speed readout: "${text}"; measured ${seen.toFixed(0)}× over 3 s`);
   assert.ok(said < 900, `said ${said}× though well behind is under 900×`);
-  assert.ok(said > seen / 2 && said < seen * 2, `said ${said}×, measured ${seen.toFixed(0)}×`);
+  assert.ok(said > seen / 1.5 && said < seen * 1.5, `said ${said}×, measured ${seen.toFixed(0)}×`);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   // Still on show (within its 3 s window) for the screenshot.
   assert.ok(await readout(page), 'the readout went away at once');
