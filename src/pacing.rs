@@ -5,14 +5,15 @@
 //!
 //! One policy for both views. A frame at 60 Hz lasts 16.7 ms, and the engine shares it
 //! with the diagrams (one per lane in the comparison), a chart and the DOM updates, which
-//! together take 3–5 ms; so the engine gets 7–9 ms when the run is behind. At 1000× a
-//! frame asks for 16.7 simulated seconds: that budget is what lets the incident run at the
-//! speed asked (a smaller one, 3–4 ms, held it at about 380×). The budget is cut quickly
-//! (×2/3) when a frame overruns and grows slowly (×5/4) when there is room and the run is
-//! behind: a stutter costs more than a run that catches up a few frames later. Its floor
-//! is low (2,000 events) so that a slow device still keeps its frame rate: at 2 µs an
-//! event, 2,000 events take 4 ms. The comparison's lanes share one budget
-//! (`Lanes::frame` caps their common target by it), so the same numbers fit.
+//! take a few milliseconds; so the engine gets 7–9 ms when the run is behind. At 1000× a
+//! frame asks for 16.7 simulated seconds, and the engine needs all the time it can get
+//! (with 3–4 ms, and the engine built for size, the incident reached about half the speed
+//! it reaches now: docs/benchmarks.md). The budget is cut quickly (×2/3) when a frame
+//! overruns and grows slowly (×5/4) when there is room and the run is behind: a stutter
+//! costs more than a run that catches up a few frames later. Its floor is low (2,000
+//! events) so that a slow device still keeps its frame rate: at 2 µs an event, 2,000
+//! events take 4 ms. The comparison's lanes share one budget (`Lanes::frame` caps their
+//! common target by it), so the same numbers fit.
 //! Charts are the most expensive drawing (plotters redraws a whole chart), so at most one
 //! is redrawn a frame, each at most every 0.3 s while on screen and every 3 s while
 //! scrolled away: no frame pays for every chart at once.
