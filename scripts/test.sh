@@ -163,7 +163,7 @@ if [ "${BPLAB_SKIP_BENCH:-0}" = 1 ]; then
     echo "== [bench] skipped (BPLAB_SKIP_BENCH=1)"
     PHASE_NAMES+=("bench"); PHASE_TIMES+=("0.0"); PHASE_RESULTS+=("skipped")
 else
-    begin bench "node scripts/bench-page.mjs (figures only: incident-106 at 100×)"
+    begin bench "node scripts/bench-page.mjs (figures only: incident-106 and consumer-group at 100× and 1000×)"
     BENCH_SECONDS="${BENCH_SECONDS:-8}" node "$ROOT/scripts/bench-page.mjs" || echo "bench-page: could not measure (not a test failure)"
     end
 fi

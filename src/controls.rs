@@ -1,6 +1,7 @@
-//! Controls: the preset picker (grouped by family), transport (play, step, reset, speed,
-//! seed, timeline) and the knobs, grouped in collapsible sections. Knobs only write the
-//! scenario, through [`Lab::try_update`]; transport acts on the driver.
+//! Controls: the preset picker (grouped by family), transport (play, step, reset, speed
+//! and, when the run falls well short of it, the speed reached, seed, timeline) and the
+//! knobs, grouped in collapsible sections. Knobs only write the scenario, through
+//! [`Lab::try_update`]; transport acts on the driver.
 
 use crate::dom::media_matches;
 use crate::driver::SPEED_RANGE;
@@ -104,6 +105,22 @@ pub fn Transport() -> impl IntoView {
                 />
                 <output data-testid="speed-value">{move || format!("{}×", format::plain(lab.speed.get()))}</output>
             </label>
+            // Said only while the run is well short of the speed asked (pacing::SpeedGauge).
+            <span
+                class="badge info"
+                id="speed-reached"
+                data-testid="speed-reached"
+                data-value=move || lab.reached.get().map(|v| v.to_string()).unwrap_or_default()
+                title="The speed this device reaches: simulated seconds per second of wall time over the last 3 s"
+                hidden=move || lab.reached.get().is_none() || lab.view.get() != View::Simulator
+            >
+                {move || {
+                    lab.reached
+                        .get()
+                        .map(|v| format!("asked {}×, running {}×", format::plain(lab.speed.get()), format::plain(v)))
+                        .unwrap_or_default()
+                }}
+            </span>
             <label class="seed">
                 <span>"Seed"</span>
                 <input

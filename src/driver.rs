@@ -232,9 +232,12 @@ impl Driver {
         if reached {
             self.replaying = false;
         } else if !self.replaying {
-            // Running slower than asked: do not pile up a debt that would jump later.
+            // Running slower than asked: do not pile up a debt that would jump later. A step
+            // (paused) is finished in the next frames instead: it promised a time.
             behind = true;
-            self.target_s = self.sim.now_s();
+            if self.playing {
+                self.target_s = self.sim.now_s();
+            }
         }
         if !self.replaying {
             self.horizon_s = self.horizon_s.max(self.sim.now_s());
@@ -573,6 +576,69 @@ mod tests {
         // Anywhere else, at most one checkpoint interval is replayed.
         d.seek(3.0 * 3600.0 - 1.0);
         assert!(d.sim().now_s() >= 3.0 * 3600.0 - 1.0 - every, "{}", d.sim().now_s());
+    }
+
+    #[test]
+    fn a_step_larger_than_the_budget_is_finished_in_the_next_frames() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.step(100.0);
+        let mut frames = 0;
+        while d.frame(1.0 / 60.0, 20_000).behind {
+            frames += 1;
+        }
+        assert!(frames > 0, "the step fitted in one frame");
+        assert_eq!(d.sim().now_s(), 100.0);
+    }
+
+    /// The run's state as text: every figure of the snapshot, the summary and the series,
+    /// bit for bit (floats are written in their shortest exact form).
+    fn state_of(sim: &Simulation) -> String {
+        let json = |v: serde_json::Result<String>| v.unwrap_or_else(|e| panic!("serialisable: {e}"));
+        [
+            json(serde_json::to_string(&sim.snapshot())),
+            json(serde_json::to_string(&sim.summary())),
+            json(serde_json::to_string(sim.series())),
+        ]
+        .join("\n")
+    }
+
+    /// Plays `scenario` at `speed` in frames of the wall times `dts` (cycled) with an event
+    /// budget of `budget` a frame, then steps to exactly `end_s`.
+    fn played(scenario: &Scenario, speed: f64, dts: &[f64], budget: u64, end_s: f64) -> (Driver, usize) {
+        let mut d = Driver::new(scenario).unwrap();
+        d.set_speed(speed);
+        d.set_playing(true);
+        let (mut frames, mut behind) = (0, 0);
+        while d.sim().now_s() + dts[frames % dts.len()].min(MAX_FRAME_S) * speed < end_s {
+            behind += usize::from(d.frame(dts[frames % dts.len()], budget).behind);
+            frames += 1;
+        }
+        d.set_playing(false);
+        d.step(end_s - d.sim().now_s());
+        d.frame(0.0, u64::MAX);
+        assert_eq!(d.sim().now_s(), end_s);
+        (d, behind)
+    }
+
+    #[test]
+    fn speed_never_changes_the_run() {
+        let s = preset("incident-106").unwrap();
+        let end = 120.0;
+        // Without the trace and in one go: the reference.
+        let mut bare = Simulation::new(&s).unwrap();
+        bare.run_until(end, u64::MAX);
+        let reference = state_of(&bare);
+        assert!(bare.summary().oom_kills >= 2, "the run reaches the kills");
+        // 1×: 7,200 frames of 1/60 s.
+        let (slow, _) = played(&s, 1.0, &[1.0 / 60.0], u64::MAX, end);
+        assert_eq!(state_of(slow.sim()), reference, "1× differs from the untraced run");
+        // 1000×: frames of 16.7 s, a dropped frame now and then and one capped at 0.1 s.
+        let (fast, _) = played(&s, 1_000.0, &[1.0 / 60.0, 1.0 / 60.0, 1.0 / 30.0, 0.25], u64::MAX, end);
+        assert_eq!(state_of(fast.sim()), reference, "1000× differs from the untraced run");
+        // 1000× under a budget that runs out (the run falls behind and drops its debt).
+        let (short, behind) = played(&s, 1_000.0, &[1.0 / 60.0], 20_000, end);
+        assert!(behind > 0, "the budget never ran out");
+        assert_eq!(state_of(short.sim()), reference, "1000× behind differs from the untraced run");
     }
 
     #[test]

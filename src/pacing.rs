@@ -1,18 +1,26 @@
 //! The frame policy of both animation loops (the simulator's in `stage`, the comparison's
-//! in `compare`): how many events the engine may handle in a frame ([`Budget`]) and which
-//! charts are redrawn ([`Rota`]). Pure, tested natively.
+//! in `compare`): how many events the engine may handle in a frame ([`Budget`]), which
+//! charts are redrawn ([`Rota`]), and how fast the run really goes ([`SpeedGauge`]). Pure,
+//! tested natively.
 //!
 //! One policy for both views. A frame at 60 Hz lasts 16.7 ms, and the engine shares it
-//! with the diagrams (one per lane in the comparison), a chart and the DOM updates, so the
-//! engine gets 3–4 ms. The budget is cut quickly (×2/3) when a frame overruns and grows
-//! slowly (×5/4) when there is room and the run is behind: a stutter costs more than a run
-//! that catches up a few frames later. Its floor is low (2,000 events) so that a slow
-//! device still keeps its frame rate: at 2 µs an event, 2,000 events take 4 ms, where a
-//! floor of 10,000 would hold it at 20 ms a frame. The comparison's lanes share one
-//! budget (`Lanes::frame` caps their common target by it), so the same numbers fit.
+//! with the diagrams (one per lane in the comparison), a chart and the DOM updates, which
+//! take a few milliseconds; so the engine gets 7–9 ms when the run is behind. At 1000× a
+//! frame asks for 16.7 simulated seconds, and the engine needs all the time it can get
+//! (with 3–4 ms, and the engine built for size, the incident reached about half the speed
+//! it reaches now: docs/benchmarks.md). The budget is cut quickly (×2/3) when a frame
+//! overruns and grows slowly (×5/4) when there is room and the run is behind: a stutter
+//! costs more than a run that catches up a few frames later. Its floor is low (2,000
+//! events) so that a slow device still keeps its frame rate: at 2 µs an event, 2,000
+//! events take 4 ms. The comparison's lanes share one budget (`Lanes::frame` caps their
+//! common target by it), so the same numbers fit.
 //! Charts are the most expensive drawing (plotters redraws a whole chart), so at most one
 //! is redrawn a frame, each at most every 0.3 s while on screen and every 3 s while
 //! scrolled away: no frame pays for every chart at once.
+//!
+//! Where a run still cannot keep up (a slow device, a busy machine, a heavy scenario), the
+//! [`SpeedGauge`] measures the speed reached over the last seconds of wall time, and the
+//! transport says so ("asked 1000×, running 310×").
 
 /// Events the first frame may handle.
 pub const START_BUDGET: u64 = 200_000;
@@ -21,14 +29,14 @@ pub const MIN_BUDGET: u64 = 2_000;
 /// The most events a frame may handle.
 pub const MAX_BUDGET: u64 = 5_000_000;
 /// Engine time (seconds) over which a frame's budget shrinks.
-pub const ENGINE_HIGH_S: f64 = 0.004;
+pub const ENGINE_HIGH_S: f64 = 0.009;
 /// Engine time (seconds) under which the budget grows, when the run is behind.
-pub const ENGINE_LOW_S: f64 = 0.003;
+pub const ENGINE_LOW_S: f64 = 0.007;
 
 /// A replay (after a seek or a change) may handle this many times a frame's budget: the
-/// person is waiting for it, and nothing new is animated meanwhile (3–4 ms of engine become
-/// 12–16 ms; frames still come at 30–60 Hz, so the progress and Cancel stay live).
-pub const REPLAY_SHARE: u64 = 4;
+/// person is waiting for it, and nothing new is animated meanwhile (7–9 ms of engine become
+/// 14–18 ms; frames still come at 30–60 Hz, so the progress and Cancel stay live).
+pub const REPLAY_SHARE: u64 = 2;
 
 /// Charts redrawn in one frame at most.
 pub const CHARTS_PER_FRAME: usize = 1;
@@ -40,7 +48,7 @@ pub const OFFSCREEN_CHART_EVERY_S: f64 = 3.0;
 /// Wall seconds between two refreshes of the tables (observability, comparison summary).
 pub const TABLES_EVERY_S: f64 = 0.25;
 
-/// Events one frame may handle, adapted so that the engine takes 3–4 ms a frame when a run
+/// Events one frame may handle, adapted so that the engine takes 7–9 ms a frame when a run
 /// cannot keep up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Budget {
@@ -136,6 +144,89 @@ impl Rota {
     }
 }
 
+/// Wall seconds over which the speed reached is measured (a sliding window).
+pub const GAUGE_WINDOW_S: f64 = 3.0;
+/// Wall seconds of steady playing before the gauge gives a figure.
+pub const GAUGE_MIN_S: f64 = 1.0;
+/// The run is told to be behind when it reaches less than this share of the speed asked…
+pub const BEHIND_BELOW: f64 = 0.9;
+/// …and no longer once it reaches this share again (no flicker around the threshold).
+pub const CAUGHT_UP_AT: f64 = 0.95;
+
+/// The speed a run really reaches: simulated seconds per wall second over the last
+/// [`GAUGE_WINDOW_S`] of steady playing. The loop feeds it every frame that played
+/// (`played`), and clears it whenever the run stops, replays, jumps or changes speed, so
+/// that a figure always measures one stretch of playing at one speed.
+#[derive(Clone, Debug, Default)]
+pub struct SpeedGauge {
+    /// (wall seconds, simulated seconds) advanced by each frame, oldest first.
+    frames: std::collections::VecDeque<(f64, f64)>,
+    wall: f64,
+    sim: f64,
+    /// The speed the figures are measured against.
+    asked: f64,
+    /// Whether the run is told to be behind (see [`BEHIND_BELOW`], [`CAUGHT_UP_AT`]).
+    behind: bool,
+}
+
+impl SpeedGauge {
+    /// Forgets every frame (paused, replaying, a seek, a new scenario).
+    pub fn clear(&mut self) {
+        self.frames.clear();
+        self.wall = 0.0;
+        self.sim = 0.0;
+        self.behind = false;
+    }
+
+    /// A frame played at speed `asked` advanced the run by `sim_s` in `wall_s`.
+    pub fn played(&mut self, asked: f64, wall_s: f64, sim_s: f64) {
+        if asked != self.asked {
+            self.clear();
+            self.asked = asked;
+        }
+        if !(wall_s > 0.0 && sim_s >= 0.0) {
+            return;
+        }
+        self.frames.push_back((wall_s, sim_s));
+        self.wall += wall_s;
+        self.sim += sim_s;
+        while self.frames.len() > 1 && self.wall - self.frames[0].0 >= GAUGE_WINDOW_S {
+            let (w, s) = self.frames.pop_front().unwrap_or_default();
+            self.wall -= w;
+            self.sim -= s;
+        }
+    }
+
+    /// Simulated seconds per wall second over the window, once it spans [`GAUGE_MIN_S`].
+    pub fn reached(&self) -> Option<f64> {
+        (self.wall >= GAUGE_MIN_S).then(|| self.sim / self.wall)
+    }
+
+    /// The speed reached, rounded for reading ([`readable_speed`]), when the run is
+    /// behind the speed asked by a meaningful margin; `None` when it keeps up (or has not
+    /// played long enough to tell).
+    pub fn behind(&mut self) -> Option<f64> {
+        let Some(reached) = self.reached() else {
+            self.behind = false;
+            return None;
+        };
+        let share = reached / self.asked;
+        self.behind = if self.behind { share < CAUGHT_UP_AT } else { share < BEHIND_BELOW };
+        self.behind.then(|| readable_speed(reached))
+    }
+}
+
+/// A speed rounded for reading: to tens from 100×, to units from 10×, to tenths below.
+pub fn readable_speed(v: f64) -> f64 {
+    if v >= 100.0 {
+        (v / 10.0).round() * 10.0
+    } else if v >= 10.0 {
+        v.round()
+    } else {
+        (v * 10.0).round() / 10.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,16 +235,18 @@ mod tests {
     fn the_budget_shrinks_fast_on_a_slow_frame_and_grows_slowly_when_behind() {
         let mut b = Budget::default();
         assert_eq!(b.events(), START_BUDGET);
-        b.adapt(0.010, false);
+        b.adapt(0.012, false);
         assert_eq!(b.events(), START_BUDGET * 2 / 3);
         let after_cut = b.events();
         // Room, but not behind: no reason to grow.
         b.adapt(0.001, false);
         assert_eq!(b.events(), after_cut);
-        // In the band: kept.
-        b.adapt(0.0035, true);
+        // In the band (7–9 ms): kept.
+        b.adapt(0.008, true);
         assert_eq!(b.events(), after_cut);
-        b.adapt(0.001, true);
+        b.adapt(ENGINE_HIGH_S, true);
+        assert_eq!(b.events(), after_cut);
+        b.adapt(0.005, true);
         assert_eq!(b.events(), after_cut + after_cut / 4);
     }
 
@@ -217,5 +310,63 @@ mod tests {
         r.invalidate();
         assert_eq!(due(&r, 0.0, |_| (5.0, true)), vec![0]);
         assert!(due(&Rota::new(0), 0.0, |_| (0.0, true)).is_empty());
+    }
+
+    /// Feeds `g` `n` frames of 1/60 s at speed `asked`, each advancing `per_frame` simulated s.
+    fn feed(g: &mut SpeedGauge, asked: f64, n: usize, per_frame: f64) {
+        for _ in 0..n {
+            g.played(asked, 1.0 / 60.0, per_frame);
+        }
+    }
+
+    #[test]
+    fn the_gauge_tells_the_speed_reached_only_when_well_behind() {
+        let mut g = SpeedGauge::default();
+        // Under a second of playing: no figure yet.
+        feed(&mut g, 1000.0, 30, 310.0 / 60.0);
+        assert_eq!(g.reached(), None);
+        assert_eq!(g.behind(), None);
+        feed(&mut g, 1000.0, 60, 310.0 / 60.0);
+        assert!((g.reached().unwrap() - 310.0).abs() < 1e-6);
+        assert_eq!(g.behind(), Some(310.0));
+        // Caught up: the figure goes once the window holds the faster frames.
+        feed(&mut g, 1000.0, 60 * 4, 1000.0 / 60.0);
+        assert!((g.reached().unwrap() - 1000.0).abs() < 1e-6, "{:?}", g.reached());
+        assert_eq!(g.behind(), None);
+        // A run a few per cent short is not called behind.
+        let mut g = SpeedGauge::default();
+        feed(&mut g, 100.0, 120, 96.0 / 60.0);
+        assert_eq!(g.behind(), None);
+    }
+
+    #[test]
+    fn the_gauge_measures_a_sliding_window_and_does_not_flicker() {
+        let mut g = SpeedGauge::default();
+        feed(&mut g, 1000.0, 60 * 10, 200.0 / 60.0);
+        // Ten seconds in, the window still spans GAUGE_WINDOW_S, not the whole run.
+        assert!(g.wall < GAUGE_WINDOW_S + 0.02 && g.wall >= GAUGE_WINDOW_S - 0.02, "{}", g.wall);
+        assert_eq!(g.behind(), Some(200.0));
+        // Between the two thresholds: still behind once said (and not said before).
+        feed(&mut g, 1000.0, 60 * 4, 920.0 / 60.0);
+        assert_eq!(g.behind(), Some(920.0));
+        let mut fresh = SpeedGauge::default();
+        feed(&mut fresh, 1000.0, 60 * 4, 920.0 / 60.0);
+        assert_eq!(fresh.behind(), None);
+    }
+
+    #[test]
+    fn a_new_speed_or_a_clear_starts_the_measure_again() {
+        let mut g = SpeedGauge::default();
+        feed(&mut g, 1000.0, 120, 300.0 / 60.0);
+        assert_eq!(g.behind(), Some(300.0));
+        feed(&mut g, 100.0, 30, 100.0 / 60.0);
+        assert_eq!(g.reached(), None, "another speed asked: measured anew");
+        feed(&mut g, 100.0, 60, 100.0 / 60.0);
+        assert_eq!(g.behind(), None);
+        g.clear();
+        assert_eq!(g.reached(), None);
+        assert_eq!(readable_speed(312.4), 310.0);
+        assert_eq!(readable_speed(96.4), 96.0);
+        assert_eq!(readable_speed(4.66), 4.7);
     }
 }

@@ -12,7 +12,7 @@ use crate::controls::Timeline;
 use crate::diagram::Diagram;
 use crate::dom::{canvas_by_testid, media_matches, now_s, use_animation_frames};
 use crate::observe::Observability;
-use crate::pacing::{Budget, Rota, REPLAY_SHARE, TABLES_EVERY_S};
+use crate::pacing::{Budget, Rota, SpeedGauge, REPLAY_SHARE, TABLES_EVERY_S};
 use crate::plotdata::stage_labels;
 use crate::readouts::Readouts;
 use crate::sequence::SequenceDiagram;
@@ -34,6 +34,9 @@ struct FrameState {
     slow_at: f64,
     slow_t: f64,
     stats: Stats,
+    /// The speed really reached while playing, and the simulated time of the last frame.
+    gauge: SpeedGauge,
+    last_sim: f64,
 }
 
 /// The simulator: diagrams, timeline, readouts, narration, charts and tables. `embed`: the
@@ -68,6 +71,8 @@ pub fn Stage(#[prop(optional)] embed: bool) -> impl IntoView {
         slow_at: -1.0,
         slow_t: -1.0,
         stats: Stats::default(),
+        gauge: SpeedGauge::default(),
+        last_sim: 0.0,
     });
     let parts = Parts { root, diagram: diagram_ref, seq: seq_ref, diagram_state: diagram, seq_state: seq, frame, charts };
 
@@ -214,7 +219,10 @@ fn tick(lab: Lab, parts: Parts) {
     });
     // Another view on show, or an embed scrolled out of sight: nothing moves.
     if lab.view.get_untracked() != View::Simulator || !lab.on_screen.get_untracked() {
-        frame.update_value(|f| f.last = now);
+        frame.update_value(|f| {
+            f.last = now;
+            f.gauge.clear();
+        });
         return;
     }
     // Which charts are on screen, asked first, while the layout is still clean (before this
@@ -240,10 +248,28 @@ fn tick(lab: Lab, parts: Parts) {
         let replay = d.replaying();
         let f = d.frame(dt, if replay { budget * REPLAY_SHARE } else { budget });
         let progress = d.replay_progress().map(|p| (p * 100.0).floor() as u8);
-        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s(), progress, replay));
+        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s(), progress, replay, d.speed()));
     });
-    let Some((snapshot, trace, fr, sim_t, horizon, progress, replay)) = out else { return };
+    let Some((snapshot, trace, fr, sim_t, horizon, progress, replay, asked)) = out else { return };
     let engine_s = now_s() - started;
+
+    // The speed reached: measured over frames that played on from the previous one (not
+    // a replay, nor a jump such as a seek to the tip: no frame advances more than it asks).
+    let behind = frame
+        .try_update_value(|f| {
+            let advance = sim_t - f.last_sim;
+            f.last_sim = sim_t;
+            if playing && !replay && !fr.replaying && advance >= 0.0 && advance <= dt * asked * 1.001 + 1e-6 {
+                f.gauge.played(asked, dt, advance);
+            } else {
+                f.gauge.clear();
+            }
+            f.gauge.behind()
+        })
+        .flatten();
+    if lab.reached.get_untracked() != behind {
+        lab.reached.set(behind);
+    }
 
     // Plain data out.
     if lab.replaying.get_untracked() != progress {

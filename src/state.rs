@@ -45,6 +45,9 @@ pub struct Lab {
     pub slow: RwSignal<Snapshot>,
     pub playing: RwSignal<bool>,
     pub speed: RwSignal<f64>,
+    /// The speed the simulator really reaches while playing, when well short of `speed`
+    /// (`pacing::SpeedGauge`); `None` while it keeps up.
+    pub reached: RwSignal<Option<f64>>,
     /// The latest rejected change, explained.
     pub error: RwSignal<Option<String>>,
     /// The run is replaying to the current time after a change or a seek: how far it has
@@ -97,6 +100,7 @@ impl Lab {
             snapshot: RwSignal::new(snapshot),
             playing: RwSignal::new(false),
             speed: RwSignal::new(driver.speed()),
+            reached: RwSignal::new(None),
             error: RwSignal::new(None),
             replaying: RwSignal::new(None),
             horizon: RwSignal::new(0.0),
