@@ -61,6 +61,12 @@ impl Seg {
         }
     }
 
+    /// `self` and `next`, which comes after it, as one run.
+    pub fn join(mut self, next: Seg) -> Seg {
+        self.absorb(next);
+        self
+    }
+
     /// Joins `next`, which comes after `self`, into one run.
     fn absorb(&mut self, next: Seg) {
         self.n += next.n;
@@ -155,6 +161,31 @@ impl SegQueue {
         };
         self.total -= taken.n;
         Some(taken)
+    }
+
+    /// Takes up to `k` messages from the front, across runs, joined into one run (offsets
+    /// from the first, times spanning them all, as merging neighbours does): one batch sent
+    /// out of a channel, whose offsets do not matter.
+    pub fn pop_joined(&mut self, k: u64) -> Option<Seg> {
+        debug_assert!(!self.strict, "a strict queue keeps its offsets");
+        let mut out = self.pop_front(k)?;
+        while out.n < k {
+            let Some(next) = self.pop_front(k - out.n) else { break };
+            out.absorb(next);
+        }
+        Some(out)
+    }
+
+    /// Puts `seg` back at the front (a sender could not send it).
+    pub fn push_front(&mut self, seg: Seg) {
+        if seg.n == 0 {
+            return;
+        }
+        self.total += seg.n;
+        self.q.push_front(seg);
+        if self.q.len() > self.cap {
+            self.compact();
+        }
     }
 
     /// Drops every message with an offset below `off` (runs are in offset order).
@@ -324,6 +355,22 @@ mod tests {
             c.push_back(Seg::one(i * 10, i));
         }
         assert!(c.entries() <= 5, "contiguous runs still merge: {}", c.entries());
+    }
+
+    #[test]
+    fn pop_joined_takes_a_batch_across_runs() {
+        let mut q = SegQueue::new(16, 0);
+        for i in 0..5 {
+            q.push_back(Seg { n: 3, t0: i * 10, t1: i * 10 + 2, off: i * 100 });
+        }
+        let b = q.pop_joined(7).unwrap();
+        assert_eq!((b.n, b.t0, b.t1, b.off), (7, 0, 20, 0));
+        assert_eq!(q.total(), 8);
+        assert_eq!(q.front().unwrap().n, 2);
+        q.push_front(b);
+        assert_eq!(q.total(), 15);
+        assert_eq!(q.pop_joined(100).unwrap().n, 15);
+        assert_eq!(q.pop_joined(1), None);
     }
 
     #[test]
