@@ -73,7 +73,10 @@ impl Protocol {
         if self.windowed.iter().all(|w| !w) {
             return;
         }
-        for ev in chunk.iter().filter(|e| self.counts(e)) {
+        for ev in chunk {
+            if !self.counts(ev) {
+                continue;
+            }
             if self.total == 0 {
                 self.first_t = ev.t_s;
             }
