@@ -237,7 +237,7 @@ proptest! {
         s.producer.rate_per_s = rate;
         s.consumer.mode = Mode::Sync;
         s.consumer.rate_per_worker = consumer_rate;
-        s.consumer.memory.heap_limit_mib = 1_048_576;
+        s.consumer.memory.heap_limit_mib = 1_048_576.0;
         let (j, unit) = match place {
             Place::Producer => {
                 s.stages.clear();
