@@ -119,19 +119,36 @@ impl Cast {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     /// The receiver's initial credits (or first request) on link `j`.
-    Initial { j: usize, n: u64 },
+    Initial {
+        j: usize,
+        n: u64,
+    },
     /// One send of `n` messages over link `j`.
-    Send { j: usize, n: u64 },
+    Send {
+        j: usize,
+        n: u64,
+    },
     /// The receiver granted (or requested) `n` on link `j`; `arrived` once it reached the
     /// sender with nothing in between (then it is drawn as one message).
-    Grant { j: usize, n: u64, id: u64, arrived: bool },
+    Grant {
+        j: usize,
+        n: u64,
+        id: u64,
+        arrived: bool,
+    },
     /// A grant reached the sender of link `j` (`of` is the grant's id when it is known).
-    Arrive { j: usize, n: u64, of: Option<u64> },
+    Arrive {
+        j: usize,
+        n: u64,
+        of: Option<u64>,
+    },
     /// The producer blocked (no credits, no demand, or a full receiver).
     Stop,
     Resume,
     /// The receiver of link `j` restarted: it opens a fresh window.
-    Reopen { j: usize },
+    Reopen {
+        j: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -660,8 +677,7 @@ mod tests {
     const CREDITS: [Rule; 1] = [Rule { j: 1, send: Some(100), grant: 500, window: 1_000 }];
     // The stop link first: the buffer's request(256) replenishing 192, then the
     // subscriber's request(64) replenishing 48.
-    const REQUEST_N: [Rule; 2] =
-        [Rule { j: 3, send: None, grant: 192, window: 256 }, Rule { j: 4, send: None, grant: 48, window: 64 }];
+    const REQUEST_N: [Rule; 2] = [Rule { j: 3, send: None, grant: 192, window: 256 }, Rule { j: 4, send: None, grant: 48, window: 64 }];
 
     #[test]
     fn every_row_is_one_real_message_at_1x_100x_and_1000x() {

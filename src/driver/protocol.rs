@@ -130,7 +130,10 @@ mod tests {
     fn a_pipeline_without_windows_notes_nothing() {
         let sim = Simulation::new(&preset("incident-106").unwrap()).unwrap();
         let mut p = Protocol::new(&sim.snapshot());
-        p.note(&[TraceEvent { t_s: 1.0, kind: TraceKind::Blocked }, TraceEvent { t_s: 1.0, kind: TraceKind::Moved { from: 0, to: 1, n: 3 } }]);
+        p.note(&[
+            TraceEvent { t_s: 1.0, kind: TraceKind::Blocked },
+            TraceEvent { t_s: 1.0, kind: TraceKind::Moved { from: 0, to: 1, n: 3 } },
+        ]);
         assert_eq!(p.take().total, 0);
     }
 
