@@ -164,13 +164,9 @@ impl Simulation {
     fn hold_front(&mut self, node: usize, moved: u64) {
         let unit = self.links[node + 1].unit;
         let front = match &self.stages[node - 1] {
-            Node::Channel(b) if unit > 1 => {
-                if b.q.total() >= unit {
-                    unit
-                } else {
-                    0
-                }
-            }
+            // Over a batched link, one whole batch (if the channel holds one).
+            Node::Channel(b) if unit > 1 && b.q.total() >= unit => unit,
+            Node::Channel(_) if unit > 1 => 0,
             Node::Channel(b) => b.q.front().map_or(0, |s| s.n),
             _ => 0,
         };
