@@ -709,8 +709,8 @@ mod tests {
         let rows: Vec<(&Msg, i64)> = m.rows.iter().map(|r| (&r.msg, r.bal.unwrap())).collect();
         // Initial credits 1000, then ten sends of 100: 900, 800, … 0; stop at 0.
         assert_eq!(rows[0], (&Msg::Initial { j: 1, n: 1_000 }, 1_000));
-        for k in 1..=10 {
-            assert_eq!(rows[k], (&Msg::Send { j: 1, n: 100 }, 1_000 - 100 * k as i64), "row {k}");
+        for (k, row) in rows.iter().enumerate().skip(1).take(10) {
+            assert_eq!(*row, (&Msg::Send { j: 1, n: 100 }, 1_000 - 100 * k as i64), "row {k}");
         }
         assert_eq!(rows[11], (&Msg::Stop, 0));
         // Then: grant 500 (arriving 5 ms later), resume, five sends, stop; over and over.
