@@ -14,8 +14,15 @@
 //! at its furthest time, so going back to the end (End on the timeline) replays nothing.
 //! A replay tells its progress ([`Driver::replay_progress`]) and can be cancelled
 //! ([`Driver::cancel_replay`]): the run then stays where the replay had got to.
+//!
+//! Each frame's trace is merged for the diagrams and the narration ([`merge_trace`]);
+//! beside it the driver keeps the frame's protocol messages unmerged ([`protocol`]), for
+//! the sequence diagram.
+
+pub mod protocol;
 
 use bplab_engine::{Scenario, ScenarioError, Simulation, TraceEvent, TraceKind};
+use protocol::{Protocol, ProtocolFrame};
 
 /// Slowest and fastest playback, as multiples of real time (what a link may ask for).
 pub const SPEED_RANGE: (f64, f64) = bplab_engine::experiment::SPEED;
@@ -50,6 +57,8 @@ pub struct Driver {
     playing: bool,
     speed: f64,
     trace: Vec<TraceEvent>,
+    /// The frame's protocol messages, unmerged.
+    protocol: Protocol,
     /// Clones of the run at multiples of `checkpoint_every_s`, in time order, the first at 0.
     checkpoints: Vec<Simulation>,
     checkpoint_every_s: f64,
@@ -69,6 +78,7 @@ impl Driver {
     pub fn new(scenario: &Scenario) -> Result<Driver, ScenarioError> {
         let sim = fresh(scenario)?;
         Ok(Driver {
+            protocol: Protocol::new(&sim.snapshot()),
             checkpoints: vec![sim.clone()],
             sim,
             target_s: 0.0,
@@ -138,6 +148,7 @@ impl Driver {
             self.playing = false;
             self.target_s = self.sim.now_s();
             self.trace.clear();
+            self.protocol.clear();
         }
     }
 
@@ -152,6 +163,7 @@ impl Driver {
         let sim = fresh(scenario)?;
         self.checkpoints = vec![sim.clone()];
         self.checkpoint_every_s = FIRST_CHECKPOINT_EVERY_S;
+        self.protocol = Protocol::new(&sim.snapshot());
         self.sim = sim;
         self.tip = None;
         self.trace.clear();
@@ -206,6 +218,7 @@ impl Driver {
             self.sim.set_tracing(true);
         }
         self.trace.clear();
+        self.protocol.clear();
         self.target_s = t;
         self.replay_from_s = self.sim.now_s();
         self.replaying = self.sim.now_s() < t;
@@ -263,6 +276,7 @@ impl Driver {
             left = left.saturating_sub(status.events);
             self.sim.drain_trace(&mut chunk);
             if keep_trace {
+                self.protocol.note(&chunk);
                 merge_trace(&mut self.trace, chunk.drain(..));
             } else {
                 chunk.clear();
@@ -310,6 +324,11 @@ impl Driver {
     /// Trace events since the last call (empty while replaying).
     pub fn take_trace(&mut self) -> Vec<TraceEvent> {
         std::mem::take(&mut self.trace)
+    }
+
+    /// Protocol messages since the last call, unmerged (none while replaying).
+    pub fn take_protocol(&mut self) -> ProtocolFrame {
+        self.protocol.take()
     }
 
     /// Runs to `t_s` (no playing, no debt rules): the compare view keeps its lanes in

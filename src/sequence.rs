@@ -1,19 +1,25 @@
 //! The live sequence diagram of a flow-controlled link: the reference story's credit
-//! sequence ("initial credits 1000; send 100 (credit: 900) … credits low: stop; process
-//! 500; grant 500; resume"), drawn from the engine's real grants, requests and sends.
+//! sequence ("initial credits 1000; send 100 (credit: 900) … credits low: stop; grant 500;
+//! resume"), drawn from the engine's real sends, grants and requests.
 //!
 //! One lifeline per node at either end of a link with credits or `request(n)` (a map or
 //! filter in between passes demand through, so the producer upstream of them is the
-//! sender); time flows down; the most recent messages that fit are shown. Consecutive
-//! sends (and consecutive processing) merge into one message. The credit (or demand)
-//! balance after each message is computed backwards from the snapshot's current permits,
-//! which the trace changes exactly (a send spends, an arrival adds), so it is right even
+//! sender); time flows down; the most recent rows that fit are shown. Every row is one
+//! real event, never a sum: one send with its size, one grant or `request(n)` with its n,
+//! its arrival, the producer stopping or resuming, the receiver restarting. The driver keeps
+//! a frame's newest events ([`protocol::KEEP`](crate::driver::protocol::KEEP)) and counts
+//! them all; when it left some out, the top row says so ("newest 20 of 1,480 events in
+//! 16.7 s") and rows from before are dropped, being no longer continuous. The balance after
+//! each row is counted back from the snapshot's permits at the end of its frame, which the
+//! events change exactly (a send spends, an arrival adds), so it is right at any speed and
 //! when the diagram starts mid-run.
 //!
-//! The model ([`Model`]) is pure Rust and tested natively against real runs.
+//! The model ([`Model`]) is pure Rust and tested natively against real runs through the
+//! driver at 1×, 100× and 1000×.
 
 use crate::canvas::text::{self, Font};
 use crate::canvas::{context, fit, text_check, Align, Measure, Pen, Rect, WidthCache};
+use crate::driver::protocol::ProtocolFrame;
 use crate::format;
 use crate::theme::{css, Theme, BLUE, GREEN, PURPLE, SKY, VERMILLION};
 use bplab_engine::{Snapshot, StageView, TraceEvent, TraceKind};
@@ -21,11 +27,11 @@ use plotters::style::RGBColor;
 use std::collections::VecDeque;
 use web_sys::HtmlCanvasElement;
 
-/// Messages kept (more than ever fit on screen).
+/// Rows kept (more than ever fit on screen).
 const KEEP: usize = 400;
-/// The engine keeps at most this many trace events between two drains.
-const TRACE_CAP: usize = 4_096;
 const ROW_H: f64 = 21.0;
+/// Height of the lifelines' heads.
+const HEAD_H: f64 = 46.0;
 
 /// A flow-controlled link: `j` enters node `j`; `sender` is the node that spends its
 /// permits (upstream of any map or filter).
@@ -108,7 +114,8 @@ impl Cast {
     }
 }
 
-/// One message on the diagram.
+/// One row of the diagram: one real message of the protocol, or the sender stopping,
+/// resuming, the receiver restarting.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     /// The receiver's initial credits (or first request) on link `j`.
@@ -116,11 +123,10 @@ pub enum Msg {
         j: usize,
         n: u64,
     },
-    /// The sender sent `n` messages over link `j` in `sends` sends.
+    /// One send of `n` messages over link `j`.
     Send {
         j: usize,
         n: u64,
-        sends: u32,
     },
     /// The receiver granted (or requested) `n` on link `j`; `arrived` once it reached the
     /// sender with nothing in between (then it is drawn as one message).
@@ -139,34 +145,40 @@ pub enum Msg {
     /// The producer blocked (no credits, no demand, or a full receiver).
     Stop,
     Resume,
-    /// The consumer processed `n`.
-    Process {
-        n: u64,
+    /// The receiver of link `j` restarted: it opens a fresh window.
+    Reopen {
+        j: usize,
     },
-    /// Some messages were skipped (the trace was cut short at high speed).
-    Gap,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
-    /// Simulated time of its first event.
+    /// Simulated time.
     pub t: f64,
     pub msg: Msg,
+    /// The balance (credits or demand the sender holds) on the row's link just after it;
+    /// `None` where it cannot be known (before a restart in the same frame).
+    pub bal: Option<i64>,
 }
 
-/// The messages, built from the trace.
+/// Rows were left out: what is drawn are the newest of `total` protocol events since
+/// `from_t`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Gap {
+    pub total: u64,
+    pub from_t: f64,
+}
+
+/// The rows, built frame by frame from the driver's protocol events.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     pub cast: Option<Cast>,
     pub rows: VecDeque<Row>,
+    /// Set once a frame had more events than the driver kept; grows with every frame after.
+    pub gap: Option<Gap>,
     next_id: u64,
-    /// Rows pushed since the start (row `k` of `rows` is number `pushed - rows.len() + k`).
-    pushed: u64,
-    /// Since the last grant, arrival, stop or resume: the open send row per link and the
-    /// open process row (by number), which later sends and processing merge into.
-    phase: Vec<(Option<usize>, u64)>,
-    /// Grants not yet arrived, per link, oldest first: (id, n).
-    open: Vec<(usize, u64, u64)>,
+    /// Grants not yet arrived, per link, oldest first: (link, id).
+    open: Vec<(usize, u64)>,
     pub last_t: f64,
 }
 
@@ -176,156 +188,166 @@ impl Model {
         *self = Model { cast: Some(cast), ..Model::default() };
     }
 
-    fn push(&mut self, t: f64, msg: Msg) {
-        let key = match msg {
-            Msg::Send { j, .. } => Some(Some(j)),
-            Msg::Process { .. } => Some(None),
-            _ => None,
-        };
-        match key {
-            Some(k) => self.phase.push((k, self.pushed)),
-            // Anything else closes the phase: what follows is a new message.
-            None => self.phase.clear(),
-        }
-        self.rows.push_back(Row { t, msg });
-        self.pushed += 1;
+    fn push(&mut self, t: f64, msg: Msg, bal: Option<i64>) {
+        self.rows.push_back(Row { t, msg, bal });
         while self.rows.len() > KEEP {
             self.rows.pop_front();
         }
     }
 
-    /// The open row of this phase for `key` (a link's sends, or processing).
-    fn open_row(&mut self, key: Option<usize>) -> Option<&mut Row> {
-        let number = self.phase.iter().find(|p| p.0 == key)?.1;
-        let first = self.pushed - self.rows.len() as u64;
-        if number < first {
-            return None;
-        }
-        self.rows.get_mut((number - first) as usize)
-    }
-
-    /// Adds what `trace` did to the lifelines. `cut` says the trace may have lost its
-    /// oldest events.
-    pub fn add(&mut self, trace: &[TraceEvent], cut: bool) {
+    /// Adds one frame's protocol events; `permits` are the senders' balances at the end of
+    /// the frame, per link `j`.
+    pub fn add(&mut self, frame: &ProtocolFrame, permits: &[(usize, u64)]) {
         let Some(cast) = self.cast.clone() else { return };
-        if cut && !trace.is_empty() {
-            // What came before is no longer continuous with what follows.
+        if frame.total == 0 {
+            return;
+        }
+        if frame.total > frame.events.len() as u64 {
+            // Older events of the frame were left out: what came before is not continuous.
             self.rows.clear();
             self.open.clear();
-            self.push(trace[0].t_s, Msg::Gap);
+            self.gap = Some(Gap { total: frame.total, from_t: frame.first_t });
+        } else if let Some(g) = &mut self.gap {
+            g.total += frame.total;
         }
+        let bals = balances(&cast, &frame.events, permits);
+        let stop_link = cast.links.iter().find(|l| l.sender == 0).map(|l| l.j);
         let producer_lifeline = cast.lifelines.first() == Some(&0);
-        let consumer_lifeline = cast.lifelines.contains(&cast.consumer);
-        for ev in trace {
+        for (ev, bal) in frame.events.iter().zip(bals) {
             let t = ev.t_s;
             self.last_t = self.last_t.max(t);
             match ev.kind {
-                TraceKind::Moved { to, n, .. } => {
-                    let j = to as usize;
-                    if cast.link(j).is_none() {
-                        continue;
-                    }
-                    if let Some(Row { msg: Msg::Send { n: ln, sends, .. }, .. }) = self.open_row(Some(j)) {
-                        *ln += n;
-                        *sends += 1;
-                        continue;
-                    }
-                    self.push(t, Msg::Send { j, n, sends: 1 });
-                }
-                TraceKind::Granted { link, n } | TraceKind::Requested { link, n } => {
-                    let j = link as usize;
-                    if cast.link(j).is_none() {
-                        continue;
-                    }
-                    let id = self.next_id;
+                TraceKind::Moved { to, n, .. } if cast.link(to as usize).is_some() => self.push(t, Msg::Send { j: to as usize, n }, bal),
+                TraceKind::Granted { link, n } | TraceKind::Requested { link, n } if cast.link(link as usize).is_some() => {
+                    let (j, id) = (link as usize, self.next_id);
                     self.next_id += 1;
-                    self.open.push((j, id, n));
-                    self.push(t, Msg::Grant { j, n, id, arrived: false });
+                    self.open.push((j, id));
+                    self.push(t, Msg::Grant { j, n, id, arrived: false }, bal);
                 }
-                TraceKind::PermitsArrived { link, n } => {
+                TraceKind::PermitsArrived { link, n } if cast.link(link as usize).is_some() => {
                     let j = link as usize;
-                    if cast.link(j).is_none() {
-                        continue;
-                    }
                     let of = self.open.iter().position(|o| o.0 == j).map(|i| self.open.remove(i).1);
-                    // Straight after its own grant: one message.
-                    if let (Some(id), Some(Row { msg: Msg::Grant { id: gid, arrived, .. }, .. })) = (of, self.rows.back_mut()) {
-                        if *gid == id {
-                            *arrived = true;
-                            continue;
+                    // Straight after its own grant: one message, with the balance it leaves.
+                    if let (Some(id), Some(row)) = (of, self.rows.back_mut()) {
+                        if let Msg::Grant { id: gid, arrived, .. } = &mut row.msg {
+                            if *gid == id {
+                                *arrived = true;
+                                row.bal = bal;
+                                continue;
+                            }
                         }
                     }
-                    self.push(t, Msg::Arrive { j, n, of });
+                    self.push(t, Msg::Arrive { j, n, of }, bal);
                 }
-                TraceKind::Blocked if producer_lifeline => self.push(t, Msg::Stop),
+                TraceKind::Blocked if producer_lifeline => self.push(t, Msg::Stop, bal),
                 TraceKind::Unblocked if producer_lifeline => {
-                    // The retry that unblocks sends first: show "resume" before that send.
-                    let send_now = matches!(self.rows.back(), Some(Row { t: lt, msg: Msg::Send { .. } }) if (*lt - t).abs() < 1e-12);
-                    if send_now {
-                        let row = self.rows.pop_back().expect("a row");
-                        self.pushed -= 1;
-                        self.push(t, Msg::Resume);
-                        self.push(row.t, row.msg);
-                    } else {
-                        self.push(t, Msg::Resume);
+                    // The retry that unblocks sends first: "resume" goes before its sends,
+                    // with the balance before them.
+                    let mut at = self.rows.len();
+                    let mut before = bal;
+                    while at > 0 {
+                        let r = &self.rows[at - 1];
+                        match r.msg {
+                            Msg::Send { j, n } if Some(j) == stop_link && (r.t - t).abs() < 1e-12 => {
+                                before = r.bal.map(|b| b + n as i64);
+                                at -= 1;
+                            }
+                            _ => break,
+                        }
+                    }
+                    self.rows.insert(at, Row { t, msg: Msg::Resume, bal: before });
+                    while self.rows.len() > KEEP {
+                        self.rows.pop_front();
                     }
                 }
-                TraceKind::Processed { n, .. } if consumer_lifeline => {
-                    if let Some(Row { msg: Msg::Process { n: ln }, .. }) = self.open_row(None) {
-                        *ln += n;
-                        continue;
-                    }
-                    self.push(t, Msg::Process { n });
+                TraceKind::Restarted { .. } if cast.link(cast.consumer).is_some() => {
+                    self.push(t, Msg::Reopen { j: cast.consumer }, bal);
                 }
                 _ => {}
             }
         }
     }
 
-    /// Per row, the balance on its link after it, counted back from `permits` (the
-    /// senders' permits now, per link `j`). `None` for rows without a link, or before a gap.
-    pub fn balances(&self, permits: &[(usize, u64)]) -> Vec<Option<u64>> {
-        let mut cur: Vec<(usize, i128)> = permits.iter().map(|&(j, p)| (j, p as i128)).collect();
-        let mut out = vec![None; self.rows.len()];
-        let stop_link = self.cast.as_ref().and_then(|c| c.links.iter().find(|l| l.sender == 0)).map(|l| l.j);
-        for (i, row) in self.rows.iter().enumerate().rev() {
-            let get = |cur: &Vec<(usize, i128)>, j: usize| cur.iter().find(|c| c.0 == j).map(|c| c.1);
-            match &row.msg {
-                Msg::Send { j, n, .. } => {
-                    out[i] = get(&cur, *j).map(|b| b.max(0) as u64);
-                    if let Some(c) = cur.iter_mut().find(|c| c.0 == *j) {
-                        c.1 += *n as i128;
-                    }
-                }
-                Msg::Arrive { j, n, .. } => {
-                    out[i] = get(&cur, *j).map(|b| b.max(0) as u64);
-                    if let Some(c) = cur.iter_mut().find(|c| c.0 == *j) {
-                        c.1 -= *n as i128;
-                    }
-                }
-                Msg::Grant { j, n, arrived: true, .. } => {
-                    out[i] = get(&cur, *j).map(|b| b.max(0) as u64);
-                    if let Some(c) = cur.iter_mut().find(|c| c.0 == *j) {
-                        c.1 -= *n as i128;
-                    }
-                }
-                Msg::Initial { j, .. } => out[i] = get(&cur, *j).map(|b| b.max(0) as u64),
-                Msg::Stop | Msg::Resume => out[i] = stop_link.and_then(|j| get(&cur, j)).map(|b| b.max(0) as u64),
-                Msg::Gap => break,
-                _ => {}
+    /// The rows on show when `fit` rows fit: the index of the first one, and the caption
+    /// that takes the top row when rows were left out (shown, out of how many events, over
+    /// how long).
+    pub fn visible(&self, fit: usize) -> (usize, Option<(usize, u64, f64)>) {
+        let total = self.rows.len();
+        match self.gap {
+            Some(g) => {
+                let shown = total.min(fit.saturating_sub(1).max(1));
+                (total - shown, Some((shown, g.total, (self.last_t - g.from_t).max(0.0))))
             }
+            None => (total.saturating_sub(fit), None),
         }
-        out
     }
+}
+
+/// Per event, the balance on its link just after it, counted back from `permits` (the
+/// senders' balances at the end of the frame, which the events are the newest of): a send
+/// spent its size, an arrival added its size. Before a restart of the receiver (which
+/// reopens its window) in the same frame the balance is unknown.
+fn balances(cast: &Cast, events: &[TraceEvent], permits: &[(usize, u64)]) -> Vec<Option<i64>> {
+    let mut cur: Vec<(usize, Option<i64>)> = permits.iter().map(|&(j, p)| (j, Some(p as i64))).collect();
+    let stop_link = cast.links.iter().find(|l| l.sender == 0).map(|l| l.j);
+    let mut out = vec![None; events.len()];
+    for (i, ev) in events.iter().enumerate().rev() {
+        let (link, change) = match ev.kind {
+            TraceKind::Moved { to, n, .. } => (Some(to as usize), Some(n as i64)),
+            TraceKind::PermitsArrived { link, n } => (Some(link as usize), Some(-(n as i64))),
+            TraceKind::Granted { link, .. } | TraceKind::Requested { link, .. } => (Some(link as usize), Some(0)),
+            TraceKind::Restarted { .. } => (Some(cast.consumer), None),
+            TraceKind::Blocked | TraceKind::Unblocked => (stop_link, Some(0)),
+            _ => (None, Some(0)),
+        };
+        let Some(c) = link.and_then(|j| cur.iter_mut().find(|c| c.0 == j)) else { continue };
+        out[i] = c.1;
+        c.1 = match change {
+            Some(d) => c.1.map(|b| b + d),
+            None => None,
+        };
+    }
+    out
+}
+
+/// Rows that fit under the heads on a canvas `h` tall.
+fn rows_fit(h: f64) -> usize {
+    ((h - HEAD_H - 6.0) / ROW_H).floor().max(1.0) as usize
+}
+
+/// The rows on show as text, one per line (`kind link n balance`, `-` for none; the
+/// caption as `gap shown total`): the canvas's `data-rows`, which tests read.
+fn rows_text(model: &Model, fit: usize) -> String {
+    let (first, caption) = model.visible(fit);
+    let mut out = String::new();
+    if let Some((shown, total, _)) = caption {
+        out.push_str(&format!("gap {shown} {total}\n"));
+    }
+    for row in model.rows.iter().skip(first) {
+        let (kind, j, n) = match row.msg {
+            Msg::Initial { j, n } => ("initial", j, n),
+            Msg::Send { j, n } => ("send", j, n),
+            Msg::Grant { j, n, arrived: true, .. } => ("grant-arrived", j, n),
+            Msg::Grant { j, n, .. } => ("grant", j, n),
+            Msg::Arrive { j, n, .. } => ("arrive", j, n),
+            Msg::Stop => ("stop", 0, 0),
+            Msg::Resume => ("resume", 0, 0),
+            Msg::Reopen { j } => ("reopen", j, 0),
+        };
+        match row.bal {
+            Some(b) => out.push_str(&format!("{kind} {j} {n} {b}\n")),
+            None => out.push_str(&format!("{kind} {j} {n} -\n")),
+        }
+    }
+    out
 }
 
 /// The live sequence diagram on its canvas.
 pub struct SequenceDiagram {
     model: Model,
-    /// Events received since the last draw (the snapshot says which links matter).
-    pending: Vec<TraceEvent>,
-    pending_cut: bool,
     widths: WidthCache,
+    /// The `data-rows` last written.
+    rows_text: String,
 }
 
 impl Default for SequenceDiagram {
@@ -336,7 +358,7 @@ impl Default for SequenceDiagram {
 
 impl SequenceDiagram {
     pub fn new() -> SequenceDiagram {
-        SequenceDiagram { model: Model::default(), pending: Vec::new(), pending_cut: false, widths: Default::default() }
+        SequenceDiagram { model: Model::default(), widths: Default::default(), rows_text: String::new() }
     }
 
     /// Whether the scenario has a link with credits or request(n) (the page shows the
@@ -345,57 +367,29 @@ impl SequenceDiagram {
         snap.links.iter().skip(1).any(|l| l.is_some())
     }
 
-    /// Takes one frame's trace (simulated times are in `TraceEvent.t_s`).
-    pub fn ingest(&mut self, trace: &[TraceEvent]) {
-        if trace.len() >= TRACE_CAP {
-            self.pending.clear();
-            self.pending_cut = true;
-        }
-        let keep = |e: &&TraceEvent| {
-            matches!(
-                e.kind,
-                TraceKind::Moved { .. }
-                    | TraceKind::Granted { .. }
-                    | TraceKind::Requested { .. }
-                    | TraceKind::PermitsArrived { .. }
-                    | TraceKind::Blocked
-                    | TraceKind::Unblocked
-                    | TraceKind::Processed { .. }
-            )
-        };
-        self.pending.extend(trace.iter().filter(keep).copied());
-        if self.pending.len() > 2 * TRACE_CAP {
-            // Drawn rarely (the canvas is hidden): keep the newest.
-            let cut = self.pending.len() - TRACE_CAP;
-            self.pending.drain(..cut);
-            self.pending_cut = true;
-        }
-    }
-
-    /// Brings the model up to `snap`: a new run or scenario starts over.
-    fn update(&mut self, snap: &Snapshot) {
+    /// Takes one frame's protocol events, with the snapshot at the frame's end (every
+    /// frame, drawn or not).
+    pub fn ingest(&mut self, frame: &ProtocolFrame, snap: &Snapshot) {
         let cast = Cast::of(snap);
-        let restarted = snap.t_s + 1e-9 < self.model.last_t || self.pending.first().is_some_and(|e| e.t_s + 1e-9 < self.model.last_t);
+        let restarted = snap.t_s + 1e-9 < self.model.last_t || frame.events.first().is_some_and(|e| e.t_s + 1e-9 < self.model.last_t);
         if self.model.cast.as_ref() != Some(&cast) || restarted {
             self.model.reset(cast.clone());
         }
         // At time zero the window is the receiver's initial grant.
         let initial_only = self.model.rows.iter().all(|r| matches!(r.msg, Msg::Initial { .. }));
-        if snap.t_s == 0.0 && initial_only && self.pending.is_empty() {
+        if snap.t_s == 0.0 && initial_only && frame.total == 0 {
             self.model.reset(cast.clone());
             for l in &cast.links {
                 let n = snap.links[l.j].as_ref().map_or(0, |w| w.permits + w.in_transit);
-                self.model.push(0.0, Msg::Initial { j: l.j, n });
+                self.model.push(0.0, Msg::Initial { j: l.j, n }, Some(n as i64));
             }
         }
-        let pending = std::mem::take(&mut self.pending);
-        self.model.add(&pending, self.pending_cut);
-        self.pending_cut = false;
+        let permits: Vec<(usize, u64)> = cast.links.iter().map(|l| (l.j, snap.links[l.j].as_ref().map_or(0, |w| w.permits))).collect();
+        self.model.add(frame, &permits);
         self.model.last_t = self.model.last_t.max(snap.t_s);
     }
 
     pub fn draw(&mut self, canvas: &HtmlCanvasElement, snap: &Snapshot, theme: &Theme) {
-        self.update(snap);
         let Some(ctx) = context(canvas) else { return };
         let dpr = fit(canvas);
         let (w, h) = (canvas.width() as f64 / dpr, canvas.height() as f64 / dpr);
@@ -411,6 +405,11 @@ impl SequenceDiagram {
             for (a, b) in p.overlaps() {
                 leptos::logging::warn!("sequence: labels overlap: {a:?} / {b:?} ({w}×{h})");
             }
+        }
+        let text = rows_text(&self.model, rows_fit(h));
+        if text != self.rows_text {
+            canvas.set_attribute("data-rows", &text).ok();
+            self.rows_text = text;
         }
     }
 }
@@ -450,7 +449,7 @@ fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     let xs: Vec<f64> = (0..n).map(|i| left + col * (i as f64 + 0.5)).collect();
     let x_of = |node: usize| cast.lifelines.iter().position(|&l| l == node).map(|i| xs[i]);
     // Heads: name and, for senders, what they hold now.
-    let head_h = 46.0;
+    let head_h = HEAD_H;
     for (i, &node) in cast.lifelines.iter().enumerate() {
         let x = xs[i];
         let name = &cast.names[i];
@@ -481,18 +480,27 @@ fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
     for &x in &xs {
         p.line((x, head_h - 4.0), (x, h - 4.0), theme.grid, 2.0, false);
     }
-    let rows_fit = ((h - head_h - 6.0) / ROW_H).floor().max(1.0) as usize;
-    let permits: Vec<(usize, u64)> = cast.links.iter().map(|l| (l.j, snap.links[l.j].as_ref().map_or(0, |w| w.permits))).collect();
-    let balances = model.balances(&permits);
+    let (first, caption) = model.visible(rows_fit(h));
+    let top = caption.is_some() as usize;
     let total = model.rows.len();
-    let first = total.saturating_sub(rows_fit);
-    let y_of = |i: usize| head_h + 4.0 + (i - first) as f64 * ROW_H + ROW_H / 2.0;
+    let y_of = |i: usize| head_h + 4.0 + (i + top - first) as f64 * ROW_H + ROW_H / 2.0;
+    if let Some((shown, all, span)) = caption {
+        // What is left out, said once, across the top row.
+        let y = head_h + 4.0 + ROW_H / 2.0;
+        let (sh, al) = (format::count(shown as f64), format::count(all as f64));
+        let a = format!("newest {sh} of {al} events in {}", format::moment(span));
+        let b = format!("newest {sh} of {al} events");
+        let c = format!("{sh} of {al}");
+        let tw = p.fit_halo(&[&a, &b, &c], w / 2.0, y, w - 16.0, text::SMALL, theme.muted, Align::Center);
+        let half = tw / 2.0 + 8.0;
+        p.line((8.0, y), (w / 2.0 - half, y), theme.muted, 1.0, true);
+        p.line((w / 2.0 + half, y), (w - 8.0, y), theme.muted, 1.0, true);
+    }
     let stop_link = cast.links.iter().find(|l| l.sender == 0).map(|l| l.j);
     let stop_request = stop_link.and_then(|j| cast.link(j)).is_some_and(|l| l.request);
-    let consumer_x = x_of(cast.consumer);
-    for (i, (row, bal)) in model.rows.iter().zip(&balances).enumerate().skip(first) {
+    for (i, row) in model.rows.iter().enumerate().skip(first) {
         let y = y_of(i);
-        let bal = bal.map(|b| format::count(b as f64));
+        let bal = row.bal.map(|b| format::count(b as f64));
         p.fit_halo(&[&stamp(row.t)], gutter - 8.0, y, gutter - 10.0, text::SMALL, theme.muted, Align::Right);
         match &row.msg {
             Msg::Initial { j, n } => {
@@ -507,28 +515,17 @@ fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 let b = format::count(*n as f64).to_string();
                 p.fit_halo(&[&a, &b], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, PURPLE, Align::Center);
             }
-            Msg::Send { j, n, sends } => {
+            Msg::Send { j, n } => {
                 let Some(l) = cast.link(*j) else { continue };
                 let (Some(xs_), Some(xr)) = (x_of(l.sender), x_of(l.j)) else { continue };
                 p.arrow_with((xs_, y + 4.0), (xr, y + 4.0), data, 1.8, false, HEAD);
                 let u = if l.request { "demand" } else { "credit" };
                 let nn = format::count(*n as f64);
-                let what = if *sends > 1 { format!("send {nn} in {sends} sends") } else { format!("send {nn}") };
-                let (a, b, c, d) = match &bal {
-                    Some(b) => {
-                        (format!("{what} ({u}: {b})"), format!("send {nn} ({u}: {b})"), format!("send {nn} ◆{b}"), format!("{nn} ◆{b}"))
-                    }
-                    None => (what.clone(), format!("send {nn}"), nn.clone(), nn.clone()),
+                let (a, b, c) = match &bal {
+                    Some(b) => (format!("send {nn} ({u}: {b})"), format!("send {nn} ◆{b}"), format!("{nn} ◆{b}")),
+                    None => (format!("send {nn}"), nn.clone(), nn.clone()),
                 };
-                p.fit_halo(
-                    &[&a, &b, &c, &d, &nn],
-                    (xs_ + xr) / 2.0,
-                    y - 5.0,
-                    (xr - xs_).abs() - 12.0,
-                    text::LABEL,
-                    theme.fg,
-                    Align::Center,
-                );
+                p.fit_halo(&[&a, &b, &c, &nn], (xs_ + xr) / 2.0, y - 5.0, (xr - xs_).abs() - 12.0, text::LABEL, theme.fg, Align::Center);
             }
             Msg::Grant { j, n, id, arrived } => {
                 let Some(l) = cast.link(*j) else { continue };
@@ -539,8 +536,8 @@ fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 } else {
                     let later = (i + 1..total).find(|&k| matches!(model.rows[k].msg, Msg::Arrive { of: Some(o), .. } if o == *id));
                     match later {
-                        Some(k) if k >= first => y_of(k) + 4.0,
-                        _ => h - 6.0,
+                        Some(k) => y_of(k) + 4.0,
+                        None => h - 6.0,
                     }
                 };
                 p.arrow_with((xr, y + 4.0), (xs_, end_y), PURPLE, 1.8, true, HEAD);
@@ -587,30 +584,13 @@ fn paint(p: &mut Pen, model: &Model, snap: &Snapshot, w: f64, h: f64) {
                 };
                 note(p, x, y, &[&a, "resume"], GREEN, col);
             }
-            Msg::Process { n } => {
-                let Some(x) = consumer_x else { continue };
-                let nn = format::count(*n as f64);
-                // A self-message: out and back on the consumer's lifeline.
-                let dir = if xs.last() == Some(&x) { -1.0 } else { 1.0 };
-                let dx = 14.0 * dir;
-                p.line((x, y - 5.0), (x + dx, y - 5.0), GREEN, 1.5, false);
-                p.line((x + dx, y - 5.0), (x + dx, y + 5.0), GREEN, 1.5, false);
-                p.arrow_with((x + dx, y + 5.0), (x + 1.0 * dir, y + 5.0), GREEN, 1.5, false, HEAD);
-                let a = format!("process {nn}");
-                let align = if dir > 0.0 { Align::Left } else { Align::Right };
-                p.fit_halo(&[&a, &nn], x + dx + 5.0 * dir, y, col / 2.0 + 20.0, text::LABEL, theme.fg, align);
-            }
-            Msg::Gap => {
-                p.line((gutter, y), (w - 8.0, y), theme.muted, 1.0, true);
-                p.fit_halo(
-                    &["… earlier messages skipped (running fast) …", "… skipped …"],
-                    (gutter + w) / 2.0,
-                    y,
-                    w - gutter - 20.0,
-                    text::SMALL,
-                    theme.muted,
-                    Align::Center,
-                );
+            Msg::Reopen { j } => {
+                let Some(x) = x_of(*j) else { continue };
+                let a = match &bal {
+                    Some(b) => format!("restarted: window {b}"),
+                    None => "restarted".into(),
+                };
+                note(p, x, y, &[&a, "restarted"], PURPLE, col);
             }
         }
     }
@@ -626,119 +606,173 @@ fn note(p: &mut Pen, x: f64, y: f64, opts: &[&str], color: RGBColor, col: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::Driver;
     use bplab_engine::{preset, Simulation};
 
-    /// Runs `id` to `t_s` in frames of `dt`, feeding the model as the page would.
-    fn run(id: &str, t_s: f64, dt: f64) -> (Model, Snapshot) {
-        let mut sim = Simulation::new(&preset(id).unwrap()).unwrap();
-        sim.set_tracing(true);
-        let mut model = Model::default();
-        let snap0 = sim.snapshot();
-        model.reset(Cast::of(&snap0));
-        for l in model.cast.clone().unwrap().links {
-            let w = snap0.links[l.j].clone().unwrap();
-            model.push(0.0, Msg::Initial { j: l.j, n: w.permits });
-        }
-        let mut t = 0.0;
-        let mut trace = Vec::new();
-        while t < t_s {
-            t += dt;
-            sim.run_until(t, u64::MAX);
-            trace.clear();
-            sim.drain_trace(&mut trace);
-            model.add(&trace, trace.len() >= TRACE_CAP);
-        }
-        (model, sim.snapshot())
+    /// What a link may carry: the size of every send (`None`: up to the window), the size
+    /// of every grant or later request, and the window.
+    #[derive(Clone, Copy, Debug)]
+    struct Rule {
+        j: usize,
+        send: Option<u64>,
+        grant: u64,
+        window: u64,
     }
 
-    fn permits(model: &Model, snap: &Snapshot) -> Vec<(usize, u64)> {
-        model.cast.as_ref().unwrap().links.iter().map(|l| (l.j, snap.links[l.j].as_ref().unwrap().permits)).collect()
+    /// Plays `id` through the driver at `speed` in frames of 1/60 s of wall time until
+    /// `secs`, feeding the diagram as the page does, and checks every row after every frame
+    /// against `rules`. Returns the diagram and how many frames left events out.
+    fn play(id: &str, speed: f64, secs: f64, rules: &[Rule]) -> (SequenceDiagram, usize) {
+        let mut d = Driver::new(&preset(id).unwrap()).unwrap();
+        let mut seq = SequenceDiagram::new();
+        seq.ingest(&ProtocolFrame::default(), &d.sim().snapshot());
+        d.set_speed(speed);
+        d.set_playing(true);
+        let mut cut = 0;
+        let mut seen_sends = 0;
+        while d.sim().now_s() < secs {
+            d.frame(1.0 / 60.0, u64::MAX);
+            d.take_trace();
+            let frame = d.take_protocol();
+            cut += (frame.total > frame.events.len() as u64) as usize;
+            assert!(frame.events.len() <= crate::driver::protocol::KEEP);
+            seq.ingest(&frame, &d.sim().snapshot());
+            let m = &seq.model;
+            if let Some(g) = m.gap {
+                assert!(g.total >= m.rows.len() as u64, "{id} at {speed}×: {} rows of {} events", m.rows.len(), g.total);
+            }
+            for row in &m.rows {
+                let rule = |j: usize| *rules.iter().find(|r| r.j == j).unwrap_or_else(|| panic!("{id}: a row on link {j}"));
+                let at = format!("{id} at {speed}×, t = {}: {row:?}", row.t);
+                let bal = row.bal.unwrap_or_else(|| panic!("{at}: no balance (no restarts in these runs)"));
+                assert!(bal >= 0, "{at}: negative balance");
+                match row.msg {
+                    Msg::Initial { j, n } => assert_eq!(n, rule(j).window, "{at}"),
+                    Msg::Send { j, n } => {
+                        seen_sends += 1;
+                        let r = rule(j);
+                        match r.send {
+                            Some(batch) => assert_eq!(n, batch, "{at}: not one batch"),
+                            None => assert!(n >= 1 && n <= r.window, "{at}: more than the window"),
+                        }
+                        assert!(bal as u64 <= r.window, "{at}: balance above the window");
+                    }
+                    Msg::Grant { j, n, .. } | Msg::Arrive { j, n, .. } => {
+                        assert_eq!(n, rule(j).grant, "{at}: not the configured size");
+                        assert!(bal as u64 <= rule(j).window, "{at}: balance above the window");
+                    }
+                    Msg::Stop => {
+                        let r = rules[0];
+                        assert!(bal < r.send.unwrap_or(1) as i64, "{at}: stopped holding a send's worth");
+                    }
+                    Msg::Resume => assert!(bal as u64 <= rules[0].window, "{at}"),
+                    Msg::Reopen { .. } => panic!("{at}: no restarts in these runs"),
+                }
+            }
+        }
+        assert!(seen_sends > 0, "{id} at {speed}×: no send drawn");
+        (seq, cut)
+    }
+
+    const CREDITS: [Rule; 1] = [Rule { j: 1, send: Some(100), grant: 500, window: 1_000 }];
+    // The stop link first: the buffer's request(256) replenishing 192, then the
+    // subscriber's request(64) replenishing 48.
+    const REQUEST_N: [Rule; 2] = [Rule { j: 3, send: None, grant: 192, window: 256 }, Rule { j: 4, send: None, grant: 48, window: 64 }];
+
+    #[test]
+    fn every_row_is_one_real_message_at_1x_100x_and_1000x() {
+        for (speed, secs) in [(1.0, 12.0), (100.0, 120.0), (1_000.0, 300.0)] {
+            let (seq, cut) = play("credits", speed, secs, &CREDITS);
+            // About ten messages a second: every one is drawn up to 100×.
+            if speed <= 100.0 {
+                assert_eq!(cut, 0, "credits at {speed}×: events left out");
+                assert!(seq.model.gap.is_none());
+            } else {
+                assert!(cut > 0 && seq.model.gap.is_some(), "credits at 1000×: ~160 events a frame, 64 kept");
+                let (first, caption) = seq.model.visible(20);
+                let (shown, total, span) = caption.unwrap();
+                assert_eq!((first, shown), (seq.model.rows.len() - 19, 19));
+                assert!(total > 64 && span > 10.0, "{total} events in {span} s");
+            }
+            let (seq, _) = play("reactive-request-n", speed, secs.min(60.0), &REQUEST_N);
+            assert!(seq.model.rows.iter().any(|r| matches!(r.msg, Msg::Grant { j: 3, .. })) || speed > 1.0);
+        }
     }
 
     #[test]
     fn the_credits_preset_tells_the_reference_story() {
-        let (model, snap) = run("credits", 3.0, 0.05);
-        let cast = model.cast.clone().unwrap();
+        let (seq, _) = play("credits", 1.0, 3.5, &CREDITS);
+        let m = &seq.model;
+        let cast = m.cast.clone().unwrap();
         assert_eq!(cast.lifelines, vec![0, 1]);
         assert_eq!(cast.names, vec!["Producer".to_string(), "Consumer".to_string()]);
-        let bal = model.balances(&permits(&model, &snap));
-        let rows: Vec<(&Msg, Option<u64>)> = model.rows.iter().map(|r| &r.msg).zip(bal.iter().copied()).collect();
-        // Initial credits 1000, then sends until the credit is too low to send a batch.
-        assert_eq!(rows[0], (&Msg::Initial { j: 1, n: 1_000 }, Some(1_000)));
-        let Msg::Send { n, .. } = rows[1].0 else { panic!("{:?}", rows[1]) };
-        assert_eq!(rows[1].1, Some(1_000 - n));
-        let stop = rows.iter().find(|r| *r.0 == Msg::Stop).expect("the producer stops");
-        assert!(stop.1.unwrap() < 100, "stopped with less than a batch of credit: {stop:?}");
-        // Then: process, grant 500, resume, send; over and over, balances consistent.
+        let rows: Vec<(&Msg, i64)> = m.rows.iter().map(|r| (&r.msg, r.bal.unwrap())).collect();
+        // Initial credits 1000, then ten sends of 100: 900, 800, … 0; stop at 0.
+        assert_eq!(rows[0], (&Msg::Initial { j: 1, n: 1_000 }, 1_000));
+        for (k, row) in rows.iter().enumerate().skip(1).take(10) {
+            assert_eq!(*row, (&Msg::Send { j: 1, n: 100 }, 1_000 - 100 * k as i64), "row {k}");
+        }
+        assert_eq!(rows[11], (&Msg::Stop, 0));
+        // Then: grant 500 (arriving 5 ms later), resume, five sends, stop; over and over.
         let kinds: Vec<&str> = rows
             .iter()
             .map(|(m, _)| match m {
                 Msg::Initial { .. } => "init",
                 Msg::Send { .. } => "send",
-                Msg::Grant { .. } => "grant",
+                Msg::Grant { arrived: true, .. } => "grant",
+                Msg::Grant { .. } => "grant…",
                 Msg::Arrive { .. } => "arrive",
                 Msg::Stop => "stop",
                 Msg::Resume => "resume",
-                Msg::Process { .. } => "process",
-                Msg::Gap => "gap",
+                Msg::Reopen { .. } => "reopen",
             })
             .collect();
-        let text = kinds.join(" ");
-        // Without the processing (which goes on all the time), the story repeats.
-        let story = kinds.iter().filter(|k| **k != "process").copied().collect::<Vec<_>>().join(" ");
-        assert!(story.starts_with("init send stop grant arrive resume send stop grant arrive resume send stop"), "{text}");
-        // Sends merge within a phase: one send message between a resume and a stop.
-        assert!(!story.contains("send send"), "{story}");
-        assert!(!text.contains("process process"), "{text}");
+        let story = kinds.join(" ");
+        let five = "grant resume send send send send send stop";
+        assert!(story.starts_with(&format!("init {}stop {five} {five}", "send ".repeat(10))), "{story}");
         for (m, b) in &rows {
-            if let Msg::Grant { n, .. } = m {
-                assert_eq!(*n, 500);
+            if let Msg::Grant { arrived: true, .. } = m {
+                assert_eq!(*b, 500, "credit after a grant arrives");
             }
-            if let (Msg::Arrive { .. }, Some(b)) = (m, b) {
-                assert!(*b >= 500, "credit after a grant arrives: {b}");
-            }
-        }
-        // Processing between grants adds up to the grant.
-        let mut since = 0;
-        for (m, _) in &rows {
-            match m {
-                Msg::Process { n } => since += n,
-                Msg::Grant { .. } => {
-                    assert_eq!(since, 500, "{text}");
-                    since = 0;
-                }
-                _ => {}
+            if let Msg::Resume = m {
+                assert_eq!(*b, 500, "resumes with the grant's credits");
             }
         }
     }
 
     #[test]
     fn request_n_through_map_and_filter_has_publisher_buffer_subscriber() {
-        let (model, snap) = run("reactive-request-n", 2.0, 0.02);
-        let cast = model.cast.clone().unwrap();
+        let (seq, _) = play("reactive-request-n", 1.0, 2.0, &REQUEST_N);
+        let m = &seq.model;
+        let cast = m.cast.clone().unwrap();
         assert_eq!(cast.lifelines, vec![0, 3, 4]);
         assert_eq!(cast.names[0], "Publisher → map → filter");
         assert!(cast.names[1].starts_with("Buffer"));
         assert_eq!(cast.names[2], "Subscriber");
-        assert!(model.rows.iter().any(|r| matches!(r.msg, Msg::Grant { j: 3, .. })));
-        assert!(model.rows.iter().any(|r| matches!(r.msg, Msg::Grant { j: 4, .. })));
-        // Balances never go negative when counted back from now.
-        let bal = model.balances(&permits(&model, &snap));
-        assert!(bal.iter().flatten().all(|b| *b < 1_000_000));
+        assert!(m.rows.iter().any(|r| matches!(r.msg, Msg::Grant { j: 3, n: 192, .. })));
+        assert!(m.rows.iter().any(|r| matches!(r.msg, Msg::Grant { j: 4, n: 48, .. })));
     }
 
     #[test]
-    fn a_cut_trace_starts_over_with_a_gap() {
+    fn a_frame_with_more_events_than_kept_starts_over_under_a_caption() {
         let mut model = Model::default();
         model.reset(Cast { links: vec![LinkInfo { j: 1, sender: 0, request: false }], lifelines: vec![0, 1], consumer: 1, names: vec![] });
         let ev = |t, kind| TraceEvent { t_s: t, kind };
-        model.add(&[ev(0.1, TraceKind::Moved { from: 0, to: 1, n: 10 })], false);
-        model.add(&[ev(0.2, TraceKind::Moved { from: 0, to: 1, n: 10 }), ev(0.3, TraceKind::Granted { link: 1, n: 5 })], true);
-        assert_eq!(model.rows[0].msg, Msg::Gap);
-        assert_eq!(model.rows[1].msg, Msg::Send { j: 1, n: 10, sends: 1 });
-        // Balances stop at the gap.
-        let b = model.balances(&[(1, 40)]);
-        assert_eq!(b, vec![None, Some(40), None]);
+        let send = |t| ev(t, TraceKind::Moved { from: 0, to: 1, n: 10 });
+        model.add(&ProtocolFrame { events: vec![send(0.1)], total: 1, first_t: 0.1 }, &[(1, 90)]);
+        assert_eq!(model.rows[0].bal, Some(90));
+        assert!(model.gap.is_none());
+        // Three kept of 50: the earlier row goes; balances counted back from the frame's end.
+        let events = vec![send(0.2), ev(0.3, TraceKind::PermitsArrived { link: 1, n: 50 }), send(0.4)];
+        model.add(&ProtocolFrame { events, total: 50, first_t: 0.15 }, &[(1, 40)]);
+        let bals: Vec<Option<i64>> = model.rows.iter().map(|r| r.bal).collect();
+        assert_eq!(bals, vec![Some(0), Some(50), Some(40)]);
+        assert_eq!(model.gap, Some(Gap { total: 50, from_t: 0.15 }));
+        // A later frame whose events are all kept adds to the count.
+        model.add(&ProtocolFrame { events: vec![send(0.5)], total: 1, first_t: 0.5 }, &[(1, 30)]);
+        assert_eq!(model.gap.unwrap().total, 51);
+        assert_eq!(model.visible(3), (2, Some((2, 51, 0.5 - 0.15))));
+        assert_eq!(rows_text(&model, 3), "gap 2 51\nsend 1 10 40\nsend 1 10 30\n");
     }
 
     #[test]

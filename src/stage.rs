@@ -248,9 +248,9 @@ fn tick(lab: Lab, parts: Parts) {
         let replay = d.replaying();
         let f = d.frame(dt, if replay { budget * REPLAY_SHARE } else { budget });
         let progress = d.replay_progress().map(|p| (p * 100.0).floor() as u8);
-        out = Some((d.sim().snapshot(), d.take_trace(), f, d.sim().now_s(), d.horizon_s(), progress, replay, d.speed()));
+        out = Some((d.sim().snapshot(), d.take_trace(), d.take_protocol(), f, d.sim().now_s(), d.horizon_s(), progress, replay, d.speed()));
     });
-    let Some((snapshot, trace, fr, sim_t, horizon, progress, replay, asked)) = out else { return };
+    let Some((snapshot, trace, protocol, fr, sim_t, horizon, progress, replay, asked)) = out else { return };
     let engine_s = now_s() - started;
 
     // The speed reached: measured over frames that played on from the previous one (not
@@ -318,7 +318,7 @@ fn tick(lab: Lab, parts: Parts) {
     if let Some(canvas) = seq.get_untracked().filter(|_| lab.snapshot.with_untracked(SequenceDiagram::applies)) {
         lab.snapshot.with_untracked(|snap| {
             seq_state.update_value(|s| {
-                s.ingest(&trace);
+                s.ingest(&protocol, snap);
                 if seq_seen {
                     s.draw(&canvas, snap, &theme);
                 }

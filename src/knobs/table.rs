@@ -429,7 +429,7 @@ pub static FIELDS: &[Field] = &[
         get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { grant, .. } => u(grant), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { grant, .. }, .. }) = link_mut(s, i) { *grant = v as u64 }),
     num!("credit-batch", "Send batch", "msg", Scope::Link, 1.0, 1_000_000.0, uh(lim::WINDOW), Log, true,
-        "The sender sends in batches of this many, and stops when fewer credits are left.",
+        "Every send carries exactly this many: the sender collects a whole batch, sends it while it holds that many credits, and stops when fewer are left.",
         get: |s, i| match window_link_at(s, i)?.control { FlowControl::Credit { batch, .. } => u(batch), _ => None },
         set: |s, i, v| if let Some(LinkSpec { control: FlowControl::Credit { batch, .. }, .. }) = link_mut(s, i) { *batch = v as u64 }),
     num!("credit-latency", "Grant travel time", "ms", Scope::Link, 0.01, 10_000.0, LAT_MS, LogZero, false,

@@ -1,6 +1,6 @@
-//! A link's state: its spec and, under flow control, the window of credits or
-//! `request(n)` demand its sender holds. What links do at run time (space, sending with
-//! `on_full`, delivery, grants) is in `sim/link.rs`.
+//! A link's state: its spec, under flow control the window of credits or `request(n)`
+//! demand its sender holds, and the size of one send (a credit link's batch). What links do
+//! at run time (space, sending with `on_full`, delivery, grants) is in `sim/link.rs`.
 
 use crate::scenario::{FlowControl, LinkSpec, OnFull};
 use crate::time::{self, Nanos};
@@ -10,7 +10,8 @@ use crate::time::{self, Nanos};
 pub(crate) struct Window {
     pub request: bool,
     pub permits: u64,
-    /// Credits: the sender sends only with at least this many.
+    /// Credits: one send carries exactly this many (the spec's `batch`, cut to a bounded
+    /// receiver's capacity), so the sender sends only with at least this many.
     pub batch: u64,
     pub replenish: u64,
     /// Finished by the receiver since its last grant.
@@ -86,6 +87,10 @@ pub(crate) struct Link {
     pub window: Option<Window>,
     /// Its sender's hold (see [`Hold`]).
     pub hold: Hold,
+    /// Messages one send over this link carries: a credit link's batch; into a map or
+    /// filter, the batch of the link after it (a filter thins each batch it passes on); 1
+    /// otherwise (any number). Set once the pipeline is known ([`Link::set_unit`]).
+    pub unit: u64,
 }
 
 impl Link {
@@ -111,7 +116,28 @@ impl Link {
                 in_transit: 0,
             }),
         };
-        Link { spec: spec.clone(), window, hold: Hold::new(resolution) }
+        Link { spec: spec.clone(), window, hold: Hold::new(resolution), unit: 1 }
+    }
+
+    /// Decides the size of one send, once the pipeline is known: a credit link's batch,
+    /// cut to `capacity` (what its receiver can ever hold) when that is smaller, so that a
+    /// batch always fits; `after` (the unit of the link after an operator) for a link into
+    /// a map or filter; 1 otherwise.
+    pub fn set_unit(&mut self, capacity: Option<u64>, after: Option<u64>) {
+        self.unit = match &mut self.window {
+            Some(w) if !w.request => {
+                w.batch = w.batch.min(capacity.unwrap_or(u64::MAX)).max(1);
+                w.batch
+            }
+            _ => after.unwrap_or(1),
+        };
+    }
+
+    /// A sender that keeps `held` messages it could not send is still filling a batch (it
+    /// goes on collecting messages, not blocked) when they are fewer than one send.
+    #[inline]
+    pub fn filling(&self, held: u64) -> bool {
+        held < self.unit
     }
 
     /// The receiver restarts its session: the count of messages it finished since its last

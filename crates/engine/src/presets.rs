@@ -439,12 +439,13 @@ pub static PRESETS: &[Preset] = &[
         id: "credits",
         family: Family::Demand,
         title: "Credit-based flow control (1,000 credits, send 100, grant 500)",
-        explanation: "The consumer gives the producer 1,000 credits; the producer spends one per message and \
-            sends in batches of 100, stopping when fewer than 100 are left. Each time the consumer has \
-            processed 500 messages it grants 500 credits back, which take 5 ms to arrive. The producer \
-            can never have more than 1,000 messages outstanding, so the consumer's memory is bounded by \
-            construction and the producer's rate settles at the consumer's 500 msg/s: it waits, blocked, \
-            for credits.",
+        explanation: "The consumer gives the producer 1,000 credits. The producer collects its messages into \
+            batches of 100 and sends a batch whenever it holds at least 100 credits, spending one per \
+            message: 1,000, 900, … 100, 0 left, then it stops. Each time the consumer has processed 500 \
+            messages it grants 500 credits back, which take 5 ms to arrive, and the producer sends five \
+            more batches. It can never have more than 1,000 messages outstanding, so the consumer's \
+            memory is bounded by construction and the producer's rate settles at the consumer's 500 \
+            msg/s: it waits, blocked, for credits.",
         build: credits,
     },
     Preset {

@@ -61,6 +61,21 @@ impl Seg {
         }
     }
 
+    /// `self` and `next`, which comes after it, as one run: a batch made of messages from
+    /// different moments (a part kept while the sender was blocked, then new ones). A run
+    /// spreads its births evenly, so the joined run keeps their mean birth, and with it the
+    /// sum of their sojourns (Little's law stays exact), inside the span of the two: only
+    /// how the births spread within the batch is lost.
+    pub fn join(self, next: Seg) -> Seg {
+        let n = self.n + next.n;
+        // Twice the mean birth.
+        let twice = ((self.n as u128 * (self.t0 as u128 + self.t1 as u128) + next.n as u128 * (next.t0 as u128 + next.t1 as u128))
+            / n.max(1) as u128) as Nanos;
+        let (lo, hi) = (self.t0.min(next.t0), self.t1.max(next.t1));
+        let (t0, t1) = if twice >= lo + hi { (twice - hi, hi) } else { (lo, twice.saturating_sub(lo).max(lo)) };
+        Seg { n, t0, t1, off: self.off }
+    }
+
     /// Joins `next`, which comes after `self`, into one run.
     fn absorb(&mut self, next: Seg) {
         self.n += next.n;
@@ -155,6 +170,31 @@ impl SegQueue {
         };
         self.total -= taken.n;
         Some(taken)
+    }
+
+    /// Takes up to `k` messages from the front, across runs, joined into one run (offsets
+    /// from the first, times spanning them all, as merging neighbours does): one batch sent
+    /// out of a channel, whose offsets do not matter.
+    pub fn pop_joined(&mut self, k: u64) -> Option<Seg> {
+        debug_assert!(!self.strict, "a strict queue keeps its offsets");
+        let mut out = self.pop_front(k)?;
+        while out.n < k {
+            let Some(next) = self.pop_front(k - out.n) else { break };
+            out = out.join(next);
+        }
+        Some(out)
+    }
+
+    /// Puts `seg` back at the front (a sender could not send it).
+    pub fn push_front(&mut self, seg: Seg) {
+        if seg.n == 0 {
+            return;
+        }
+        self.total += seg.n;
+        self.q.push_front(seg);
+        if self.q.len() > self.cap {
+            self.compact();
+        }
     }
 
     /// Drops every message with an offset below `off` (runs are in offset order).
@@ -324,6 +364,37 @@ mod tests {
             c.push_back(Seg::one(i * 10, i));
         }
         assert!(c.entries() <= 5, "contiguous runs still merge: {}", c.entries());
+    }
+
+    #[test]
+    fn pop_joined_takes_a_batch_across_runs() {
+        let mut q = SegQueue::new(16, 0);
+        for i in 0..5 {
+            q.push_back(Seg { n: 3, t0: i * 10, t1: i * 10 + 2, off: i * 100 });
+        }
+        let b = q.pop_joined(7).unwrap();
+        // Births 0, 1, 2, 10, 11, 12, 20: their mean, 8, is kept, inside 0..20.
+        assert_eq!((b.n, b.t0, b.t1, b.off), (7, 0, 16, 0));
+        assert_eq!(q.total(), 8);
+        assert_eq!(q.front().unwrap().n, 2);
+        q.push_front(b);
+        assert_eq!(q.total(), 15);
+        assert_eq!(q.pop_joined(100).unwrap().n, 15);
+        assert_eq!(q.pop_joined(1), None);
+    }
+
+    #[test]
+    fn a_join_keeps_the_mean_birth_inside_the_span() {
+        let old = Seg { n: 5, t0: 0, t1: 0, off: 0 };
+        let new = Seg { n: 95, t0: 1_000, t1: 1_094, off: 5 };
+        let j = old.join(new);
+        assert_eq!((j.n, j.off, j.t1), (100, 0, 1_094));
+        let sum = |s: &Seg| (0..s.n).map(|i| s.time_of(i) as i64).sum::<i64>();
+        assert!((sum(&j) - sum(&old) - sum(&new)).abs() <= 100, "{} vs {}", sum(&j), sum(&old) + sum(&new));
+        // Mostly old: the span starts at the oldest.
+        let j = Seg { n: 95, t0: 0, t1: 94, off: 0 }.join(Seg { n: 5, t0: 10_000, t1: 10_004, off: 95 });
+        assert_eq!(j.t0, 0);
+        assert!(j.t1 < 10_004 && j.t1 > 94);
     }
 
     #[test]

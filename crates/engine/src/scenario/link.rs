@@ -13,9 +13,10 @@ pub enum FlowControl {
     /// Only the receiver's capacity limits the sender. (An empty struct variant, not a unit
     /// one: serde ignores unknown keys beside a unit variant's tag.)
     None {},
-    /// Credit-based: the sender holds credits and spends one per message, in batches of
-    /// `batch`; the receiver grants `grant` credits back each time it has finished `grant`
-    /// messages; grants travel back in `latency_ms`.
+    /// Credit-based: the sender holds credits and spends one per message; every send is a
+    /// batch of exactly `batch` messages, sent while it holds at least `batch` credits; the
+    /// receiver grants `grant` credits back each time it has finished `grant` messages;
+    /// grants travel back in `latency_ms`. See docs/scenario.md for the whole rule.
     Credit { initial: u64, grant: u64, batch: u64, latency_ms: f64 },
     /// Reactive Streams `request(n)`: the receiver requests `prefetch` up front and, each time
     /// `replenish` × prefetch of them have been consumed, requests that many again (Reactor's

@@ -5,7 +5,7 @@
 use super::Simulation;
 use crate::event::Event;
 use crate::scenario::{OnFull, ShedSpec};
-use crate::seg::{Seg, SegQueue, QUEUE_CAP};
+use crate::seg::{Seg, SegQueue};
 use crate::shed;
 use crate::snapshot::DropCause;
 use crate::stage::{Buffer, Node};
@@ -84,6 +84,7 @@ impl Simulation {
         let Node::Channel(b) = &self.stages[j - 1] else { return false };
         b.q.is_empty()
             && b.shed.is_none()
+            && self.links[j + 1].unit == 1
             && b.cap.is_none_or(|c| seg.n <= c)
             && !(j + 1 == self.consumer_node() && self.group.polls)
             && self.space(j + 1) >= seg.n
@@ -127,27 +128,25 @@ impl Simulation {
     /// that link's policy to what it does not take. Over a non-blocking link the sender
     /// holds the leftover of the run it is sending for up to one step, like the producer
     /// (see [`Hold`](crate::link::Hold)): it stays at the front of the channel meanwhile.
+    /// Over a batched link it sends whole batches only, each taken across the runs at the
+    /// front; fewer than a batch wait in the channel for more.
     pub(crate) fn transfer(&mut self, node: usize) {
         self.shed_stale(node);
         let policy = self.links[node + 1].spec.on_full;
         let holds = self.links[node + 1].hold.applies(policy);
+        let unit = self.links[node + 1].unit;
         let mut moved = 0;
         loop {
             let room = self.space(node + 1);
             let want = if policy == OnFull::Block || holds { room } else { u64::MAX };
-            if want == 0 {
-                break;
-            }
             let Node::Channel(b) = &mut self.stages[node - 1] else { return };
-            let Some(seg) = b.q.pop_front(want) else { break };
+            let Some(seg) = next_send(&mut b.q, want, unit) else { break };
             moved += seg.n;
             if let Some(rest) = self.push(node, seg) {
                 // Blocked: put it back in front.
                 moved -= rest.n;
                 let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
-                let mut front = SegQueue::new(QUEUE_CAP, 0);
-                front.push_back(rest);
-                b.q.prepend(&mut front);
+                b.q.push_front(rest);
                 break;
             }
         }
@@ -163,7 +162,11 @@ impl Simulation {
     /// stopped: what it sent of a held leftover no longer is; if the channel still has data
     /// and nothing is held, the run now at its front is held for one step.
     fn hold_front(&mut self, node: usize, moved: u64) {
+        let unit = self.links[node + 1].unit;
         let front = match &self.stages[node - 1] {
+            // Over a batched link, one whole batch (if the channel holds one).
+            Node::Channel(b) if unit > 1 && b.q.total() >= unit => unit,
+            Node::Channel(_) if unit > 1 => 0,
             Node::Channel(b) => b.q.front().map_or(0, |s| s.n),
             _ => 0,
         };
@@ -202,14 +205,22 @@ impl Simulation {
         let h = &mut self.links[node + 1].hold;
         h.active = false;
         let mut left = std::mem::take(&mut h.held);
+        let unit = self.links[node + 1].unit;
         let mut gone = 0;
         while left > 0 {
             let Node::Channel(b) = &mut self.stages[node - 1] else { return };
-            let Some(seg) = b.q.pop_front(left) else { break };
+            let seg = if unit > 1 { b.q.pop_joined(left.min(unit)) } else { b.q.pop_front(left) };
+            let Some(seg) = seg else { break };
             left -= seg.n;
             gone += seg.n;
-            let kept = self.push(node, seg);
-            debug_assert!(kept.is_none(), "a non-blocking link keeps nothing");
+            if let Some(kept) = self.push(node, seg) {
+                // Short of a batch (a batched link keeps nothing else): it waits in front.
+                debug_assert!(unit > 1 && kept.n < unit, "a non-blocking link keeps nothing");
+                gone -= kept.n;
+                let Node::Channel(b) = &mut self.stages[node - 1] else { unreachable!() };
+                b.q.push_front(kept);
+                break;
+            }
         }
         if gone > 0 {
             self.taken_from(node, gone);
@@ -239,4 +250,18 @@ impl Simulation {
         }
         got
     }
+}
+
+/// What a channel's sender takes from the front of `q` for one send when the link takes
+/// `want`: over a batched link (`unit` > 1) exactly one batch, joined across runs, and only
+/// when the channel holds a whole one and `want` allows it; otherwise up to `want` from the
+/// front run.
+fn next_send(q: &mut SegQueue, want: u64, unit: u64) -> Option<Seg> {
+    if unit == 1 {
+        return if want == 0 { None } else { q.pop_front(want) };
+    }
+    if want < unit || q.total() < unit {
+        return None;
+    }
+    q.pop_joined(unit)
 }

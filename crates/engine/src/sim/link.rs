@@ -48,10 +48,28 @@ impl Simulation {
     }
 
     /// Sends `seg` from node `from` over link `from + 1`: delivers what fits and applies the
-    /// link's `on_full` policy to the rest. Returns what the sender keeps (blocked).
+    /// link's `on_full` policy to the rest. Returns what the sender keeps: blocked (at least
+    /// one send's worth, with `block`), or, over a batched link, the messages short of a
+    /// whole batch, which the sender goes on filling ([`Link::filling`](crate::link::Link::filling)).
     pub(crate) fn push(&mut self, from: usize, seg: Seg) -> Option<Seg> {
         let rest = self.push_fit(from, seg)?;
-        self.on_full(from + 1, rest)
+        let j = from + 1;
+        let unit = self.links[j].unit;
+        if unit == 1 {
+            return self.on_full(j, rest);
+        }
+        let partial = rest.n % unit;
+        if partial == 0 {
+            return self.on_full(j, rest);
+        }
+        if partial == rest.n || self.links[j].spec.on_full == OnFull::Block {
+            return Some(rest);
+        }
+        // Whole batches meet the policy; the newest messages, short of a batch, stay.
+        let (whole, part) = rest.split(rest.n - partial);
+        let kept = self.on_full(j, whole);
+        debug_assert!(kept.is_none(), "a non-blocking link keeps nothing");
+        Some(part)
     }
 
     /// Sends as much of `seg` from node `from` over link `from + 1` as the receiver takes,
@@ -59,14 +77,24 @@ impl Simulation {
     ///
     /// A run larger than the receiver's room is split to fit, and the receiver is asked
     /// again after each delivery: a delivery may make room at once (a channel passing runs
-    /// on to a topic), so a run never waits on being larger than a capacity.
+    /// on to a topic), so a run never waits on being larger than a capacity. Over a batched
+    /// link (a credit link's `batch`, see [`Link::unit`](crate::link::Link::unit)) every
+    /// delivery is exactly one batch, sent only when the receiver takes a whole one.
     pub(crate) fn push_fit(&mut self, from: usize, mut seg: Seg) -> Option<Seg> {
         if seg.n == 0 {
             return None;
         }
         let j = from + 1;
+        let unit = self.links[j].unit;
         loop {
-            let take = seg.n.min(self.space(j));
+            let space = self.space(j);
+            let take = if unit == 1 {
+                seg.n.min(space)
+            } else if seg.n >= unit && space >= unit {
+                unit
+            } else {
+                0
+            };
             if take == 0 {
                 return Some(seg);
             }

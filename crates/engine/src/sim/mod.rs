@@ -173,6 +173,17 @@ impl Simulation {
             })
             .collect();
         links.push(Link::new(&s.consumer.link, res));
+        // The size of one send on each link, from the consumer back: an operator's link
+        // takes the one after it.
+        for j in (1..links.len()).rev() {
+            let (capacity, after) = match stages.get(j - 1) {
+                Some(Node::Channel(b)) => (b.cap, None),
+                Some(Node::Kafka(k)) => (k.buf.cap, None),
+                Some(Node::Map | Node::Filter(_)) => (None, Some(links[j + 1].unit)),
+                _ => (None, None),
+            };
+            links[j].set_unit(capacity, after);
+        }
         let group = Group::new(&s, topic.as_ref(), &stages, res);
         let partitions = group.partitions;
         let sample_every = time::from_millis(s.sim.sample_interval_ms);

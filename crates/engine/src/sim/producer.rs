@@ -19,11 +19,16 @@ impl Simulation {
         }
     }
 
-    /// Sends whatever the source generated up to now; the heap grows only here, so it is
-    /// checked here (`sim/memory.rs`).
+    /// Sends whatever the source generated up to now (after the batch being filled, if
+    /// any: a batched link's sender collects messages until it has a whole batch); the heap
+    /// grows only here, so it is checked here (`sim/memory.rs`).
     fn generate_and_send(&mut self) {
         if let Some(seg) = self.take_generated() {
             self.note(TraceKind::Generated { n: seg.n });
+            let seg = match self.producer.pending.take() {
+                Some(filling) => filling.join(seg),
+                None => seg,
+            };
             self.producer_send(seg);
             self.check_producer_heap();
         }
@@ -63,7 +68,7 @@ impl Simulation {
         let kept = rest.map_or(0, |r| r.n);
         self.producer.produced += before - kept;
         match rest {
-            Some(rest) => {
+            Some(rest) if !self.links[1].filling(rest.n) => {
                 self.producer.pending = Some(rest);
                 if self.producer.blocked_since.is_none() {
                     self.producer.blocked_since = Some(self.now);
@@ -75,7 +80,9 @@ impl Simulation {
                     self.note(TraceKind::Blocked);
                 }
             }
-            None => {
+            // Sent, or short of a batch: the producer goes on filling it, not blocked.
+            filling => {
+                self.producer.pending = filling;
                 if let Some(since) = self.producer.blocked_since.take() {
                     self.producer.blocked_total += self.now - since;
                     self.note(TraceKind::Unblocked);
@@ -94,6 +101,7 @@ impl Simulation {
         self.producer.produced += seg.n - rest.map_or(0, |r| r.n);
         self.producer.pending = rest;
         match rest {
+            Some(r) if self.links[1].filling(r.n) => self.links[1].hold.active = false,
             Some(_) if !self.links[1].hold.active => {
                 self.links[1].hold.start(self.now);
                 self.arm_hold();
@@ -120,12 +128,11 @@ impl Simulation {
         }
         self.links[1].hold.active = false;
         if let Some(held) = self.producer.pending.take() {
-            // Sent either way: delivered now, or dropped (failed) by the link's policy.
-            self.producer.produced += held.n;
-            if let Some(rest) = self.push_fit(0, held) {
-                let kept = self.on_full(1, rest);
-                debug_assert!(kept.is_none(), "a non-blocking link keeps nothing");
-            }
+            // Sent either way: delivered now, or dropped (failed) by the link's policy; only
+            // what is short of a batch stays, filling.
+            let filling = self.push(0, held);
+            self.producer.produced += held.n - filling.map_or(0, |r| r.n);
+            self.producer.pending = filling;
         }
     }
 
