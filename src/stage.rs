@@ -18,6 +18,7 @@ use crate::readouts::Readouts;
 use crate::sequence::SequenceDiagram;
 use crate::state::{Lab, View};
 use crate::stats::{Sample, Stats, PUBLISH_EVERY};
+use crate::theme::Theme;
 use leptos::html::{Canvas, Section};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -341,21 +342,9 @@ fn tick(lab: Lab, parts: Parts) {
         })
         .unwrap_or_default();
     if !due.is_empty() {
-        let (limit, producer_limit) = lab.snapshot.with_untracked(|s| (s.consumer.heap_limit_bytes, s.producer.heap_limit_bytes));
-        let window = lab.window.get_untracked();
-        let labels = lab.scenario.with_untracked(stage_labels);
-        lab.driver.with_value(|d| {
-            let ctx = Ctx {
-                series: d.sim().series(),
-                window_s: window,
-                heap_limit_bytes: limit,
-                producer_heap_limit_bytes: producer_limit,
-                stages: &labels,
-                theme: &theme,
-                export: false,
-            };
+        with_chart_ctx(lab, &theme, false, |ctx| {
             for (_, chart, canvas) in &due {
-                if let Err(e) = chart.draw(canvas, &ctx) {
+                if let Err(e) = chart.draw(canvas, ctx) {
                     leptos::logging::warn!("chart {}: {e}", chart.id());
                 }
             }
@@ -390,6 +379,25 @@ fn tick(lab: Lab, parts: Parts) {
     });
 }
 
+/// Calls `f` with what every chart is drawn from: the run's series, the chart window, the
+/// heap limits, the stages' labels and the theme (`export`: the 800×400 PNG's layout).
+fn with_chart_ctx<R>(lab: Lab, theme: &Theme, export: bool, f: impl FnOnce(&Ctx) -> R) -> R {
+    let (limit, producer_limit) = lab.snapshot.with_untracked(|s| (s.consumer.heap_limit_bytes, s.producer.heap_limit_bytes));
+    let window = lab.window.get_untracked();
+    let labels = lab.scenario.with_untracked(stage_labels);
+    lab.driver.with_value(|d| {
+        f(&Ctx {
+            series: d.sim().series(),
+            window_s: window,
+            heap_limit_bytes: limit,
+            producer_heap_limit_bytes: producer_limit,
+            stages: &labels,
+            theme,
+            export,
+        })
+    })
+}
+
 /// Draws `chart` on a detached 800×400 canvas and downloads it as a PNG.
 fn export_png(lab: Lab, chart: Chart) {
     let doc = document();
@@ -397,21 +405,7 @@ fn export_png(lab: Lab, chart: Chart) {
     canvas.set_width(EXPORT_SIZE.0);
     canvas.set_height(EXPORT_SIZE.1);
     let theme = lab.theme();
-    let (limit, producer_limit) = lab.snapshot.with_untracked(|s| (s.consumer.heap_limit_bytes, s.producer.heap_limit_bytes));
-    let labels = lab.scenario.with_untracked(stage_labels);
-    let window = lab.window.get_untracked();
-    let ok = lab.driver.with_value(|d| {
-        let ctx = Ctx {
-            series: d.sim().series(),
-            window_s: window,
-            heap_limit_bytes: limit,
-            producer_heap_limit_bytes: producer_limit,
-            stages: &labels,
-            theme: &theme,
-            export: true,
-        };
-        chart.draw(&canvas, &ctx)
-    });
+    let ok = with_chart_ctx(lab, &theme, true, |ctx| chart.draw(&canvas, ctx));
     if let Err(e) = ok {
         leptos::logging::warn!("export {}: {e}", chart.id());
         return;
