@@ -89,7 +89,7 @@ _bplab_setup() {
     if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$mdbook_version" ]; then
         _say "mdbook" "skipped ($mdbook_version)"
     else
-        echo "setup: mdbook                 installing $mdbook_version (takes ~4 min on 2 cores)..."
+        echo "setup: mdbook                 installing $mdbook_version (takes ~5 min on 2 quiet cores)..."
         env -u CARGO_TARGET_DIR cargo install --quiet --locked mdbook --version "$mdbook_version" \
             --no-default-features --features search \
             || { _die "cargo install mdbook $mdbook_version failed"; return 1; }

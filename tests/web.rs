@@ -263,7 +263,7 @@ async fn question_mark_opens_the_help_and_escape_closes_it() {
     let root = container();
     let mounted = leptos::mount::mount_to(root.clone(), App);
     leptos::task::tick().await;
-    let backdrop = find(&root, ".backdrop");
+    let backdrop = find(&root, "[data-testid=help-dialog]").parent_element().expect("the help backdrop");
     assert!(backdrop.has_attribute("hidden"), "the help shows before it is asked for");
     press_key("?");
     wait_until("the help dialog opens", 2_000.0, || !backdrop.has_attribute("hidden")).await;
