@@ -11,12 +11,15 @@
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
+pub mod challenge;
 mod consumer;
 pub mod control;
 pub mod event;
 pub mod experiment;
 pub mod export;
+pub mod goal;
 pub mod hist;
+pub mod lesson;
 mod link;
 pub mod presets;
 mod producer;
