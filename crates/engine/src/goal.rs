@@ -71,7 +71,7 @@ impl Cmp {
         match self {
             Cmp::Lt | Cmp::Le => target - value,
             Cmp::Ge | Cmp::Gt => value - target,
-            Cmp::Eq => -(value - target).abs(),
+            Cmp::Eq => 0.0 - (value - target).abs(),
             Cmp::Ne => (value - target).abs(),
         }
     }
