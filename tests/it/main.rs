@@ -15,4 +15,5 @@ mod links;
 mod memory;
 mod props;
 mod theory;
+mod teach;
 mod tidy;

@@ -65,7 +65,8 @@ pub enum Prediction {
         metric: String,
         /// The right answer, with its unit (`48.3 s`): it must be true of the engine.
         answer: String,
-        /// How close counts as right: in the metric's unit (`2 s`) or relative (`10 %`).
+        /// How close counts as right: in the metric's unit (`2 s`) or relative (`10 %`); for
+        /// a `_fraction` metric a `%` is percentage points (`3 %`: within 0.03).
         tolerance: String,
     },
     /// A choice among answers; exactly one is right.
@@ -147,7 +148,7 @@ impl NumberCheck {
         let answer = goal::parse_value(answer, dim).map_err(|e| ("answer", e))?;
         let tol = tolerance.trim();
         let tolerance = match tol.strip_suffix('%') {
-            Some(p) if dim != Dim::Fraction || tol.contains(' ') => {
+            Some(p) if dim != Dim::Fraction => {
                 let share = goal::parse_value(p, Dim::Count).map_err(|e| ("tolerance", e))? / 100.0;
                 Tolerance::Relative(share)
             }
