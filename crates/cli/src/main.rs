@@ -5,9 +5,9 @@
 
 use bplab_engine::challenge::{Challenge, Task, Verdict};
 use bplab_engine::experiment::{self, ViewState};
+use bplab_engine::export;
 use bplab_engine::goal::{self, When};
 use bplab_engine::lesson::Lesson;
-use bplab_engine::export;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -553,7 +553,9 @@ fn first_error(text: &str, e: &bplab_engine::ScenarioError) -> String {
 fn load_challenge(arg: &str) -> Result<(String, Task), String> {
     let (name, text) = match SHIPPED.iter().find(|(id, _)| *id == arg) {
         Some((id, text)) => (id.to_string(), text.to_string()),
-        None if std::path::Path::new(arg).exists() => (arg.to_string(), std::fs::read_to_string(arg).map_err(|e| format!("cannot read {arg}: {e}"))?),
+        None if std::path::Path::new(arg).exists() => {
+            (arg.to_string(), std::fs::read_to_string(arg).map_err(|e| format!("cannot read {arg}: {e}"))?)
+        }
         None => {
             let ids: Vec<&str> = SHIPPED.iter().map(|(id, _)| *id).collect();
             return Err(format!("no challenge file or shipped challenge '{arg}' (shipped: {})", ids.join(", ")));
@@ -610,7 +612,9 @@ fn outcome_line(o: &goal::Outcome, duration_s: f64) -> String {
     let measured = match (o.measured, o.when) {
         (None, _) => "no value in this run".to_string(),
         (Some(m), When::AtEnd) => format!("{} at the end", v(m)),
-        (Some(m), When::AtAllTimes) => format!("worst {} at {}", v(m), goal::format_value(o.measured_at_s.unwrap_or(0.0), goal::Dim::Seconds)),
+        (Some(m), When::AtAllTimes) => {
+            format!("worst {} at {}", v(m), goal::format_value(o.measured_at_s.unwrap_or(0.0), goal::Dim::Seconds))
+        }
     };
     let margin = match o.margin {
         Some(m) if o.pass => format!("; margin {}", v(m)),

@@ -155,9 +155,12 @@ pub const GAUGES: &[&str] = &[
     "producer_heap_bytes",
 ];
 
+/// How a series column is read from a point.
+pub type Read = fn(&Point) -> Option<f64>;
+
 /// A series column and how to read it from a point (every field of [`Point`] but `t_s`; a
 /// test checks the list against the struct).
-pub const SERIES: &[(&str, fn(&Point) -> Option<f64>)] = &[
+pub const SERIES: &[(&str, Read)] = &[
     ("produced", |p| Some(p.produced as f64)),
     ("consumed", |p| Some(p.consumed as f64)),
     ("dropped", |p| Some(p.dropped as f64)),
@@ -203,7 +206,7 @@ const RUNNING: &[(&str, &str, bool)] = &[
 /// Derived end metrics (not fields of the summary): shares of what was produced.
 pub const DERIVED: &[&str] = &["dropped_fraction", "lost_fraction", "consumed_fraction"];
 
-fn series_column(name: &str) -> Option<fn(&Point) -> Option<f64>> {
+fn series_column(name: &str) -> Option<Read> {
     SERIES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
@@ -624,14 +627,17 @@ mod tests {
         assert_eq!(parse("lost == 0").unwrap().when, When::AtEnd);
         assert_eq!(parse("dropped_fraction <= 5 %").unwrap().target, 0.05);
         assert_eq!(parse("lost_by_cause.after_commit == 0").unwrap().when, When::AtEnd);
-        assert_eq!(parse("at_end lag <= 1,000").unwrap(), Goal {
-            text: "at_end lag <= 1,000".into(),
-            metric: "lag".into(),
-            when: When::AtEnd,
-            cmp: Cmp::Le,
-            target: 1000.0,
-            dim: Dim::Count
-        });
+        assert_eq!(
+            parse("at_end lag <= 1,000").unwrap(),
+            Goal {
+                text: "at_end lag <= 1,000".into(),
+                metric: "lag".into(),
+                when: When::AtEnd,
+                cmp: Cmp::Le,
+                target: 1000.0,
+                dim: Dim::Count
+            }
+        );
         assert_eq!(parse("at_all_times latency_p99_s < 2").unwrap().when, When::AtAllTimes);
         assert_eq!(parse("first_oom_s > 1e2").unwrap().target, 100.0);
     }

@@ -154,7 +154,7 @@ impl NumberCheck {
             }
             _ => Tolerance::Absolute(goal::parse_value(tol, dim).map_err(|e| ("tolerance", e))?),
         };
-        if matches!(tolerance, Tolerance::Absolute(x) | Tolerance::Relative(x) if !(x >= 0.0)) {
+        if matches!(tolerance, Tolerance::Absolute(x) | Tolerance::Relative(x) if x.is_nan() || x < 0.0) {
             return Err(("tolerance", "must not be negative".into()));
         }
         Ok(NumberCheck { metric: name.to_string(), when, dim, answer, tolerance })
