@@ -159,3 +159,13 @@ fn every_lesson_validates_and_its_answers_are_true_of_the_engine() {
         }
     }
 }
+
+#[test]
+fn docs_challenges_md_names_every_metric() {
+    let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/challenges.md")).unwrap();
+    let missing: Vec<String> = bplab_engine::goal::metric_names().into_iter().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
+    assert!(missing.is_empty(), "docs/challenges.md does not name: {missing:?}");
+    for g in bplab_engine::goal::GAUGES {
+        assert!(doc.contains(&format!("`{g}`")), "{g}");
+    }
+}
