@@ -169,3 +169,39 @@ fn docs_challenges_md_names_every_metric() {
         assert!(doc.contains(&format!("`{g}`")), "{g}");
     }
 }
+
+/// Each lesson task (lesson id, step index) and a solution that passes it.
+const LESSON_TASKS: &[(&str, usize, &str)] = &[
+    ("buffers", 4, "v=1&preset=drop-newest&stages.0.link.on_full=block"),
+    ("credits-and-request-n", 3, "v=1&preset=reactive-request-n&consumer.link.control.prefetch=64"),
+    (
+        "feedback-loops",
+        3,
+        r#"v=1&preset=concurrency-unbounded&consumer.limiter={"initial_limit":20,"kind":"vegas","max_concurrency":1000,"probe_multiplier":30,"smoothing":1.0}"#,
+    ),
+    ("incident-106", 4, "v=1&preset=buffer-bloat&stages.0.capacity=100"),
+    ("incident-106", 6, r#"v=1&preset=incident-106&consumer.pause={"high":20000,"low":10000}"#),
+    ("kafka-semantics", 1, "v=1&preset=rebalance-storm&consumer.max_poll_records=50"),
+    ("load-shedding", 3, r#"v=1&preset=incident-106&consumer.shed={"kind":"queue_length","max_queue":5000}"#),
+];
+
+#[test]
+fn every_lesson_task_has_a_kept_solution_that_passes() {
+    let mut tasks = Vec::new();
+    for (id, text) in files("lessons") {
+        let lesson: Lesson = toml::from_str(&text).unwrap();
+        let checked = lesson.validate().unwrap();
+        for (i, c) in checked.steps.into_iter().enumerate() {
+            if let Some(t) = c.task {
+                tasks.push((id.clone(), i, t));
+            }
+        }
+    }
+    let listed: Vec<(String, usize)> = LESSON_TASKS.iter().map(|(id, i, _)| (id.to_string(), *i)).collect();
+    let found: Vec<(String, usize)> = tasks.iter().map(|(id, i, _)| (id.clone(), *i)).collect();
+    assert_eq!(found, listed, "every lesson task needs a solution in LESSON_TASKS");
+    for ((id, i, task), (_, _, solution)) in tasks.iter().zip(LESSON_TASKS) {
+        let v = task.check_link(solution).unwrap_or_else(|p| panic!("{id} step {i}: {p}"));
+        assert!(v.pass, "{id} step {i}: {:?} {:?}", v.locked, v.goals.iter().filter(|g| !g.pass).collect::<Vec<_>>());
+    }
+}
