@@ -205,3 +205,15 @@ fn every_lesson_task_has_a_kept_solution_that_passes() {
         assert!(v.pass, "{id} step {i}: {:?} {:?}", v.locked, v.goals.iter().filter(|g| !g.pass).collect::<Vec<_>>());
     }
 }
+
+/// The run digests of the `buffers` challenge's start and solution, pinned: `tests/web.rs`
+/// computes the same two in the browser (wasm32) and compares with the same values, so the
+/// page and `bplab check` agree (`scripts/test.sh` runs both).
+pub const BUFFERS_DIGESTS: (&str, &str) = ("5c85672b140d1f0d", "81bb4d66968b1b2b");
+
+#[test]
+fn the_run_digest_is_pinned() {
+    let task = challenge("buffers");
+    assert_eq!(task.check(&task.start).unwrap().digest, BUFFERS_DIGESTS.0);
+    assert_eq!(task.check_link(SOLVED[0].2).unwrap().digest, BUFFERS_DIGESTS.1);
+}
