@@ -188,7 +188,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut text = first_paragraph(&e.render().to_string());
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && text.ends_with("<SCENARIO_FILE>") {
-                text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
+                if std::env::args().nth(1).as_deref() == Some("check") {
+                    text.push_str(" or --link URL or --links FILE");
+                } else {
+                    text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
+                }
             }
             return fail(&format!("{text} (try 'bplab --help')"));
         }

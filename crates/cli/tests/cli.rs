@@ -487,6 +487,12 @@ fn check_refuses_bad_input_with_exit_2_naming_it() {
     let line = bad_type.lines().position(|l| l.starts_with("duration_s")).unwrap() + 1;
     assert!(stderr(&o).contains(&format!("duration_s: invalid type: string \"a minute\", expected f64 (line {line})")), "{}", stderr(&o));
 
+    let bad_kind = shipped.replace("{ text = \"lost == 0\", explanation = \"An OOM kill loses every message the channel held.\" }", "3");
+    assert_ne!(bad_kind, shipped);
+    std::fs::write(&file, &bad_kind).unwrap();
+    let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);
+    assert!(stderr(&o).contains("goals.1: invalid type: integer `3`, expected a goal: a string such as \"lost == 0\""), "{}", stderr(&o));
+
     let bad_free = shipped.replace("\"stages.0.link.on_full\"", "\"stages.0.on_full\"");
     std::fs::write(&file, &bad_free).unwrap();
     let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);

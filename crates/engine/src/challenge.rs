@@ -28,7 +28,7 @@ pub const DURATION_S: (f64, f64) = (1.0, 3_600.0);
 
 /// A goal as a challenge or lesson writes it: the text alone, or a table with the text and
 /// why it matters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum GoalSpec {
     Text(String),
@@ -37,6 +37,35 @@ pub enum GoalSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         explanation: Option<String>,
     },
+}
+
+/// Read by hand rather than as an untagged enum, whose error ("data did not match any
+/// variant") would not say what a goal looks like.
+impl<'de> Deserialize<'de> for GoalSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GoalSpec, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            text: String,
+            #[serde(default)]
+            explanation: Option<String>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoalSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a goal: a string such as \"lost == 0\", or a table with text and an optional explanation")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<GoalSpec, E> {
+                Ok(GoalSpec::Text(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<GoalSpec, A::Error> {
+                let t = Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(GoalSpec::Explained { text: t.text, explanation: t.explanation })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl GoalSpec {
