@@ -14,6 +14,6 @@ mod group;
 mod links;
 mod memory;
 mod props;
-mod theory;
 mod teach;
+mod theory;
 mod tidy;

@@ -44,8 +44,16 @@ const SOLVED: &[(&str, &[&str], &str)] = &[
         &["lag <= 40k"],
         r#"v=1&preset=fix-sync-poll&producer.throttle={"kind":"aimd","target_lag":10000,"increase_per_s":50,"decrease_factor":0.5,"interval_ms":1000,"min_rate_per_s":1}"#,
     ),
-    ("load-shedding", &["oom_kills == 0", "lost == 0"], r#"v=1&preset=incident-106&consumer.shed={"kind":"queue_length","max_queue":5000}"#),
-    ("pause-resume", &["oom_kills == 0", "lost == 0", "heap_bytes <= 128 MiB"], r#"v=1&preset=incident-106&consumer.pause={"high":20000,"low":10000}"#),
+    (
+        "load-shedding",
+        &["oom_kills == 0", "lost == 0"],
+        r#"v=1&preset=incident-106&consumer.shed={"kind":"queue_length","max_queue":5000}"#,
+    ),
+    (
+        "pause-resume",
+        &["oom_kills == 0", "lost == 0", "heap_bytes <= 128 MiB"],
+        r#"v=1&preset=incident-106&consumer.pause={"high":20000,"low":10000}"#,
+    ),
     (
         "consumer-group-scaling",
         &["oom_kills == 0", "lost == 0", "throughput_msgs_per_s >= 3900"],
@@ -112,7 +120,9 @@ fn more_members_than_partitions_does_not_help() {
 fn a_too_small_credit_window_starves_the_consumer() {
     let task = challenge("credits");
     let v = task
-        .check_link("v=1&preset=credits&consumer.link.control.initial=100&consumer.link.control.grant=50&consumer.link.control.latency_ms=200")
+        .check_link(
+            "v=1&preset=credits&consumer.link.control.initial=100&consumer.link.control.grant=50&consumer.link.control.latency_ms=200",
+        )
         .unwrap();
     let failed: Vec<&str> = v.goals.iter().filter(|g| !g.pass).map(|g| g.goal.as_str()).collect();
     assert_eq!(failed, ["throughput_msgs_per_s >= 490"]);
