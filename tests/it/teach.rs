@@ -4,7 +4,7 @@
 //! every lesson (`content/lessons`) validates, every numeric prediction's answer is what
 //! the engine gives, and every wrong answer's disproving link shows what it claims.
 
-use bplab_engine::challenge::{self, Challenge, Task};
+use bplab_engine::challenge::{Challenge, Task};
 use bplab_engine::lesson::{Lesson, Prediction};
 use std::path::PathBuf;
 
@@ -143,40 +143,18 @@ fn a_failed_series_goal_says_when_it_first_broke() {
 #[test]
 fn every_lesson_validates_and_its_answers_are_true_of_the_engine() {
     let lessons = files("lessons");
-    assert!(!lessons.is_empty());
+    assert!(lessons.len() >= 6);
     for (id, text) in lessons {
         let lesson: Lesson = toml::from_str(&text).unwrap_or_else(|e| panic!("{id}: {e}"));
         let checked = lesson.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
-        for (i, (step, c)) in lesson.steps.iter().zip(&checked.steps).enumerate() {
-            let (summary, series) = challenge::run(&c.scenario).unwrap();
-            if let Some(n) = &c.number {
-                let score = n.score(n.answer, &summary, &series);
-                assert!(score.close, "{id} step {i}: the answer is not what the engine gives: {}", score.text);
-            }
-            if let Some(Prediction::Choice { choices, .. }) = &step.prediction {
-                for d in &c.disproofs {
-                    let shows = d.shows.as_ref().unwrap_or_else(|| panic!("{id} step {i}: choice {} says what its link shows", d.choice));
-                    let (s, se) = challenge::run(&d.scenario).unwrap();
-                    let o = shows.evaluate(&s, &se);
-                    assert!(o.pass, "{id} step {i}: \"{}\" is not disproved: {o:?}", choices[d.choice].text);
-                }
-            }
-            if let Some(t) = &c.task {
-                // A task is worth doing: its starting link does not already meet its goals.
-                let v = t.check(&t.start).unwrap();
-                assert!(!v.pass, "{id} step {i}: the task's start already passes");
-            }
-        }
-    }
-}
-
-#[test]
-fn docs_challenges_md_names_every_metric() {
-    let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/challenges.md")).unwrap();
-    let missing: Vec<String> = bplab_engine::goal::metric_names().into_iter().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
-    assert!(missing.is_empty(), "docs/challenges.md does not name: {missing:?}");
-    for g in bplab_engine::goal::GAUGES {
-        assert!(doc.contains(&format!("`{g}`")), "{g}");
+        // Every numeric answer within its tolerance of the run, every wrong answer's run
+        // showing what it claims, every task's start failing it.
+        let errors = lesson.verify(&checked);
+        assert!(errors.is_empty(), "{id}: {errors:?}");
+        let numbers = checked.steps.iter().filter(|c| c.number.is_some()).count();
+        let disproofs: usize = checked.steps.iter().map(|c| c.disproofs.len()).sum();
+        assert!(numbers + disproofs > 0, "{id} holds nothing to the engine");
+        assert!(lesson.steps.iter().all(|s| !matches!(&s.prediction, Some(Prediction::Choice { choices, .. }) if choices.len() < 2)));
     }
 }
 

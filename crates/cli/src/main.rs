@@ -111,6 +111,10 @@ enum LessonAction {
     Check {
         #[arg(value_name = "FILE")]
         file: String,
+        /// Also run every step and hold the lesson's claims to the engine: each numeric
+        /// answer, each wrong answer's disproving run (its `shows`), each task's start.
+        #[arg(long)]
+        run: bool,
     },
     /// Print a lesson file as JSON (what the page loads).
     Show {
@@ -245,15 +249,24 @@ fn run(cli: Cli) -> Result<String, String> {
                 format!("{id}\t{title}\n")
             })
             .collect()),
-        Command::Lesson { action: LessonAction::Check { file } } => {
+        Command::Lesson { action: LessonAction::Check { file, run } } => {
             let lesson = load_lesson(&file)?;
+            if run {
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+                let checked = lesson.validate().map_err(|e| format!("{file}: {e}"))?;
+                let errors = lesson.verify(&checked);
+                if !errors.is_empty() {
+                    return Err(format!("{file}: {}", first_error(&text, &bplab_engine::ScenarioError { errors })));
+                }
+            }
             let links = lesson.links().len();
             let predictions = lesson.steps.iter().filter(|s| s.prediction.is_some()).count();
             let tasks = lesson.steps.iter().filter(|s| s.task.is_some()).count();
             Ok(format!(
-                "{file}: ok: \"{}\", {} steps, {links} links decoded, {predictions} predictions, {tasks} tasks\n",
+                "{file}: ok: \"{}\", {} steps, {links} links decoded, {predictions} predictions, {tasks} tasks{}\n",
                 lesson.title,
-                lesson.steps.len()
+                lesson.steps.len(),
+                if run { ", every claim true of the engine" } else { "" }
             ))
         }
         Command::Lesson { action: LessonAction::Show { file, format: LessonFormat::Json } } => {

@@ -567,3 +567,24 @@ fn lesson_check_and_show() {
     assert!(err.contains("steps.4.prediction.choices.0.disproved_by: stages.0.capacity: "), "{err}");
     assert!(err.trim_end().ends_with(&format!("(line {line})")), "{err}");
 }
+
+#[test]
+fn lesson_check_run_holds_the_answers_to_the_engine() {
+    let lesson = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/lessons/buffers.toml");
+    let o = bplab(&["lesson", "check", "--run", lesson]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("every claim true of the engine"), "{}", stdout(&o));
+    let text = std::fs::read_to_string(lesson).unwrap();
+    let bad = text.replacen("answer = \"48.3 s\"", "answer = \"30 s\"", 1);
+    assert_ne!(bad, text);
+    let file = scratch("lesson-run").join("bad.toml");
+    std::fs::write(&file, &bad).unwrap();
+    // Without --run the file is well formed.
+    assert_eq!(code(&bplab(&["lesson", "check", file.to_str().unwrap()])), 0);
+    let o = bplab(&["lesson", "check", "--run", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let line = bad.lines().position(|l| l.contains("answer = \"30 s\"")).unwrap() + 1;
+    let err = stderr(&o);
+    assert!(err.contains("steps.0.prediction.answer: not what the engine gives: you said 30 s; the run gave 48.3 s"), "{err}");
+    assert!(err.contains(&format!("(line {line})")), "{err}");
+}

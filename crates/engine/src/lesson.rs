@@ -328,6 +328,58 @@ impl Lesson {
         }
     }
 
+    /// Holds a checked lesson to the engine: runs every step, and reports each numeric
+    /// answer the run does not give (within its tolerance), each wrong answer whose
+    /// disproving run does not show what `shows` claims (or that claims nothing), and each
+    /// task that its own starting link already passes. Empty: every claim is true.
+    pub fn verify(&self, checked: &Checked) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        for (i, c) in checked.steps.iter().enumerate() {
+            let at = |name: &str| format!("steps.{i}.{name}");
+            if let Some(n) = &c.number {
+                match challenge::run(&c.scenario) {
+                    Ok((summary, series)) => {
+                        let score = n.score(n.answer, &summary, &series);
+                        if !score.close {
+                            errors.push(FieldError {
+                                field: at("prediction.answer"),
+                                message: format!("not what the engine gives: {}", score.text),
+                            });
+                        }
+                    }
+                    Err(e) => errors.push(FieldError { field: at("link"), message: e.to_string() }),
+                }
+            }
+            for d in &c.disproofs {
+                let field = at(&format!("prediction.choices.{}.shows", d.choice));
+                let Some(shows) = &d.shows else {
+                    errors.push(FieldError { field, message: "say what the disproving run shows, as a goal that holds on it".into() });
+                    continue;
+                };
+                match challenge::run(&d.scenario) {
+                    Ok((summary, series)) => {
+                        let o = shows.evaluate(&summary, &series);
+                        if !o.pass {
+                            let measured = o.measured.map_or("no value".to_string(), |v| goal::format_value(v, o.dim));
+                            errors.push(FieldError {
+                                field,
+                                message: format!("\"{}\" does not hold on that run (measured {measured})", o.goal),
+                            });
+                        }
+                    }
+                    Err(e) => errors
+                        .push(FieldError { field: at(&format!("prediction.choices.{}.disproved_by", d.choice)), message: e.to_string() }),
+                }
+            }
+            if let Some(t) = &c.task {
+                if t.check(&t.start).is_ok_and(|v| v.pass) {
+                    errors.push(FieldError { field: at("task.goals"), message: "the step's own link already meets every goal".into() });
+                }
+            }
+        }
+        errors
+    }
+
     /// Every link in the lesson with the field it is in: `(steps.0.link, "v=1&...")`.
     pub fn links(&self) -> Vec<(String, &str)> {
         let mut out = Vec::new();
