@@ -155,6 +155,9 @@ fn every_lesson_validates_and_its_answers_are_true_of_the_engine() {
         let disproofs: usize = checked.steps.iter().map(|c| c.disproofs.len()).sum();
         assert!(numbers + disproofs > 0, "{id} holds nothing to the engine");
         assert!(lesson.steps.iter().all(|s| !matches!(&s.prediction, Some(Prediction::Choice { choices, .. }) if choices.len() < 2)));
+        // The JSON the page reads (bplab lesson show) is the same lesson.
+        let json = serde_json::to_string(&lesson).unwrap();
+        assert_eq!(serde_json::from_str::<Lesson>(&json).unwrap(), lesson, "{id}");
     }
 }
 

@@ -88,8 +88,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
-    /// Print the ids of the shipped challenges, one a line, with their titles.
-    Challenges,
+    /// Print the ids of the shipped challenges, one a line, with their titles; or one
+    /// challenge (a shipped id or a file), validated, as JSON for the page.
+    Challenges {
+        #[arg(value_name = "CHALLENGE")]
+        challenge: Option<String>,
+        #[arg(long, value_enum, default_value_t = LessonFormat::Json)]
+        format: LessonFormat,
+    },
     /// Lesson files: check one, or print it as JSON for the page.
     Lesson {
         #[command(subcommand)]
@@ -242,7 +248,11 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
         Command::Check { .. } => unreachable!("handled in main"),
-        Command::Challenges => Ok(SHIPPED
+        Command::Challenges { challenge: Some(arg), format: LessonFormat::Json } => {
+            let (c, _) = load_challenge(&arg)?;
+            Ok(serde_json::to_string_pretty(&c).expect("plain data serializes") + "\n")
+        }
+        Command::Challenges { challenge: None, .. } => Ok(SHIPPED
             .iter()
             .map(|(id, text)| {
                 let title = parse_doc::<Challenge>(text).map(|c| c.title).unwrap_or_else(|e| format!("(invalid: {e})"));
@@ -567,7 +577,7 @@ fn first_error(text: &str, e: &bplab_engine::ScenarioError) -> String {
 }
 
 /// A challenge by path or shipped id, validated.
-fn load_challenge(arg: &str) -> Result<(String, Task), String> {
+fn load_challenge(arg: &str) -> Result<(Challenge, Task), String> {
     let (name, text) = match SHIPPED.iter().find(|(id, _)| *id == arg) {
         Some((id, text)) => (id.to_string(), text.to_string()),
         None if std::path::Path::new(arg).exists() => {
@@ -580,7 +590,7 @@ fn load_challenge(arg: &str) -> Result<(String, Task), String> {
     };
     let c: Challenge = parse_doc(&text).map_err(|e| format!("{name}: {e}"))?;
     let task = c.validate().map_err(|e| format!("{name}: {}", first_error(&text, &e)))?;
-    Ok((c.title, task))
+    Ok((c, task))
 }
 
 fn load_lesson(path: &str) -> Result<Lesson, String> {
@@ -593,7 +603,8 @@ fn load_lesson(path: &str) -> Result<Lesson, String> {
 /// `bplab check`: exit 0 when every solution passes, 1 when one fails, 2 on bad input.
 fn check(challenge: &str, file: Option<String>, link: Option<String>, links: Option<String>, format: CheckFormat) -> ExitCode {
     let graded = (|| -> Result<(String, bool), String> {
-        let (title, task) = load_challenge(challenge)?;
+        let (c, task) = load_challenge(challenge)?;
+        let title = c.title;
         if let Some(path) = links {
             let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
             return Ok(grade_links(&task, &text, format));

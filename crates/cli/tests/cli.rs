@@ -542,6 +542,13 @@ fn every_challenge_in_the_content_folder_is_shipped() {
     files.sort();
     assert_eq!(shipped, files);
     assert!(!out.contains("(invalid"), "{out}");
+    // One challenge as JSON, as the page reads it: the same data as the TOML file.
+    let o = bplab(&["challenges", "credits", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["duration_s"], serde_json::json!(60.0));
+    assert_eq!(doc["goals"][0], serde_json::json!({ "text": "oom_kills == 0" }));
+    assert_eq!(doc["free"][0], "consumer.link.control.initial");
 }
 
 #[test]

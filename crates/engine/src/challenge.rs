@@ -364,6 +364,17 @@ mod tests {
     }
 
     #[test]
+    fn a_challenge_round_trips_through_json_as_the_page_reads_it() {
+        let mut c = challenge();
+        c.goals.push(GoalSpec::Explained { text: "lag <= 10k".into(), explanation: Some("why".into()) });
+        c.goals.push(GoalSpec::Explained { text: "dropped == 0".into(), explanation: None });
+        let text = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Challenge>(&text).unwrap(), c);
+        let e = serde_json::from_str::<Challenge>(&text.replace("\"why\"", "3")).unwrap_err().to_string();
+        assert!(e.starts_with("invalid type: integer `3`, expected a string"), "{e}");
+    }
+
+    #[test]
     fn bad_fields_are_named() {
         let mut c = challenge();
         c.link = "v=1&preset=buffer-bloat&consumer.workers=0".into();
