@@ -208,3 +208,13 @@ fn the_run_digest_is_pinned() {
     assert_eq!(task.check(&task.start).unwrap().digest, BUFFERS_DIGESTS.0);
     assert_eq!(task.check_link(SOLVED[0].2).unwrap().digest, BUFFERS_DIGESTS.1);
 }
+
+#[test]
+fn docs_challenges_md_names_every_metric() {
+    let doc = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/challenges.md")).unwrap();
+    let missing: Vec<String> = bplab_engine::goal::metric_names().into_iter().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
+    assert!(missing.is_empty(), "docs/challenges.md does not name: {missing:?}");
+    for g in bplab_engine::goal::GAUGES {
+        assert!(doc.contains(&format!("`{g}`")), "{g}");
+    }
+}
