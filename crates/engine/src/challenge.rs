@@ -3,7 +3,7 @@
 //!
 //! A challenge is plain serde data (a TOML file for teachers, JSON for the page).
 //! [`Challenge::validate`] names each bad field by its dotted path (`goals.2`, `free.0`,
-//! `link`). [`check`] grades a solution: every change from the starting scenario must lie
+//! `link`). [`Task::check`] grades a solution: every change from the starting scenario must lie
 //! on a free path (a change to any other path fails, naming it), the scenario runs for the
 //! challenge's run length, and every goal is evaluated ([`crate::goal`]). The verdict
 //! carries a **run digest**: a hash of the normalised solution (its canonical link), its
