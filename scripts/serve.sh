@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Builds and serves Backpressure Lab locally: installs the tools (scripts/setup.sh), then runs
-# `trunk serve`, which rebuilds and reloads the page when a source file changes. It serves
-# from target/serve-dist, not dist/: its build carries Trunk's live-reload client, which
-# must never ship (dist/ is made only by `trunk build --release`).
+# Builds and serves Backpressure Lab's whole site locally: installs the tools
+# (scripts/setup.sh), builds the site (scripts/build-site.sh: the simulator, the embed
+# example, the handbook, lessons and challenges, offline support) into site/ and serves it
+# as static files, as any web server or static host would.
 #
-#   scripts/serve.sh                 # release build at http://127.0.0.1:8080/
+#   scripts/serve.sh                 # http://127.0.0.1:8080/ (the handbook at /handbook/)
 #   PORT=9000 scripts/serve.sh       # another port
-#   scripts/serve.sh --dev           # debug build: compiles faster, runs slower
-# Extra arguments are passed to trunk serve.
+#   scripts/serve.sh --dev           # while changing the page: `trunk serve` (debug build,
+#                                    # rebuilt and reloaded on every change; app only)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,14 +17,13 @@ cd "$ROOT"
 source "$ROOT/scripts/setup.sh"
 
 PORT="${PORT:-8080}"
-profile=(--release)
-args=()
-for arg in "$@"; do
-    case "$arg" in
-        --dev) profile=() ;;
-        *) args+=("$arg") ;;
-    esac
-done
+if [ "${1:-}" = "--dev" ]; then
+    shift
+    echo "serve: http://127.0.0.1:$PORT/  (trunk serve, debug build; Ctrl-C stops)"
+    # From target/serve-dist, not dist/: this build carries Trunk's live-reload client.
+    exec trunk serve --dist "$ROOT/target/serve-dist" --public-url / --address 127.0.0.1 --port "$PORT" "$@"
+fi
 
-echo "serve: http://127.0.0.1:$PORT/  (first build takes a minute or two; Ctrl-C stops)"
-exec trunk serve "${profile[@]}" --dist "$ROOT/target/serve-dist" --address 127.0.0.1 --port "$PORT" "${args[@]}"
+BPLAB_SETUP_DONE=1 bash "$ROOT/scripts/build-site.sh" "$ROOT/site"
+echo "serve: http://127.0.0.1:$PORT/  (the handbook: http://127.0.0.1:$PORT/handbook/; Ctrl-C stops)"
+exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$ROOT/site"

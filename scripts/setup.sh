@@ -9,6 +9,7 @@
 #   - rustup components rustfmt and clippy
 #   - rustup target wasm32-unknown-unknown
 #   - trunk 0.21.14                  (cargo install --locked)
+#   - mdbook 0.5.4                   (cargo install --locked, search only: builds the handbook)
 #   - wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install, not --locked)
 #     which also provides wasm-bindgen-test-runner
 #   - Debian chromium + chromium-driver (apt-get, only if missing)
@@ -23,6 +24,7 @@ _bplab_setup() {
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
     local trunk_version="0.21.14"
+    local mdbook_version="0.5.4"
     local cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 
     _say() { printf 'setup: %-22s %s\n' "$1" "$2"; }
@@ -83,6 +85,17 @@ _bplab_setup() {
         _say "trunk" "installed ($trunk_version)"
     fi
 
+    # --- mdbook (the handbook; no serve/watch features: the site is served as static files) ---
+    if [ "$(mdbook --version 2>/dev/null)" = "mdbook v$mdbook_version" ]; then
+        _say "mdbook" "skipped ($mdbook_version)"
+    else
+        echo "setup: mdbook                 installing $mdbook_version (takes ~4 min on 2 cores)..."
+        env -u CARGO_TARGET_DIR cargo install --quiet --locked mdbook --version "$mdbook_version" \
+            --no-default-features --features search \
+            || { _die "cargo install mdbook $mdbook_version failed"; return 1; }
+        _say "mdbook" "installed ($mdbook_version)"
+    fi
+
     # --- wasm-bindgen-cli (same version as Cargo.lock; --locked would fail, see TOOLCHAIN.md) --
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$wbg_version" ] \
         && [ "$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{print $2}')" = "$wbg_version" ]; then
@@ -94,8 +107,10 @@ _bplab_setup() {
         _say "wasm-bindgen-cli" "installed ($wbg_version)"
     fi
 
-    # --- chromium + chromedriver (Debian) ----------------------------------------------------
-    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    # --- chromium + chromedriver (Debian; tests only: BPLAB_SETUP_NO_BROWSER=1 skips it) ------
+    if [ "${BPLAB_SETUP_NO_BROWSER:-0}" = 1 ]; then
+        _say "chromium" "skipped (BPLAB_SETUP_NO_BROWSER=1: building only)"
+    elif command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
         _say "chromium" "skipped ($(chromium --version 2>/dev/null | awk '{print $2}'))"
     else
         local sudo=""

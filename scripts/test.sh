@@ -5,12 +5,14 @@
 #                    page), cargo test --workspace
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
-#   4. trunk build   trunk build --release  -> dist/
+#   4. site          scripts/build-site.sh: trunk build --release -> dist/, then the whole
+#                    static site (app, examples, handbook, content, service worker, CSP)
+#                    -> site/
 #   5. size          scripts/check-size.sh: wasm + JS gzip -9 against the 360,000-byte
 #                    download budget; fails when over, prints the margin
-#   6. e2e           dist/ served on a free 127.0.0.1 port; node --test tests/e2e/*.test.mjs
-#                    (playwright-core driving /usr/bin/chromium; screenshots in
-#                    tests/e2e/screenshots/)
+#   6. e2e           site/ served under a sub-path (http://127.0.0.1:PORT/backpressure-lab/);
+#                    node --test tests/e2e/*.test.mjs (playwright-core driving
+#                    /usr/bin/chromium; screenshots in tests/e2e/screenshots/)
 #   7. bench         node scripts/bench-page.mjs: frame, engine and chart timings and the
 #                    download size, printed only (never fails the run)
 # Stops at the first failing phase with a non-zero exit; prints the time of every phase.
@@ -47,6 +49,7 @@ cleanup() {
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     [ -z "$SERVER_LOG" ] || rm -f "$SERVER_LOG"
+    [ -z "${SERVE_ROOT:-}" ] || rm -rf "$SERVE_ROOT"
     if [ -n "$CURRENT_PHASE" ]; then
         # A phase was running when we exited: it failed.
         PHASE_NAMES+=("$CURRENT_PHASE")
@@ -92,7 +95,7 @@ cargo clippy --workspace --all-targets -- -D warnings \
     || { echo "test.sh: clippy found problems (native)" >&2; exit 1; }
 cargo clippy --target wasm32-unknown-unknown -p backpressure-lab --all-targets -- -D warnings \
     || { echo "test.sh: clippy found problems (the page, wasm32)" >&2; exit 1; }
-# The page's `share` feature (links, embeds, exports; not shipped until it fits the budget)
+# The page's `share` feature (whole-scenario links, exports; not shipped until it fits the budget)
 # keeps compiling and linting.
 cargo clippy --target wasm32-unknown-unknown -p backpressure-lab --lib --features share -- -D warnings \
     || { echo "test.sh: clippy found problems (the page with --features share, wasm32)" >&2; exit 1; }
@@ -108,15 +111,15 @@ cargo test --target wasm32-unknown-unknown -p backpressure-lab --lib --bins --te
 end
 
 # --- 4. release build ---------------------------------------------------------------------
-begin trunk "trunk build --release"
-trunk build --release
-WASM_FILE="$(find "$ROOT/dist" -maxdepth 1 -name '*.wasm' -print -quit)"
-[ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in dist/ after trunk build" >&2; exit 1; }
+begin site "scripts/build-site.sh (trunk build --release, handbook, service worker, CSP) -> site/"
+BPLAB_SETUP_DONE=1 bash "$ROOT/scripts/build-site.sh" "$ROOT/site"
+WASM_FILE="$(find "$ROOT/site" -maxdepth 1 -name '*.wasm' -print -quit)"
+[ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in site/ after build-site.sh" >&2; exit 1; }
 end
 
 # --- 5. download budget (before e2e, so that it is printed when e2e fails) ---------------
 begin size "wasm + JS gzip -9 within the download budget (scripts/check-size.sh)"
-bash "$ROOT/scripts/check-size.sh" "$ROOT/dist"
+bash "$ROOT/scripts/check-size.sh" "$ROOT/site"
 end
 
 # --- 6. end-to-end tests ------------------------------------------------------------------
@@ -125,12 +128,15 @@ if [ "${BPLAB_SKIP_E2E:-0}" = 1 ] && [ "${CI:-}" != true ]; then
     echo "== [e2e] skipped (BPLAB_SKIP_E2E=1)"
     PHASE_NAMES+=("e2e"); PHASE_TIMES+=("0.0"); PHASE_RESULTS+=("skipped")
 else
-    begin e2e "serve dist/ on 127.0.0.1, node --test tests/e2e/*.test.mjs (playwright-core)"
+    begin e2e "serve site/ under /backpressure-lab/ on 127.0.0.1, node --test tests/e2e/*.test.mjs (playwright-core)"
     PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     SERVER_LOG="$(mktemp -t bplab-http.XXXXXX.log)"
-    python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$ROOT/dist" >"$SERVER_LOG" 2>&1 &
+    # Under a sub-path, as project-page hosting serves it: every URL must be relative.
+    SERVE_ROOT="$(mktemp -d -t bplab-serve.XXXXXX)"
+    ln -s "$ROOT/site" "$SERVE_ROOT/backpressure-lab"
+    python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SERVE_ROOT" >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
-    export BPLAB_URL="http://127.0.0.1:$PORT/"
+    export BPLAB_URL="http://127.0.0.1:$PORT/backpressure-lab/"
     # Wait (at most 10 s) until the server answers with index.html.
     for _ in $(seq 1 100); do
         if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1).read()' "$BPLAB_URL" 2>/dev/null; then
@@ -138,14 +144,14 @@ else
         fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             cat "$SERVER_LOG" >&2
-            echo "test.sh: the static server for dist/ died on port $PORT" >&2
+            echo "test.sh: the static server for site/ died on port $PORT" >&2
             exit 1
         fi
         sleep 0.1
     done
     python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' "$BPLAB_URL" \
         || { echo "test.sh: static server at $BPLAB_URL does not answer" >&2; exit 1; }
-    echo "serving dist/ at $BPLAB_URL (python3 http.server, pid $SERVER_PID)"
+    echo "serving site/ at $BPLAB_URL (python3 http.server, pid $SERVER_PID)"
     mkdir -p "$ROOT/tests/e2e/screenshots"
     rm -f "$ROOT"/tests/e2e/screenshots/*.png
     echo "screenshots go to tests/e2e/screenshots/"

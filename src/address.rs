@@ -1,12 +1,17 @@
 //! The page's experiment as a link (`bplab_engine::experiment`, docs/links.md): read from
-//! the address bar when the page opens, written back into it (`history.replaceState`, no
-//! new history entry) whenever the scenario or the view changes, and offered by "Copy
-//! link". A link that had problems opens anyway, with every problem in a dismissible
-//! message.
+//! the address bar when the page opens, and a link's problems in a dismissible message (the
+//! rest of the link opens anyway).
+//!
+//! The shipped page reads a link's preset, seed and view (`t`, speed, play, view, window,
+//! chart, theme, embed): reading them needs no (de)serialisation of the scenario. Other
+//! scenario changes are listed as not applied. The `share` build also applies them, keeps
+//! the address bar on the experiment (`history.replaceState`, no new history entry) and
+//! offers "Copy link"; it does not fit the download budget yet.
 
 use crate::driver::DEFAULT_SPEED;
 use crate::state::{Lab, ThemeChoice, View};
 use bplab_engine::experiment::{self, Theme, ViewState};
+use bplab_engine::Scenario;
 use leptos::prelude::*;
 
 /// Opens the experiment in the address bar's query: its preset, its changes, its view and,
@@ -16,11 +21,10 @@ pub fn open_from_address(lab: &Lab) {
     if search.len() <= 1 {
         return;
     }
-    let d = experiment::decode(&search);
-    let e = d.experiment;
-    lab.preset.set(e.preset.clone());
-    lab.scenario.set(e.scenario);
-    let v = &e.view;
+    let (preset, scenario, view, problems) = read_link(&search);
+    lab.preset.set(preset);
+    lab.scenario.set(scenario);
+    let v = &view;
     if let Some(speed) = v.speed {
         lab.speed.set(speed);
     }
@@ -37,8 +41,64 @@ pub fn open_from_address(lab: &Lab) {
         lab.driver.update_value(|d| d.go_to(t));
     }
     lab.playing.set(v.play);
-    lab.link_view.set_value(e.view);
-    lab.link_problems.set(d.problems.iter().map(ToString::to_string).collect());
+    lab.link_view.set_value(view);
+    lab.link_problems.set(problems.iter().map(ToString::to_string).collect());
+}
+
+/// The link's preset, its scenario, its view and its problems: every change applied.
+#[cfg(feature = "share")]
+fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+    let d = experiment::decode(search);
+    (d.experiment.preset, d.experiment.scenario, d.experiment.view, d.problems)
+}
+
+/// The link's preset, its scenario, its view and its problems: of the scenario's changes
+/// only `seed` is applied; the others are listed as not applied.
+#[cfg(not(feature = "share"))]
+fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+    let experiment::Query { preset, changes, view, mut problems } = experiment::read_with(search, crate::format::LINK_NUMBERS);
+    let mut scenario = bplab_engine::preset(&preset).expect("read gives a known preset");
+    for c in changes {
+        let message = if c.path == "seed" {
+            match c.value.parse::<u64>() {
+                Ok(seed) => {
+                    scenario.seed = seed;
+                    continue;
+                }
+                Err(_) => format!("must be a whole number from 0 to {} (got \"{}\"); kept {}", u64::MAX, c.value, scenario.seed),
+            }
+        } else {
+            "scenario changes in a link are not applied by the page yet (bplab run --link applies them); ignored".to_string()
+        };
+        problems.push(experiment::Problem { key: c.path, message });
+    }
+    experiment::limit(&mut problems);
+    (preset, scenario, view, problems)
+}
+
+/// The changes a link of the shipped page carries: the seed, when it is not the preset's.
+#[cfg(not(feature = "share"))]
+fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Change> {
+    let base = bplab_engine::preset(preset).unwrap_or_default();
+    if scenario.seed == base.seed {
+        Vec::new()
+    } else {
+        vec![experiment::Change { path: "seed".into(), value: scenario.seed.to_string() }]
+    }
+}
+
+/// Whether the scenario differs from its preset in more than the seed: what a link of the
+/// shipped page leaves out.
+#[cfg(not(feature = "share"))]
+pub fn has_uncarried_changes(lab: &Lab) -> bool {
+    lab.scenario.with(|s| {
+        lab.preset.with(|id| {
+            bplab_engine::preset(id).is_some_and(|mut base| {
+                base.seed = s.seed;
+                base != *s
+            })
+        })
+    })
 }
 
 /// The query (without `?`) of what the page shows now; `at_t`: with the paused moment.
@@ -61,9 +121,13 @@ pub fn current_query(lab: &Lab, at_t: bool) -> String {
         },
         embed: carried.embed,
     };
-    lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)))
+    #[cfg(feature = "share")]
+    return lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)));
+    #[cfg(not(feature = "share"))]
+    lab.scenario.with(|s| lab.preset.with(|id| experiment::write_with(id, &carried_changes(id, s), &view, crate::format::LINK_NUMBERS)))
 }
 
+#[cfg(feature = "share")]
 /// Keeps the address bar on the experiment on show: every change replaces the current
 /// history entry (a slider's ticks do not fill the Back button). While the run plays its
 /// moment is left out (it changes every frame); paused, the link opens where it stands.
@@ -80,6 +144,7 @@ pub fn keep_address(lab: Lab) {
     });
 }
 
+#[cfg(feature = "share")]
 /// The whole link of what the page shows now: this page's address with the query.
 pub fn current_link(lab: &Lab) -> String {
     let location = window().location();
@@ -88,6 +153,7 @@ pub fn current_link(lab: &Lab) -> String {
     format!("{origin}{path}?{}", current_query(lab, true))
 }
 
+#[cfg(feature = "share")]
 fn select_all(ev: leptos::ev::FocusEvent) {
     event_target::<web_sys::HtmlInputElement>(&ev).select();
 }
@@ -114,6 +180,7 @@ pub fn LinkProblems() -> impl IntoView {
 
 /// "Copy link": the experiment's link to the clipboard, and shown, selected, to copy by
 /// hand where the clipboard is not allowed.
+#[cfg(feature = "share")]
 #[component]
 pub fn CopyLink() -> impl IntoView {
     let lab = Lab::from_context();

@@ -4,11 +4,11 @@
 //! of this module.
 
 #[cfg(feature = "share")]
-use crate::address::{keep_address, open_from_address, CopyLink, LinkProblems};
+use crate::address::{keep_address, CopyLink};
+use crate::address::{open_from_address, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
-use crate::dom::on_media_change;
-#[cfg(feature = "share")]
+use crate::dom::{on_media_change, trap_focus};
 use crate::embed::{EmbedApp, EmbedDialog};
 #[cfg(feature = "share")]
 use crate::exports::{accept_dropped_files, Exports};
@@ -16,53 +16,22 @@ use crate::narrate::Narrator;
 use crate::stage::Stage;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};
 use bplab_engine::PRESETS;
+use leptos::either::Either;
 use leptos::prelude::*;
-
-/// `?preset=…&seed=…&speed=…&play=1&view=compare&theme=dark` from the address bar: links
-/// that open a given experiment (the bench script uses them too).
-#[cfg(not(feature = "share"))]
-fn apply_query(lab: &Lab) {
-    let Ok(search) = window().location().search() else { return };
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return };
-    if let Some(id) = params.get("preset") {
-        if PRESETS.iter().any(|p| p.id == id) {
-            lab.load_preset(&id);
-        }
-    }
-    if let Some(seed) = params.get("seed").and_then(|s| s.parse::<u64>().ok()) {
-        let _ = lab.set_seed(seed);
-    }
-    if let Some(speed) = params.get("speed").and_then(|s| crate::format::parse_number(&s)) {
-        lab.speed.set(speed.clamp(crate::driver::SPEED_RANGE.0, crate::driver::SPEED_RANGE.1));
-    }
-    if params.get("view").as_deref() == Some("compare") {
-        lab.view.set(View::Compare);
-    }
-    match params.get("theme").as_deref() {
-        Some("dark") => lab.theme_choice.set(ThemeChoice::Dark),
-        Some("light") => lab.theme_choice.set(ThemeChoice::Light),
-        _ => {}
-    }
-    if params.get("play").as_deref() == Some("1") {
-        lab.playing.set(true);
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
-    // Whole experiments as links, embeds and exports: the `share` build (docs/links.md;
-    // not yet within the download budget, see ARCHITECTURE.md). Without it, links carry the
-    // preset, seed, speed, play, view and theme.
+    // A link's preset, seed and view (and embed=1); the `share` build also applies its
+    // scenario changes, keeps the address bar on the experiment and takes scenario files
+    // (docs/links.md; not yet within the download budget, see ARCHITECTURE.md).
+    open_from_address(&lab);
     #[cfg(feature = "share")]
     {
-        open_from_address(&lab);
         keep_address(lab);
         accept_dropped_files(lab);
     }
-    #[cfg(not(feature = "share"))]
-    apply_query(&lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {
@@ -103,7 +72,7 @@ pub fn App() -> impl IntoView {
                     lab.show_help(false);
                 }
                 // The dialog is modal: Tab and Shift+Tab go round its own controls.
-                "Tab" if trap_focus(ev.shift_key()) => ev.prevent_default(),
+                "Tab" if trap_focus("[data-testid=help-dialog]", ev.shift_key()) => ev.prevent_default(),
                 _ => {}
             }
             return;
@@ -169,21 +138,19 @@ pub fn App() -> impl IntoView {
         }
     };
 
-    #[cfg(feature = "share")]
+    // Either, not a type-erased view: erasing the page's view costs ~10 KB of download.
     if lab.embedded() {
-        return view! {
+        return Either::Left(view! {
             <LinkProblems />
             <EmbedApp />
-        }
-        .into_any();
+        });
     }
     #[cfg(feature = "share")]
-    let (share_tools, link_problems, exports) =
-        (view! { <CopyLink /> <EmbedDialog /> }.into_any(), view! { <LinkProblems /> }.into_any(), view! { <Exports /> }.into_any());
+    let (share_tools, exports) = (view! { <CopyLink /> <EmbedDialog /> }.into_any(), view! { <Exports /> }.into_any());
     #[cfg(not(feature = "share"))]
-    let (share_tools, link_problems, exports) = ((), (), ());
+    let (share_tools, exports) = (view! { <EmbedDialog /> }, ());
 
-    view! {
+    Either::Right(view! {
         <div class="app">
             // The first thing Tab reaches: past the header and the knobs, to the diagram
             // and the timeline.
@@ -234,7 +201,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Transport />
             </header>
-            {link_problems}
+            <LinkProblems />
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
             <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
@@ -254,40 +221,7 @@ pub fn App() -> impl IntoView {
             </footer>
             <HelpDialog />
         </div>
-    }
-    .into_any()
-}
-
-/// Keeps the focus inside the open help dialog: from its last control Tab goes to its first,
-/// from its first Shift+Tab goes to its last, and from outside it the focus comes back in.
-/// Returns whether it moved the focus (the key's own move must then be cancelled).
-fn trap_focus(backwards: bool) -> bool {
-    let doc = document();
-    let Some(dialog) = doc.query_selector("[data-testid=help-dialog]").ok().flatten() else { return false };
-    let Ok(list) = dialog.query_selector_all("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])") else {
-        return false;
-    };
-    let items: Vec<web_sys::HtmlElement> =
-        (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| wasm_bindgen::JsCast::dyn_into(n).ok()).collect();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else { return false };
-    let active: Option<web_sys::Node> = doc.active_element().map(Into::into);
-    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
-    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == AsRef::<web_sys::Node>::as_ref(el));
-    let to = if !inside {
-        if backwards {
-            last
-        } else {
-            first
-        }
-    } else if backwards && at(first) {
-        last
-    } else if !backwards && at(last) {
-        first
-    } else {
-        return false;
-    };
-    let _ = to.focus();
-    true
+    })
 }
 
 /// The title and lesson of the preset `preset`.

@@ -93,3 +93,46 @@ fn next_frame(frames: StoredValue<Frames, LocalStorage>) {
     .ok();
     frames.try_update_value(|f| f.handle = handle);
 }
+
+/// Keeps the focus inside the open modal dialog `selector` picks: from its last control Tab goes to its first,
+/// from its first Shift+Tab goes to its last, and from outside it the focus comes back in.
+/// Returns whether it moved the focus (the key's own move must then be cancelled).
+pub fn trap_focus(selector: &str, backwards: bool) -> bool {
+    let doc = document();
+    let Some(dialog) = doc.query_selector(selector).ok().flatten() else { return false };
+    let Ok(list) = dialog.query_selector_all("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])") else {
+        return false;
+    };
+    let items: Vec<web_sys::HtmlElement> =
+        (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| wasm_bindgen::JsCast::dyn_into(n).ok()).collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return false };
+    let active: Option<web_sys::Node> = doc.active_element().map(Into::into);
+    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == AsRef::<web_sys::Node>::as_ref(el));
+    let to = if !inside {
+        if backwards {
+            last
+        } else {
+            first
+        }
+    } else if backwards && at(first) {
+        last
+    } else if !backwards && at(last) {
+        first
+    } else {
+        return false;
+    };
+    let _ = to.focus();
+    true
+}
+
+/// Moves the focus to the element `selector` picks, once the next frame has laid it out
+/// (a dialog just shown is not focusable before).
+pub fn focus_next_frame(selector: &'static str) {
+    request_animation_frame(move || {
+        let el = document().query_selector(selector).ok().flatten();
+        if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    });
+}

@@ -10,6 +10,7 @@
 
 use crate::address::current_query;
 use crate::controls::Transport;
+use crate::dom::{focus_next_frame, trap_focus};
 use crate::stage::Stage;
 use crate::state::Lab;
 use bplab_engine::experiment;
@@ -114,6 +115,11 @@ pub fn snippet(address: &str, query: &str, title: &str, height: u32) -> String {
 pub fn EmbedDialog() -> impl IntoView {
     let lab = Lab::from_context();
     let open = RwSignal::new(false);
+    // Opened, the focus goes into it; closed, back to its button.
+    let show = move |on: bool| {
+        open.set(on);
+        focus_next_frame(if on { "[data-testid=embed-chart]" } else { "[data-testid=embed-open]" });
+    };
     let chart = RwSignal::new(String::new());
     let text = move || {
         open.track();
@@ -133,18 +139,38 @@ pub fn EmbedDialog() -> impl IntoView {
         failed.forget();
         copied.set("Snippet copied");
     };
-    // Escape closes it wherever the focus is.
+    // Escape closes it wherever the focus is; Tab and Shift+Tab go round its own controls.
     let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-        if open.get_untracked() && ev.key() == "Escape" {
-            ev.prevent_default();
-            open.set(false);
+        if !open.get_untracked() {
+            return;
+        }
+        match ev.key().as_str() {
+            "Escape" => {
+                ev.prevent_default();
+                show(false);
+            }
+            "Tab" if trap_focus("[data-testid=embed-dialog]", ev.shift_key()) => ev.prevent_default(),
+            _ => {}
         }
     });
     on_cleanup(move || escape.remove());
+    // The shipped page's links carry the preset, the seed and the view only: say so when
+    // the knobs have changed more.
+    #[cfg(not(feature = "share"))]
+    let uncarried = move || {
+        open.track();
+        crate::address::has_uncarried_changes(&lab).then_some(view! {
+            <p class="hint warn" data-testid="embed-uncarried">
+                "Your changes to the knobs are not in this snippet: it embeds the preset with its seed and view."
+            </p>
+        })
+    };
+    #[cfg(feature = "share")]
+    let uncarried = ();
     let options = experiment::CHARTS.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view();
     view! {
-        <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| open.set(true)>"Embed"</button>
-        <div class="backdrop" hidden=move || !open.get() on:click=move |_| open.set(false)>
+        <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| show(true)>"Embed"</button>
+        <div class="backdrop" hidden=move || !open.get() on:click=move |_| show(false)>
             <div
                 class="dialog embed-dialog"
                 role="dialog"
@@ -162,11 +188,12 @@ pub fn EmbedDialog() -> impl IntoView {
                         {options}
                     </select>
                 </label>
+                {uncarried}
                 <textarea class="snippet" readonly=true rows="6" data-testid="embed-snippet" aria-label="Embed snippet" prop:value=text></textarea>
                 <div class="dialog-buttons">
                     <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
                     <span role="status">{move || copied.get()}</span>
-                    <button data-testid="embed-close" on:click=move |_| open.set(false)>"Close"</button>
+                    <button data-testid="embed-close" on:click=move |_| show(false)>"Close"</button>
                 </div>
             </div>
         </div>

@@ -127,6 +127,19 @@ pub fn parse_number(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
+/// The shortest text that reads back as `x` (finite): on wasm the browser's
+/// `Number.prototype.toString` (`1e-7`, `1e+21`), which costs the download nothing; Rust's
+/// shortest float formatting would add some 5 KB (gzip).
+pub fn show_number(x: f64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Number::from(x).to_string_with_radix(10).map(String::from).unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    format!("{x}")
+}
+
+/// How a link's numbers are read and written in the page (`bplab_engine::experiment`).
+pub const LINK_NUMBERS: bplab_engine::experiment::Numbers = bplab_engine::experiment::Numbers { parse: parse_number, show: show_number };
+
 /// `digits [. digits] [(e|E) [+|-] digits]` with a digit on at least one side of the point.
 #[cfg(target_arch = "wasm32")]
 fn decimal_syntax(s: &str) -> bool {

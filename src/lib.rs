@@ -14,7 +14,6 @@
 //!   Embed dialog);
 //! - `app`: the shell that lays the views out.
 
-#[cfg(feature = "share")]
 pub mod address;
 pub mod app;
 pub mod canvas;
@@ -24,7 +23,6 @@ pub mod controls;
 pub mod diagram;
 pub mod dom;
 pub mod driver;
-#[cfg(feature = "share")]
 pub mod embed;
 #[cfg(feature = "share")]
 pub mod exports;

@@ -14,11 +14,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // These need the page built with `--features share` (links, embeds, exports: not shipped
 // until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
 const SKIP = process.env.BPLAB_SHARE === '1' ? false : 'the page is built without the share feature (set BPLAB_SHARE=1 with a share build)';
+// The shipped page reads a link's preset, seed and view only.
+const SHIPPED_SKIP = process.env.BPLAB_SHARE === '1' ? 'a share build applies every change' : false;
 let chromium;
 let dir;
 
 before(async () => {
-  if (SKIP) return;
   chromium = await launch();
   dir = mkdtempSync(join(tmpdir(), 'bplab-links-'));
 });
@@ -155,5 +156,25 @@ describe('exports', { skip: SKIP }, () => {
       assert.match(text, /sim\.max_points: must be/);
       assert.equal(await page.evaluate(() => location.search), after);
     });
+  });
+});
+
+describe('links in the shipped page', { skip: SHIPPED_SKIP }, () => {
+  test('a link opens its preset, seed and view; other changes are named as not applied', async () => {
+    const query = '?v=1&preset=credits&seed=9&consumer.workers=3&speed=200&chart=latency&theme=dark&t=abc';
+    await withPage(chromium.browser, '24-link-shipped', async (page) => {
+      const box = page.locator('[data-testid=link-problems]');
+      await box.waitFor();
+      const items = await box.locator('li').allInnerTexts();
+      assert.deepEqual(items.map((t) => t.split(':')[0]).sort(), ['consumer.workers', 't'], items.join('\n'));
+      assert.ok(items.some((t) => /^consumer\.workers: .*not applied/.test(t)), items.join('\n'));
+      assert.ok(items.some((t) => /^t: must be a number/.test(t)), items.join('\n'));
+      assert.ok((await page.textContent('[data-testid=preset-title]')).startsWith('Credit-based'));
+      assert.equal(await page.inputValue('[data-testid=seed]'), '9');
+      assert.equal(await page.textContent('[data-testid=speed-value]'), '200×');
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      await page.click('[data-testid=link-problems-dismiss]');
+      assert.equal(await box.count(), 0);
+    }, { query });
   });
 });

@@ -190,7 +190,7 @@ describe('Backpressure Lab page', () => {
       // Space on the focused Play button toggles exactly once.
       let onPlay = false;
       await page.evaluate(() => document.activeElement?.blur());
-      for (let i = 0; i < 20 && !onPlay; i++) {
+      for (let i = 0; i < 40 && !onPlay; i++) {
         await page.keyboard.press('Tab');
         onPlay = await page.evaluate(() => document.activeElement?.dataset?.testid === 'play');
       }

@@ -99,10 +99,22 @@ pub struct Decoded {
 /// with `view`.
 pub fn encode(preset_id: &str, scenario: &Scenario, view: &ViewState) -> String {
     let base = preset(preset_id).unwrap_or_default();
+    write(preset_id, &changes(&base, scenario), view)
+}
+
+/// The link's query (without `?`) for preset `preset_id` with `changes` (as [`changes`]
+/// writes them), looked at with `view`. Needs no (de)serialisation of the scenario.
+pub fn write(preset_id: &str, changes: &[Change], view: &ViewState) -> String {
+    write_with(preset_id, changes, view, Numbers::RUST)
+}
+
+/// [`write`], with the view's numbers written by `numbers`.
+pub fn write_with(preset_id: &str, changes: &[Change], view: &ViewState, numbers: Numbers) -> String {
+    let number = |x: f64| number_with(x, numbers.show);
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("v", VERSION);
     q.append_pair("preset", preset_id);
-    for c in changes(&base, scenario) {
+    for c in changes {
         q.append_pair(&c.path, &c.value);
     }
     if let Some(t) = view.t_s {
@@ -166,8 +178,58 @@ pub fn set(base: &Scenario, path: &str, raw: &str) -> Result<Scenario, Problem> 
     from_value(doc).map_err(|(field, message)| Problem { key: path.to_string(), message: at_field(path, &field, &message) })
 }
 
+/// A link read but not yet applied: the preset (a known one), the changes as given, the
+/// view, and the problems met so far.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub preset: String,
+    pub changes: Vec<Change>,
+    pub view: ViewState,
+    pub problems: Vec<Problem>,
+}
+
 /// Reads a link: a whole URL, a query with or without its `?`, or nothing. Never fails.
 pub fn decode(link: &str) -> Decoded {
+    let Query { preset: id, changes, view, mut problems } = read(link);
+    let base = preset(&id).expect("a known preset");
+    let scenario = apply(&base, &changes, &mut problems);
+    limit(&mut problems);
+    Decoded { experiment: Experiment { preset: id, scenario, view }, problems }
+}
+
+/// At most [`MAX_PROBLEMS`] problems, the last saying how many more there were.
+pub fn limit(problems: &mut Vec<Problem>) {
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS + 1;
+        problems.truncate(MAX_PROBLEMS - 1);
+        problems.push(problem("(link)", format!("{more} more problems not listed")));
+    }
+}
+
+/// The first half of [`decode`]: the link's keys sorted into its preset, its changes (not
+/// applied, not checked) and its view. Needs no (de)serialisation of the scenario.
+pub fn read(link: &str) -> Query {
+    read_with(link, Numbers::RUST)
+}
+
+/// How the view's numbers are read and written. The page passes the browser's own (its
+/// `parseFloat` and `Number.toString`), which cost its download nothing: Rust's float
+/// parser and shortest formatting add some 20 KB of code and tables. `parse` must give the
+/// correctly rounded value of JSON's number syntax (checked before it is called); `show`
+/// the shortest text that reads back as the same float.
+#[derive(Clone, Copy)]
+pub struct Numbers {
+    pub parse: fn(&str) -> Option<f64>,
+    pub show: fn(f64) -> String,
+}
+
+impl Numbers {
+    /// Rust's float parser and formatting.
+    pub const RUST: Numbers = Numbers { parse: |text| text.parse().ok(), show: rust_show };
+}
+
+/// [`read`], with the view's numbers read by `numbers`.
+pub fn read_with(link: &str, numbers: Numbers) -> Query {
     let query = link.split_once('?').map_or(link, |(_, q)| q);
     let query = query.split_once('#').map_or(query, |(q, _)| q);
     let mut problems = Vec::new();
@@ -195,13 +257,13 @@ pub fn decode(link: &str) -> Decoded {
                 }
             }
             "preset" => preset_id = Some(value),
-            "t" => view.t_s = read_number(&key, &value, limits::TIME_S, "s", &mut problems).or(view.t_s),
-            "speed" => view.speed = read_number(&key, &value, SPEED, "×", &mut problems).or(view.speed),
+            "t" => view.t_s = read_number(&key, &value, limits::TIME_S, "s", numbers, &mut problems).or(view.t_s),
+            "speed" => view.speed = read_number(&key, &value, SPEED, "×", numbers, &mut problems).or(view.speed),
             "window" => {
                 view.window_s = if value == "all" {
                     None
                 } else {
-                    read_number(&key, &value, (1.0, limits::TIME_S.1), "s", &mut problems).or(view.window_s)
+                    read_number(&key, &value, (1.0, limits::TIME_S.1), "s", numbers, &mut problems).or(view.window_s)
                 }
             }
             "play" => view.play = read_flag(&key, &value, &mut problems).unwrap_or(view.play),
@@ -241,15 +303,7 @@ pub fn decode(link: &str) -> Decoded {
         }
         None => PRESETS[0].id.to_string(),
     };
-    let base = preset(&id).expect("a known preset");
-    let scenario = apply(&base, &given, &mut problems);
-
-    if problems.len() > MAX_PROBLEMS {
-        let more = problems.len() - MAX_PROBLEMS + 1;
-        problems.truncate(MAX_PROBLEMS - 1);
-        problems.push(problem("(link)", format!("{more} more problems not listed")));
-    }
-    Decoded { experiment: Experiment { preset: id, scenario, view }, problems }
+    Query { preset: id, changes: given, view, problems }
 }
 
 /// `base` with every usable change applied in order. A change whose path does not exist or
@@ -457,18 +511,66 @@ fn diff(a: &Value, b: &Value, path: &mut String, out: &mut Vec<Change>) {
     }
 }
 
-/// A number as a link writes it: whole numbers without a fraction, others as JSON does
-/// (the shortest text that reads back as the same float).
+/// A number as a link writes it: whole numbers without a fraction, others in the shortest
+/// text that reads back as the same float (with an exponent when very large or small).
 pub fn number(x: f64) -> String {
+    number_with(x, rust_show)
+}
+
+/// [`number`], the fractions written by `show`.
+pub fn number_with(x: f64, show: fn(f64) -> String) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         (x as i64).to_string()
     } else {
-        Value::from(x).to_string()
+        show(x)
     }
 }
 
-fn read_number(key: &str, raw: &str, (lo, hi): (f64, f64), unit: &str, problems: &mut Vec<Problem>) -> Option<f64> {
-    let parsed = serde_json::from_str::<f64>(raw.trim()).ok().filter(|x| x.is_finite());
+fn rust_show(x: f64) -> String {
+    if x != 0.0 && (x.abs() < 1e-5 || x.abs() >= 1e15) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// JSON's number syntax: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn json_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let whole = i;
+    if digits(&mut i) == 0 || (b[whole] == b'0' && i - whole > 1) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn read_number(key: &str, raw: &str, (lo, hi): (f64, f64), unit: &str, numbers: Numbers, problems: &mut Vec<Problem>) -> Option<f64> {
+    let number = |x: f64| number_with(x, numbers.show);
+    let text = raw.trim();
+    let parsed = json_number(text).then(|| (numbers.parse)(text)).flatten().filter(|x| x.is_finite());
     match parsed {
         Some(x) if x >= lo && x <= hi => Some(x),
         Some(x) => {
@@ -506,6 +608,23 @@ fn quote(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_read_in_json_syntax_and_written_to_read_back_exactly() {
+        for ok in ["0", "-0", "7", "60", "0.5", "-12.25", "1e3", "1E-7", "2.5e+10"] {
+            assert!(json_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "+1", "01", "1.", ".5", "1e", "1e+", "NaN", "inf", "0x10", "1 2", "1,5"] {
+            assert!(!json_number(bad), "{bad}");
+        }
+        for x in [0.1, 48.290000000000006, 1.0 / 3.0, 1e-7, 123456.789, 2.5e17, 999.9999999999999] {
+            let text = number(x);
+            assert_eq!(text.parse::<f64>().unwrap(), x, "{text}");
+            assert!(json_number(&text), "{text}");
+        }
+        assert_eq!(number(60.0), "60");
+        assert_eq!(number(0.25), "0.25");
+    }
 
     #[test]
     fn a_preset_and_a_few_changes_is_a_short_readable_link() {

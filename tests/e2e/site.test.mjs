@@ -1,0 +1,106 @@
+// The static site (scripts/build-site.sh): served under a sub-path, with a strict
+// Content-Security-Policy, and offline after the first visit (a service worker keeps the
+// site's own files). scripts/test.sh serves the site at http://127.0.0.1:PORT/backpressure-lab/;
+// against a plain `trunk build` (no service worker, no CSP) these tests are skipped.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, waitForApp, value, poll, URL, SCREENSHOTS } from './lib.mjs';
+import { join } from 'node:path';
+
+let chromium;
+let isSite = false;
+
+before(async () => {
+  chromium = await launch();
+  const res = await fetch(new globalThis.URL('sw.js', URL));
+  isSite = res.ok;
+});
+
+after(async () => {
+  await chromium?.close();
+});
+
+/** Errors the page logs, collected from now on. */
+function watch(page) {
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return problems;
+}
+
+describe('the static site', () => {
+  test('is served under a sub-path with a strict Content-Security-Policy', async (t) => {
+    if (!isSite) return t.skip('not the built site (no sw.js): scripts/build-site.sh builds it');
+    assert.notEqual(new globalThis.URL(URL).pathname, '/', 'test.sh serves the site under a sub-path');
+    const page = await chromium.browser.newPage();
+    const problems = watch(page);
+    await page.goto(URL + '?preset=credits&speed=100');
+    await waitForApp(page);
+    const policy = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+    assert.match(policy, /default-src 'self'/);
+    assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[^']+'(;|$)/);
+    assert.doesNotMatch(policy, /unsafe-inline'[^;]*;.*script|script-src[^;]*unsafe-inline/);
+    // The policy holds: an inline script injected into the page does not run.
+    const ran = await page.evaluate(() => {
+      window.__injected = false;
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = true';
+      document.head.appendChild(s);
+      return window.__injected;
+    });
+    assert.equal(ran, false, 'an injected inline script ran');
+    assert.ok(problems.every((p) => /Content Security Policy/.test(p)), problems.join('\n'));
+    assert.ok((await page.textContent('[data-testid=preset-title]')).startsWith('Credit-based'));
+    const manifest = await (await fetch(new globalThis.URL('manifest.webmanifest', URL))).json();
+    assert.equal(manifest.start_url, './');
+    await page.close();
+  });
+
+  test('works offline after the first visit: the simulator, an embed and the handbook', async (t) => {
+    if (!isSite) return t.skip('not the built site (no sw.js): scripts/build-site.sh builds it');
+    const page = await chromium.browser.newPage();
+    const problems = watch(page);
+    await page.goto(URL);
+    await waitForApp(page);
+    // The worker has installed (every file cached) and controls the page.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+      await page.reload();
+      await waitForApp(page);
+    }
+    assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker does not control the page');
+    const cached = await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('bplab-')));
+    assert.equal(cached.length, 1, `one cache for this build: ${cached}`);
+
+    await chromium.browser.setOffline(true);
+    try {
+      await page.goto(URL + '?preset=incident-106&speed=100');
+      await waitForApp(page);
+      await page.click('[data-testid=play]');
+      assert.ok(await poll(async () => (await value(page, 'sim-time')) > 5, 15_000), 'the simulator did not run offline');
+      await page.click('[data-testid=play]');
+      await page.screenshot({ path: join(SCREENSHOTS, '40-offline.png') });
+
+      const example = await chromium.browser.newPage();
+      watch(example);
+      await example.goto(URL + 'examples/embed.html');
+      const frame = await (await example.waitForSelector('iframe[data-testid=embed-incident]')).contentFrame();
+      await frame.waitForSelector('[data-testid=embed] [data-testid=play]', { timeout: 20_000 });
+      await example.close();
+
+      const handbook = await (await fetch(new globalThis.URL('handbook/index.html', URL))).ok;
+      if (handbook) {
+        const book = await chromium.browser.newPage();
+        await book.goto(URL + 'handbook/');
+        assert.ok((await book.title()).length > 0);
+        await book.close();
+      }
+    } finally {
+      await chromium.browser.setOffline(false);
+    }
+    assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|sw\.js/.test(p)), []);
+    await page.close();
+  });
+});
