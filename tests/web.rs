@@ -576,3 +576,30 @@ fn parse_number_reads_what_rust_reads() {
         assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{t:?}: {got:?}, Rust reads {want:?}");
     }
 }
+
+// --- challenges ------------------------------------------------------------------------------
+
+/// The page grades a challenge with the engine's code, so it must give `bplab check`'s
+/// digests: the same two values are pinned natively in `tests/it/teach.rs`
+/// (`BUFFERS_DIGESTS`). The challenge is `content/challenges/buffers.toml`, built here as
+/// data (the page fetches the file; the test has no TOML parser).
+#[wasm_bindgen_test]
+fn a_challenge_gives_the_cli_digest_in_the_browser() {
+    use bplab_engine::challenge::{Challenge, GoalSpec};
+    let c = Challenge {
+        title: "Buffers: stop hiding the mismatch".into(),
+        story: "(story)".into(),
+        link: "v=1&preset=buffer-bloat".into(),
+        free: vec!["stages.0.capacity".into(), "stages.0.link.on_full".into()],
+        duration_s: 60.0,
+        goals: ["producer_oom_kills == 0", "lost == 0", "latency_p99_s <= 1 s"].iter().map(|g| GoalSpec::Text(g.to_string())).collect(),
+        hints: vec![],
+    };
+    let task = c.validate().expect("a valid challenge");
+    let start = task.check(&task.start).expect("runs");
+    assert!(!start.pass);
+    assert_eq!(start.digest, "5c85672b140d1f0d");
+    let solved = task.check_link("?v=1&preset=buffer-bloat&stages.0.capacity=100").expect("a good link");
+    assert!(solved.pass);
+    assert_eq!(solved.digest, "81bb4d66968b1b2b");
+}

@@ -14,5 +14,6 @@ mod group;
 mod links;
 mod memory;
 mod props;
+mod teach;
 mod theory;
 mod tidy;

@@ -66,7 +66,7 @@ fn the_engine_has_no_io_no_clock_and_no_web() {
 
 /// The engine's modules, taken whole (`sim/group/poll.rs` is `sim`), use one another
 /// without circles: validation, specs, run-time components, the simulation, then what is
-/// made of a finished run (`export`).
+/// made of a finished run (`export`; `goal`, `challenge`, `lesson`: teaching).
 #[test]
 fn the_engine_has_no_import_circles() {
     use std::collections::{BTreeMap, BTreeSet};
@@ -112,10 +112,19 @@ fn the_engine_has_no_import_circles() {
     assert!(uses["validate"].is_empty(), "validate.rs is a leaf: {:?}", uses["validate"]);
     assert_eq!(uses["scenario"], BTreeSet::from(["validate".to_string()]), "specs use validation only");
     assert!(
-        uses.iter().all(|(m, u)| m == "sim" || m == "export" || !u.contains("sim")),
-        "only the simulation's own modules, and the exports of a run above it, use it"
+        uses.iter().all(|(m, u)| m == "sim" || m == "export" || m == "challenge" || !u.contains("sim")),
+        "only the simulation's own modules, and the exports and challenges (which run it) above it, use it"
     );
     assert!(uses.iter().all(|(_, u)| !u.contains("export")), "nothing in the engine uses its exports");
+    // Teaching sits on top: goals read a finished run's summary and series; challenges run
+    // the simulation and grade it with goals; lessons use both. Nothing below uses them.
+    let teaching = ["goal", "challenge", "lesson"];
+    for (m, u) in &uses {
+        if !teaching.contains(&m.as_str()) {
+            assert!(teaching.iter().all(|t| !u.contains(*t)), "{m} uses a teaching module: {u:?}");
+        }
+    }
+    assert!(!uses["goal"].contains("sim") && !uses["lesson"].contains("sim"), "goals and lessons read runs, they do not run them");
 }
 
 /// Every field name and every `kind` a scenario can hold, from scenarios that together use

@@ -1,9 +1,13 @@
 //! `bplab`: headless runs of the Backpressure Lab engine, for scripts and for checking
 //! what the page shows. A thin shell: it parses arguments, builds a scenario, runs it to
-//! the end and prints the summary and series. Errors are one line on stderr, exit code 2.
+//! the end and prints the summary and series; it grades solutions to challenges (`check`)
+//! and checks lesson files (`lesson`). Errors are one line on stderr, exit code 2.
 
+use bplab_engine::challenge::{Challenge, Task, Verdict};
 use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::export;
+use bplab_engine::goal::{self, When};
+use bplab_engine::lesson::Lesson;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -65,6 +69,38 @@ enum Command {
         #[arg(long, value_name = "URL")]
         base: Option<String>,
     },
+    /// Grade a solution to a challenge: each goal PASS or FAIL with the value measured, the
+    /// margin and when it first broke, then the verdict and the run digest. Exit 0 pass, 1
+    /// fail, 2 bad input.
+    Check {
+        /// A challenge file (.toml) or the id of a shipped one (see 'bplab challenges').
+        #[arg(value_name = "CHALLENGE")]
+        challenge: String,
+        /// The solution as a scenario file (.toml or .json); or use --link or --links.
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["link", "links"], required_unless_present_any = ["link", "links"])]
+        file: Option<String>,
+        /// The solution as a page link (the whole URL or its query).
+        #[arg(long, value_name = "URL", conflicts_with = "links")]
+        link: Option<String>,
+        /// Grade a file of links, one a line (blank lines and # comments skipped), as a table.
+        #[arg(long, value_name = "FILE")]
+        links: Option<String>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Print the ids of the shipped challenges, one a line, with their titles; or one
+    /// challenge (a shipped id or a file), validated, as JSON for the page.
+    Challenges {
+        #[arg(value_name = "CHALLENGE")]
+        challenge: Option<String>,
+        #[arg(long, value_enum, default_value_t = LessonFormat::Json)]
+        format: LessonFormat,
+    },
+    /// Lesson files: check one, or print it as JSON for the page.
+    Lesson {
+        #[command(subcommand)]
+        action: LessonAction,
+    },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
         #[arg(value_enum)]
@@ -74,6 +110,54 @@ enum Command {
         repeat: u32,
     },
 }
+
+#[derive(Subcommand)]
+enum LessonAction {
+    /// Validate a lesson file and decode every link in it; errors name the step and field.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// Also run every step and hold the lesson's claims to the engine: each numeric
+        /// answer, each wrong answer's disproving run (its `shows`), each task's start.
+        #[arg(long)]
+        run: bool,
+    },
+    /// Print a lesson file as JSON (what the page loads).
+    Show {
+        #[arg(value_name = "FILE")]
+        file: String,
+        #[arg(long, value_enum, default_value_t = LessonFormat::Json)]
+        format: LessonFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LessonFormat {
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum CheckFormat {
+    /// Goals and verdict for people (a table for --links).
+    Text,
+    /// One row a link (with --links): line, link, verdict, failed goals, digest.
+    Csv,
+    /// The verdict as JSON (one solution), as the page computes it.
+    Json,
+}
+
+/// The shipped challenges (`content/challenges/*.toml`), by id: built in, so that
+/// `bplab check ID` works from anywhere (a test checks the list against the folder).
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("buffers", include_str!("../../../content/challenges/buffers.toml")),
+    ("blocking-send", include_str!("../../../content/challenges/blocking-send.toml")),
+    ("credits", include_str!("../../../content/challenges/credits.toml")),
+    ("request-n", include_str!("../../../content/challenges/request-n.toml")),
+    ("throttle-from-lag", include_str!("../../../content/challenges/throttle-from-lag.toml")),
+    ("load-shedding", include_str!("../../../content/challenges/load-shedding.toml")),
+    ("pause-resume", include_str!("../../../content/challenges/pause-resume.toml")),
+    ("consumer-group-scaling", include_str!("../../../content/challenges/consumer-group-scaling.toml")),
+];
 
 /// Standard workloads for `bplab bench`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -114,11 +198,18 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut text = first_paragraph(&e.render().to_string());
             if e.kind() == clap::error::ErrorKind::MissingRequiredArgument && text.ends_with("<SCENARIO_FILE>") {
-                text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
+                if std::env::args().nth(1).as_deref() == Some("check") {
+                    text.push_str(" or --link URL or --links FILE");
+                } else {
+                    text.push_str(" or --preset ID (see 'bplab presets') or --link URL");
+                }
             }
             return fail(&format!("{text} (try 'bplab --help')"));
         }
     };
+    if let Command::Check { challenge, file, link, links, format } = cli.command {
+        return check(&challenge, file, link, links, format);
+    }
     match run(cli) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
@@ -156,6 +247,42 @@ fn fail(msg: &str) -> ExitCode {
 fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
+        Command::Check { .. } => unreachable!("handled in main"),
+        Command::Challenges { challenge: Some(arg), format: LessonFormat::Json } => {
+            let (c, _) = load_challenge(&arg)?;
+            Ok(serde_json::to_string_pretty(&c).expect("plain data serializes") + "\n")
+        }
+        Command::Challenges { challenge: None, .. } => Ok(SHIPPED
+            .iter()
+            .map(|(id, text)| {
+                let title = parse_doc::<Challenge>(text).map(|c| c.title).unwrap_or_else(|e| format!("(invalid: {e})"));
+                format!("{id}\t{title}\n")
+            })
+            .collect()),
+        Command::Lesson { action: LessonAction::Check { file, run } } => {
+            let lesson = load_lesson(&file)?;
+            if run {
+                let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+                let checked = lesson.validate().map_err(|e| format!("{file}: {e}"))?;
+                let errors = lesson.verify(&checked);
+                if !errors.is_empty() {
+                    return Err(format!("{file}: {}", first_error(&text, &bplab_engine::ScenarioError { errors })));
+                }
+            }
+            let links = lesson.links().len();
+            let predictions = lesson.steps.iter().filter(|s| s.prediction.is_some()).count();
+            let tasks = lesson.steps.iter().filter(|s| s.task.is_some()).count();
+            Ok(format!(
+                "{file}: ok: \"{}\", {} steps, {links} links decoded, {predictions} predictions, {tasks} tasks{}\n",
+                lesson.title,
+                lesson.steps.len(),
+                if run { ", every claim true of the engine" } else { "" }
+            ))
+        }
+        Command::Lesson { action: LessonAction::Show { file, format: LessonFormat::Json } } => {
+            let lesson = load_lesson(&file)?;
+            Ok(serde_json::to_string_pretty(&lesson).expect("plain data serializes") + "\n")
+        }
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
         Command::Show { preset: id, format } => {
             let s = find_preset(&id)?;
@@ -415,5 +542,188 @@ fn from_link(link: &str) -> Result<Scenario, String> {
         Some(p) if d.problems.len() == 1 => Err(format!("link: {p}")),
         Some(p) => Err(format!("link: {p} (and {} more problems)", d.problems.len() - 1)),
         None => Ok(d.experiment.scenario),
+    }
+}
+
+/// A TOML document as `T`; errors name the field (dotted path) and the line:
+/// `goals.1: invalid type: integer `3`, expected a string (line 7)`.
+fn parse_doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let line_of = |e: &toml::de::Error| {
+        e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
+    };
+    let d = toml::Deserializer::parse(text).map_err(|e| {
+        let at = e.span().and_then(|s| field_at(text, s.start)).map(|f| format!("{f}: ")).unwrap_or_default();
+        format!("{at}{}{}", e.message().trim(), line_of(&e))
+    })?;
+    serde_path_to_error::deserialize(d).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (field, message) = Scenario::error_field(&path, inner.message().trim());
+        let at = if field.is_empty() { String::new() } else { format!("{field}: ") };
+        let line = line_of_field(text, &field).map(|l| format!(" (line {l})")).unwrap_or_else(|| line_of(&inner));
+        format!("{at}{message}{line}")
+    })
+}
+
+/// The first of a validation's errors, with its line in the document and how many more.
+fn first_error(text: &str, e: &bplab_engine::ScenarioError) -> String {
+    let first = &e.errors[0];
+    let line = line_of_field(text, &first.field).map(|l| format!(" (line {l})")).unwrap_or_default();
+    let more = match e.errors.len() {
+        1 => String::new(),
+        n => format!(" (and {} more problems)", n - 1),
+    };
+    format!("{}: {}{line}{more}", first.field, first.message)
+}
+
+/// A challenge by path or shipped id, validated.
+fn load_challenge(arg: &str) -> Result<(Challenge, Task), String> {
+    let (name, text) = match SHIPPED.iter().find(|(id, _)| *id == arg) {
+        Some((id, text)) => (id.to_string(), text.to_string()),
+        None if std::path::Path::new(arg).exists() => {
+            (arg.to_string(), std::fs::read_to_string(arg).map_err(|e| format!("cannot read {arg}: {e}"))?)
+        }
+        None => {
+            let ids: Vec<&str> = SHIPPED.iter().map(|(id, _)| *id).collect();
+            return Err(format!("no challenge file or shipped challenge '{arg}' (shipped: {})", ids.join(", ")));
+        }
+    };
+    let c: Challenge = parse_doc(&text).map_err(|e| format!("{name}: {e}"))?;
+    let task = c.validate().map_err(|e| format!("{name}: {}", first_error(&text, &e)))?;
+    Ok((c, task))
+}
+
+fn load_lesson(path: &str) -> Result<Lesson, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let lesson: Lesson = parse_doc(&text).map_err(|e| format!("{path}: {e}"))?;
+    lesson.validate().map_err(|e| format!("{path}: {}", first_error(&text, &e)))?;
+    Ok(lesson)
+}
+
+/// `bplab check`: exit 0 when every solution passes, 1 when one fails, 2 on bad input.
+fn check(challenge: &str, file: Option<String>, link: Option<String>, links: Option<String>, format: CheckFormat) -> ExitCode {
+    let graded = (|| -> Result<(String, bool), String> {
+        let (c, task) = load_challenge(challenge)?;
+        let title = c.title;
+        if let Some(path) = links {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            return Ok(grade_links(&task, &text, format));
+        }
+        let solution = match (file, link) {
+            (Some(path), _) => load(&path)?,
+            (None, Some(l)) => from_link(&l)?,
+            (None, None) => return Err("give a scenario file, --link URL or --links FILE".into()),
+        };
+        let v = task.check(&solution).map_err(|e| format!("invalid scenario: {e}"))?;
+        let out = match format {
+            CheckFormat::Json => serde_json::to_string_pretty(&v).expect("plain data serializes") + "\n",
+            _ => report(&title, challenge, &task, &v),
+        };
+        Ok((out, v.pass))
+    })();
+    match graded {
+        Ok((out, pass)) => {
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+            if pass {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(msg) => fail(&msg),
+    }
+}
+
+/// One goal's outcome in words: the value with its unit, the margin, when it first broke.
+fn outcome_line(o: &goal::Outcome, duration_s: f64) -> String {
+    let v = |x: f64| goal::format_value(x, o.dim);
+    let measured = match (o.measured, o.when) {
+        (None, _) => "no value in this run".to_string(),
+        (Some(m), When::AtEnd) => format!("{} at the end", v(m)),
+        (Some(m), When::AtAllTimes) => {
+            format!("worst {} at {}", v(m), goal::format_value(o.measured_at_s.unwrap_or(0.0), goal::Dim::Seconds))
+        }
+    };
+    let margin = match o.margin {
+        Some(m) if o.pass => format!("; margin {}", v(m)),
+        Some(m) => format!("; missed by {}", v(m.abs())),
+        None => String::new(),
+    };
+    let broke = match (o.pass, o.first_violation_s) {
+        (true, _) => String::new(),
+        (false, Some(t)) => format!("; first broke at {}", goal::format_value(t, goal::Dim::Seconds)),
+        (false, None) => format!("; broke at the end ({} s)", experiment::number(duration_s)),
+    };
+    format!("{}  {}: {measured}{margin}{broke}", if o.pass { "PASS" } else { "FAIL" }, o.goal)
+}
+
+fn report(title: &str, id: &str, task: &Task, v: &Verdict) -> String {
+    let mut out = format!("{title} ({id}): {} s run, seed {}\n", experiment::number(task.duration_s), v.seed);
+    for o in &v.goals {
+        out.push_str(&format!("  {}\n", outcome_line(o, task.duration_s)));
+    }
+    for l in &v.locked {
+        out.push_str(&format!("  LOCKED  {}={}: {}\n", l.path, l.value, l.reason));
+    }
+    let failed = v.goals.iter().filter(|g| !g.pass).count();
+    let verdict = match (v.pass, v.locked.is_empty()) {
+        (true, _) => format!("PASS (all {} goals met)", v.goals.len()),
+        (false, true) => format!("FAIL ({failed} of {} goals not met)", v.goals.len()),
+        (false, false) => format!("FAIL ({} locked knobs changed, {failed} of {} goals not met)", v.locked.len(), v.goals.len()),
+    };
+    out.push_str(&format!("verdict: {verdict}\ndigest: {} (engine {})\nlink: ?{}\n", v.digest, v.engine, v.link));
+    out
+}
+
+/// Grades every link of a file: a table (or CSV), and whether all passed. A link with a
+/// problem is graded BAD (not passed), naming the problem, and the rest go on.
+fn grade_links(task: &Task, text: &str, format: CheckFormat) -> (String, bool) {
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    let mut all = true;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let row = match task.check_link(l) {
+            Ok(v) => {
+                let mut failed: Vec<String> = v.locked.iter().map(|x| format!("locked {}", x.path)).collect();
+                failed.extend(v.goals.iter().filter(|g| !g.pass).map(|g| g.goal.clone()));
+                all &= v.pass;
+                [(i + 1).to_string(), l.to_string(), if v.pass { "PASS" } else { "FAIL" }.into(), failed.join("; "), v.digest]
+            }
+            Err(p) => {
+                all = false;
+                [(i + 1).to_string(), l.to_string(), "BAD".into(), format!("bad link: {p}"), String::new()]
+            }
+        };
+        rows.push(row);
+    }
+    let out = if format == CheckFormat::Csv {
+        let mut out = String::from("line,link,verdict,failed_goals,digest\n");
+        for r in &rows {
+            out.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        out
+    } else {
+        let mut out = format!("{:<5} {:<7} {:<16} {:<40} {}\n", "line", "verdict", "digest", "failed goals", "link");
+        for [line, link, verdict, failed, digest] in &rows {
+            let failed = if failed.is_empty() { "-" } else { failed };
+            out.push_str(&format!("{line:<5} {verdict:<7} {digest:<16} {failed:<40} {link}\n"));
+        }
+        let passed = rows.iter().filter(|r| r[2] == "PASS").count();
+        out.push_str(&format!("{passed} of {} passed\n", rows.len()));
+        out
+    };
+    (out, all)
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
     }
 }

@@ -397,3 +397,201 @@ fn errors_inside_tagged_objects_name_the_innermost_field_and_its_line() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(wrong.is_empty(), "{} of {} misnamed:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bplab-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+const BUFFERS_SOLUTION: &str = "?v=1&preset=buffer-bloat&stages.0.capacity=100";
+
+fn digest_of(text: &str) -> String {
+    text.lines().find_map(|l| l.strip_prefix("digest: ")).unwrap().split(' ').next().unwrap().to_string()
+}
+
+#[test]
+fn check_says_which_goal_failed_by_how_much_and_when() {
+    let o = bplab(&["check", "buffers", "--link", "https://example.org/lab/?v=1&preset=buffer-bloat"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("FAIL  producer_oom_kills == 0: 1 at the end; missed by 1; first broke at 48.3 s"), "{out}");
+    assert!(out.contains("FAIL  latency_p99_s <= 1 s: 45.4 s at the end; missed by 44.4 s; broke at the end (60 s)"), "{out}");
+    assert!(out.contains("verdict: FAIL (3 of 3 goals not met)"), "{out}");
+    assert_eq!(digest_of(&out).len(), 16);
+
+    let o = bplab(&["check", "buffers", "--link", BUFFERS_SOLUTION]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("PASS  lost == 0: 0 at the end; margin 0"), "{out}");
+    assert!(out.contains("verdict: PASS (all 3 goals met)"), "{out}");
+}
+
+#[test]
+fn check_gives_the_same_digest_for_a_link_and_for_its_scenario_file() {
+    let by_link = stdout(&bplab(&["check", "buffers", "--link", BUFFERS_SOLUTION]));
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&stdout(&bplab(&["show", "--preset", "buffer-bloat", "--format", "json"]))).unwrap();
+    doc["stages"][0]["capacity"] = serde_json::json!(100);
+    let dir = scratch("check-file");
+    let file = dir.join("solution.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let o = bplab(&["check", "buffers", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(digest_of(&stdout(&o)), digest_of(&by_link));
+    // The JSON verdict carries the same digest.
+    let o = bplab(&["check", "buffers", "--link", BUFFERS_SOLUTION, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["digest"].as_str().unwrap(), digest_of(&by_link));
+    assert_eq!(v["pass"], serde_json::json!(true));
+    assert_eq!(v["goals"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn check_names_a_locked_knob() {
+    let o = bplab(&["check", "buffers", "--link", &format!("{BUFFERS_SOLUTION}&consumer.rate_per_worker=600")]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("LOCKED  consumer.rate_per_worker=600.0: consumer.rate_per_worker is locked"), "{out}");
+    assert!(out.contains("verdict: FAIL (1 locked knobs changed, 0 of 3 goals not met)"), "{out}");
+}
+
+#[test]
+fn check_refuses_bad_input_with_exit_2_naming_it() {
+    let o = bplab(&["check", "buffers", "--link", "?v=1&preset=buffer-bloat&stages.0.capacty=100"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).starts_with("bplab: link: stages.0.capacty: "), "{}", stderr(&o));
+    let o = bplab(&["check", "no-such-challenge", "--link", BUFFERS_SOLUTION]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("shipped: buffers, blocking-send"), "{}", stderr(&o));
+
+    let dir = scratch("check-bad");
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/challenges/buffers.toml")).unwrap();
+    let bad_goal = shipped.replace("\"lost == 0\"", "\"lsot == 0\"");
+    let file = dir.join("bad-goal.toml");
+    std::fs::write(&file, &bad_goal).unwrap();
+    let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);
+    assert_eq!(code(&o), 2);
+    let line = bad_goal.lines().position(|l| l.contains("lsot")).unwrap() + 1;
+    let err = stderr(&o);
+    assert!(err.contains("goals.1: unknown metric \"lsot\"; known: "), "{err}");
+    assert!(err.trim_end().ends_with(&format!("(line {line})")), "{err}");
+
+    let bad_type = shipped.replace("duration_s = 60", "duration_s = \"a minute\"");
+    std::fs::write(&file, &bad_type).unwrap();
+    let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);
+    let line = bad_type.lines().position(|l| l.starts_with("duration_s")).unwrap() + 1;
+    assert!(stderr(&o).contains(&format!("duration_s: invalid type: string \"a minute\", expected f64 (line {line})")), "{}", stderr(&o));
+
+    let bad_kind = shipped.replace("{ text = \"lost == 0\", explanation = \"An OOM kill loses every message the channel held.\" }", "3");
+    assert_ne!(bad_kind, shipped);
+    std::fs::write(&file, &bad_kind).unwrap();
+    let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);
+    assert!(stderr(&o).contains("goals.1: invalid type: integer `3`, expected a goal: a string such as \"lost == 0\""), "{}", stderr(&o));
+
+    let bad_free = shipped.replace("\"stages.0.link.on_full\"", "\"stages.0.on_full\"");
+    std::fs::write(&file, &bad_free).unwrap();
+    let o = bplab(&["check", file.to_str().unwrap(), "--link", BUFFERS_SOLUTION]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("free.1: \"stages.0.on_full\" is not a field of the starting scenario"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_grades_a_file_of_links_as_a_table_or_csv() {
+    let dir = scratch("check-links");
+    let file = dir.join("class.txt");
+    let text = format!(
+        "# the class of 2026\n\n{BUFFERS_SOLUTION}\n?v=1&preset=buffer-bloat&stages.0.capacity=10000\n?v=1&preset=buffer-bloat&nope=1\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let o = bplab(&["check", "buffers", "--links", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(rows[0].starts_with("line  verdict digest"), "{out}");
+    assert!(rows[1].starts_with("3     PASS"), "{out}");
+    assert!(rows[2].starts_with("4     FAIL") && rows[2].contains("latency_p99_s <= 1 s"), "{out}");
+    assert!(rows[3].starts_with("5     BAD") && rows[3].contains("bad link: nope: unknown parameter"), "{out}");
+    assert_eq!(rows[4], "1 of 3 passed");
+
+    let o = bplab(&["check", "buffers", "--links", file.to_str().unwrap(), "--format", "csv"]);
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows[0], "line,link,verdict,failed_goals,digest");
+    assert!(rows[1].starts_with(&format!("3,{BUFFERS_SOLUTION},PASS,,")), "{out}");
+    assert_eq!(rows.len(), 4);
+    // A link with a comma is quoted.
+    std::fs::write(&file, "?v=1&preset=buffer-bloat&stages.0.link={\"control\":{\"kind\":\"none\"},\"on_full\":\"block\"}\n").unwrap();
+    let out = stdout(&bplab(&["check", "buffers", "--links", file.to_str().unwrap(), "--format", "csv"]));
+    assert!(out.lines().nth(1).unwrap().starts_with("1,\"?v=1&preset=buffer-bloat&stages.0.link={\"\"control\"\":"), "{out}");
+}
+
+#[test]
+fn every_challenge_in_the_content_folder_is_shipped() {
+    let out = stdout(&bplab(&["challenges"]));
+    let mut shipped: Vec<String> = out.lines().map(|l| l.split('\t').next().unwrap().to_string()).collect();
+    let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/challenges"))
+        .unwrap()
+        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    shipped.sort();
+    files.sort();
+    assert_eq!(shipped, files);
+    assert!(!out.contains("(invalid"), "{out}");
+    // One challenge as JSON, as the page reads it: the same data as the TOML file.
+    let o = bplab(&["challenges", "credits", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["duration_s"], serde_json::json!(60.0));
+    assert_eq!(doc["goals"][0], serde_json::json!({ "text": "oom_kills == 0" }));
+    assert_eq!(doc["free"][0], "consumer.link.control.initial");
+}
+
+#[test]
+fn lesson_check_and_show() {
+    let lesson = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/lessons/incident-106.toml");
+    let o = bplab(&["lesson", "check", lesson]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: \"Incident 106: backpressure mismatch\""), "{}", stdout(&o));
+    let o = bplab(&["lesson", "show", lesson, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["steps"][0]["prediction"]["kind"], "number");
+    assert_eq!(doc["steps"][0]["prediction"]["answer"], "48.3 s");
+
+    let text = std::fs::read_to_string(lesson).unwrap();
+    let bad = text.replacen("preset=buffer-bloat&stages.0.capacity=1000000", "preset=buffer-bloat&stages.0.capacity=0", 1);
+    let dir = scratch("lesson-bad");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, &bad).unwrap();
+    let o = bplab(&["lesson", "check", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let line = bad.lines().position(|l| l.contains("capacity=0")).unwrap() + 1;
+    let err = stderr(&o);
+    assert!(err.contains("steps.4.prediction.choices.0.disproved_by: stages.0.capacity: "), "{err}");
+    assert!(err.trim_end().ends_with(&format!("(line {line})")), "{err}");
+}
+
+#[test]
+fn lesson_check_run_holds_the_answers_to_the_engine() {
+    let lesson = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content/lessons/buffers.toml");
+    let o = bplab(&["lesson", "check", "--run", lesson]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("every claim true of the engine"), "{}", stdout(&o));
+    let text = std::fs::read_to_string(lesson).unwrap();
+    let bad = text.replacen("answer = \"48.3 s\"", "answer = \"30 s\"", 1);
+    assert_ne!(bad, text);
+    let file = scratch("lesson-run").join("bad.toml");
+    std::fs::write(&file, &bad).unwrap();
+    // Without --run the file is well formed.
+    assert_eq!(code(&bplab(&["lesson", "check", file.to_str().unwrap()])), 0);
+    let o = bplab(&["lesson", "check", "--run", file.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let line = bad.lines().position(|l| l.contains("answer = \"30 s\"")).unwrap() + 1;
+    let err = stderr(&o);
+    assert!(err.contains("steps.0.prediction.answer: not what the engine gives: you said 30 s; the run gave 48.3 s"), "{err}");
+    assert!(err.contains(&format!("(line {line})")), "{err}");
+}

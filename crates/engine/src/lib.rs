@@ -7,16 +7,24 @@
 //! [`Scenario`] (validated plain data) → [`Simulation`] (stepped by its owner) →
 //! [`Snapshot`] / [`Series`] / [`Summary`] (plain data for views).
 //!
+//! Teaching sits on top of a finished run: [`goal`] checks conditions on its summary and
+//! series (`lost == 0`, `heap_bytes <= 512 MiB`), [`challenge`] grades a solution to a
+//! challenge (locked knobs, goals, a run digest) and [`lesson`] reads and checks lesson
+//! files, so the page and the CLI give the same verdicts.
+//!
 //! Memory is bounded by design: messages travel as runs ([`seg::Seg`]) in bounded queues,
 //! and the time series is downsampled, so neither a backlog of 10^9 messages nor a 24-hour
 //! run grows the footprint.
 
+pub mod challenge;
 mod consumer;
 pub mod control;
 pub mod event;
 pub mod experiment;
 pub mod export;
+pub mod goal;
 pub mod hist;
+pub mod lesson;
 mod link;
 pub mod presets;
 mod producer;
