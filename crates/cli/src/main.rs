@@ -4,6 +4,7 @@
 
 use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::export;
+use bplab_engine::sweep;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -65,6 +66,38 @@ enum Command {
         #[arg(long, value_name = "URL")]
         base: Option<String>,
     },
+    /// Run a scenario over a grid of one or two fields and print a metric table (docs/sweeps.md).
+    Sweep {
+        /// A scenario file (.toml or .json); or use --preset or --link (a sweep link's
+        /// `vary` and `metric` are used too).
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
+        file: Option<String>,
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
+        preset: Option<String>,
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+        /// Change one field of the base scenario, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// A field to vary: --vary producer.rate_per_s=1000:20000:20:log (once or twice).
+        #[arg(long = "vary", value_name = "PATH=FROM:TO:STEPS[:log]")]
+        vary: Vec<String>,
+        /// What to read from each point: a summary field or an alias (p99, oom, lost,
+        /// dropped%, heap, throughput, blocked%); several, or comma-separated.
+        #[arg(long = "metric", value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+        metric: Vec<String>,
+        /// Simulated seconds each point runs (default: the scenario's duration_s).
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+        duration: Option<f64>,
+        /// Threads (default: every core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+        format: SweepFormat,
+        /// Print the points per second and simulated seconds per second on stderr.
+        #[arg(long)]
+        timing: bool,
+    },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
         #[arg(value_enum)]
@@ -90,6 +123,14 @@ enum Workload {
 #[derive(Clone, Copy, ValueEnum)]
 enum ShowFormat {
     Toml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SweepFormat {
+    /// One row a point: the axes, the region, the metrics (empty for null), the error.
+    Csv,
+    /// The plan (axes, values, notes, link) and every point.
     Json,
 }
 
@@ -157,6 +198,64 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
+        Command::Sweep { file, preset: id, link, set, vary, metric, duration, threads, format, timing } => {
+            let (mut spec, from_link) = match (file, id, link) {
+                (Some(path), _, _) => (sweep::spec_for(load(&path)?, None, Vec::new(), Vec::new()), false),
+                (None, Some(id), _) => (sweep::spec_for(find_preset(&id)?, Some(&id), Vec::new(), Vec::new()), false),
+                (None, None, Some(link)) => {
+                    let (spec, problems) = sweep::decode(&link);
+                    if let Some(p) = problems.first() {
+                        return Err(format!("link: {p}"));
+                    }
+                    (spec, true)
+                }
+                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+            };
+            for assignment in &set {
+                spec.base = apply_set(&spec.base, assignment)?;
+            }
+            if let Some(d) = duration {
+                spec.base.duration_s = d;
+            }
+            if !vary.is_empty() {
+                spec.axes = vary
+                    .iter()
+                    .map(|v| {
+                        let (path, range) = v.split_once('=').ok_or_else(|| format!("--vary {v}: expected PATH=FROM:TO:STEPS[:log]"))?;
+                        sweep::Axis::parse(path, range).map_err(|p| format!("--vary {p}"))
+                    })
+                    .collect::<Result<_, String>>()?;
+            }
+            if !metric.is_empty() {
+                spec.metrics.clear();
+                for m in &metric {
+                    let m = sweep::metric_name(m).map_err(|p| format!("--metric: {}", p.message))?;
+                    if !spec.metrics.contains(&m) {
+                        spec.metrics.push(m);
+                    }
+                }
+            } else if !from_link {
+                spec.metrics = sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect();
+            }
+            let plan = sweep::Sweep::new(spec).map_err(|p| format!("sweep: {p}"))?;
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+            let started = std::time::Instant::now();
+            let results = run_sweep(&plan, threads);
+            if timing {
+                let wall = started.elapsed().as_secs_f64();
+                let sim_s: f64 = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|o| o.summary.t_s).sum();
+                eprintln!(
+                    "sweep: {} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s",
+                    results.len(),
+                    results.len() as f64 / wall,
+                    sim_s / wall
+                );
+            }
+            Ok(match format {
+                SweepFormat::Csv => sweep_csv(&plan, &results),
+                SweepFormat::Json => sweep_json(&plan, &results),
+            })
+        }
         Command::Show { preset: id, format } => {
             let s = find_preset(&id)?;
             match format {
@@ -217,6 +316,107 @@ fn run(cli: Cli) -> Result<String, String> {
             })
         }
     }
+}
+
+/// Runs every point of a sweep on `threads` scoped threads, each taking the next point not
+/// yet taken; the results come back in point order, whatever the number of threads.
+fn run_sweep(plan: &sweep::Sweep, threads: usize) -> Vec<sweep::PointResult> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let mut all: Vec<sweep::PointResult> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(plan.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= plan.len() {
+                            return mine;
+                        }
+                        mine.push(plan.run(i));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a sweep thread does not panic")).collect()
+    });
+    all.sort_by_key(|r| r.index);
+    all
+}
+
+/// A CSV cell: a number as the run's JSON writes it, empty for null, a string quoted when needed.
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// One row a point: the axes' values, the region, the metrics, and the error of a point
+/// that could not run (its field named).
+fn sweep_csv(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
+    let mut head: Vec<String> = plan.spec.axes.iter().map(|a| a.path.clone()).collect();
+    head.push("region".into());
+    head.extend(plan.spec.metrics.iter().cloned());
+    head.push("error".into());
+    let mut out = head.join(",") + "\n";
+    for r in results {
+        let mut row: Vec<String> = r.at.iter().map(|x| experiment::number(*x)).collect();
+        match &r.outcome {
+            Ok(o) => {
+                row.push(o.region.name().into());
+                row.extend(o.metrics.iter().map(cell));
+                row.push(String::new());
+            }
+            Err(p) => {
+                row.push("invalid".into());
+                row.extend(plan.spec.metrics.iter().map(|_| String::new()));
+                row.push(cell(&serde_json::Value::String(p.to_string())));
+            }
+        }
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn sweep_json(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
+    use serde_json::json;
+    // Whole numbers as integers, as the link and the CSV write them.
+    let num = |x: &f64| serde_json::from_str::<serde_json::Value>(&experiment::number(*x)).expect("a number");
+    let axes: Vec<_> = plan
+        .spec
+        .axes
+        .iter()
+        .zip(&plan.values)
+        .zip(&plan.integer)
+        .map(|((a, v), int)| json!({"path": a.path, "from": a.from, "to": a.to, "steps": a.steps, "scale": a.scale, "integer": int, "values": v.iter().map(num).collect::<Vec<_>>()}))
+        .collect();
+    let points: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let at: Vec<_> = plan.spec.axes.iter().zip(&r.at).map(|(a, x)| (a.path.clone(), num(x))).collect();
+            let at: serde_json::Map<_, _> = at.into_iter().collect();
+            match &r.outcome {
+                Ok(o) => {
+                    let m: serde_json::Map<_, _> = plan.spec.metrics.iter().cloned().zip(o.metrics.iter().cloned()).collect();
+                    json!({"index": r.index, "at": at, "region": o.region, "metrics": m})
+                }
+                Err(p) => json!({"index": r.index, "at": at, "region": "invalid", "error": {"field": p.key, "message": p.message}}),
+            }
+        })
+        .collect();
+    let doc = json!({
+        "link": format!("?{}", sweep::encode(&plan.spec)),
+        "duration_s": plan.spec.base.duration_s,
+        "axes": axes,
+        "metrics": plan.spec.metrics,
+        "notes": plan.notes,
+        "points": points,
+    });
+    serde_json::to_string_pretty(&doc).expect("plain data serializes") + "\n"
 }
 
 /// The M/M/1 benchmark scenario: λ = 0.9, μ = 1 per second, until about 10^6 customers.

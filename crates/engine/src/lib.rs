@@ -29,6 +29,7 @@ mod shed;
 pub mod sim;
 pub mod snapshot;
 mod stage;
+pub mod sweep;
 pub mod time;
 mod topic;
 pub mod traffic;
