@@ -98,6 +98,20 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
+    /// Compare two experiments: the parameters that differ, the summaries side by side, where
+    /// the series part, and which change flips the outcome (docs/sweeps.md).
+    Diff {
+        /// A page link (or its query), or a preset id.
+        #[arg(value_name = "LINK_A")]
+        a: String,
+        #[arg(value_name = "LINK_B")]
+        b: String,
+        /// Also judge "meets a p99 latency of this many seconds".
+        #[arg(long, value_name = "SECONDS")]
+        p99: Option<f64>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
         #[arg(value_enum)]
@@ -123,6 +137,14 @@ enum Workload {
 #[derive(Clone, Copy, ValueEnum)]
 enum ShowFormat {
     Toml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// A readable report.
+    Text,
+    /// Everything, as data.
     Json,
 }
 
@@ -198,6 +220,14 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
+        Command::Diff { a, b, p99, format } => {
+            let (sa, sb) = (link_or_preset(&a)?, link_or_preset(&b)?);
+            let d = bplab_engine::diff::diff(&sa, &sb, p99).map_err(|p| format!("diff: {p}"))?;
+            Ok(match format {
+                DiffFormat::Json => serde_json::to_string_pretty(&d).expect("plain data serializes") + "\n",
+                DiffFormat::Text => diff_text(&d),
+            })
+        }
         Command::Sweep { file, preset: id, link, set, vary, metric, duration, threads, format, timing } => {
             let (mut spec, from_link) = match (file, id, link) {
                 (Some(path), _, _) => (sweep::spec_for(load(&path)?, None, Vec::new(), Vec::new()), false),
@@ -417,6 +447,56 @@ fn sweep_json(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
         "points": points,
     });
     serde_json::to_string_pretty(&doc).expect("plain data serializes") + "\n"
+}
+
+/// A link's scenario, or a preset's when given a bare preset id.
+fn link_or_preset(arg: &str) -> Result<Scenario, String> {
+    if !arg.contains('=') {
+        if let Some(s) = preset(arg) {
+            return Ok(s);
+        }
+    }
+    from_link(arg)
+}
+
+fn diff_text(d: &bplab_engine::diff::Diff) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "parameters that differ (A -> B): {}", d.changes.len());
+    for c in &d.changes {
+        let _ = writeln!(out, "  {}={}", c.path, c.value);
+    }
+    let _ = writeln!(out, "\n{:<26} {:>22} {:>22} {:>22}", "metric", "A", "B", "B - A");
+    let text = |v: &serde_json::Value| if v.is_null() { "-".to_string() } else { v.to_string() };
+    for m in &d.metrics {
+        let delta = m.delta.map_or("-".to_string(), experiment::number);
+        let _ = writeln!(out, "{:<26} {:>22} {:>22} {:>22}", m.name, text(&m.a), text(&m.b), delta);
+    }
+    match &d.parting {
+        Some(p) => {
+            let _ = writeln!(out, "\nthe series part at t = {} s: {}", experiment::number(p.t_s), p.series.join(", "));
+        }
+        None => {
+            let _ = writeln!(out, "\nthe series never part");
+        }
+    }
+    let say = |v: &bplab_engine::diff::Verdict| {
+        let mut parts = vec![if v.oom { "OOM" } else { "no OOM" }, if v.losing { "losing" } else { "not losing" }];
+        if let Some(m) = v.meets_p99 {
+            parts.push(if m { "meets the p99 target" } else { "misses the p99 target" });
+        }
+        parts.join(", ")
+    };
+    let _ = writeln!(out, "outcome: A {}; B {}", say(&d.verdict_a), say(&d.verdict_b));
+    if d.mattered.is_empty() {
+        let _ = writeln!(out, "what mattered: no outcome differs");
+    }
+    for m in &d.mattered {
+        let needed: Vec<String> = m.needed.iter().map(|i| format!("{}={}", d.changes[*i].path, d.changes[*i].value)).collect();
+        let needed = if needed.is_empty() { String::new() } else { format!(" (needed: {})", needed.join(", ")) };
+        let _ = writeln!(out, "what mattered for {}: {}{needed}", m.outcome, m.sentence);
+    }
+    out
 }
 
 /// The M/M/1 benchmark scenario: λ = 0.9, μ = 1 per second, until about 10^6 customers.

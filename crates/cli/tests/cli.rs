@@ -527,3 +527,23 @@ fn a_sweep_names_what_is_wrong() {
     assert!(rows[0].last().unwrap().contains("consumer.workers: must be a whole number from 1"), "{:?}", rows[0]);
     assert_eq!(rows[1][1], "lagging", "one worker at 500 msg/s behind 10,000 msg/s: {:?}", rows[1]);
 }
+
+/// `bplab diff` names `consumer.mode` as the change that stops incident-106's OOM kill.
+#[test]
+fn diff_names_the_change_that_flips_the_oom() {
+    let o = bplab(&["diff", "?v=1&preset=incident-106", "https://example.org/lab/?v=1&preset=fix-sync-poll", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(d["changes"][0], serde_json::json!({"path": "consumer.mode", "value": "sync"}));
+    assert_eq!(d["verdict_a"]["oom"], true);
+    assert_eq!(d["verdict_b"]["oom"], false);
+    let oom = d["mattered"].as_array().unwrap().iter().find(|m| m["outcome"] == "oom").unwrap();
+    assert_eq!(oom["flips_alone"], serde_json::json!([0]));
+    let text = bplab(&["diff", "incident-106", "preset=fix-sync-poll"]);
+    let text = stdout(&text);
+    assert!(text.contains("what mattered for oom: consumer.mode=sync alone prevents the OOM kill"), "{text}");
+    assert!(text.contains("the series part at t = "), "{text}");
+    let bad = bplab(&["diff", "preset=incident-106&consumer.workers=0", "incident-106"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("consumer.workers"), "{}", stderr(&bad));
+}

@@ -13,6 +13,7 @@
 
 mod consumer;
 pub mod control;
+pub mod diff;
 pub mod event;
 pub mod experiment;
 pub mod export;
