@@ -319,7 +319,7 @@ mod tests {
         assert!(p.t_s > 0.0 && p.t_s < 1.0, "{p:?}");
         assert!(p.series.iter().any(|s| s == "in_flight"), "{p:?}");
         let oom_row = d.metrics.iter().find(|m| m.name == "oom_kills").unwrap();
-        assert!(oom_row.a.as_u64().unwrap() > 0 && oom_row.b == Value::from(0u64) && oom_row.delta.unwrap() < 0.0);
+        assert!(oom_row.a.as_u64().unwrap() > 0 && oom_row.b == 0u64 && oom_row.delta.unwrap() < 0.0);
     }
 
     #[test]

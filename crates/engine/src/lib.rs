@@ -31,6 +31,7 @@ pub mod sim;
 pub mod snapshot;
 mod stage;
 pub mod sweep;
+pub mod theory;
 pub mod time;
 mod topic;
 pub mod traffic;
