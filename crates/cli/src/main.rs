@@ -274,8 +274,11 @@ fn run(cli: Cli) -> Result<String, String> {
             if timing {
                 let wall = started.elapsed().as_secs_f64();
                 let sim_s: f64 = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|o| o.summary.t_s).sum();
+                // CPU time too: on a shared machine it says what the sweep costs, whatever the load.
+                let cpu = cpu_seconds()
+                    .map_or_else(String::new, |c| format!("; {c:.2} s of CPU: {:.0} simulated s per CPU-second", sim_s / c.max(1e-9)));
                 eprintln!(
-                    "sweep: {} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s",
+                    "sweep: {} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s{cpu}",
                     results.len(),
                     results.len() as f64 / wall,
                     sim_s / wall
@@ -550,6 +553,15 @@ fn bench(workload: Workload, repeat: u32) -> String {
         s.events as f64 / best / 1e6,
         peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
     )
+}
+
+/// CPU time (user + system) this process has used, seconds (Linux, 100 ticks a second), if known.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// Peak resident memory of this process, KiB (Linux), if known.
