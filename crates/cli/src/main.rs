@@ -72,8 +72,9 @@ enum Command {
         /// `vary` and `metric` are used too).
         #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
         file: Option<String>,
+        /// A preset; give several to run the same sweep on each, side by side.
         #[arg(long, value_name = "ID", conflicts_with = "link")]
-        preset: Option<String>,
+        preset: Vec<String>,
         #[arg(long, value_name = "URL")]
         link: Option<String>,
         /// Change one field of the base scenario, as for 'run'.
@@ -228,65 +229,104 @@ fn run(cli: Cli) -> Result<String, String> {
                 DiffFormat::Text => diff_text(&d),
             })
         }
-        Command::Sweep { file, preset: id, link, set, vary, metric, duration, threads, format, timing } => {
-            let (mut spec, from_link) = match (file, id, link) {
-                (Some(path), _, _) => (sweep::spec_for(load(&path)?, None, Vec::new(), Vec::new()), false),
-                (None, Some(id), _) => (sweep::spec_for(find_preset(&id)?, Some(&id), Vec::new(), Vec::new()), false),
-                (None, None, Some(link)) => {
+        Command::Sweep { file, preset: ids, link, set, vary, metric, duration, threads, format, timing } => {
+            let (specs, from_link) = match (file, ids.is_empty(), link) {
+                (Some(path), _, _) => (vec![sweep::spec_for(load(&path)?, None, Vec::new(), Vec::new())], false),
+                (None, false, _) => {
+                    let specs = ids.iter().map(|id| Ok(sweep::spec_for(find_preset(id)?, Some(id), Vec::new(), Vec::new())));
+                    (specs.collect::<Result<Vec<_>, String>>()?, false)
+                }
+                (None, true, Some(link)) => {
                     let (spec, problems) = sweep::decode(&link);
                     if let Some(p) = problems.first() {
                         return Err(format!("link: {p}"));
                     }
-                    (spec, true)
+                    (vec![spec], true)
                 }
-                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+                (None, true, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
             };
-            for assignment in &set {
-                spec.base = apply_set(&spec.base, assignment)?;
-            }
-            if let Some(d) = duration {
-                spec.base.duration_s = d;
-            }
-            if !vary.is_empty() {
-                spec.axes = vary
-                    .iter()
-                    .map(|v| {
-                        let (path, range) = v.split_once('=').ok_or_else(|| format!("--vary {v}: expected PATH=FROM:TO:STEPS[:log]"))?;
-                        sweep::Axis::parse(path, range).map_err(|p| format!("--vary {p}"))
-                    })
-                    .collect::<Result<_, String>>()?;
-            }
-            if !metric.is_empty() {
-                spec.metrics.clear();
-                for m in &metric {
-                    let m = sweep::metric_name(m).map_err(|p| format!("--metric: {}", p.message))?;
-                    if !spec.metrics.contains(&m) {
-                        spec.metrics.push(m);
-                    }
+            let axes = vary
+                .iter()
+                .map(|v| {
+                    let (path, range) = v.split_once('=').ok_or_else(|| format!("--vary {v}: expected PATH=FROM:TO:STEPS[:log]"))?;
+                    sweep::Axis::parse(path, range).map_err(|p| format!("--vary {p}"))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let mut metrics = Vec::new();
+            for m in &metric {
+                let m = sweep::metric_name(m).map_err(|p| format!("--metric: {}", p.message))?;
+                if !metrics.contains(&m) {
+                    metrics.push(m);
                 }
-            } else if !from_link {
-                spec.metrics = sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect();
             }
-            let plan = sweep::Sweep::new(spec).map_err(|p| format!("sweep: {p}"))?;
+            let mut plans = Vec::new();
+            for mut spec in specs {
+                for assignment in &set {
+                    spec.base = apply_set(&spec.base, assignment)?;
+                }
+                if let Some(d) = duration {
+                    spec.base.duration_s = d;
+                }
+                if !axes.is_empty() {
+                    spec.axes = axes.clone();
+                }
+                if !metrics.is_empty() {
+                    spec.metrics = metrics.clone();
+                } else if !from_link {
+                    spec.metrics = sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect();
+                }
+                let several = if ids.len() > 1 { format!(" ({})", spec.preset) } else { String::new() };
+                plans.push(sweep::Sweep::new(spec).map_err(|p| format!("sweep{several}: {p}"))?);
+            }
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
             let started = std::time::Instant::now();
-            let results = run_sweep(&plan, threads);
+            let results = run_sweeps(&plans, threads);
             if timing {
                 let wall = started.elapsed().as_secs_f64();
-                let sim_s: f64 = results.iter().filter_map(|r| r.outcome.as_ref().ok()).map(|o| o.summary.t_s).sum();
+                let points: usize = results.iter().map(Vec::len).sum();
+                let sim_s: f64 = results.iter().flatten().filter_map(|r| r.outcome.as_ref().ok()).map(|o| o.summary.t_s).sum();
                 // CPU time too: on a shared machine it says what the sweep costs, whatever the load.
                 let cpu = cpu_seconds()
                     .map_or_else(String::new, |c| format!("; {c:.2} s of CPU: {:.0} simulated s per CPU-second", sim_s / c.max(1e-9)));
                 eprintln!(
-                    "sweep: {} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s{cpu}",
-                    results.len(),
-                    results.len() as f64 / wall,
+                    "sweep: {points} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s{cpu}",
+                    points as f64 / wall,
                     sim_s / wall
                 );
             }
+            if plans.len() == 1 {
+                return Ok(match format {
+                    SweepFormat::Csv => sweep_csv(&plans[0], &results[0]),
+                    SweepFormat::Json => sweep_json(&plans[0], &results[0]),
+                });
+            }
+            // Several presets side by side: a `preset` column, or one document each.
             Ok(match format {
-                SweepFormat::Csv => sweep_csv(&plan, &results),
-                SweepFormat::Json => sweep_json(&plan, &results),
+                SweepFormat::Csv => {
+                    let mut out = String::new();
+                    for (k, (plan, rows)) in plans.iter().zip(&results).enumerate() {
+                        for (i, line) in sweep_csv(plan, rows).lines().enumerate() {
+                            if i == 0 && k > 0 {
+                                continue;
+                            }
+                            let first = if i == 0 { "preset" } else { plan.spec.preset.as_str() };
+                            out.push_str(&format!("{first},{line}\n"));
+                        }
+                    }
+                    out
+                }
+                SweepFormat::Json => {
+                    let docs: Vec<serde_json::Value> = plans
+                        .iter()
+                        .zip(&results)
+                        .map(|(plan, rows)| {
+                            let mut doc: serde_json::Value = serde_json::from_str(&sweep_json(plan, rows)).expect("our own JSON");
+                            doc["preset"] = serde_json::Value::from(plan.spec.preset.clone());
+                            doc
+                        })
+                        .collect();
+                    serde_json::to_string_pretty(&serde_json::json!({ "sweeps": docs })).expect("plain data serializes") + "\n"
+                }
             })
         }
         Command::Show { preset: id, format } => {
@@ -351,30 +391,36 @@ fn run(cli: Cli) -> Result<String, String> {
     }
 }
 
-/// Runs every point of a sweep on `threads` scoped threads, each taking the next point not
-/// yet taken; the results come back in point order, whatever the number of threads.
-fn run_sweep(plan: &sweep::Sweep, threads: usize) -> Vec<sweep::PointResult> {
+/// Runs every point of the sweeps on `threads` scoped threads, each taking the next point not
+/// yet taken (all the sweeps' points in one queue); the results come back per sweep in point
+/// order, whatever the number of threads.
+fn run_sweeps(plans: &[sweep::Sweep], threads: usize) -> Vec<Vec<sweep::PointResult>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    let jobs: Vec<(usize, usize)> = plans.iter().enumerate().flat_map(|(k, p)| (0..p.len()).map(move |i| (k, i))).collect();
     let next = AtomicUsize::new(0);
-    let mut all: Vec<sweep::PointResult> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(plan.len()).max(1))
+    let done: Vec<(usize, sweep::PointResult)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(jobs.len()).max(1))
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= plan.len() {
-                            return mine;
-                        }
-                        mine.push(plan.run(i));
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(k, i)) = jobs.get(j) else { return mine };
+                        mine.push((k, plans[k].run(i)));
                     }
                 })
             })
             .collect();
         workers.into_iter().flat_map(|w| w.join().expect("a sweep thread does not panic")).collect()
     });
-    all.sort_by_key(|r| r.index);
-    all
+    let mut out: Vec<Vec<sweep::PointResult>> = plans.iter().map(|_| Vec::new()).collect();
+    for (k, r) in done {
+        out[k].push(r);
+    }
+    for rows in &mut out {
+        rows.sort_by_key(|r| r.index);
+    }
+    out
 }
 
 /// A CSV cell: a number as the run's JSON writes it, empty for null, a string quoted when needed.

@@ -547,3 +547,24 @@ fn diff_names_the_change_that_flips_the_oom() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("consumer.workers"), "{}", stderr(&bad));
 }
+
+/// "Which strategies survive at which rates": one sweep over several presets, side by side,
+/// each preset's rows those of its own sweep.
+#[test]
+fn one_sweep_over_several_presets() {
+    let args = ["--vary", "producer.rate_per_s=500:2000:2", "--metric", "dropped%,lost,blocked%", "--duration", "10"];
+    let both = bplab(&[&["sweep", "--preset", "drop-newest", "--preset", "fix-blocking-channel"][..], &args].concat());
+    assert!(both.status.success(), "{}", stderr(&both));
+    let (header, rows) = csv_rows(&stdout(&both));
+    assert_eq!(header[..3], ["preset", "producer.rate_per_s", "region"]);
+    assert_eq!(rows.len(), 4);
+    for (k, id) in ["drop-newest", "fix-blocking-channel"].iter().enumerate() {
+        let alone = bplab(&[&["sweep", "--preset", id][..], &args].concat());
+        let (_, own) = csv_rows(&stdout(&alone));
+        for (i, row) in own.iter().enumerate() {
+            assert_eq!(rows[2 * k + i][0], *id);
+            assert_eq!(rows[2 * k + i][1..], row[..], "{id}");
+        }
+    }
+    assert_eq!((rows[1][2].as_str(), rows[3][2].as_str()), ("shedding", "blocking"), "{rows:?}");
+}
