@@ -113,6 +113,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Run a scenario and print what queueing theory predicts beside what the run measured
+    /// (utilisation, Little's law, and the closed forms of its classic shape, if any).
+    Theory {
+        /// A scenario file (.toml or .json); or use --preset or --link.
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
+        file: Option<String>,
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
+        preset: Option<String>,
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+        /// Change one field, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Simulated seconds to run (default: the scenario's duration_s).
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+        duration: Option<f64>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
         #[arg(value_enum)]
@@ -221,6 +240,42 @@ fn run(cli: Cli) -> Result<String, String> {
     match cli.command {
         Command::Presets => Ok(PRESETS.iter().map(|p| format!("{}\n", p.id)).collect()),
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
+        Command::Theory { file, preset: id, link, set, duration, format } => {
+            let mut scenario = match (file, id, link) {
+                (Some(path), _, _) => load(&path)?,
+                (None, Some(id), _) => find_preset(&id)?,
+                (None, None, Some(link)) => from_link(&link)?,
+                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+            };
+            for assignment in &set {
+                scenario = apply_set(&scenario, assignment)?;
+            }
+            if let Some(d) = duration {
+                scenario.duration_s = d;
+            }
+            let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            sim.run_to_end();
+            let t = bplab_engine::theory::theory(&sim);
+            Ok(match format {
+                DiffFormat::Json => serde_json::to_string_pretty(&t).expect("plain data serializes") + "\n",
+                DiffFormat::Text => {
+                    let shape = t.shape.map_or("no classic shape", |s| s.name());
+                    let mut out = format!("{shape}, {} simulated s\n", experiment::number(sim.now_s()));
+                    let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.6}"));
+                    for r in &t.rows {
+                        out.push_str(&format!(
+                            "{}: predicted {}, measured {}, ± {}\n    {}\n",
+                            r.name,
+                            num(r.predicted),
+                            num(r.measured),
+                            num(r.plus_minus),
+                            r.note
+                        ));
+                    }
+                    out
+                }
+            })
+        }
         Command::Diff { a, b, p99, format } => {
             let (sa, sb) = (link_or_preset(&a)?, link_or_preset(&b)?);
             let d = bplab_engine::diff::diff(&sa, &sb, p99).map_err(|p| format!("diff: {p}"))?;

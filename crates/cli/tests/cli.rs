@@ -568,3 +568,17 @@ fn one_sweep_over_several_presets() {
     }
     assert_eq!((rows[1][2].as_str(), rows[3][2].as_str()), ("shedding", "blocking"), "{rows:?}");
 }
+
+/// `bplab theory` puts the incident's time to OOM beside the run's.
+#[test]
+fn theory_puts_the_prediction_beside_the_run() {
+    let o = bplab(&["theory", "--preset", "incident-106", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(t["shape"], "dd1_overload");
+    let oom = t["rows"].as_array().unwrap().iter().find(|r| r["name"] == "time to OOM, s").unwrap();
+    let (p, m, pm) = (oom["predicted"].as_f64().unwrap(), oom["measured"].as_f64().unwrap(), oom["plus_minus"].as_f64().unwrap());
+    assert!((p - m).abs() <= pm && (p - 48.29).abs() < 0.01, "{oom}");
+    let short = bplab(&["theory", "--preset", "incident-106", "--duration", "20"]);
+    assert!(stdout(&short).contains("run too short to compare"), "{}", stdout(&short));
+}
