@@ -536,7 +536,19 @@ fn sweep_json(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
             match &r.outcome {
                 Ok(o) => {
                     let m: serde_json::Map<_, _> = plan.spec.metrics.iter().cloned().zip(o.metrics.iter().cloned()).collect();
-                    json!({"index": r.index, "at": at, "region": o.region, "metrics": m})
+                    let mut point = json!({"index": r.index, "at": at, "region": o.region, "metrics": m});
+                    // The closed form beside the measured value, for metrics whose shape has one.
+                    let scenario = plan.scenario(r.index).expect("the point ran");
+                    let theory: serde_json::Map<_, _> = plan
+                        .spec
+                        .metrics
+                        .iter()
+                        .filter_map(|m| bplab_engine::theory::predict(&scenario, m).map(|x| (m.clone(), json!(x))))
+                        .collect();
+                    if !theory.is_empty() {
+                        point["theory"] = serde_json::Value::Object(theory);
+                    }
+                    point
                 }
                 Err(p) => json!({"index": r.index, "at": at, "region": "invalid", "error": {"field": p.key, "message": p.message}}),
             }

@@ -500,6 +500,14 @@ fn a_sweep_is_the_same_on_any_number_of_threads() {
     assert_eq!(doc["points"].as_array().unwrap().len(), 5);
     assert_eq!(doc["points"][0]["region"], "stable", "500 msg/s fits a 500 msg/s consumer's buffer: {}", doc["points"][0]);
     assert_eq!(doc["points"][4]["region"], "shedding");
+    // drop-newest is a D/D/1 overload above 500 msg/s: theory's dropped share beside the run's.
+    let last = &doc["points"][4];
+    let (measured, theory) = (last["metrics"]["dropped_pct"].as_f64().unwrap(), last["theory"]["dropped_pct"].as_f64().unwrap());
+    assert_eq!(theory, 90.0, "{last}");
+    // Less what fills the channel of 1,000 first (1,000 of the 50,000 sent: 2 points), and the
+    // few in service or in the last tick.
+    assert!(measured <= theory && theory - measured <= 2.1, "{last}");
+    assert!(doc["points"][0].get("theory").is_none(), "500 msg/s is not an overload: {}", doc["points"][0]);
     // The sweep is a link, and the link runs the same sweep.
     let link = doc["link"].as_str().unwrap();
     assert!(link.contains("vary=producer.rate_per_s:500:5000:5:log"), "{link}");

@@ -375,6 +375,93 @@ fn dd1(rows: &mut Vec<Row>, sim: &Simulation, lambda: f64, c: f64, mu: f64, res_
     }
 }
 
+/// Where a D/D/1 overload's backlog lands, from the scenario alone.
+#[derive(Clone, Copy, PartialEq)]
+enum Landing {
+    /// A bounded channel that blocks the producer.
+    Blocks,
+    /// A bounded channel that drops (newest, oldest, fail).
+    Drops,
+    /// An async consumer's heap, after a topic.
+    ConsumerHeap,
+    /// The producer's heap (an unbounded channel), with a limit.
+    ProducerHeap,
+    /// Nowhere that runs out: a topic a sync consumer reads, or a heap without a limit.
+    Unbounded,
+}
+
+fn landing(s: &Scenario) -> Landing {
+    let has_topic = s.stages.iter().any(|st| matches!(st, StageSpec::Topic(_)));
+    let bounded = |block: bool| {
+        !has_topic
+            && s.stages
+                .iter()
+                .any(|st| matches!(st, StageSpec::Channel(ch) if ch.capacity.is_some() && (ch.link.on_full == OnFull::Block) == block))
+    };
+    if bounded(true) {
+        Landing::Blocks
+    } else if bounded(false) {
+        Landing::Drops
+    } else if has_topic && s.consumer.mode == Mode::Async && s.consumer.memory.bytes_per_message > 0 {
+        Landing::ConsumerHeap
+    } else if !has_topic && s.producer.memory.heap_limit_mib.is_some() {
+        Landing::ProducerHeap
+    } else {
+        Landing::Unbounded
+    }
+}
+
+/// The closed-form value of a sweep metric (a summary field name, or `dropped_pct`,
+/// `producer_blocked_pct`) for a scenario, where its shape gives one: the theory line beside
+/// a one-knob sweep. `first_oom_s` and `first_producer_oom_s`: a D/D/1 overload's time to
+/// OOM, (heap limit − baseline) ÷ ((λ − c·μ) × bytes a message), even past the run's end;
+/// `producer_blocked_pct` and `dropped_pct`: its blocked or dropped share, 100·(1 − c·μ/λ);
+/// `sojourn_mean_s` and `latency_mean_s`: W of M/M/1, M/D/1, M/G/1 and M/M/c below
+/// saturation; `latency_p50_s` and `latency_p99_s`: M/M/1's, whose time in the system is
+/// exponential with rate μ − λ (ln 2 ÷ (μ − λ), ln 100 ÷ (μ − λ)). `None` elsewhere.
+pub fn predict(s: &Scenario, metric: &str) -> Option<f64> {
+    let sh = shape(s)?;
+    let (lambda, c, mu) = rates(s);
+    const MIB: f64 = 1_048_576.0;
+    if sh == Shape::Dd1Overload {
+        let growth = lambda - c * mu;
+        let share = 100.0 * (1.0 - c * mu / lambda);
+        return match (landing(s), metric) {
+            (Landing::ConsumerHeap, "first_oom_s") => {
+                let m = &s.consumer.memory;
+                Some((m.heap_limit_mib - m.baseline_mib) * MIB / (growth * m.bytes_per_message as f64))
+            }
+            (Landing::ProducerHeap, "first_producer_oom_s") => {
+                let m = &s.producer.memory;
+                Some((m.heap_limit_mib? - m.baseline_mib) * MIB / (growth * s.producer.message_bytes as f64))
+            }
+            (Landing::Blocks, "producer_blocked_pct") | (Landing::Drops, "dropped_pct") => Some(share),
+            _ => None,
+        };
+    }
+    let rho = lambda / (c * mu);
+    if sh == Shape::Mm1k || rho >= 1.0 {
+        return None;
+    }
+    let w = match sh {
+        Shape::Mm1 => 1.0 / (mu - lambda),
+        Shape::Md1 | Shape::Mg1 => {
+            let es2 = match s.consumer.service {
+                ServiceDist::Lognormal { sigma } => (sigma * sigma).exp() / (mu * mu),
+                _ => 1.0 / (mu * mu),
+            };
+            1.0 / mu + lambda * es2 / (2.0 * (1.0 - rho))
+        }
+        _ => erlang_c(c as usize, lambda / mu) * rho / (1.0 - rho) / lambda + 1.0 / mu,
+    };
+    match metric {
+        "sojourn_mean_s" | "latency_mean_s" => Some(w),
+        "latency_p50_s" if sh == Shape::Mm1 => Some(2f64.ln() * w),
+        "latency_p99_s" if sh == Shape::Mm1 => Some(100f64.ln() * w),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,5 +580,26 @@ mod tests {
         // The binomial ± understates (arrivals are correlated through the queue): 3× it.
         assert!((p.predicted.unwrap() - p.measured.unwrap()).abs() <= 3.0 * p.plus_minus.unwrap(), "{p:?}");
         assert_eq!(shape(&preset("drop-newest").unwrap()), Some(Shape::Dd1Overload), "constant arrivals are not M/M/1/K");
+    }
+
+    #[test]
+    fn predictions_for_a_sweep_line() {
+        let s = preset("incident-106").unwrap();
+        assert!((predict(&s, "first_oom_s").unwrap() - 48.2897).abs() < 1e-3);
+        let faster = crate::experiment::set(&s, "consumer.rate_per_worker", "5000").unwrap();
+        assert!((predict(&faster, "first_oom_s").unwrap() - 2.0 * 48.2897 * 9_500.0 / 10_000.0).abs() < 1e-3);
+        assert_eq!(predict(&preset("fix-sync-poll").unwrap(), "first_oom_s"), None, "the backlog waits in the topic");
+        assert!((predict(&preset("buffer-bloat").unwrap(), "first_producer_oom_s").unwrap() - 48.2897).abs() < 1e-3);
+        assert_eq!(predict(&preset("fix-blocking-channel").unwrap(), "producer_blocked_pct"), Some(95.0));
+        assert_eq!(predict(&preset("drop-newest").unwrap(), "dropped_pct"), Some(95.0));
+        let mm1 = poisson(500.0, 1_000.0, 1, ServiceDist::Exponential {}, 2_000.0);
+        assert!((predict(&mm1, "latency_p99_s").unwrap() - 100f64.ln() / 500.0).abs() < 1e-12);
+        assert!((predict(&mm1, "sojourn_mean_s").unwrap() - 0.002).abs() < 1e-12);
+        let mut sim = Simulation::new(&mm1).unwrap();
+        sim.run_to_end();
+        let p99 = sim.summary().latency_p99_s.unwrap();
+        // The histogram's log buckets are a few per cent wide.
+        assert!((p99 / predict(&mm1, "latency_p99_s").unwrap() - 1.0).abs() < 0.05, "{p99}");
+        assert_eq!(predict(&mm1, "lost"), None);
     }
 }
