@@ -168,3 +168,49 @@ fn a_bad_key_leaves_the_rest_applied() {
     let e = &d.experiment;
     assert_eq!((e.scenario.seed, e.view.speed, e.view.t_s, e.view.play), (5, Some(50.0), Some(12.0), true));
 }
+
+/// Sweep links (`bplab_engine::sweep`): a random scenario from any preset, one or two axes of
+/// any scale with arbitrary float ends, and any metrics read back exactly.
+mod sweeps {
+    use super::*;
+    use bplab_engine::sweep::{self, Axis, Scale, SweepSpec};
+
+    const PATHS: &[&str] = &[
+        "producer.rate_per_s",
+        "consumer.workers",
+        "consumer.rate_per_worker",
+        "stages.0.capacity",
+        "consumer.memory.heap_limit_mib",
+        "duration_s",
+    ];
+
+    fn axis_strategy() -> BoxedStrategy<Axis> {
+        (proptest::sample::select(PATHS), 1e-3..1e7f64, 1e-3..1e7f64, 1..=1000u32, any::<bool>())
+            .prop_map(|(path, from, to, steps, log)| Axis {
+                path: path.to_string(),
+                from,
+                to,
+                steps,
+                scale: if log { Scale::Log } else { Scale::Linear },
+            })
+            .boxed()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn every_sweep_spec_round_trips(
+            s in scenario_strategy(0..3),
+            base in proptest::sample::select(PRESETS.iter().map(|p| p.id).collect::<Vec<_>>()),
+            axes in proptest::collection::vec(axis_strategy(), 1..=2),
+            metrics in proptest::sample::subsequence(sweep::known_metrics(), 1..6),
+        ) {
+            let spec = SweepSpec { preset: base.to_string(), base: s, axes, metrics };
+            let link = sweep::encode(&spec);
+            let (back, problems) = sweep::decode(&link);
+            prop_assert_eq!(problems, Vec::<Problem>::new(), "{}", link);
+            prop_assert_eq!(back, spec, "{}", link);
+        }
+    }
+}

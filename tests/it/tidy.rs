@@ -66,7 +66,8 @@ fn the_engine_has_no_io_no_clock_and_no_web() {
 
 /// The engine's modules, taken whole (`sim/group/poll.rs` is `sim`), use one another
 /// without circles: validation, specs, run-time components, the simulation, then what is
-/// made of a finished run (`export`; `goal`, `challenge`, `lesson`: teaching).
+/// made of finished runs (`export`; `sweep`, then `diff` and `theory`; `goal`,
+/// `challenge`, `lesson`: teaching).
 #[test]
 fn the_engine_has_no_import_circles() {
     use std::collections::{BTreeMap, BTreeSet};
@@ -111,11 +112,21 @@ fn the_engine_has_no_import_circles() {
     }
     assert!(uses["validate"].is_empty(), "validate.rs is a leaf: {:?}", uses["validate"]);
     assert_eq!(uses["scenario"], BTreeSet::from(["validate".to_string()]), "specs use validation only");
+    // Above the simulation: what is made of finished runs. `export` writes one run out;
+    // `sweep`, `diff` and `theory` run and read runs (in that order of use: a diff reads
+    // regions as a sweep does).
+    let above = ["export", "sweep", "diff", "theory"];
     assert!(
-        uses.iter().all(|(m, u)| m == "sim" || m == "export" || m == "challenge" || !u.contains("sim")),
-        "only the simulation's own modules, and the exports and challenges (which run it) above it, use it"
+        uses.iter().all(|(m, u)| m == "sim" || above.contains(&m.as_str()) || m == "challenge" || !u.contains("sim")),
+        "only the simulation's own modules, the modules of finished runs above it and the challenges (which run it) use it"
     );
     assert!(uses.iter().all(|(_, u)| !u.contains("export")), "nothing in the engine uses its exports");
+    for (m, u) in &uses {
+        for top in ["sweep", "diff", "theory"] {
+            assert!(!u.contains(top) || above.contains(&m.as_str()), "{m} uses {top}, which sits above the simulation");
+        }
+    }
+    assert!(!uses.get("sweep").is_some_and(|u| u.contains("diff") || u.contains("theory")), "sweep sits below diff and theory");
     // Teaching sits on top: goals read a finished run's summary and series; challenges run
     // the simulation and grade it with goals; lessons use both. Nothing below uses them.
     let teaching = ["goal", "challenge", "lesson"];

@@ -8,6 +8,7 @@ use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::export;
 use bplab_engine::goal::{self, When};
 use bplab_engine::lesson::Lesson;
+use bplab_engine::sweep;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -101,6 +102,72 @@ enum Command {
         #[command(subcommand)]
         action: LessonAction,
     },
+    /// Run a scenario over a grid of one or two fields and print a metric table (docs/sweeps.md).
+    Sweep {
+        /// A scenario file (.toml or .json); or use --preset or --link (a sweep link's
+        /// `vary` and `metric` are used too).
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
+        file: Option<String>,
+        /// A preset; give several to run the same sweep on each, side by side.
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
+        preset: Vec<String>,
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+        /// Change one field of the base scenario, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// A field to vary: --vary producer.rate_per_s=1000:20000:20:log (once or twice).
+        #[arg(long = "vary", value_name = "PATH=FROM:TO:STEPS[:log]")]
+        vary: Vec<String>,
+        /// What to read from each point: a summary field or an alias (p99, oom, lost,
+        /// dropped%, heap, throughput, blocked%); several, or comma-separated.
+        #[arg(long = "metric", value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+        metric: Vec<String>,
+        /// Simulated seconds each point runs (default: the scenario's duration_s).
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+        duration: Option<f64>,
+        /// Threads (default: every core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value_t = SweepFormat::Csv)]
+        format: SweepFormat,
+        /// Print the points per second and simulated seconds per second on stderr.
+        #[arg(long)]
+        timing: bool,
+    },
+    /// Compare two experiments: the parameters that differ, the summaries side by side, where
+    /// the series part, and which change flips the outcome (docs/sweeps.md).
+    Diff {
+        /// A page link (or its query), or a preset id.
+        #[arg(value_name = "LINK_A")]
+        a: String,
+        #[arg(value_name = "LINK_B")]
+        b: String,
+        /// Also judge "meets a p99 latency of this many seconds".
+        #[arg(long, value_name = "SECONDS")]
+        p99: Option<f64>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Run a scenario and print what queueing theory predicts beside what the run measured
+    /// (utilisation, Little's law, and the closed forms of its classic shape, if any).
+    Theory {
+        /// A scenario file (.toml or .json); or use --preset or --link.
+        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
+        file: Option<String>,
+        #[arg(long, value_name = "ID", conflicts_with = "link")]
+        preset: Option<String>,
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+        /// Change one field, as for 'run'.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Simulated seconds to run (default: the scenario's duration_s).
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+        duration: Option<f64>,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Time a standard workload and print wall time, rate and peak memory (one line).
     Bench {
         #[arg(value_enum)]
@@ -174,6 +241,22 @@ enum Workload {
 #[derive(Clone, Copy, ValueEnum)]
 enum ShowFormat {
     Toml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// A readable report.
+    Text,
+    /// Everything, as data.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SweepFormat {
+    /// One row a point: the axes, the region, the metrics (empty for null), the error.
+    Csv,
+    /// The plan (axes, values, notes, link) and every point.
     Json,
 }
 
@@ -284,6 +367,150 @@ fn run(cli: Cli) -> Result<String, String> {
             Ok(serde_json::to_string_pretty(&lesson).expect("plain data serializes") + "\n")
         }
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
+        Command::Theory { file, preset: id, link, set, duration, format } => {
+            let mut scenario = match (file, id, link) {
+                (Some(path), _, _) => load(&path)?,
+                (None, Some(id), _) => find_preset(&id)?,
+                (None, None, Some(link)) => from_link(&link)?,
+                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+            };
+            for assignment in &set {
+                scenario = apply_set(&scenario, assignment)?;
+            }
+            if let Some(d) = duration {
+                scenario.duration_s = d;
+            }
+            let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
+            sim.run_to_end();
+            let t = bplab_engine::theory::theory(&sim);
+            Ok(match format {
+                DiffFormat::Json => serde_json::to_string_pretty(&t).expect("plain data serializes") + "\n",
+                DiffFormat::Text => {
+                    let shape = t.shape.map_or("no classic shape", |s| s.name());
+                    let mut out = format!("{shape}, {} simulated s\n", experiment::number(sim.now_s()));
+                    let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.6}"));
+                    for r in &t.rows {
+                        out.push_str(&format!(
+                            "{}: predicted {}, measured {}, ± {}\n    {}\n",
+                            r.name,
+                            num(r.predicted),
+                            num(r.measured),
+                            num(r.plus_minus),
+                            r.note
+                        ));
+                    }
+                    out
+                }
+            })
+        }
+        Command::Diff { a, b, p99, format } => {
+            let (sa, sb) = (link_or_preset(&a)?, link_or_preset(&b)?);
+            let d = bplab_engine::diff::diff(&sa, &sb, p99).map_err(|p| format!("diff: {p}"))?;
+            Ok(match format {
+                DiffFormat::Json => serde_json::to_string_pretty(&d).expect("plain data serializes") + "\n",
+                DiffFormat::Text => diff_text(&d),
+            })
+        }
+        Command::Sweep { file, preset: ids, link, set, vary, metric, duration, threads, format, timing } => {
+            let (specs, from_link) = match (file, ids.is_empty(), link) {
+                (Some(path), _, _) => (vec![sweep::spec_for(load(&path)?, None, Vec::new(), Vec::new())], false),
+                (None, false, _) => {
+                    let specs = ids.iter().map(|id| Ok(sweep::spec_for(find_preset(id)?, Some(id), Vec::new(), Vec::new())));
+                    (specs.collect::<Result<Vec<_>, String>>()?, false)
+                }
+                (None, true, Some(link)) => {
+                    let (spec, problems) = sweep::decode(&link);
+                    if let Some(p) = problems.first() {
+                        return Err(format!("link: {p}"));
+                    }
+                    (vec![spec], true)
+                }
+                (None, true, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+            };
+            let axes = vary
+                .iter()
+                .map(|v| {
+                    let (path, range) = v.split_once('=').ok_or_else(|| format!("--vary {v}: expected PATH=FROM:TO:STEPS[:log]"))?;
+                    sweep::Axis::parse(path, range).map_err(|p| format!("--vary {p}"))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let mut metrics = Vec::new();
+            for m in &metric {
+                let m = sweep::metric_name(m).map_err(|p| format!("--metric: {}", p.message))?;
+                if !metrics.contains(&m) {
+                    metrics.push(m);
+                }
+            }
+            let mut plans = Vec::new();
+            for mut spec in specs {
+                for assignment in &set {
+                    spec.base = apply_set(&spec.base, assignment)?;
+                }
+                if let Some(d) = duration {
+                    spec.base.duration_s = d;
+                }
+                if !axes.is_empty() {
+                    spec.axes = axes.clone();
+                }
+                if !metrics.is_empty() {
+                    spec.metrics = metrics.clone();
+                } else if !from_link {
+                    spec.metrics = sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect();
+                }
+                let several = if ids.len() > 1 { format!(" ({})", spec.preset) } else { String::new() };
+                plans.push(sweep::Sweep::new(spec).map_err(|p| format!("sweep{several}: {p}"))?);
+            }
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+            let started = std::time::Instant::now();
+            let results = run_sweeps(&plans, threads);
+            if timing {
+                let wall = started.elapsed().as_secs_f64();
+                let points: usize = results.iter().map(Vec::len).sum();
+                let sim_s: f64 = results.iter().flatten().filter_map(|r| r.outcome.as_ref().ok()).map(|o| o.summary.t_s).sum();
+                // CPU time too: on a shared machine it says what the sweep costs, whatever the load.
+                let cpu = cpu_seconds()
+                    .map_or_else(String::new, |c| format!("; {c:.2} s of CPU: {:.0} simulated s per CPU-second", sim_s / c.max(1e-9)));
+                eprintln!(
+                    "sweep: {points} points in {wall:.3} s on {threads} threads: {:.1} points/s, {:.0} simulated s/s{cpu}",
+                    points as f64 / wall,
+                    sim_s / wall
+                );
+            }
+            if plans.len() == 1 {
+                return Ok(match format {
+                    SweepFormat::Csv => sweep_csv(&plans[0], &results[0]),
+                    SweepFormat::Json => sweep_json(&plans[0], &results[0]),
+                });
+            }
+            // Several presets side by side: a `preset` column, or one document each.
+            Ok(match format {
+                SweepFormat::Csv => {
+                    let mut out = String::new();
+                    for (k, (plan, rows)) in plans.iter().zip(&results).enumerate() {
+                        for (i, line) in sweep_csv(plan, rows).lines().enumerate() {
+                            if i == 0 && k > 0 {
+                                continue;
+                            }
+                            let first = if i == 0 { "preset" } else { plan.spec.preset.as_str() };
+                            out.push_str(&format!("{first},{line}\n"));
+                        }
+                    }
+                    out
+                }
+                SweepFormat::Json => {
+                    let docs: Vec<serde_json::Value> = plans
+                        .iter()
+                        .zip(&results)
+                        .map(|(plan, rows)| {
+                            let mut doc: serde_json::Value = serde_json::from_str(&sweep_json(plan, rows)).expect("our own JSON");
+                            doc["preset"] = serde_json::Value::from(plan.spec.preset.clone());
+                            doc
+                        })
+                        .collect();
+                    serde_json::to_string_pretty(&serde_json::json!({ "sweeps": docs })).expect("plain data serializes") + "\n"
+                }
+            })
+        }
         Command::Show { preset: id, format } => {
             let s = find_preset(&id)?;
             match format {
@@ -346,6 +573,175 @@ fn run(cli: Cli) -> Result<String, String> {
     }
 }
 
+/// Runs every point of the sweeps on `threads` scoped threads, each taking the next point not
+/// yet taken (all the sweeps' points in one queue); the results come back per sweep in point
+/// order, whatever the number of threads.
+fn run_sweeps(plans: &[sweep::Sweep], threads: usize) -> Vec<Vec<sweep::PointResult>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let jobs: Vec<(usize, usize)> = plans.iter().enumerate().flat_map(|(k, p)| (0..p.len()).map(move |i| (k, i))).collect();
+    let next = AtomicUsize::new(0);
+    let done: Vec<(usize, sweep::PointResult)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(jobs.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(k, i)) = jobs.get(j) else { return mine };
+                        mine.push((k, plans[k].run(i)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a sweep thread does not panic")).collect()
+    });
+    let mut out: Vec<Vec<sweep::PointResult>> = plans.iter().map(|_| Vec::new()).collect();
+    for (k, r) in done {
+        out[k].push(r);
+    }
+    for rows in &mut out {
+        rows.sort_by_key(|r| r.index);
+    }
+    out
+}
+
+/// A CSV cell: a number as the run's JSON writes it, empty for null, a string quoted when needed.
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// One row a point: the axes' values, the region, the metrics, and the error of a point
+/// that could not run (its field named).
+fn sweep_csv(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
+    let mut head: Vec<String> = plan.spec.axes.iter().map(|a| a.path.clone()).collect();
+    head.push("region".into());
+    head.extend(plan.spec.metrics.iter().cloned());
+    head.push("error".into());
+    let mut out = head.join(",") + "\n";
+    for r in results {
+        let mut row: Vec<String> = r.at.iter().map(|x| experiment::number(*x)).collect();
+        match &r.outcome {
+            Ok(o) => {
+                row.push(o.region.name().into());
+                row.extend(o.metrics.iter().map(cell));
+                row.push(String::new());
+            }
+            Err(p) => {
+                row.push("invalid".into());
+                row.extend(plan.spec.metrics.iter().map(|_| String::new()));
+                row.push(cell(&serde_json::Value::String(p.to_string())));
+            }
+        }
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn sweep_json(plan: &sweep::Sweep, results: &[sweep::PointResult]) -> String {
+    use serde_json::json;
+    // Whole numbers as integers, as the link and the CSV write them.
+    let num = |x: &f64| serde_json::from_str::<serde_json::Value>(&experiment::number(*x)).expect("a number");
+    let axes: Vec<_> = plan
+        .spec
+        .axes
+        .iter()
+        .zip(&plan.values)
+        .zip(&plan.integer)
+        .map(|((a, v), int)| json!({"path": a.path, "from": a.from, "to": a.to, "steps": a.steps, "scale": a.scale, "integer": int, "values": v.iter().map(num).collect::<Vec<_>>()}))
+        .collect();
+    let points: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let at: Vec<_> = plan.spec.axes.iter().zip(&r.at).map(|(a, x)| (a.path.clone(), num(x))).collect();
+            let at: serde_json::Map<_, _> = at.into_iter().collect();
+            match &r.outcome {
+                Ok(o) => {
+                    let m: serde_json::Map<_, _> = plan.spec.metrics.iter().cloned().zip(o.metrics.iter().cloned()).collect();
+                    let mut point = json!({"index": r.index, "at": at, "region": o.region, "metrics": m});
+                    // The closed form beside the measured value, for metrics whose shape has one.
+                    let scenario = plan.scenario(r.index).expect("the point ran");
+                    let theory: serde_json::Map<_, _> = plan
+                        .spec
+                        .metrics
+                        .iter()
+                        .filter_map(|m| bplab_engine::theory::predict(&scenario, m).map(|x| (m.clone(), json!(x))))
+                        .collect();
+                    if !theory.is_empty() {
+                        point["theory"] = serde_json::Value::Object(theory);
+                    }
+                    point
+                }
+                Err(p) => json!({"index": r.index, "at": at, "region": "invalid", "error": {"field": p.key, "message": p.message}}),
+            }
+        })
+        .collect();
+    let doc = json!({
+        "link": format!("?{}", sweep::encode(&plan.spec)),
+        "duration_s": plan.spec.base.duration_s,
+        "axes": axes,
+        "metrics": plan.spec.metrics,
+        "notes": plan.notes,
+        "points": points,
+    });
+    serde_json::to_string_pretty(&doc).expect("plain data serializes") + "\n"
+}
+
+/// A link's scenario, or a preset's when given a bare preset id.
+fn link_or_preset(arg: &str) -> Result<Scenario, String> {
+    if !arg.contains('=') {
+        if let Some(s) = preset(arg) {
+            return Ok(s);
+        }
+    }
+    from_link(arg)
+}
+
+fn diff_text(d: &bplab_engine::diff::Diff) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "parameters that differ (A -> B): {}", d.changes.len());
+    for c in &d.changes {
+        let _ = writeln!(out, "  {}={}", c.path, c.value);
+    }
+    let _ = writeln!(out, "\n{:<26} {:>22} {:>22} {:>22}", "metric", "A", "B", "B - A");
+    let text = |v: &serde_json::Value| if v.is_null() { "-".to_string() } else { v.to_string() };
+    for m in &d.metrics {
+        let delta = m.delta.map_or("-".to_string(), experiment::number);
+        let _ = writeln!(out, "{:<26} {:>22} {:>22} {:>22}", m.name, text(&m.a), text(&m.b), delta);
+    }
+    match &d.parting {
+        Some(p) => {
+            let _ = writeln!(out, "\nthe series part at t = {} s: {}", experiment::number(p.t_s), p.series.join(", "));
+        }
+        None => {
+            let _ = writeln!(out, "\nthe series never part");
+        }
+    }
+    let say = |v: &bplab_engine::diff::Verdict| {
+        let mut parts = vec![if v.oom { "OOM" } else { "no OOM" }, if v.losing { "losing" } else { "not losing" }];
+        if let Some(m) = v.meets_p99 {
+            parts.push(if m { "meets the p99 target" } else { "misses the p99 target" });
+        }
+        parts.join(", ")
+    };
+    let _ = writeln!(out, "outcome: A {}; B {}", say(&d.verdict_a), say(&d.verdict_b));
+    if d.mattered.is_empty() {
+        let _ = writeln!(out, "what mattered: no outcome differs");
+    }
+    for m in &d.mattered {
+        let needed: Vec<String> = m.needed.iter().map(|i| format!("{}={}", d.changes[*i].path, d.changes[*i].value)).collect();
+        let needed = if needed.is_empty() { String::new() } else { format!(" (needed: {})", needed.join(", ")) };
+        let _ = writeln!(out, "what mattered for {}: {}{needed}", m.outcome, m.sentence);
+    }
+    out
+}
+
 /// The M/M/1 benchmark scenario: λ = 0.9, μ = 1 per second, until about 10^6 customers.
 pub fn mm1_scenario() -> Scenario {
     use bplab_engine::{Arrivals, ServiceDist};
@@ -397,6 +793,15 @@ fn bench(workload: Workload, repeat: u32) -> String {
         s.events as f64 / best / 1e6,
         peak_rss().map_or_else(|| "unknown".to_string(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
     )
+}
+
+/// CPU time (user + system) this process has used, seconds (Linux, 100 ticks a second), if known.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// Peak resident memory of this process, KiB (Linux), if known.

@@ -595,3 +595,196 @@ fn lesson_check_run_holds_the_answers_to_the_engine() {
     assert!(err.contains("steps.0.prediction.answer: not what the engine gives: you said 30 s; the run gave 48.3 s"), "{err}");
     assert!(err.contains(&format!("(line {line})")), "{err}");
 }
+
+/// Rows of a sweep's CSV, split on commas (the cells tested here hold no commas).
+fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(str::to_string).collect();
+    (header, lines.map(|l| l.split(',').map(str::to_string).collect()).collect())
+}
+
+/// Every row of a 2-D sweep is exactly what `bplab run` gives for that point's `--set`s: each
+/// metric written as the run's summary writes it, and the region from that summary.
+#[test]
+fn a_sweep_row_is_exactly_a_single_run_of_its_point() {
+    let args = [
+        "sweep",
+        "--preset",
+        "incident-106",
+        "--vary",
+        "producer.rate_per_s=400:20000:3",
+        "--vary",
+        "consumer.workers=1:6:2:log",
+        "--metric",
+        "oom,lost,p99,max_heap_bytes,throughput,dropped_pct,blocked%",
+        "--duration",
+        "30",
+    ];
+    let o = bplab(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = csv_rows(&stdout(&o));
+    assert_eq!(
+        header,
+        [
+            "producer.rate_per_s",
+            "consumer.workers",
+            "region",
+            "first_oom_s",
+            "lost",
+            "latency_p99_s",
+            "max_heap_bytes",
+            "throughput_msgs_per_s",
+            "dropped_pct",
+            "producer_blocked_pct",
+            "error"
+        ]
+    );
+    assert_eq!(rows.len(), 6);
+    let regions: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert!(regions.contains(&"oom") && regions.contains(&"stable"), "{regions:?}");
+    for row in &rows {
+        let run = bplab(&[
+            "run",
+            "--preset",
+            "incident-106",
+            "--duration",
+            "30",
+            "--set",
+            &format!("producer.rate_per_s={}", row[0]),
+            "--set",
+            &format!("consumer.workers={}", row[1]),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+        let s = &doc["summary"];
+        let text = |v: &serde_json::Value| if v.is_null() { String::new() } else { v.to_string() };
+        for (col, field) in [(3, "first_oom_s"), (4, "lost"), (5, "latency_p99_s"), (6, "max_heap_bytes"), (7, "throughput_msgs_per_s")] {
+            assert_eq!(row[col], text(&s[field]), "{field} at {row:?}");
+        }
+        let pct = |a: f64, b: f64| serde_json::Value::from(100.0 * a / b).to_string();
+        assert_eq!(row[8], pct(s["dropped"].as_f64().unwrap(), s["produced"].as_f64().unwrap()));
+        assert_eq!(row[9], pct(s["producer_blocked_s"].as_f64().unwrap(), s["t_s"].as_f64().unwrap()));
+        let oom = s["oom_kills"].as_u64().unwrap() > 0;
+        assert_eq!(row[2] == "oom", oom, "{row:?}");
+    }
+}
+
+/// The output does not depend on the number of threads.
+#[test]
+fn a_sweep_is_the_same_on_any_number_of_threads() {
+    let run = |threads: &str| {
+        let o = bplab(&[
+            "sweep",
+            "--preset",
+            "drop-newest",
+            "--vary",
+            "producer.rate_per_s=500:5000:5:log",
+            "--metric",
+            "dropped%,p99,lost",
+            "--duration",
+            "10",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("5"));
+    let doc: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(doc["points"].as_array().unwrap().len(), 5);
+    assert_eq!(doc["points"][0]["region"], "stable", "500 msg/s fits a 500 msg/s consumer's buffer: {}", doc["points"][0]);
+    assert_eq!(doc["points"][4]["region"], "shedding");
+    // drop-newest is a D/D/1 overload above 500 msg/s: theory's dropped share beside the run's.
+    let last = &doc["points"][4];
+    let (measured, theory) = (last["metrics"]["dropped_pct"].as_f64().unwrap(), last["theory"]["dropped_pct"].as_f64().unwrap());
+    assert_eq!(theory, 90.0, "{last}");
+    // Less what fills the channel of 1,000 first (1,000 of the 50,000 sent: 2 points), and the
+    // few in service or in the last tick.
+    assert!(measured <= theory && theory - measured <= 2.1, "{last}");
+    assert!(doc["points"][0].get("theory").is_none(), "500 msg/s is not an overload: {}", doc["points"][0]);
+    // The sweep is a link, and the link runs the same sweep.
+    let link = doc["link"].as_str().unwrap();
+    assert!(link.contains("vary=producer.rate_per_s:500:5000:5:log"), "{link}");
+    let again = bplab(&["sweep", "--link", link, "--format", "json"]);
+    assert_eq!(stdout(&again), one, "{}", stderr(&again));
+}
+
+#[test]
+fn a_sweep_names_what_is_wrong() {
+    for (args, needle) in [
+        (vec!["sweep", "--preset", "incident-106", "--vary", "consumer.mode=1:2:2"], "consumer.mode: not a number field"),
+        (vec!["sweep", "--preset", "incident-106", "--vary", "consumer.workers=1:2"], "expected FROM:TO:STEPS"),
+        (vec!["sweep", "--preset", "incident-106", "--vary", "consumer.workers=1:2:2", "--metric", "speed"], "unknown metric \"speed\""),
+        (vec!["sweep", "--preset", "incident-106"], "a sweep varies one or two fields (got 0)"),
+    ] {
+        let o = bplab(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    // A point that does not validate is a row naming its field; the others run.
+    let o = bplab(&["sweep", "--preset", "incident-106", "--vary", "consumer.workers=0:1:2", "--duration", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, rows) = csv_rows(&stdout(&o));
+    assert_eq!(rows[0][1], "invalid");
+    assert!(rows[0].last().unwrap().contains("consumer.workers: must be a whole number from 1"), "{:?}", rows[0]);
+    assert_eq!(rows[1][1], "lagging", "one worker at 500 msg/s behind 10,000 msg/s: {:?}", rows[1]);
+}
+
+/// `bplab diff` names `consumer.mode` as the change that stops incident-106's OOM kill.
+#[test]
+fn diff_names_the_change_that_flips_the_oom() {
+    let o = bplab(&["diff", "?v=1&preset=incident-106", "https://example.org/lab/?v=1&preset=fix-sync-poll", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(d["changes"][0], serde_json::json!({"path": "consumer.mode", "value": "sync"}));
+    assert_eq!(d["verdict_a"]["oom"], true);
+    assert_eq!(d["verdict_b"]["oom"], false);
+    let oom = d["mattered"].as_array().unwrap().iter().find(|m| m["outcome"] == "oom").unwrap();
+    assert_eq!(oom["flips_alone"], serde_json::json!([0]));
+    let text = bplab(&["diff", "incident-106", "preset=fix-sync-poll"]);
+    let text = stdout(&text);
+    assert!(text.contains("what mattered for oom: consumer.mode=sync alone prevents the OOM kill"), "{text}");
+    assert!(text.contains("the series part at t = "), "{text}");
+    let bad = bplab(&["diff", "preset=incident-106&consumer.workers=0", "incident-106"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("consumer.workers"), "{}", stderr(&bad));
+}
+
+/// "Which strategies survive at which rates": one sweep over several presets, side by side,
+/// each preset's rows those of its own sweep.
+#[test]
+fn one_sweep_over_several_presets() {
+    let args = ["--vary", "producer.rate_per_s=500:2000:2", "--metric", "dropped%,lost,blocked%", "--duration", "10"];
+    let both = bplab(&[&["sweep", "--preset", "drop-newest", "--preset", "fix-blocking-channel"][..], &args].concat());
+    assert!(both.status.success(), "{}", stderr(&both));
+    let (header, rows) = csv_rows(&stdout(&both));
+    assert_eq!(header[..3], ["preset", "producer.rate_per_s", "region"]);
+    assert_eq!(rows.len(), 4);
+    for (k, id) in ["drop-newest", "fix-blocking-channel"].iter().enumerate() {
+        let alone = bplab(&[&["sweep", "--preset", id][..], &args].concat());
+        let (_, own) = csv_rows(&stdout(&alone));
+        for (i, row) in own.iter().enumerate() {
+            assert_eq!(rows[2 * k + i][0], *id);
+            assert_eq!(rows[2 * k + i][1..], row[..], "{id}");
+        }
+    }
+    assert_eq!((rows[1][2].as_str(), rows[3][2].as_str()), ("shedding", "blocking"), "{rows:?}");
+}
+
+/// `bplab theory` puts the incident's time to OOM beside the run's.
+#[test]
+fn theory_puts_the_prediction_beside_the_run() {
+    let o = bplab(&["theory", "--preset", "incident-106", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(t["shape"], "dd1_overload");
+    let oom = t["rows"].as_array().unwrap().iter().find(|r| r["name"] == "time to OOM, s").unwrap();
+    let (p, m, pm) = (oom["predicted"].as_f64().unwrap(), oom["measured"].as_f64().unwrap(), oom["plus_minus"].as_f64().unwrap());
+    assert!((p - m).abs() <= pm && (p - 48.29).abs() < 0.01, "{oom}");
+    let short = bplab(&["theory", "--preset", "incident-106", "--duration", "20"]);
+    assert!(stdout(&short).contains("run too short to compare"), "{}", stdout(&short));
+}

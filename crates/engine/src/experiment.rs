@@ -31,7 +31,7 @@ pub const CHARTS: &[&str] = &["counts", "rates", "memory", "backlog", "latency",
 pub const MAX_PROBLEMS: usize = 20;
 
 /// One key of a link that could not be used as given.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Problem {
     /// The key as written in the link (`consumer.workers`, `speed`).
     pub key: String,
@@ -72,7 +72,7 @@ pub struct ViewState {
 }
 
 /// One change to a scenario, as `--set` takes it: `path=value`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Change {
     pub path: String,
     pub value: String,

@@ -19,6 +19,7 @@
 pub mod challenge;
 mod consumer;
 pub mod control;
+pub mod diff;
 pub mod event;
 pub mod experiment;
 pub mod export;
@@ -37,6 +38,8 @@ mod shed;
 pub mod sim;
 pub mod snapshot;
 mod stage;
+pub mod sweep;
+pub mod theory;
 pub mod time;
 mod topic;
 pub mod traffic;
