@@ -10,6 +10,9 @@
 - nothing is loaded from another origin (no absolute URL in an iframe, script, img or link tag);
 - every link into the app (`../?...`, in iframes and in Markdown links, `&amp;` read as `&`)
   decodes without a problem: `BPLAB run --link QUERY --duration 1` exits 0 for each;
+- every run quoted in a code block (`$ bplab run ARGS` followed by `"field": value` lines) is
+  run again and each quoted field compared with the summary it prints, so a number in the
+  prose cannot drift from the engine;
 - an embed's `chart=` is one the page draws for its preset (`partitions` needs a topic,
   `control` needs credits, request(n), a limiter or a downstream), since the page would
   otherwise show another chart without a word.
@@ -190,6 +193,7 @@ def main() -> int:
         embeds += page_embeds
 
     # Every app link must decode: bplab refuses a link with any problem.
+    quoted_runs = 0
     if not (os.path.isfile(BPLAB) and os.access(BPLAB, os.X_OK)):
         fail("BPLAB", f"{BPLAB} is not an executable (build it: cargo build --release -p bplab-cli, or set BPLAB)")
     else:
@@ -200,12 +204,14 @@ def main() -> int:
                 msg = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
                 fail(", ".join(places), f"link ../?{query} refused (exit {r.returncode}): {msg}")
         check_charts(embed_srcs)
+        quoted_runs = check_quoted_runs(texts)
 
     for page in pages:
         print(f"  {page:26} {per_page_embeds.get(page, 0)} embed(s)")
     print(f"check-handbook: {len(pages)} chapters, {embeds} embeds, "
           f"{chapter_links} chapter links and {sum(len(v) for v in app_links.values())} app links "
-          f"({len(app_links)} distinct, each run with bplab run --link)")
+          f"({len(app_links)} distinct, each run with bplab run --link), "
+          f"{quoted_runs} quoted runs re-run and compared")
     if failures:
         print(f"check-handbook: {len(failures)} problem(s):", file=sys.stderr)
         for f in failures:
@@ -213,6 +219,79 @@ def main() -> int:
         return 1
     print("check-handbook: ok")
     return 0
+
+
+def check_quoted_runs(texts: dict) -> int:
+    """Re-run every `$ bplab run ...` quoted in a code block and compare the fields quoted under it."""
+    import json
+    import shlex
+
+    count = 0
+    for page, text in texts.items():
+        lines = text.splitlines()
+        in_fence = False
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if FENCE.match(line):
+                in_fence = not in_fence
+                i += 1
+                continue
+            m = re.match(r"\s*\$ bplab (run .*)$", line) if in_fence else None
+            if not m:
+                i += 1
+                continue
+            start = i + 1
+            quoted = []  # (line number, key, value text, in ledger)
+            j = i + 1
+            in_ledger = False  # inside a quoted `"ledger": { ... }`
+            while j < len(lines) and not FENCE.match(lines[j]) and not re.match(r"\s*\$ ", lines[j]):
+                if '"ledger": {' in lines[j]:
+                    in_ledger = True
+                for km in re.finditer(r'"([a-z0-9_]+)":\s*(-?[0-9.eE+-]+|null|true|false)', lines[j]):
+                    quoted.append((j + 1, km.group(1), km.group(2), in_ledger))
+                if "}" in lines[j]:
+                    in_ledger = False
+                j += 1
+            i = j
+            if not quoted:
+                continue
+            args = shlex.split(m.group(1), comments=True)[1:]
+            r = subprocess.run([BPLAB, "run", *args], capture_output=True, text=True)
+            where = f"{page}:{start}"
+            if r.returncode != 0:
+                fail(where, f"quoted run `bplab run {' '.join(args)}` failed: {r.stderr.strip()}")
+                continue
+            count += 1
+            summary = json.loads(r.stdout)["summary"]
+            for n, key, value, in_ledger in quoted:
+                actual = find_field(summary, key, prefer="ledger" if in_ledger else None)
+                if actual is _MISSING:
+                    fail(f"{page}:{n}", f"quoted field {key!r} is not in the summary of `bplab run {' '.join(args)}`")
+                elif json.dumps(actual) != value and not same_number(actual, value):
+                    fail(f"{page}:{n}", f"quoted {key} = {value}, but `bplab run {' '.join(args)}` prints {json.dumps(actual)}")
+    return count
+
+
+_MISSING = object()
+
+
+def find_field(summary: dict, key: str, prefer=None):
+    if prefer and isinstance(summary.get(prefer), dict) and key in summary[prefer]:
+        return summary[prefer][key]
+    if key in summary:
+        return summary[key]
+    for v in summary.values():
+        if isinstance(v, dict) and key in v:
+            return v[key]
+    return _MISSING
+
+
+def same_number(actual, text: str) -> bool:
+    try:
+        return isinstance(actual, (int, float)) and float(text) == float(actual)
+    except ValueError:
+        return False
 
 
 def check_charts(embed_srcs) -> None:
