@@ -242,8 +242,12 @@ def check_quoted_runs(texts: dict) -> int:
                 i += 1
                 continue
             start = i + 1
-            quoted = []  # (line number, key, value text, in ledger)
+            command = m.group(1)
             j = i + 1
+            while command.rstrip().endswith("\\") and j < len(lines):  # a continued command line
+                command = command.rstrip()[:-1] + " " + lines[j].strip()
+                j += 1
+            quoted = []  # (line number, key, value text, in ledger)
             in_ledger = False  # inside a quoted `"ledger": { ... }`
             while j < len(lines) and not FENCE.match(lines[j]) and not re.match(r"\s*\$ ", lines[j]):
                 if '"ledger": {' in lines[j]:
@@ -256,7 +260,7 @@ def check_quoted_runs(texts: dict) -> int:
             i = j
             if not quoted:
                 continue
-            args = shlex.split(m.group(1), comments=True)[1:]
+            args = shlex.split(command, comments=True)[1:]
             r = subprocess.run([BPLAB, "run", *args], capture_output=True, text=True)
             where = f"{page}:{start}"
             if r.returncode != 0:
