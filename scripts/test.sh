@@ -2,7 +2,7 @@
 # The one command that runs every test of Backpressure Lab:
 #   1. setup         scripts/setup.sh (idempotent tool installs)
 #   2. native        cargo fmt --check, cargo clippy -D warnings (native, and wasm32 for the
-#                    page), cargo test --workspace
+#                    page), cargo test --workspace, scripts/check-handbook.py
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
 #   4. site          scripts/build-site.sh: trunk build --release -> dist/, then the whole
@@ -100,6 +100,9 @@ cargo clippy --target wasm32-unknown-unknown -p backpressure-lab --all-targets -
 cargo clippy --target wasm32-unknown-unknown -p backpressure-lab --lib --features share -- -D warnings \
     || { echo "test.sh: clippy found problems (the page with --features share, wasm32)" >&2; exit 1; }
 cargo test --workspace
+# The handbook: links and anchors resolve, every embed and app link decodes (bplab run
+# --link), every quoted run still gives the quoted figures.
+BPLAB="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bplab" python3 "$ROOT/scripts/check-handbook.py"
 end
 
 # --- 3. wasm tests in headless Chromium ---------------------------------------------------

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, waitForApp, value, poll, URL, SCREENSHOTS } from './lib.mjs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 let chromium;
 let isSite = false;
@@ -102,5 +103,32 @@ describe('the static site', () => {
     }
     assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|sw\.js/.test(p)), []);
     await page.close();
+  });
+
+  test('every handbook chapter loads with its first embed running and nothing from another origin', async (t) => {
+    if (!isSite) return t.skip('not the built site (no sw.js): scripts/build-site.sh builds it');
+    // The chapters of handbook/src/SUMMARY.md, as the built site names them.
+    const summary = readFileSync(new globalThis.URL('../../handbook/src/SUMMARY.md', import.meta.url), 'utf8');
+    const chapters = [...summary.matchAll(/\]\(([a-z0-9-]+)\.md\)/g)].map((m) => `${m[1]}.html`);
+    assert.ok(chapters.length >= 10, `chapters found: ${chapters}`);
+    for (const chapter of chapters) {
+      const page = await chromium.browser.newPage();
+      const problems = watch(page);
+      page.on('request', (req) => {
+        const u = new globalThis.URL(req.url());
+        if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== new globalThis.URL(URL).origin) problems.push(`request to another origin: ${req.url()}`);
+      });
+      await page.goto(URL + 'handbook/' + chapter);
+      const frames = page.locator('iframe');
+      assert.ok((await frames.count()) >= 1, `${chapter} has no embed`);
+      await frames.first().scrollIntoViewIfNeeded();
+      const frame = await (await frames.first().elementHandle()).contentFrame();
+      await frame.waitForSelector('[data-testid=embed] [data-testid=play]', { timeout: 30_000 });
+      // embed.js sized the frame to its content.
+      assert.ok(await poll(async () => (await frames.first().getAttribute('data-bplab-height')) !== null, 10_000), `${chapter}: embed.js did not size the frame`);
+      if (chapter === 'incident.html' || chapter === chapters[0]) await page.screenshot({ path: join(SCREENSHOTS, `41-handbook-${chapter.replace('.html', '')}.png`) });
+      assert.deepEqual(problems, [], chapter);
+      await page.close();
+    }
   });
 });
