@@ -215,26 +215,27 @@ export async function topSpeed(page) {
  */
 export async function playUntil(page, done, arg, timeoutMs = 30_000) {
   if ((await playText(page)) !== 'Pause') await page.click('[data-testid=play]');
+  // The predicate is built here, in Node, as a real function that Playwright sends to the
+  // page whole: a string predicate (or `new Function` in the page) is evaluated by the
+  // page's own scripts, which the site's Content-Security-Policy rightly refuses.
+  // eslint-disable-next-line no-new-func
+  const predicate = new Function('arg', `
+    const v = (id) => {
+      const raw = document.querySelector('[data-testid=' + id + ']')?.getAttribute('data-value');
+      return raw === '' || raw == null ? null : Number(raw);
+    };
+    const ok = (${done.toString()})(v, arg);
+    if (ok) {
+      const b = document.querySelector('[data-testid=play]');
+      if (b.textContent.trim() === 'Pause') b.click();
+    }
+    return ok;
+  `);
   try {
-    await page.waitForFunction(
-      ({ src, arg }) => {
-        const v = (id) => {
-          const raw = document.querySelector(`[data-testid=${id}]`)?.getAttribute('data-value');
-          return raw === '' || raw == null ? null : Number(raw);
-        };
-        // eslint-disable-next-line no-new-func
-        const ok = new Function('v', 'arg', `return (${src})(v, arg);`)(v, arg);
-        if (ok) {
-          const b = document.querySelector('[data-testid=play]');
-          if (b.textContent.trim() === 'Pause') b.click();
-        }
-        return ok;
-      },
-      { src: done.toString(), arg },
-      { timeout: timeoutMs, polling: 'raf' },
-    );
+    await page.waitForFunction(predicate, arg ?? null, { timeout: timeoutMs, polling: 'raf' });
     return true;
-  } catch {
+  } catch (err) {
+    if (process.env.BPLAB_DEBUG) console.log('playUntil:', err.message);
     if ((await playText(page)) === 'Pause') await page.click('[data-testid=play]');
     return false;
   }
