@@ -83,6 +83,12 @@ describe('the static site', () => {
       assert.ok(await poll(async () => (await value(page, 'sim-time')) > 5, 15_000), 'the simulator did not run offline');
       await page.click('[data-testid=play]');
       await page.screenshot({ path: join(SCREENSHOTS, '40-offline.png') });
+      // The lessons and challenges the page fetches from its own origin are there too.
+      const lesson = await page.evaluate(async () => {
+        const r = await fetch('content/lessons/incident-106.toml');
+        return r.ok ? (await r.text()).slice(0, 200) : `HTTP ${r.status}`;
+      });
+      assert.match(lesson, /title = /, 'the incident lesson is not available offline');
 
       const example = await chromium.browser.newPage();
       watch(example);
