@@ -830,22 +830,7 @@ fn load(path: &str) -> Result<Scenario, String> {
 /// Parses a TOML scenario; errors name the field and the line: `consumer.workers: invalid
 /// type: string "four", expected u32 (line 2)`.
 fn parse_toml(text: &str) -> Result<Scenario, String> {
-    let line_of = |e: &toml::de::Error| {
-        e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
-    };
-    let d = toml::Deserializer::parse(text).map_err(|e| {
-        // A document that does not parse (too deep, say): name the field it went wrong in.
-        let at = e.span().and_then(|s| field_at(text, s.start)).map(|f| format!("{f}: ")).unwrap_or_default();
-        format!("{at}{}{}", e.message().trim(), line_of(&e))
-    })?;
-    serde_path_to_error::deserialize(d).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let (field, message) = Scenario::error_field(&path, inner.message().trim());
-        let at = if field.is_empty() { String::new() } else { format!("{field}: ") };
-        let line = line_of_field(text, &field).map(|l| format!(" (line {l})")).unwrap_or_else(|| line_of(&inner));
-        format!("{at}{message}{line}")
-    })
+    parse_doc(text)
 }
 
 /// The dotted path of the innermost key whose value holds byte `pos` of a document that
@@ -957,6 +942,7 @@ fn parse_doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
         e.span().map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default()
     };
     let d = toml::Deserializer::parse(text).map_err(|e| {
+        // A document that does not parse (too deep, say): name the field it went wrong in.
         let at = e.span().and_then(|s| field_at(text, s.start)).map(|f| format!("{f}: ")).unwrap_or_default();
         format!("{at}{}{}", e.message().trim(), line_of(&e))
     })?;
