@@ -10,7 +10,7 @@ use bplab_engine::goal::{self, When};
 use bplab_engine::lesson::Lesson;
 use bplab_engine::sweep;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -34,21 +34,8 @@ enum Command {
     },
     /// Run a scenario to the end and print its summary and time series.
     Run {
-        /// A scenario file (.toml or .json); or use --preset or --link.
-        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
-        file: Option<String>,
-        #[arg(long, value_name = "ID", conflicts_with = "link")]
-        preset: Option<String>,
-        /// A page link (the whole URL or its query): its preset and changes; a link with a
-        /// problem is refused, naming the parameter.
-        #[arg(long, value_name = "URL")]
-        link: Option<String>,
-        /// Change one field, by its dotted path: --set consumer.mode=sync --set stages.0.capacity=100
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
-        /// Simulated seconds to run (default: the scenario's duration_s).
-        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-        duration: Option<f64>,
+        #[command(flatten)]
+        source: Source,
         #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
         seed: Option<u64>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
@@ -152,19 +139,8 @@ enum Command {
     /// Run a scenario and print what queueing theory predicts beside what the run measured
     /// (utilisation, Little's law, and the closed forms of its classic shape, if any).
     Theory {
-        /// A scenario file (.toml or .json); or use --preset or --link.
-        #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
-        file: Option<String>,
-        #[arg(long, value_name = "ID", conflicts_with = "link")]
-        preset: Option<String>,
-        #[arg(long, value_name = "URL")]
-        link: Option<String>,
-        /// Change one field, as for 'run'.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
-        /// Simulated seconds to run (default: the scenario's duration_s).
-        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-        duration: Option<f64>,
+        #[command(flatten)]
+        source: Source,
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
@@ -225,6 +201,45 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("pause-resume", include_str!("../../../content/challenges/pause-resume.toml")),
     ("consumer-group-scaling", include_str!("../../../content/challenges/consumer-group-scaling.toml")),
 ];
+
+/// Where `run` and `theory` take their scenario from, and the changes made to it.
+#[derive(Args)]
+struct Source {
+    /// A scenario file (.toml or .json); or use --preset or --link.
+    #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
+    file: Option<String>,
+    #[arg(long, value_name = "ID", conflicts_with = "link")]
+    preset: Option<String>,
+    /// A page link (the whole URL or its query): its preset and changes; a link with a
+    /// problem is refused, naming the parameter.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
+    /// Change one field, by its dotted path: --set consumer.mode=sync --set stages.0.capacity=100
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Simulated seconds to run (default: the scenario's duration_s).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    duration: Option<f64>,
+}
+
+impl Source {
+    /// The scenario: the file, preset or link, with each `--set` and the duration applied.
+    fn scenario(&self) -> Result<Scenario, String> {
+        let mut scenario = match (&self.file, &self.preset, &self.link) {
+            (Some(path), _, _) => load(path)?,
+            (None, Some(id), _) => find_preset(id)?,
+            (None, None, Some(link)) => from_link(link)?,
+            (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
+        };
+        for assignment in &self.set {
+            scenario = apply_set(&scenario, assignment)?;
+        }
+        if let Some(d) = self.duration {
+            scenario.duration_s = d;
+        }
+        Ok(scenario)
+    }
+}
 
 /// Standard workloads for `bplab bench`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -367,19 +382,8 @@ fn run(cli: Cli) -> Result<String, String> {
             Ok(serde_json::to_string_pretty(&lesson).expect("plain data serializes") + "\n")
         }
         Command::Bench { workload, repeat } => Ok(bench(workload, repeat.max(1))),
-        Command::Theory { file, preset: id, link, set, duration, format } => {
-            let mut scenario = match (file, id, link) {
-                (Some(path), _, _) => load(&path)?,
-                (None, Some(id), _) => find_preset(&id)?,
-                (None, None, Some(link)) => from_link(&link)?,
-                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
-            };
-            for assignment in &set {
-                scenario = apply_set(&scenario, assignment)?;
-            }
-            if let Some(d) = duration {
-                scenario.duration_s = d;
-            }
+        Command::Theory { source, format } => {
+            let scenario = source.scenario()?;
             let mut sim = Simulation::new(&scenario).map_err(|e| format!("invalid scenario: {e}"))?;
             sim.run_to_end();
             let t = bplab_engine::theory::theory(&sim);
@@ -543,19 +547,8 @@ fn run(cli: Cli) -> Result<String, String> {
             }
             Ok(format!("{}?{query}\n", base.unwrap_or_default()))
         }
-        Command::Run { file, preset: id, link, set, duration, seed, format } => {
-            let mut scenario = match (file, id, link) {
-                (Some(path), _, _) => load(&path)?,
-                (None, Some(id), _) => find_preset(&id)?,
-                (None, None, Some(link)) => from_link(&link)?,
-                (None, None, None) => return Err("give a scenario file, --preset ID or --link URL".into()),
-            };
-            for assignment in &set {
-                scenario = apply_set(&scenario, assignment)?;
-            }
-            if let Some(d) = duration {
-                scenario.duration_s = d;
-            }
+        Command::Run { source, seed, format } => {
+            let mut scenario = source.scenario()?;
             if let Some(s) = seed {
                 scenario.seed = s;
             }
