@@ -21,9 +21,20 @@ pub fn open_from_address(lab: &Lab) {
     if search.len() <= 1 {
         return;
     }
-    let (preset, scenario, view, problems) = read_link(&search);
+    let problems = open_link(lab, &search, None);
+    lab.link_problems.set(problems);
+}
+
+/// Opens a link's experiment (a lesson step's, a challenge's): its preset, changes and view,
+/// run for `duration_s` when given. Returns the link's problems, in words.
+pub fn open_link(lab: &Lab, link: &str, duration_s: Option<f64>) -> Vec<String> {
+    let (preset, mut scenario, view, problems) = read_link(link);
+    if let Some(d) = duration_s {
+        scenario.duration_s = d;
+    }
     lab.preset.set(preset);
     lab.scenario.set(scenario);
+    lab.reset();
     let v = &view;
     if let Some(speed) = v.speed {
         lab.speed.set(speed);
@@ -32,17 +43,27 @@ pub fn open_from_address(lab: &Lab) {
         lab.view.set(View::Compare);
     }
     lab.window.set(v.window_s);
-    lab.theme_choice.set(match v.theme {
-        Some(Theme::Light) => ThemeChoice::Light,
-        Some(Theme::Dark) => ThemeChoice::Dark,
-        None => ThemeChoice::Auto,
-    });
+    match v.theme {
+        Some(Theme::Light) => lab.theme_choice.set(ThemeChoice::Light),
+        Some(Theme::Dark) => lab.theme_choice.set(ThemeChoice::Dark),
+        None => {}
+    }
     if let Some(t) = v.t_s.filter(|t| *t > 0.0) {
         lab.driver.update_value(|d| d.go_to(t));
     }
     lab.playing.set(v.play);
+    // A lesson's or challenge's own link keeps the page's lesson, embed and presenter mode.
+    let mut view = view;
+    lab.link_view.with_value(|was| {
+        if was.lesson.is_some() || was.challenge.is_some() {
+            view.embed = was.embed;
+            view.lesson.clone_from(&was.lesson);
+            view.challenge.clone_from(&was.challenge);
+            view.present = was.present;
+        }
+    });
     lab.link_view.set_value(view);
-    lab.link_problems.set(problems.iter().map(ToString::to_string).collect());
+    problems.iter().map(ToString::to_string).collect()
 }
 
 /// The link's preset, its scenario, its view and its problems: every change applied.
@@ -120,6 +141,10 @@ pub fn current_query(lab: &Lab, at_t: bool) -> String {
             ThemeChoice::Dark => Some(Theme::Dark),
         },
         embed: carried.embed,
+        lesson: carried.lesson,
+        step: None,
+        challenge: carried.challenge,
+        present: false,
     };
     #[cfg(feature = "share")]
     return lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)));

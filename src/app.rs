@@ -14,10 +14,12 @@ use crate::embed::{EmbedApp, EmbedDialog};
 use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
+use crate::teach::CoursePanel;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};
 use bplab_engine::PRESETS;
 use leptos::either::Either;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -150,8 +152,9 @@ pub fn App() -> impl IntoView {
     #[cfg(not(feature = "share"))]
     let (share_tools, exports) = (view! { <EmbedDialog /> }, ());
 
+    let (has_course, present) = lab.link_view.with_value(|v| (v.lesson.is_some() || v.challenge.is_some(), v.present));
     Either::Right(view! {
-        <div class="app">
+        <div class="app" class:present=present>
             // The first thing Tab reaches: past the header and the knobs, to the diagram
             // and the timeline.
             <a class="skip-link" href="#simulator" data-testid="skip-link">"Skip to the simulator"</a>
@@ -204,13 +207,16 @@ pub fn App() -> impl IntoView {
             <LinkProblems />
             // Both views stay mounted; the one not on show is hidden and its animation
             // loop idles.
-            <div class="view-sim" hidden=move || lab.view.get() != View::Simulator>
-                <Explanation preset=lab.preset />
-                <main class="layout">
-                    <Controls />
-                    <Stage />
-                </main>
-                {exports}
+            <div class="view-sim" class:has-course=has_course hidden=move || lab.view.get() != View::Simulator>
+                <CoursePanel />
+                <div class="sim-col">
+                    <Explanation preset=lab.preset />
+                    <main class="layout">
+                        <Controls />
+                        <Stage />
+                    </main>
+                    {exports}
+                </div>
             </div>
             <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>
                 <Compare />
@@ -224,12 +230,34 @@ pub fn App() -> impl IntoView {
     })
 }
 
-/// The title and lesson of the preset `preset`.
+/// The title and lesson of the preset `preset`. The lessons are content, fetched once
+/// from `content/presets.json` (id → paragraph): prose costs the download nothing.
 #[component]
 fn Explanation(preset: RwSignal<String>) -> impl IntoView {
     let found = move || {
         let id = preset.get();
         PRESETS.iter().find(|p| p.id == id)
+    };
+    let texts = RwSignal::new(Vec::<(String, String)>::new());
+    leptos::task::spawn_local(async move {
+        let read = crate::dom::fetch_json("content/presets.json").await.map(|all| {
+            js_sys::Object::entries(&all.unchecked_into())
+                .iter()
+                .filter_map(|pair| {
+                    let pair: js_sys::Array = pair.unchecked_into();
+                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+                })
+                .collect()
+        });
+        match read {
+            Ok(all) => texts.set(all),
+            // The title still says which scenario this is.
+            Err(e) => texts.set(vec![(String::new(), e)]),
+        }
+    });
+    let explanation = move || {
+        let id = preset.get();
+        texts.with(|all| all.iter().find(|(k, _)| *k == id || k.is_empty()).map(|(_, v)| v.clone()).unwrap_or_default())
     };
     // On a phone the lesson shows its first lines until "More" is pressed, so that Play and
     // the diagram are on the first screen (the whole text stays in the page for readers).
@@ -237,7 +265,7 @@ fn Explanation(preset: RwSignal<String>) -> impl IntoView {
     view! {
         <section class="explanation" class:open=move || more.get() aria-label="What this scenario shows">
             <h2 class="preset-title" data-testid="preset-title">{move || found().map(|p| p.title).unwrap_or("")}</h2>
-            <p data-testid="preset-explanation">{move || found().map(|p| p.explanation).unwrap_or("")}</p>
+            <p data-testid="preset-explanation">{explanation}</p>
             <button class="more" data-testid="explanation-more" aria-expanded=move || more.get().to_string() on:click=move |_| more.update(|m| *m = !*m)>
                 {move || if more.get() { "Less" } else { "More…" }}
             </button>

@@ -136,3 +136,22 @@ pub fn focus_next_frame(selector: &'static str) {
         }
     });
 }
+
+/// Fetches a file of the page's own site (a path relative to the page, so the site works
+/// under any sub-path) and reads it as JSON. The error says what went wrong, naming the
+/// file (not found, not JSON, offline and not cached).
+pub async fn fetch_json(path: &str) -> Result<wasm_bindgen::JsValue, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let fail = |what: &str| format!("{path}: {what}");
+    let response = JsFuture::from(window().fetch_with_str(path)).await.map_err(|_| fail("could not be fetched (offline?)"))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(fail(&format!("the server answered {}", response.status())));
+    }
+    let text = response.text().map_err(|_| fail("could not be read"))?;
+    let text = JsFuture::from(text).await.map_err(|_| fail("could not be read"))?;
+    js_sys::JSON::parse(&text.as_string().unwrap_or_default()).map_err(|e| {
+        let why = e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        fail(&format!("is not JSON ({why})"))
+    })
+}

@@ -14,13 +14,13 @@ const LAYERS: &[&[&str]] = &[
     // Pure Rust, tested natively.
     &["format", "html", "theme", "stats", "pacing", "plotdata", "knobs", "narrate", "driver", "lanes"],
     // The browser: DOM helpers, the canvas pen.
-    &["dom", "canvas"],
+    &["dom", "canvas", "content"],
     // Drawing from plain data.
     &["charts", "diagram", "sequence"],
     // The state and its actions.
     &["state"],
     // Views.
-    &["controls", "readouts", "observe", "stage", "compare", "address", "exports", "embed"],
+    &["controls", "readouts", "observe", "stage", "compare", "address", "exports", "embed", "teach"],
     // The shell.
     &["app"],
 ];

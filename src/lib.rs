@@ -19,6 +19,7 @@ pub mod app;
 pub mod canvas;
 pub mod charts;
 pub mod compare;
+pub mod content;
 pub mod controls;
 pub mod diagram;
 pub mod dom;
@@ -39,6 +40,7 @@ pub mod sequence;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod teach;
 pub mod theme;
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ fn buffer_bloat_is_oom_killed_when_the_arithmetic_says() {
     let expected = expected_kill_s();
     assert!((expected - 48.3).abs() < 0.05, "{expected}");
     // The preset's lesson says so, with its arithmetic.
-    let lesson = PRESETS.iter().find(|p| p.id == "buffer-bloat").unwrap().explanation;
+    let lesson = crate::teach::preset_explanation("buffer-bloat");
     assert!(lesson.contains("(512 − 64) MiB") && lesson.contains("≈ 48.3 s"), "{lesson}");
     let before = run(&preset("buffer-bloat").unwrap(), 48.0);
     assert_eq!(before.summary().producer_oom_kills, 0);

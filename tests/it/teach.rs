@@ -2,7 +2,8 @@
 //! parses and validates, fails from its starting link naming the goals it is about, and
 //! passes with a known solution; locked knobs fail a solution that would pass otherwise;
 //! every lesson (`content/lessons`) validates, every numeric prediction's answer is what
-//! the engine gives, and every wrong answer's disproving link shows what it claims.
+//! the engine gives, and every wrong answer's disproving link shows what it claims; every
+//! preset has its explanation in `content/presets.json`, and nothing else is there.
 
 use bplab_engine::challenge::{Challenge, Task};
 use bplab_engine::lesson::{Lesson, Prediction};
@@ -21,6 +22,26 @@ fn files(name: &str) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// A preset's explanation, as the page fetches it from `content/presets.json`.
+pub fn preset_explanation(id: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content/presets.json");
+    let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    all.get(id).unwrap_or_else(|| panic!("content/presets.json has no {id}")).clone()
+}
+
+#[test]
+fn every_preset_and_only_presets_have_an_explanation() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content/presets.json");
+    let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for p in bplab_engine::PRESETS {
+        assert!(preset_explanation(p.id).len() > 150, "{} needs a real explanation", p.id);
+    }
+    let ids: Vec<&str> = bplab_engine::PRESETS.iter().map(|p| p.id).collect();
+    for id in all.keys() {
+        assert!(ids.contains(&id.as_str()), "content/presets.json explains {id}, which is no preset");
+    }
 }
 
 fn challenge(id: &str) -> Task {

@@ -6,7 +6,7 @@
 use bplab_engine::challenge::{Challenge, Task, Verdict};
 use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::export;
-use bplab_engine::goal::{self, When};
+use bplab_engine::goal;
 use bplab_engine::lesson::Lesson;
 use bplab_engine::sweep;
 use bplab_engine::{preset, Scenario, Simulation, PRESETS};
@@ -1018,27 +1018,9 @@ fn check(challenge: &str, file: Option<String>, link: Option<String>, links: Opt
     }
 }
 
-/// One goal's outcome in words: the value with its unit, the margin, when it first broke.
+/// One goal's outcome in words, marked PASS or FAIL.
 fn outcome_line(o: &goal::Outcome, duration_s: f64) -> String {
-    let v = |x: f64| goal::format_value(x, o.dim);
-    let measured = match (o.measured, o.when) {
-        (None, _) => "no value in this run".to_string(),
-        (Some(m), When::AtEnd) => format!("{} at the end", v(m)),
-        (Some(m), When::AtAllTimes) => {
-            format!("worst {} at {}", v(m), goal::format_value(o.measured_at_s.unwrap_or(0.0), goal::Dim::Seconds))
-        }
-    };
-    let margin = match o.margin {
-        Some(m) if o.pass => format!("; margin {}", v(m)),
-        Some(m) => format!("; missed by {}", v(m.abs())),
-        None => String::new(),
-    };
-    let broke = match (o.pass, o.first_violation_s) {
-        (true, _) => String::new(),
-        (false, Some(t)) => format!("; first broke at {}", goal::format_value(t, goal::Dim::Seconds)),
-        (false, None) => format!("; broke at the end ({} s)", experiment::number(duration_s)),
-    };
-    format!("{}  {}: {measured}{margin}{broke}", if o.pass { "PASS" } else { "FAIL" }, o.goal)
+    format!("{}  {}: {}", if o.pass { "PASS" } else { "FAIL" }, o.goal, o.describe(duration_s))
 }
 
 fn report(title: &str, id: &str, task: &Task, v: &Verdict) -> String {

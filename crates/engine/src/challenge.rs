@@ -410,7 +410,7 @@ mod tests {
         let v = task.check(&task.start).unwrap();
         assert!(!v.pass);
         assert_eq!(v.digest.len(), 16);
-        assert_eq!(v.link, "v=1&preset=buffer-bloat&duration_s=60.0");
+        assert_eq!(v.link, "v=1&preset=buffer-bloat&duration_s=60");
         let again = task.check(&task.start).unwrap();
         assert_eq!(again.digest, v.digest);
         let mut other = task.start.clone();

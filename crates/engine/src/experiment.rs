@@ -5,8 +5,8 @@
 //! A change is written exactly as `bplab run --set` takes it: a dotted path into the
 //! scenario and a value, read as JSON when it parses as JSON and as a plain string
 //! otherwise (`consumer.mode=sync`, `stages=[{"kind":"topic"}]`). The view keys (`t`,
-//! `speed`, `play`, `view`, `window`, `chart`, `theme`, `embed`) never clash with a
-//! scenario path. `docs/links.md` gives the rules.
+//! `speed`, `play`, `view`, `window`, `chart`, `theme`, `embed`, `lesson`, `step`,
+//! `challenge`, `present`) never clash with a scenario path. `docs/links.md` gives the rules.
 //!
 //! [`encode`] writes the fewest changes that rebuild the scenario from its preset;
 //! [`decode`] never fails: every key that is malformed, unknown or out of range becomes a
@@ -69,6 +69,15 @@ pub struct ViewState {
     pub theme: Option<Theme>,
     /// The compact layout for an iframe.
     pub embed: bool,
+    /// A lesson to open beside the simulator: a shipped lesson's id or a same-origin
+    /// `.json` path (`lesson=incident-106`).
+    pub lesson: Option<String>,
+    /// The lesson's step to open at, counted from 1.
+    pub step: Option<usize>,
+    /// A challenge to open beside the simulator: a shipped id or a same-origin `.json` path.
+    pub challenge: Option<String>,
+    /// Presenter mode: large type, controls tucked away, keys to step through a lesson.
+    pub present: bool,
 }
 
 /// One change to a scenario, as `--set` takes it: `path=value`.
@@ -142,6 +151,18 @@ pub fn write_with(preset_id: &str, changes: &[Change], view: &ViewState, numbers
     };
     if view.embed {
         q.append_pair("embed", "1");
+    }
+    if let Some(l) = &view.lesson {
+        q.append_pair("lesson", l);
+    }
+    if let Some(n) = view.step {
+        q.append_pair("step", &n.to_string());
+    }
+    if let Some(c) = &view.challenge {
+        q.append_pair("challenge", c);
+    }
+    if view.present {
+        q.append_pair("present", "1");
     }
     readable(q.finish())
 }
@@ -268,6 +289,16 @@ pub fn read_with(link: &str, numbers: Numbers) -> Query {
             }
             "play" => view.play = read_flag(&key, &value, &mut problems).unwrap_or(view.play),
             "embed" => view.embed = read_flag(&key, &value, &mut problems).unwrap_or(view.embed),
+            "present" => view.present = read_flag(&key, &value, &mut problems).unwrap_or(view.present),
+            "lesson" | "challenge" => match content_ref(&value) {
+                Ok(r) if key == "lesson" => view.lesson = Some(r),
+                Ok(r) => view.challenge = Some(r),
+                Err(why) => problems.push(problem(&key, format!("{why} (got {}); ignored", quote(&value)))),
+            },
+            "step" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => view.step = Some(n),
+                _ => problems.push(problem(&key, format!("must be a step number from 1 (got {}); opened the first step", quote(&value)))),
+            },
             "view" => match value.as_str() {
                 "compare" => view.compare = true,
                 "simulator" | "sim" => view.compare = false,
@@ -304,6 +335,21 @@ pub fn read_with(link: &str, numbers: Numbers) -> Query {
         None => PRESETS[0].id.to_string(),
     };
     Query { preset: id, changes: given, view, problems }
+}
+
+/// A lesson or challenge a link names: a shipped one's id (`incident-106`) or a path to a
+/// `.json` file on the page's own site (`my-class/week-3.json`): relative, with no scheme,
+/// no `..` and no leading `/` or `\\`, so a link can never make the page fetch from elsewhere.
+pub fn content_ref(value: &str) -> Result<String, &'static str> {
+    let id = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let path_ok = value.ends_with(".json")
+        && value.split('/').all(|part| !part.is_empty() && part != ".." && part.chars().all(|c| id(c) || c == '.'))
+        && !value.starts_with('.');
+    if (!value.is_empty() && value.len() <= 200 && value.chars().all(id)) || (value.len() <= 200 && path_ok) {
+        Ok(value.to_string())
+    } else {
+        Err("must be a shipped id (letters, digits, - and _) or a relative path to a .json file on this site")
+    }
 }
 
 /// `base` with every usable change applied in order. A change whose path does not exist or
@@ -470,6 +516,9 @@ fn read_value(raw: &str) -> Value {
 fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) if serde_json::from_str::<Value>(s).is_err() => s.clone(),
+        // Whole numbers without a fraction (`200`, not `200.0`): the page writes numbers so
+        // too, and a canonical link (a run digest's input) must be the same from both.
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0 && x.abs() < 1e15) => number(n.as_f64().unwrap_or(0.0)),
         _ => v.to_string(),
     }
 }
@@ -535,7 +584,7 @@ fn rust_show(x: f64) -> String {
 }
 
 /// JSON's number syntax: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn json_number(text: &str) -> bool {
+pub(crate) fn json_number(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = usize::from(b.first() == Some(&b'-'));
     let digits = |i: &mut usize| {
@@ -608,6 +657,23 @@ fn quote(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lessons_and_challenges_are_ids_or_same_site_json_paths() {
+        let q = read("v=1&preset=credits&lesson=incident-106&step=3&present=1&challenge=class/week_3.json");
+        assert!(q.problems.is_empty(), "{:?}", q.problems);
+        assert_eq!(q.view.lesson.as_deref(), Some("incident-106"));
+        assert_eq!(q.view.step, Some(3));
+        assert!(q.view.present);
+        assert_eq!(q.view.challenge.as_deref(), Some("class/week_3.json"));
+        assert_eq!(read(&write("credits", &[], &q.view)).view, q.view);
+        for bad in ["https://evil.example/x.json", "//evil.example/x.json", "../x.json", "/x.json", "a/../../x.json", "x.toml", "", "a b", "javascript:x"] {
+            let q = read(&format!("lesson={bad}&challenge={bad}"));
+            assert_eq!((q.view.lesson, q.view.challenge), (None, None), "{bad}");
+            assert_eq!(q.problems.len(), 2, "{bad}: {:?}", q.problems);
+        }
+        assert_eq!(read("step=0").problems[0].key, "step");
+    }
 
     #[test]
     fn numbers_are_read_in_json_syntax_and_written_to_read_back_exactly() {

@@ -21,7 +21,7 @@
 use crate::series::{Point, Series};
 use crate::snapshot::Summary;
 use serde::Serialize;
-use serde_json::Value;
+use crate::experiment::{json_number, Numbers};
 use std::fmt;
 
 /// A comparison.
@@ -210,11 +210,13 @@ fn series_column(name: &str) -> Option<Read> {
     SERIES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-/// The summary's numeric fields by dotted name, in the summary's order (nested tables
-/// flattened: `lost_by_cause.after_commit`, `ledger.in_topic`), then the derived ones.
+/// The summary's numeric fields by dotted name (nested tables flattened:
+/// `lost_by_cause.after_commit`, `ledger.in_topic`), in alphabetical order, then the
+/// derived ones.
 pub fn end_metric_names() -> Vec<String> {
     let mut out = Vec::new();
-    flatten(&summary_value(&Summary::default()), &mut String::new(), &mut |k, _| out.push(k.to_string()));
+    Summary::default().metrics(&mut |k, _| out.push(k.to_string()));
+    out.sort_unstable();
     out.extend(DERIVED.iter().map(|d| d.to_string()));
     out
 }
@@ -231,29 +233,6 @@ pub fn metric_names() -> Vec<String> {
     names
 }
 
-fn summary_value(s: &Summary) -> Value {
-    serde_json::to_value(s).expect("plain data serializes")
-}
-
-fn flatten(v: &Value, path: &mut String, out: &mut dyn FnMut(&str, Option<f64>)) {
-    if let Value::Object(map) = v {
-        for (k, x) in map {
-            let len = path.len();
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(k);
-            match x {
-                Value::Object(_) => flatten(x, path, out),
-                Value::Number(n) => out(path, n.as_f64()),
-                Value::Null => out(path, None),
-                _ => {}
-            }
-            path.truncate(len);
-        }
-    }
-}
-
 /// The value of an end metric in a summary (`None`: the summary has no value, as a
 /// latency before anything was processed, or no such metric).
 pub fn end_value(summary: &Summary, metric: &str) -> Option<f64> {
@@ -265,7 +244,7 @@ pub fn end_value(summary: &Summary, metric: &str) -> Option<f64> {
         _ => {}
     }
     let mut found = None;
-    flatten(&summary_value(summary), &mut String::new(), &mut |k, v| {
+    summary.metrics(&mut |k, v| {
         if k == metric {
             found = v;
         }
@@ -285,6 +264,12 @@ impl fmt::Display for GoalError {
 
 /// Reads a goal. Errors say what was wrong; an unknown metric lists the known ones.
 pub fn parse(text: &str) -> Result<Goal, GoalError> {
+    parse_with(text, Numbers::RUST.parse)
+}
+
+/// [`parse`], with its numbers read by `number` (JSON's number syntax is checked first):
+/// the page passes the browser's own parser, which costs its download nothing.
+pub fn parse_with(text: &str, number: fn(&str) -> Option<f64>) -> Result<Goal, GoalError> {
     let err = |m: String| Err(GoalError(m));
     let t = text.trim();
     let (when, rest) = split_when(t);
@@ -301,7 +286,7 @@ pub fn parse(text: &str) -> Result<Goal, GoalError> {
         return err(format!("\"{t}\": no metric before {sym}"));
     }
     let (when, dim) = metric_kind(metric, when)?;
-    let target = parse_value(value, dim).map_err(|m| GoalError(format!("{metric}: {m}")))?;
+    let target = parse_value_with(value, dim, number).map_err(|m| GoalError(format!("{metric}: {m}")))?;
     Ok(Goal { text: t.to_string(), metric: metric.to_string(), when, cmp: *cmp, target, dim })
 }
 
@@ -362,10 +347,15 @@ pub fn measure(metric: &str, when: When, summary: &Summary, series: &Series) -> 
 /// A number with an optional unit, in `dim`'s base unit: `512 MiB` → 536870912, `250 ms` →
 /// 0.25, `10k` → 10000, `5 %` → 0.05. Thousands may be grouped with `_` or `,`.
 pub fn parse_value(text: &str, dim: Dim) -> Result<f64, String> {
+    parse_value_with(text, dim, Numbers::RUST.parse)
+}
+
+/// [`parse_value`], with the number read by `number` (see [`parse_with`]).
+pub fn parse_value_with(text: &str, dim: Dim, number: fn(&str) -> Option<f64>) -> Result<f64, String> {
     let t = text.trim();
     let end = number_end(t);
     let digits: String = t[..end].chars().filter(|c| *c != '_' && *c != ',').collect();
-    let Some(x) = serde_json::from_str::<f64>(&digits).ok().filter(|x| x.is_finite()) else {
+    let Some(x) = json_number(&digits).then(|| number(&digits)).flatten().filter(|x| x.is_finite()) else {
         return Err(format!("\"{t}\" is not a number with a unit (units here: {})", dim.units()));
     };
     let unit = t[end..].trim();
@@ -455,6 +445,31 @@ pub struct Outcome {
     /// which it stayed broken to the end. `None` when it never broke or the series does not
     /// record it (then it broke "at the end").
     pub first_violation_s: Option<f64>,
+}
+
+impl Outcome {
+    /// The outcome in words, as the page and `bplab check` both say it: the value with its
+    /// unit, the margin (or how much it missed by), and when it first broke
+    /// (`worst 512 MiB at 48.3 s; missed by 412 MiB; first broke at 3.9 s`).
+    pub fn describe(&self, duration_s: f64) -> String {
+        let v = |x: f64| format_value(x, self.dim);
+        let measured = match (self.measured, self.when) {
+            (None, _) => "no value in this run".to_string(),
+            (Some(m), When::AtEnd) => format!("{} at the end", v(m)),
+            (Some(m), When::AtAllTimes) => format!("worst {} at {}", v(m), format_value(self.measured_at_s.unwrap_or(0.0), Dim::Seconds)),
+        };
+        let margin = match self.margin {
+            Some(m) if self.pass => format!("; margin {}", v(m)),
+            Some(m) => format!("; missed by {}", v(m.abs())),
+            None => String::new(),
+        };
+        let broke = match (self.pass, self.first_violation_s) {
+            (true, _) => String::new(),
+            (false, Some(t)) => format!("; first broke at {}", format_value(t, Dim::Seconds)),
+            (false, None) => format!("; broke at the end ({})", format_value(duration_s, Dim::Seconds)),
+        };
+        format!("{measured}{margin}{broke}")
+    }
 }
 
 impl Goal {
@@ -560,16 +575,35 @@ pub fn format_value(v: f64, dim: Dim) -> String {
 /// Three significant digits at least, never in exponent form: 48.3, 0.125, 448, 1536.
 fn sig(v: f64) -> String {
     let a = v.abs();
-    let text = if a == 0.0 || a >= 100.0 {
-        format!("{v:.0}")
+    let decimals = if a == 0.0 || a >= 100.0 {
+        0
     } else if a >= 10.0 {
-        format!("{v:.1}")
+        1
     } else if a >= 1.0 {
-        format!("{v:.2}")
+        2
     } else {
-        format!("{v:.3}")
+        3
     };
-    trim_zeros(text)
+    trim_zeros(fixed(v, decimals))
+}
+
+/// `v` with `decimals` digits after the point, rounded half away from zero. Integer
+/// arithmetic rather than `format!("{v:.1}")`: the page shows these texts, and Rust's
+/// float formatting would add its tables to the download.
+fn fixed(v: f64, decimals: u32) -> String {
+    let scale = 10u64.pow(decimals);
+    let scaled = (v.abs() * scale as f64).round();
+    if !scaled.is_finite() || scaled >= 1e18 {
+        return (v as i128).to_string();
+    }
+    let scaled = scaled as u64;
+    let sign = if v < 0.0 && scaled != 0 { "-" } else { "" };
+    let (int, frac) = (scaled / scale, scaled % scale);
+    if decimals == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac:0width$}", width = decimals as usize)
+    }
 }
 
 fn trim_zeros(text: String) -> String {
@@ -585,7 +619,7 @@ fn grouped(v: f64) -> String {
     if v.abs() < 100.0 && v.fract() != 0.0 {
         return sig(v);
     }
-    let text = trim_zeros(format!("{v:.1}"));
+    let text = trim_zeros(fixed(v, 1));
     let (int, frac) = text.split_once('.').map_or((text.as_str(), ""), |(i, f)| (i, f));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut out = String::from(sign);
@@ -605,6 +639,34 @@ fn grouped(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every numeric figure of the JSON summary, by dotted name (the CLI's contract).
+    fn json_figures(v: &serde_json::Value, path: &str, out: &mut Vec<(String, Option<f64>)>) {
+        for (k, x) in v.as_object().unwrap() {
+            let name = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            match x {
+                serde_json::Value::Object(_) => json_figures(x, &name, out),
+                serde_json::Value::Number(n) => out.push((name, n.as_f64())),
+                serde_json::Value::Null => out.push((name, None)),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn summary_metrics_are_the_json_summary_figures() {
+        let mut sim = crate::Simulation::new(&crate::preset("incident-106").unwrap()).unwrap();
+        sim.run_until(60.0, u64::MAX);
+        let summary = sim.summary();
+        let mut json = Vec::new();
+        json_figures(&serde_json::to_value(&summary).unwrap(), "", &mut json);
+        let mut ours = Vec::new();
+        summary.metrics(&mut |k, v| ours.push((k.to_string(), v)));
+        json.sort_by(|a, b| a.0.cmp(&b.0));
+        ours.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(ours, json);
+        assert!(ours.iter().any(|(k, v)| k == "first_oom_s" && v.is_some()));
+    }
 
     fn series(points: &[(f64, u64, u64)]) -> Series {
         let mut s = Series::new(1.0, 1024, 0, 0);

@@ -143,16 +143,21 @@ impl NumberCheck {
     /// Reads a number prediction's metric, answer and tolerance; errors name the field
     /// (`metric`, `answer`, `tolerance`) and what was wrong.
     pub fn read(metric: &str, answer: &str, tolerance: &str) -> Result<NumberCheck, (&'static str, String)> {
+        NumberCheck::read_with(metric, answer, tolerance, crate::experiment::Numbers::RUST.parse)
+    }
+
+    /// [`NumberCheck::read`], with numbers read by `number` (see [`goal::parse_with`]).
+    pub fn read_with(metric: &str, answer: &str, tolerance: &str, number: fn(&str) -> Option<f64>) -> Result<NumberCheck, (&'static str, String)> {
         let (asked, name) = goal::split_when(metric);
         let (when, dim) = goal::metric_kind(name, asked).map_err(|e| ("metric", e.0))?;
-        let answer = goal::parse_value(answer, dim).map_err(|e| ("answer", e))?;
+        let answer = goal::parse_value_with(answer, dim, number).map_err(|e| ("answer", e))?;
         let tol = tolerance.trim();
         let tolerance = match tol.strip_suffix('%') {
             Some(p) if dim != Dim::Fraction => {
-                let share = goal::parse_value(p, Dim::Count).map_err(|e| ("tolerance", e))? / 100.0;
+                let share = goal::parse_value_with(p, Dim::Count, number).map_err(|e| ("tolerance", e))? / 100.0;
                 Tolerance::Relative(share)
             }
-            _ => Tolerance::Absolute(goal::parse_value(tol, dim).map_err(|e| ("tolerance", e))?),
+            _ => Tolerance::Absolute(goal::parse_value_with(tol, dim, number).map_err(|e| ("tolerance", e))?),
         };
         if matches!(tolerance, Tolerance::Absolute(x) | Tolerance::Relative(x) if x.is_nan() || x < 0.0) {
             return Err(("tolerance", "must not be negative".into()));
@@ -172,7 +177,7 @@ impl NumberCheck {
                 error: None,
                 relative_error: None,
                 close: false,
-                text: format!("you said {said}; the run gave no {} in {} s", self.metric, number(summary.t_s)),
+                text: format!("you said {said}; the run gave no {} in {}", self.metric, goal::format_value(summary.t_s, Dim::Seconds)),
             };
         };
         let error = guess - v;

@@ -26,6 +26,7 @@ pub mod export;
 pub mod goal;
 pub mod hist;
 pub mod lesson;
+pub mod markup;
 mod link;
 pub mod presets;
 mod producer;

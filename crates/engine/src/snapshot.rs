@@ -192,6 +192,88 @@ pub struct Summary {
     pub ledger: Ledger,
 }
 
+impl Summary {
+    /// Every numeric figure by its dotted name as the JSON output writes it (nested tables
+    /// flattened: `dropped_by.fail`, `lost_by_cause.after_commit`, `ledger.in_topic`), `None`
+    /// for a figure the run has no value for: what goals and sweeps read. Written out rather
+    /// than read from the serialised summary, so that the page can check goals without
+    /// (de)serialisation code; a test holds it to the JSON.
+    pub fn metrics(&self, out: &mut dyn FnMut(&str, Option<f64>)) {
+        let mut n = |name: &str, v: u64| out(name, Some(v as f64));
+        let (d, l, g) = (&self.dropped_by, &self.lost_by_cause, &self.ledger);
+        for (name, v) in [
+            ("produced", self.produced),
+            ("consumed", self.consumed),
+            ("dropped", self.dropped),
+            ("dropped_by.drop_newest", d.drop_newest),
+            ("dropped_by.drop_oldest", d.drop_oldest),
+            ("dropped_by.fail", d.fail),
+            ("dropped_by.block_timeout", d.block_timeout),
+            ("dropped_by.filter", d.filter),
+            ("dropped_by.shed_queue_length", d.shed_queue_length),
+            ("dropped_by.shed_deadline", d.shed_deadline),
+            ("dropped_by.shed_red", d.shed_red),
+            ("lost", self.lost),
+            ("lost_by_cause.after_commit", l.after_commit),
+            ("lost_by_cause.retention", l.retention),
+            ("lost_by_cause.unacknowledged", l.unacknowledged),
+            ("lost_by_cause.consumer_down", l.consumer_down),
+            ("lost_by_cause.producer_oom", l.producer_oom),
+            ("duplicated", self.duplicated),
+            ("oom_kills", self.oom_kills),
+            ("producer_oom_kills", self.producer_oom_kills),
+            ("producer_heap_bytes", self.producer_heap_bytes),
+            ("max_producer_heap_bytes", self.max_producer_heap_bytes),
+            ("rebalances", self.rebalances),
+            ("evictions", self.evictions),
+            ("max_heap_bytes", self.max_heap_bytes),
+            ("max_in_flight", self.max_in_flight),
+            ("max_lag", self.max_lag),
+            ("in_flight", self.in_flight),
+            ("fetch_cache", self.fetch_cache),
+            ("lag", self.lag),
+            ("channel_depth", self.channel_depth),
+            ("producer_pending", self.producer_pending),
+            ("polls", self.polls),
+            ("events", self.events),
+            ("ledger.generated", g.generated),
+            ("ledger.produced", g.produced),
+            ("ledger.producer_pending", g.producer_pending),
+            ("ledger.in_channels", g.in_channels),
+            ("ledger.in_topic", g.in_topic),
+            ("ledger.in_cache", g.in_cache),
+            ("ledger.in_flight", g.in_flight),
+            ("ledger.processed", g.processed),
+            ("ledger.dropped", g.dropped),
+            ("ledger.lost", g.lost),
+            ("ledger.lost_producer_oom", g.lost_producer_oom),
+            ("ledger.duplicated", g.duplicated),
+        ] {
+            n(name, v);
+        }
+        for (name, v) in [
+            ("t_s", Some(self.t_s)),
+            ("first_oom_s", self.first_oom_s),
+            ("first_producer_oom_s", self.first_producer_oom_s),
+            ("latency_p50_s", self.latency_p50_s),
+            ("latency_p95_s", self.latency_p95_s),
+            ("latency_p99_s", self.latency_p99_s),
+            ("latency_mean_s", self.latency_mean_s),
+            ("call_rtt_p50_s", self.call_rtt_p50_s),
+            ("call_rtt_p99_s", self.call_rtt_p99_s),
+            ("time_avg_in_system", Some(self.time_avg_in_system)),
+            ("time_avg_queue", Some(self.time_avg_queue)),
+            ("sojourn_mean_s", self.sojourn_mean_s),
+            ("departure_rate_per_s", Some(self.departure_rate_per_s)),
+            ("producer_blocked_s", Some(self.producer_blocked_s)),
+            ("producer_rate_per_s", Some(self.producer_rate_per_s)),
+            ("throughput_msgs_per_s", Some(self.throughput_msgs_per_s)),
+        ] {
+            out(name, v);
+        }
+    }
+}
+
 /// Where every generated message is, counted from the queues themselves.
 ///
 /// Records a dead or evicted member had fetched but no member holds any more are

@@ -139,6 +139,9 @@ pub struct Simulation {
 
 impl Simulation {
     /// Validates the scenario and sets up a run at time 0.
+    // Never inlined: the page builds simulations in several places, and one copy of this
+    // large function is enough.
+    #[inline(never)]
     pub fn new(scenario: &Scenario) -> Result<Simulation, ScenarioError> {
         scenario.validate()?;
         let s = scenario.clone();
