@@ -49,7 +49,7 @@ pub fn apply(base: &Scenario, changes: &[Change], parse: Parse, flatten: Flatten
     let mut s = base.clone();
     let mut kept: Vec<&Change> = Vec::new();
     for c in changes {
-        match one(&s, &c.path, &c.value, parse, flatten) {
+        match one(&s, &c.path, &c.value, parse, flatten, &mut problems) {
             Ok(next) => {
                 s = next;
                 kept.push(c);
@@ -81,7 +81,7 @@ pub fn apply(base: &Scenario, changes: &[Change], parse: Parse, flatten: Flatten
         problems.push(problem(&dropped.path, message));
         s = base.clone();
         for c in &kept {
-            if let Ok(next) = one(&s, &c.path, &c.value, parse, flatten) {
+            if let Ok(next) = one(&s, &c.path, &c.value, parse, flatten, &mut Vec::new()) {
                 s = next;
             }
         }
@@ -112,8 +112,13 @@ pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Ch
             continue;
         }
         if nullable(c) && OFF.contains(&want) {
-            set_off(&mut r, c, i, want);
-            out.push(Change { path: p, value: "null".into() });
+            // Hidden in `r` (a block timeout while dropping), it may be null already.
+            let mut t = r.clone();
+            set_off(&mut t, c, i, want);
+            if t != r {
+                r = t;
+                out.push(Change { path: p, value: "null".into() });
+            }
         } else if !has_number(c) {
             reset(&mut r, c, i, want);
             let mut members = Vec::new();
@@ -166,8 +171,9 @@ pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Ch
     out
 }
 
-/// One change applied to `s`: the new scenario, or what was wrong.
-fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten) -> Result<Scenario, String> {
+/// One change applied to `s`: the new scenario, or what was wrong. An object's members
+/// without a knob are left at the page's defaults, each a problem in `notes`.
+fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten, notes: &mut Vec<Problem>) -> Result<Scenario, String> {
     let text = raw.trim();
     if key == "seed" {
         return match text.bytes().all(|b| b.is_ascii_digit()).then(|| text.parse::<u64>().ok()).flatten() {
@@ -199,7 +205,13 @@ fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten) -> Re
         }
         reset(&mut next, c, i, on);
         for (k, v) in members.iter().filter(|(k, _)| !(kind && k == "kind")) {
-            next = one(&next, &format!("{key}.{k}"), v, parse, flatten).map_err(|m| format!("{k}: {m}"))?;
+            let path = format!("{key}.{k}");
+            if matching(&next, &path, false).is_empty() && matching(&next, &path, true).is_empty() && !path.ends_with(".kind") {
+                let message = format!("the page has no knob for it; kept the default (got {})", quote(v));
+                notes.push(problem(&path, message));
+                continue;
+            }
+            next = one(&next, &path, v, parse, flatten, notes).map_err(|m| format!("{k}: {m}"))?;
         }
         return Ok(next);
     }
@@ -266,6 +278,15 @@ fn object_path(c: &Choice, s: &Scenario, i: usize) -> String {
     p.strip_suffix(".kind").map(str::to_string).unwrap_or(p)
 }
 
+/// Where a field at index `i` of `s` is written: a switch's object (`producer.throttle`,
+/// `stages.0.capacity` for null), any other field's leaf (`consumer.link.control.initial`).
+pub fn path(f: &Field, s: &Scenario, i: usize) -> String {
+    match f {
+        Field::Pick(c) if is_switch(c) => object_path(c, s, i),
+        _ => concrete(f.path(), s, i),
+    }
+}
+
 /// A marked path at index `i` of `s`, as `--set` writes it.
 fn concrete(path: &str, s: &Scenario, i: usize) -> String {
     let mut p = path.replace(['?', '!'], "");
@@ -284,7 +305,7 @@ fn concrete(path: &str, s: &Scenario, i: usize) -> String {
 }
 
 /// Every index a field of this scope has in `s`.
-fn indices(s: &Scenario, scope: Scope) -> Vec<usize> {
+pub fn indices(s: &Scenario, scope: Scope) -> Vec<usize> {
     let kinds = s.stages.iter().map(StageKind::of).enumerate();
     match scope {
         Scope::Global(_) => vec![0],
@@ -338,7 +359,11 @@ fn leaf_at(s: &Scenario, key: &str) -> Result<(&'static Field, usize), String> {
     // A switch's tag as a leaf (`producer.throttle.kind=pid`) switches it.
     found.extend(matching(s, key.strip_suffix(".kind").unwrap_or(""), true).into_iter().filter(|(f, _)| f.path().ends_with(".kind")));
     if found.is_empty() {
-        return Err(no_knob(s, key));
+        return Err(if matching(s, key, true).is_empty() {
+            no_knob(s, key)
+        } else {
+            "is a JSON object or null (bplab run --link applies other values); ignored".into()
+        });
     }
     found.into_iter().find(|(f, i)| exists(f, s, *i)).ok_or_else(|| {
         "is not in this scenario as it is (switch its option on first, or bplab run --link applies it); ignored".to_string()
