@@ -27,8 +27,8 @@
 //! auto-commit …) is not written. `apply(base, &changes(base, s)) == s` whenever `s`
 //! differs from `base` only in fields the page shows.
 
-use super::{Field, FIELDS};
 use super::field::{Choice, Scope, StageKind, CONSUMER};
+use super::{Field, FIELDS};
 use crate::format;
 use bplab_engine::experiment::{number_with, Change, Problem};
 use bplab_engine::{LimiterSpec, Scenario};
@@ -195,7 +195,8 @@ fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten, notes
         members.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
         let kind = c.path.ends_with(".kind");
         let on = if kind {
-            let (_, k) = members.iter().find(|(k, _)| k == "kind").ok_or_else(|| format!("needs a \"kind\"; kept {}", value_text(s, key)))?;
+            let (_, k) =
+                members.iter().find(|(k, _)| k == "kind").ok_or_else(|| format!("needs a \"kind\"; kept {}", value_text(s, key)))?;
             unquote(k)
         } else {
             c.options.iter().map(|o| o.0).find(|o| !OFF.contains(o)).unwrap_or(c.options[0].0)
@@ -242,9 +243,11 @@ fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten, notes
                 }
             } else {
                 let v = unquote(text);
-                c.options.iter().map(|o| o.0).find(|o| *o == v).ok_or_else(|| {
-                    format!("must be one of {} (got {}); kept {}", options(c), quote(raw), value_text(s, key))
-                })?
+                c.options
+                    .iter()
+                    .map(|o| o.0)
+                    .find(|o| *o == v)
+                    .ok_or_else(|| format!("must be one of {} (got {}); kept {}", options(c), quote(raw), value_text(s, key)))?
             };
             (c.set)(&mut next, i, v);
         }
@@ -365,9 +368,10 @@ fn leaf_at(s: &Scenario, key: &str) -> Result<(&'static Field, usize), String> {
             "is a JSON object or null (bplab run --link applies other values); ignored".into()
         });
     }
-    found.into_iter().find(|(f, i)| exists(f, s, *i)).ok_or_else(|| {
-        "is not in this scenario as it is (switch its option on first, or bplab run --link applies it); ignored".to_string()
-    })
+    found
+        .into_iter()
+        .find(|(f, i)| exists(f, s, *i))
+        .ok_or_else(|| "is not in this scenario as it is (switch its option on first, or bplab run --link applies it); ignored".to_string())
 }
 
 fn no_knob(s: &Scenario, key: &str) -> String {
@@ -481,11 +485,13 @@ fn value_text(s: &Scenario, key: &str) -> String {
         Field::Num(k) => (k.get)(s, i).map(format::plain),
         Field::Pick(c) => (c.get)(s, i).map(str::to_string),
     };
-    matching(s, key, false)
-        .into_iter()
-        .chain(matching(s, key, true))
-        .find_map(shown)
-        .unwrap_or_else(|| if matching(s, key, true).is_empty() { "nothing".into() } else { "null".into() })
+    matching(s, key, false).into_iter().chain(matching(s, key, true)).find_map(shown).unwrap_or_else(|| {
+        if matching(s, key, true).is_empty() {
+            "nothing".into()
+        } else {
+            "null".into()
+        }
+    })
 }
 
 fn options(c: &Choice) -> String {

@@ -167,7 +167,7 @@ fn every_knob_of_every_preset_sets_what_the_engine_sets() {
 fn turned(base: &Scenario, variant: usize) -> Scenario {
     let mut s = base.clone();
     for (n, f) in FIELDS.iter().enumerate() {
-        if (n + variant) % 3 != 0 {
+        if !(n + variant).is_multiple_of(3) {
             continue;
         }
         for i in paths::indices(&s, f.scope()) {
@@ -206,11 +206,20 @@ fn changes_round_trip_and_write_the_leaves_the_engine_writes() {
             // The engine's leaves, but for members no knob has (a Vegas limiter's
             // probe_multiplier), which a switched option leaves at the default.
             let known = knob_paths(&s);
-            let engine: BTreeMap<String, Value> = leaves(&experiment::changes(&base, &s))
-                .into_iter()
-                .filter(|(k, _)| k == "seed" || known.contains(k))
-                .collect();
+            let engine: BTreeMap<String, Value> =
+                leaves(&experiment::changes(&base, &s)).into_iter().filter(|(k, _)| k == "seed" || known.contains(k)).collect();
             assert_eq!(leaves(&ours), engine, "{} #{variant}", p.id);
+            // The page's link reads back through the engine (`bplab run --link`) ...
+            let link = experiment::write(p.id, &ours, &experiment::ViewState::default());
+            let d = experiment::decode(&link);
+            assert_eq!(d.problems, vec![], "{link}");
+            assert_eq!(d.experiment.scenario, s, "{link}");
+            // ... and the engine's link through the page, but for members no knob has (named).
+            let (back, problems) = apply(&base, &experiment::changes(&base, &s));
+            assert_eq!(back, s, "{} #{variant}: {problems:?}", p.id);
+            for problem in problems {
+                assert!(!known.contains(&problem.key) && problem.message.contains("no knob"), "{} #{variant}: {problem}", p.id);
+            }
         }
     }
 }
@@ -245,13 +254,17 @@ fn bad_values_are_one_problem_each_naming_the_key() {
     // The rest of a link still applies, and a rule between fields takes back the change
     // it names, as the engine does.
     let l = base.consumer.memory.heap_limit_mib;
-    let link = [change("consumer.workers", "four"), change("consumer.memory.baseline_mib", &experiment::number(l + 100.0)), change("seed", "9")];
+    let link =
+        [change("consumer.workers", "four"), change("consumer.memory.baseline_mib", &experiment::number(l + 100.0)), change("seed", "9")];
     let (got, problems) = apply(&base, &link);
     let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["consumer.workers", "consumer.memory.baseline_mib"], "{problems:?}");
     assert!(problems[1].message.contains("kept 64"), "{}", problems[1]);
     assert_eq!(got, Scenario { seed: 9, ..base.clone() });
-    let together = [change("consumer.memory.baseline_mib", &experiment::number(l + 100.0)), change("consumer.memory.heap_limit_mib", &experiment::number(l + 200.0))];
+    let together = [
+        change("consumer.memory.baseline_mib", &experiment::number(l + 100.0)),
+        change("consumer.memory.heap_limit_mib", &experiment::number(l + 200.0)),
+    ];
     let (got, problems) = apply(&base, &together);
     assert_eq!(problems, vec![]);
     assert_eq!(got.consumer.memory.baseline_mib, l + 100.0);
@@ -261,11 +274,17 @@ fn bad_values_are_one_problem_each_naming_the_key() {
 fn objects_and_null_switch_options_as_the_engine_does() {
     let base = preset("fix-sync-poll").unwrap();
     for (path, value) in [
-        ("producer.throttle", r#"{"kind":"aimd","target_lag":50000,"increase_per_s":50,"decrease_factor":0.5,"interval_ms":1000,"min_rate_per_s":1}"#),
+        (
+            "producer.throttle",
+            r#"{"kind":"aimd","target_lag":50000,"increase_per_s":50,"decrease_factor":0.5,"interval_ms":1000,"min_rate_per_s":1}"#,
+        ),
         ("consumer.shed", r#"{"kind":"queue_length","max_queue":5000}"#),
         ("consumer.pause", r#"{"high":20000,"low":10000}"#),
         ("consumer.downstream", r#"{"slots":4,"rate_per_slot":50,"service":{"kind":"lognormal","sigma":0.7}}"#),
-        ("consumer.limiter", r#"{"kind":"gradient2","initial_limit":20,"min_limit":1,"max_concurrency":200,"smoothing":0.2,"queue_size":4,"long_window":600,"rtt_tolerance":1.5}"#),
+        (
+            "consumer.limiter",
+            r#"{"kind":"gradient2","initial_limit":20,"min_limit":1,"max_concurrency":200,"smoothing":0.2,"queue_size":4,"long_window":600,"rtt_tolerance":1.5}"#,
+        ),
         ("producer.pattern", r#"{"kind":"sine","period_s":60,"amplitude":0.5}"#),
         ("stages.0.capacity", "null"),
         ("producer.memory.heap_limit_mib", "300"),
