@@ -18,7 +18,10 @@
 //! about is taken back. A JSON object (`producer.throttle={"kind":"aimd",…}`) switches the
 //! option (to the page's defaults, which are the engine's) and then applies its members; a
 //! member without a knob (`probe_multiplier`) is a problem. Structural changes (`stages=[…]`,
-//! a stage's kind) are problems that say `bplab run --link` applies them.
+//! a stage's kind) are problems that say `bplab run --link` applies them. Where the engine
+//! refuses a change for its shape the page is more lenient: a tag alone
+//! (`producer.throttle.kind=pid`) or an object short of a member switches to the page's
+//! defaults for the rest.
 //!
 //! [`changes`] writes the changes from one scenario to another over every field the table
 //! has, plus the seed, sorted by path: a switched option as a whole JSON object (or
@@ -507,8 +510,11 @@ fn quote(raw: &str) -> String {
     format!("\"{cut}{}\"", if cut.len() < raw.len() { "…" } else { "" })
 }
 
+/// A problem with `key` (cut short, as the engine's are).
 fn problem(key: &str, message: String) -> Problem {
-    Problem { key: key.to_string(), message }
+    let cut: String = key.chars().take(80).collect();
+    let more = if cut.len() < key.len() { "…" } else { "" };
+    Problem { key: format!("{cut}{more}"), message }
 }
 
 /// JSON's number syntax: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
