@@ -2,9 +2,10 @@
 //! the address bar when the page opens, and a link's problems in a dismissible message (the
 //! rest of the link opens anyway).
 //!
-//! The shipped page reads a link's preset, seed and view (`t`, speed, play, view, window,
-//! chart, theme, embed): reading them needs no (de)serialisation of the scenario. Other
-//! scenario changes are listed as not applied. The `share` build also applies them, keeps
+//! The shipped page reads a link's preset, view (`t`, speed, play, view, window, chart,
+//! theme, embed), seed and every change the knob table can express, through the knob table
+//! (`knobs::paths`, no (de)serialisation of the scenario); structural changes are listed as
+//! not applied. The `share` build also applies them, keeps
 //! the address bar on the experiment (`history.replaceState`, no new history entry) and
 //! offers "Copy link"; it does not fit the download budget yet.
 
@@ -73,50 +74,69 @@ fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Prob
     (d.experiment.preset, d.experiment.scenario, d.experiment.view, d.problems)
 }
 
-/// The link's preset, its scenario, its view and its problems: of the scenario's changes
-/// only `seed` is applied; the others are listed as not applied.
+/// The link's preset, its scenario, its view and its problems: every change the knob table
+/// can express applied (`knobs::paths`), the others (structural ones) listed as not applied.
 #[cfg(not(feature = "share"))]
 fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
     let experiment::Query { preset, changes, view, mut problems } = experiment::read_with(search, crate::format::LINK_NUMBERS);
-    let mut scenario = bplab_engine::preset(&preset).expect("read gives a known preset");
-    for c in changes {
-        let message = if c.path == "seed" {
-            match c.value.parse::<u64>() {
-                Ok(seed) => {
-                    scenario.seed = seed;
-                    continue;
-                }
-                Err(_) => format!("must be a whole number from 0 to {} (got \"{}\"); kept {}", u64::MAX, c.value, scenario.seed),
-            }
-        } else {
-            "scenario changes in a link are not applied by the page yet (bplab run --link applies them); ignored".to_string()
-        };
-        problems.push(experiment::Problem { key: c.path, message });
-    }
+    let base = bplab_engine::preset(&preset).expect("read gives a known preset");
+    let (scenario, more) = crate::knobs::paths::apply(&base, &changes, crate::format::LINK_NUMBERS.parse, flatten_json);
+    problems.extend(more);
     experiment::limit(&mut problems);
     (preset, scenario, view, problems)
 }
 
-/// The changes a link of the shipped page carries: the seed, when it is not the preset's.
+/// A JSON object's leaf members as (dotted key, raw JSON value), through the browser's own
+/// `JSON.parse` (no serde in the download); `None` when `text` is not a JSON object.
+#[cfg(all(not(feature = "share"), target_arch = "wasm32"))]
+fn flatten_json(text: &str) -> Option<Vec<(String, String)>> {
+    use wasm_bindgen::JsCast;
+    fn walk(prefix: &str, object: &js_sys::Object, out: &mut Vec<(String, String)>) {
+        for entry in js_sys::Object::entries(object).iter() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let key = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+            let value = pair.get(1);
+            if value.is_object() && !js_sys::Array::is_array(&value) {
+                walk(&key, value.unchecked_ref(), out);
+            } else {
+                let raw = js_sys::JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_default();
+                out.push((key, raw));
+            }
+        }
+    }
+    let value = js_sys::JSON::parse(text).ok()?;
+    if !value.is_object() || js_sys::Array::is_array(&value) {
+        return None;
+    }
+    let mut out = Vec::new();
+    walk("", value.unchecked_ref(), &mut out);
+    Some(out)
+}
+
+/// Natively (tests of the page's code) there is no browser to parse JSON objects.
+#[cfg(all(not(feature = "share"), not(target_arch = "wasm32")))]
+fn flatten_json(_: &str) -> Option<Vec<(String, String)>> {
+    None
+}
+
+/// The changes a link of the shipped page carries: every knob field and the seed that differ
+/// from the preset (`knobs::paths::changes`).
 #[cfg(not(feature = "share"))]
 fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Change> {
     let base = bplab_engine::preset(preset).unwrap_or_default();
-    if scenario.seed == base.seed {
-        Vec::new()
-    } else {
-        vec![experiment::Change { path: "seed".into(), value: scenario.seed.to_string() }]
-    }
+    crate::knobs::paths::changes(&base, scenario, crate::format::show_number)
 }
 
-/// Whether the scenario differs from its preset in more than the seed: what a link of the
-/// shipped page leaves out.
+/// Whether the scenario differs from its preset in more than its link carries (a
+/// structural change, a field the page hides): what a link of the shipped page leaves out.
 #[cfg(not(feature = "share"))]
 pub fn has_uncarried_changes(lab: &Lab) -> bool {
     lab.scenario.with(|s| {
         lab.preset.with(|id| {
-            bplab_engine::preset(id).is_some_and(|mut base| {
-                base.seed = s.seed;
-                base != *s
+            bplab_engine::preset(id).is_some_and(|base| {
+                let changes = crate::knobs::paths::changes(&base, s, crate::format::show_number);
+                crate::knobs::paths::apply(&base, &changes, crate::format::LINK_NUMBERS.parse, flatten_json).0 != *s
             })
         })
     })

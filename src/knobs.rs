@@ -10,9 +10,11 @@
 //! as it is (a knob of an option that is off, a Kafka setting without a topic): the page
 //! hides it.
 //!
-//! The types are in `field`, the table in `table`; this module finds fields in it.
+//! The types are in `field`, the table in `table`; this module finds fields in it, and
+//! `paths` applies and writes a link's `--set` changes through it (without serde).
 
 mod field;
+pub mod paths;
 mod table;
 
 pub use field::{testid, Choice, Field, Knob, Scale, Scope, Section, StageKind, CONSUMER, SLIDER_STEPS};

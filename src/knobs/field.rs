@@ -142,6 +142,9 @@ pub enum Scale {
 pub struct Knob {
     /// Stable id, used in `data-testid="knob-<id>"` (stage and consumer fields get a prefix).
     pub id: &'static str,
+    /// The scenario path `--set` writes it at (`knobs::paths`): `*` is `stages.{i}` (or
+    /// `consumer` for [`CONSUMER`]); see `paths` for the marks `?`, `!` and `|`.
+    pub path: &'static str,
     pub label: &'static str,
     pub unit: &'static str,
     pub scope: Scope,
@@ -161,6 +164,9 @@ pub struct Knob {
 /// A choice among a few options: a `<select>`.
 pub struct Choice {
     pub id: &'static str,
+    /// The scenario path `--set` writes it at (`knobs::paths`): `*` is `stages.{i}` (or
+    /// `consumer` for [`CONSUMER`]); see `paths` for the marks `?`, `!` and `|`.
+    pub path: &'static str,
     pub label: &'static str,
     pub scope: Scope,
     /// (value, label) pairs.
@@ -180,6 +186,13 @@ impl Field {
         match self {
             Field::Num(k) => k.id,
             Field::Pick(c) => c.id,
+        }
+    }
+
+    pub fn path(&self) -> &'static str {
+        match self {
+            Field::Num(k) => k.path,
+            Field::Pick(c) => c.path,
         }
     }
 

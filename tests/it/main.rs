@@ -11,6 +11,7 @@ mod credit;
 mod engine;
 mod flow;
 mod group;
+mod knobpaths;
 mod links;
 mod memory;
 mod props;
