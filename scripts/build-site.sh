@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Backpressure Lab's whole static site into one folder (default site/):
-#   /                 the simulator (trunk build --release; asset URLs relative, so the
+#   /                 the simulator (scripts/trunk-release.sh; asset URLs relative, so the
 #                     folder works at the root of a host or under any sub-path)
 #   /examples/        the embed example chapter; /embed.js, the script that sizes embeds
 #   /handbook/        the mdBook handbook (live embedded sims)
@@ -22,7 +22,7 @@ if [ "${BPLAB_SETUP_DONE:-0}" != 1 ]; then
     source "$ROOT/scripts/setup.sh"
 fi
 
-trunk build --release
+"$ROOT/scripts/trunk-release.sh"
 rm -rf "$OUT"
 cp -r "$ROOT/dist" "$OUT"
 if [ -d "$ROOT/handbook" ]; then

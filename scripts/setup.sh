@@ -8,6 +8,7 @@
 # What it installs (versions are pinned; see docs/commands.md):
 #   - rustup components rustfmt and clippy
 #   - rustup target wasm32-unknown-unknown
+#   - the pinned nightly (scripts/toolchain.sh) with rust-src, for the page's release build
 #   - trunk 0.21.14                  (cargo install --locked)
 #   - mdbook 0.5.4                   (cargo install --locked, search only: builds the handbook)
 #   - wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock (cargo install, not --locked)
@@ -73,6 +74,25 @@ _bplab_setup() {
             || { _die "rustup target add wasm32-unknown-unknown failed"; return 1; }
         _say "wasm32 target" "installed"
     fi
+
+    # --- the pinned nightly for the page's release build (scripts/trunk-release.sh) ----------
+    # shellcheck source=scripts/toolchain.sh
+    source "$root/scripts/toolchain.sh"
+    local sysroot
+    if rustup run "$BPLAB_NIGHTLY" rustc --version >/dev/null 2>&1 \
+        && sysroot="$(rustup run "$BPLAB_NIGHTLY" rustc --print sysroot)" \
+        && [ -f "$sysroot/lib/rustlib/src/rust/library/Cargo.lock" ] \
+        && [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown" ]; then
+        _say "$BPLAB_NIGHTLY" "skipped (installed)"
+    else
+        rustup toolchain install "$BPLAB_NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown >/dev/null 2>&1 \
+            || { _die "rustup toolchain install $BPLAB_NIGHTLY failed"; return 1; }
+        sysroot="$(rustup run "$BPLAB_NIGHTLY" rustc --print sysroot)"
+        _say "$BPLAB_NIGHTLY" "installed (with rust-src and the wasm32 target)"
+    fi
+    # The standard library's own dependencies, for build-std under Trunk's --offline.
+    rustup run "$BPLAB_NIGHTLY" cargo fetch --manifest-path "$sysroot/lib/rustlib/src/rust/library/Cargo.toml" >/dev/null 2>&1 \
+        || { _die "cargo fetch of the standard library's dependencies failed"; return 1; }
 
     # cargo install builds in a throw-away directory, not in the project's target dir.
     # --- trunk -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ pub fn open_link(lab: &Lab, link: &str, duration_s: Option<f64>) -> Vec<String> 
     }
     lab.preset.set(preset);
     lab.scenario.set(scenario);
+    lab.driver.update_value(|d| d.set_stop(duration_s));
     lab.reset();
     let v = &view;
     if let Some(speed) = v.speed {
@@ -69,7 +70,7 @@ pub fn open_link(lab: &Lab, link: &str, duration_s: Option<f64>) -> Vec<String> 
 
 /// The link's preset, its scenario, its view and its problems: every change applied.
 #[cfg(feature = "share")]
-fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+pub fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
     let d = experiment::decode(search);
     (d.experiment.preset, d.experiment.scenario, d.experiment.view, d.problems)
 }
@@ -77,7 +78,7 @@ fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Prob
 /// The link's preset, its scenario, its view and its problems: every change the knob table
 /// can express applied (`knobs::paths`), the others (structural ones) listed as not applied.
 #[cfg(not(feature = "share"))]
-fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+pub fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
     let experiment::Query { preset, changes, view, mut problems } = experiment::read_with(search, crate::format::LINK_NUMBERS);
     let base = bplab_engine::preset(&preset).expect("read gives a known preset");
     let (scenario, more) = crate::knobs::paths::apply(&base, &changes, crate::format::LINK_NUMBERS.parse, flatten_json);

@@ -14,8 +14,8 @@ use crate::embed::{EmbedApp, EmbedDialog};
 use crate::exports::{accept_dropped_files, Exports};
 use crate::narrate::Narrator;
 use crate::stage::Stage;
-use crate::teach::CoursePanel;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};
+use crate::teach::CoursePanel;
 use bplab_engine::PRESETS;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -25,6 +25,7 @@ use wasm_bindgen::JsCast;
 pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
+    fetch_texts("content/knobs.json", lab.knob_help);
     // A link's preset, seed and view (and embed=1); the `share` build also applies its
     // scenario changes, keeps the address bar on the experiment and takes scenario files
     // (docs/links.md; not yet within the download budget, see ARCHITECTURE.md).
@@ -230,6 +231,23 @@ pub fn App() -> impl IntoView {
     })
 }
 
+/// Fetches a content file of texts by id (`{"id": "text", …}`) into `into`; on failure
+/// `into` holds one entry with an empty id and the reason.
+fn fetch_texts(file: &'static str, into: RwSignal<Vec<(String, String)>>) {
+    leptos::task::spawn_local(async move {
+        let read = crate::dom::fetch_json(file).await.map(|all| {
+            js_sys::Object::entries(&all.unchecked_into())
+                .iter()
+                .filter_map(|pair| {
+                    let pair: js_sys::Array = pair.unchecked_into();
+                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+                })
+                .collect()
+        });
+        into.set(read.unwrap_or_else(|e| vec![(String::new(), e)]));
+    });
+}
+
 /// The title and lesson of the preset `preset`. The lessons are content, fetched once
 /// from `content/presets.json` (id → paragraph): prose costs the download nothing.
 #[component]
@@ -239,22 +257,7 @@ fn Explanation(preset: RwSignal<String>) -> impl IntoView {
         PRESETS.iter().find(|p| p.id == id)
     };
     let texts = RwSignal::new(Vec::<(String, String)>::new());
-    leptos::task::spawn_local(async move {
-        let read = crate::dom::fetch_json("content/presets.json").await.map(|all| {
-            js_sys::Object::entries(&all.unchecked_into())
-                .iter()
-                .filter_map(|pair| {
-                    let pair: js_sys::Array = pair.unchecked_into();
-                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-                })
-                .collect()
-        });
-        match read {
-            Ok(all) => texts.set(all),
-            // The title still says which scenario this is.
-            Err(e) => texts.set(vec![(String::new(), e)]),
-        }
-    });
+    fetch_texts("content/presets.json", texts);
     let explanation = move || {
         let id = preset.get();
         texts.with(|all| all.iter().find(|(k, _)| *k == id || k.is_empty()).map(|(_, v)| v.clone()).unwrap_or_default())

@@ -73,7 +73,8 @@ pub fn read(key: &str, doc: &JsValue, challenge: bool) -> Result<Course, String>
                 let question = text(&p, "question", &pat)?;
                 Some(match text(&p, "kind", &pat)?.as_str() {
                     "number" => {
-                        let (metric, answer, tolerance) = (text(&p, "metric", &pat)?, text(&p, "answer", &pat)?, text(&p, "tolerance", &pat)?);
+                        let (metric, answer, tolerance) =
+                            (text(&p, "metric", &pat)?, text(&p, "answer", &pat)?, text(&p, "tolerance", &pat)?);
                         NumberCheck::read_with(&metric, &answer, &tolerance, NUM).map_err(|(field, why)| format!("{pat}{field}: {why}"))?;
                         Prediction::Number { question, metric, answer, tolerance }
                     }
@@ -155,11 +156,7 @@ fn list(obj: &JsValue, key: &str, at: &str) -> Result<Array, String> {
 }
 
 fn texts(obj: &JsValue, key: &str, at: &str) -> Result<Vec<String>, String> {
-    list(obj, key, at)?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v.as_string().ok_or_else(|| format!("{at}{key}.{i}: must be a text")))
-        .collect()
+    list(obj, key, at)?.iter().enumerate().map(|(i, v)| v.as_string().ok_or_else(|| format!("{at}{key}.{i}: must be a text"))).collect()
 }
 
 /// Goals: texts, or tables with `text` (and an `explanation`), each parsed.

@@ -272,11 +272,30 @@ fn StageSection(index: usize, kind: StageKind) -> impl IntoView {
     }
 }
 
+/// A knob's help (its label's tooltip): content, fetched once (`content/knobs.json`).
+fn help_of(lab: &Lab, id: &str) -> String {
+    lab.knob_help.with(|all| all.iter().find(|(k, _)| k == id).map(|(_, v)| v.clone()).unwrap_or_default())
+}
+
 fn field_view(f: &'static Field, index: usize) -> AnyView {
-    match f {
+    let lab = Lab::from_context();
+    // Locked while a challenge frees other paths: inert (no focus, no input), greyed, with
+    // the reason shown.
+    let locked = move || {
+        lab.free.with(|free| {
+            let free = free.as_ref()?;
+            let path = lab.scenario.with(|s| knobs::paths::path(f, s, index));
+            let open = free.iter().any(|x| path == *x || path.starts_with(&format!("{x}.")) || x.starts_with(&format!("{path}.")));
+            (!open).then(|| format!("Locked: this task frees only {}", free.join(", ")))
+        })
+    };
+    let locked_title = move || locked().is_some().then_some("locked by the task");
+    let inner = match f {
         Field::Num(k) => view! { <KnobView knob=k index=index /> }.into_any(),
         Field::Pick(c) => view! { <ChoiceView choice=c index=index /> }.into_any(),
-    }
+    };
+    view! { <div class="field" class:locked=move || locked().is_some() inert=move || locked().is_some() title=locked data-locked=locked_title>{inner}</div> }
+        .into_any()
 }
 
 #[component]
@@ -303,7 +322,7 @@ fn KnobView(knob: &'static Knob, index: usize) -> impl IntoView {
     let label = knob.label;
     view! {
         <div class="knob" data-testid=testid hidden=move || value.get().is_none()>
-            <label for=range_id.clone() title=knob.help>
+            <label for=range_id.clone() title=move || help_of(&lab, knob.id)>
                 {label}
                 {(!unit.is_empty()).then(|| view! { <span class="unit">{format!(" ({unit})")}</span> })}
             </label>
@@ -367,7 +386,7 @@ fn ChoiceView(choice: &'static Choice, index: usize) -> impl IntoView {
         .collect_view();
     view! {
         <div class="knob choice" data-testid=testid hidden=move || value.get().is_none()>
-            <label for=select_id.clone() title=choice.help>{choice.label}</label>
+            <label for=select_id.clone() title=move || help_of(&lab, choice.id)>{choice.label}</label>
             <select
                 id=select_id
                 aria-invalid=move || error.get().is_some().to_string()

@@ -53,6 +53,9 @@ pub struct Driver {
     target_s: f64,
     /// The furthest simulated time this run has reached: the end of the timeline.
     horizon_s: f64,
+    /// Playing stops here (a lesson step's or a challenge's run length), exactly, however
+    /// large the frame's step; `None`: it plays on.
+    stop_s: Option<f64>,
     replaying: bool,
     playing: bool,
     speed: f64,
@@ -83,6 +86,7 @@ impl Driver {
             sim,
             target_s: 0.0,
             horizon_s: 0.0,
+            stop_s: None,
             replaying: false,
             playing: false,
             speed: DEFAULT_SPEED,
@@ -233,11 +237,20 @@ impl Driver {
         self.seek(t_s);
     }
 
+    /// Where playing stops (see `stop_s`): a run that reaches it stays there until played on.
+    pub fn set_stop(&mut self, stop_s: Option<f64>) {
+        self.stop_s = stop_s;
+    }
+
     /// One animation frame, `wall_dt_s` after the previous one, handling at most
     /// `max_events` events.
     pub fn frame(&mut self, wall_dt_s: f64, max_events: u64) -> Frame {
         if self.playing && !self.replaying {
+            let now = self.sim.now_s();
             self.target_s += wall_dt_s.clamp(0.0, MAX_FRAME_S) * self.speed;
+            if let Some(stop) = self.stop_s.filter(|stop| now < *stop) {
+                self.target_s = self.target_s.min(stop);
+            }
         }
         let was_replaying = self.replaying;
         let (events, reached) = self.run_to(self.target_s, max_events, !was_replaying);

@@ -161,7 +161,7 @@ pub fn EmbedDialog() -> impl IntoView {
         open.track();
         crate::address::has_uncarried_changes(&lab).then_some(view! {
             <p class="hint warn" data-testid="embed-uncarried">
-                "Your changes to the knobs are not in this snippet: it embeds the preset with its seed and view."
+                "Some of this scenario is not in this snippet (a change no knob makes): it embeds the preset with the knobs' changes, the seed and the view."
             </p>
         })
     };

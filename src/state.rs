@@ -77,6 +77,11 @@ pub struct Lab {
     pub file_status: RwSignal<Option<String>>,
     /// What was wrong with the link the page opened with (shown until dismissed).
     pub link_problems: RwSignal<Vec<String>>,
+    /// While a challenge or a lesson task is open: the paths its learner may change (every
+    /// other knob is locked); `None` otherwise.
+    pub free: RwSignal<Option<Vec<String>>>,
+    /// Each knob's help (id → sentence), fetched from `content/knobs.json`.
+    pub knob_help: RwSignal<Vec<(String, String)>>,
     /// The link's view keys the page carries without using them here (embed, chart).
     pub link_view: StoredValue<ViewState, LocalStorage>,
     pub driver: StoredValue<Driver, LocalStorage>,
@@ -114,6 +119,8 @@ impl Lab {
             log: RwSignal::new(Vec::new()),
             redraw: RwSignal::new(0),
             link_problems: RwSignal::new(Vec::new()),
+            free: RwSignal::new(None),
+            knob_help: RwSignal::new(Vec::new()),
             file_status: RwSignal::new(None),
             on_screen: RwSignal::new(true),
             link_view: StoredValue::new_local(ViewState::default()),

@@ -18,12 +18,13 @@ use crate::content::{file_of, read, Course};
 use crate::dom::fetch_json;
 use crate::state::Lab;
 use bplab_engine::challenge::{self, GoalSpec};
-use bplab_engine::markup::escape;
+use bplab_engine::experiment::{self, ViewState};
 use bplab_engine::goal::{self, Goal, Outcome};
 use bplab_engine::lesson::{NumberCheck, Prediction, Step};
 use bplab_engine::markup;
-use wasm_bindgen::JsCast;
+use bplab_engine::markup::escape;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Numbers as the browser reads them (no float parser in the download).
 const NUM: fn(&str) -> Option<f64> = crate::format::LINK_NUMBERS.parse;
@@ -42,6 +43,11 @@ struct Graded {
     said: Option<(String, bool)>,
     goals: Vec<Outcome>,
     duration_s: f64,
+    /// Changes to knobs the task does not free, each "path is locked …".
+    locked: Vec<String>,
+    /// The solution's canonical link and run digest, as `bplab check` prints them.
+    link: String,
+    digest: String,
 }
 
 /// The panel's state: the course and where the learner is in it. The panel is drawn as
@@ -80,6 +86,7 @@ impl Panel {
         self.nudge.set(None);
         let problems = open_link(lab, &step.link, step.duration_s);
         lab.link_problems.set(problems);
+        lab.free.set(step.task.as_ref().map(|t| t.free.clone()));
         self.save();
         lab.announce(format!("Step {} of {}: {}", i + 1, self.count(), step.title));
     }
@@ -121,13 +128,40 @@ fn grade(lab: &Lab, step: &Step, guess: Option<&Guess>) -> Option<Graded> {
         }
         (Some(Prediction::Choice { choices, .. }), Some(Guess::Choice(i))) => {
             let c = choices.get(*i)?;
-            let verdict = if c.correct { "Right" } else { "Not this one" };
-            Some((format!("{verdict}: {}", c.explanation.clone().unwrap_or_default()), c.correct))
+            let verdict = if c.correct { "Right." } else { "Not this one." };
+            Some((c.explanation.as_ref().map_or(verdict.to_string(), |e| format!("{verdict} {e}")), c.correct))
         }
         _ => None,
     };
-    let goals = goals_of(step).iter().map(|g| g.evaluate(&summary, &series)).collect();
-    Some(Graded { said, goals, duration_s: scenario.duration_s })
+    let goals: Vec<Outcome> = goals_of(step).iter().map(|g| g.evaluate(&summary, &series)).collect();
+    // The solution as `bplab check` normalises it: its changes from the preset (knob paths,
+    // sorted, numbers as the engine writes them) and the run length.
+    let preset = lab.preset.get_untracked();
+    let base = bplab_engine::preset(&preset).unwrap_or_default();
+    let show = crate::format::LINK_NUMBERS.show;
+    let mut changes = crate::knobs::paths::changes(&base, &scenario, show);
+    if scenario.duration_s != base.duration_s {
+        let at = changes.iter().position(|c| c.path.as_str() > "duration_s").unwrap_or(changes.len());
+        changes.insert(at, experiment::Change { path: "duration_s".into(), value: experiment::number_with(scenario.duration_s, show) });
+    }
+    let link = experiment::write_with(&preset, &changes, &ViewState::default(), crate::format::LINK_NUMBERS);
+    let digest = challenge::digest(&link, scenario.seed, &goals);
+    // The changes the task does not free, from its starting link.
+    let locked = match &step.task {
+        Some(t) => {
+            let start = crate::address::read_link(&step.link).1;
+            let free = |path: &str| t.free.iter().any(|f| path == f || path.starts_with(&format!("{f}.")));
+            let mut from = start;
+            from.duration_s = scenario.duration_s;
+            crate::knobs::paths::changes(&from, &scenario, show)
+                .into_iter()
+                .filter(|c| c.path != "seed" && !free(&c.path))
+                .map(|c| format!("{} is locked (only {} may change); it was set to {}", c.path, t.free.join(", "), c.value))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Some(Graded { said, goals, duration_s: scenario.duration_s, locked, link, digest })
 }
 
 fn goals_of(step: &Step) -> Vec<Goal> {
@@ -165,7 +199,10 @@ fn head_html(p: &Panel) -> String {
         }
         let (at, done) = (p.step.get(), p.done.get());
         let count = done.iter().filter(|d| **d).count();
-        h.raw(&format!("<p class=\"progress\" data-testid=\"course-progress\">Step {} of {n} · {count} done</p><ol class=\"steps\">", at + 1));
+        h.raw(&format!(
+            "<p class=\"progress\" data-testid=\"course-progress\">Step {} of {n} · {count} done</p><ol class=\"steps\">",
+            at + 1
+        ));
         for (i, s) in c.steps.iter().enumerate() {
             let d = done.get(i).copied().unwrap_or(false);
             h.raw(&format!(
@@ -187,10 +224,12 @@ fn head_html(p: &Panel) -> String {
 fn step_html(p: &Panel) -> String {
     let mut h = Html(String::new());
     let Some(step) = p.current() else { return h.0 };
-    h.raw("<h3 data-testid=\"step-title\">").text(&step.title).raw("</h3>");
-    p.course.with(|c| {
-        if let Some(c) = c.as_ref().filter(|c| c.challenge) {
+    p.course.with(|c| match c.as_ref().filter(|c| c.challenge) {
+        Some(c) => {
             h.raw("<div class=\"prose\">").md(&c.summary).raw("</div>");
+        }
+        None => {
+            h.raw("<h3 data-testid=\"step-title\">").text(&step.title).raw("</h3>");
         }
     });
     h.raw("<div class=\"prose\" data-testid=\"step-prose\">").md(&step.prose).raw("</div>");
@@ -251,7 +290,7 @@ fn prediction_html(p: &Panel) -> String {
 }
 
 /// The goals, ticking live, and at the end each one's verdict in words.
-fn goals_html(live: &[(String, Option<bool>)], graded: Option<&Graded>) -> String {
+fn goals_html(live: &[(String, Option<bool>)], graded: Option<&Graded>, challenge_key: Option<&str>) -> String {
     let mut h = Html(String::new());
     if live.is_empty() {
         return h.0;
@@ -265,9 +304,12 @@ fn goals_html(live: &[(String, Option<bool>)], graded: Option<&Graded>) -> Strin
             Some(false) => ("✗", "fail", "not met"),
             None => ("…", "open", "not decided yet"),
         };
-        h.raw(&format!("<li class=\"{class}\" data-testid=\"goal-{}\"><span class=\"mark\" aria-hidden=\"true\">{mark}</span><span><code>", i + 1))
-            .text(text)
-            .raw(&format!("</code><span class=\"sr-only\"> {said}</span></span>"));
+        h.raw(&format!(
+            "<li class=\"{class}\" data-testid=\"goal-{}\"><span class=\"mark\" aria-hidden=\"true\">{mark}</span><span><code>",
+            i + 1
+        ))
+        .text(text)
+        .raw(&format!("</code><span class=\"sr-only\"> {said}</span></span>"));
         if let Some((_, why)) = end {
             h.raw("<span class=\"why\">").text(&why).raw("</span>");
         }
@@ -275,11 +317,29 @@ fn goals_html(live: &[(String, Option<bool>)], graded: Option<&Graded>) -> Strin
     }
     h.raw("</ul>");
     if let Some(g) = graded {
+        for l in &g.locked {
+            h.raw("<p class=\"locked\" data-testid=\"locked\">").text(l).raw("</p>");
+        }
         let failed = g.goals.iter().filter(|o| !o.pass).count();
-        if failed == 0 {
+        if failed == 0 && g.locked.is_empty() {
             h.raw("<p class=\"verdict pass\" data-testid=\"verdict\">PASS: every goal met.</p>");
+        } else if failed == 0 {
+            h.raw("<p class=\"verdict\" data-testid=\"verdict\">FAIL: every goal met, but with a locked knob changed.</p>");
         } else {
-            h.raw(&format!("<p class=\"verdict\" data-testid=\"verdict\">FAIL: {failed} of {} goals not met (why, above).</p>", g.goals.len()));
+            h.raw(&format!(
+                "<p class=\"verdict\" data-testid=\"verdict\">FAIL: {failed} of {} goals not met (why, above).</p>",
+                g.goals.len()
+            ));
+        }
+        // Anyone can re-check the solution: the page's link and `bplab check --link` give
+        // the same verdict and digest.
+        if let Some(key) = challenge_key {
+            let share = format!("?{}&challenge={}", g.link, key);
+            h.raw("<p class=\"share\"><a data-testid=\"share-solution\" href=\"")
+                .text(&share)
+                .raw("\">Share my solution</a> · run digest <code data-testid=\"digest\">")
+                .text(&g.digest)
+                .raw("</code></p>");
         }
     }
     h.0
@@ -294,7 +354,9 @@ fn after_html(p: &Panel) -> String {
     }
     let graded = p.graded.get();
     if let Some((text, close)) = graded.as_ref().and_then(|g| g.said.clone()) {
-        h.raw(&format!("<p class=\"said{}\" data-testid=\"prediction-result\">", if close { " close" } else { "" })).text(&text).raw("</p>");
+        h.raw(&format!("<p class=\"said{}\" data-testid=\"prediction-result\">", if close { " close" } else { "" }))
+            .text(&text)
+            .raw("</p>");
     }
     let hints = p.course.with(|c| c.as_ref().map(|c| c.hints.clone()).unwrap_or_default());
     if !hints.is_empty() {
@@ -305,7 +367,10 @@ fn after_html(p: &Panel) -> String {
         }
         h.raw("</ol>");
         if n < hints.len() {
-            h.raw(&format!("<button data-act=\"hint\" data-testid=\"hint-more\">{}</button>", if n == 0 { "Show a hint" } else { "Another hint" }));
+            h.raw(&format!(
+                "<button data-act=\"hint\" data-testid=\"hint-more\">{}</button>",
+                if n == 0 { "Show a hint" } else { "Another hint" }
+            ));
         }
     }
     if graded.is_some() && !step.explanation.is_empty() {
@@ -344,6 +409,9 @@ pub fn CoursePanel() -> impl IntoView {
         let c = v.challenge.clone();
         (v.lesson.clone().or(c.clone()), v.lesson.is_none() && c.is_some(), v.step, v.present)
     });
+    // A challenge link that names a preset carries a solution (Share my solution).
+    let addressed = window().location().search().is_ok_and(|q| q.contains("preset="));
+    let challenge_key = is_challenge.then(|| lesson.clone()).flatten();
     if let Some(key) = lesson {
         leptos::task::spawn_local(async move {
             let file = file_of(&key, is_challenge);
@@ -351,11 +419,23 @@ pub fn CoursePanel() -> impl IntoView {
             match course {
                 Ok(c) => {
                     let n = c.steps.len();
+                    let run_for = c.steps[0].duration_s;
                     p.course.set(Some(c));
                     let at = p.restore(&key, n);
-                    p.open(&lab, first.map_or(at, |s| (s - 1).min(n - 1)));
+                    if is_challenge && addressed {
+                        // A shared solution: the link's own scenario, run for the challenge's length.
+                        if let Some(d) = run_for {
+                            lab.scenario.update(|s| s.duration_s = d);
+                            lab.driver.update_value(|dr| dr.set_stop(Some(d)));
+                        }
+                        lab.free.set(p.current().and_then(|s| s.task).map(|t| t.free));
+                    } else {
+                        p.open(&lab, first.map_or(at, |s| (s - 1).min(n - 1)));
+                    }
                 }
-                Err(e) => p.problem.set(Some(format!("The {} could not be opened: {e}", if is_challenge { "challenge" } else { "lesson" }))),
+                Err(e) => {
+                    p.problem.set(Some(format!("The {} could not be opened: {e}", if is_challenge { "challenge" } else { "lesson" })))
+                }
             }
         });
     }
@@ -374,20 +454,25 @@ pub fn CoursePanel() -> impl IntoView {
     // The step's run ends at its length: paused there and graded exactly.
     Effect::new(move |_| {
         let t = lab.clock.get();
+        // A prediction committed at the step's end (a step that opens there) grades at once.
+        let guessed = p.guess.with(Option::is_some);
         let Some(step) = p.current() else { return };
         let end = lab.scenario.with_untracked(|s| s.duration_s);
-        if t + 1e-9 < end || p.graded.get_untracked().is_some() || lab.replaying.get_untracked().is_some() {
+        let waiting = step.prediction.is_some() && !guessed;
+        if t + 1e-9 < end || waiting || p.graded.get_untracked().is_some() || lab.replaying.get().is_some() {
             return;
         }
         lab.playing.set(false);
         let g = grade(&lab, &step, p.guess.get_untracked().as_ref());
-        let passed = g.as_ref().is_some_and(|g| g.goals.iter().all(|o| o.pass));
+        let passed = g.as_ref().is_some_and(|g| g.locked.is_empty() && g.goals.iter().all(|o| o.pass));
         if passed || step.task.is_none() {
             p.done.update(|d| d.get_mut(p.step.get_untracked()).into_iter().for_each(|x| *x = true));
             p.save();
         }
         lab.announce(match &g {
-            Some(g) if !g.goals.is_empty() => format!("Run over: {} of {} goals met", g.goals.iter().filter(|o| o.pass).count(), g.goals.len()),
+            Some(g) if !g.goals.is_empty() => {
+                format!("Run over: {} of {} goals met", g.goals.iter().filter(|o| o.pass).count(), g.goals.len())
+            }
             _ => "Run over".into(),
         });
         p.graded.set(g);
@@ -454,7 +539,9 @@ pub fn CoursePanel() -> impl IntoView {
             Some("commit") => commit(&lab, &p),
             Some("disproof") => {
                 let link = p.current().and_then(|s| match (s.prediction, p.guess.get_untracked()) {
-                    (Some(Prediction::Choice { choices, .. }), Some(Guess::Choice(c))) => choices.get(c).and_then(|c| c.disproved_by.clone()),
+                    (Some(Prediction::Choice { choices, .. }), Some(Guess::Choice(c))) => {
+                        choices.get(c).and_then(|c| c.disproved_by.clone())
+                    }
                     _ => None,
                 });
                 if let Some(link) = link {
@@ -491,7 +578,7 @@ pub fn CoursePanel() -> impl IntoView {
             <section class="step" aria-live="polite">
                 <div inner_html=move || step_html(&p)></div>
                 <div inner_html=move || prediction_html(&p)></div>
-                <div class="goals" inner_html=move || goals_html(&live.get(), p.graded.get().as_ref())></div>
+                <div class="goals" inner_html=move || goals_html(&live.get(), p.graded.get().as_ref(), challenge_key.as_deref())></div>
                 <div inner_html=move || after_html(&p)></div>
             </section>
             <nav class="step-nav" aria-label="Lesson steps" hidden=move || p.course.with(Option::is_none) inner_html=nav></nav>

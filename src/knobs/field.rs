@@ -155,7 +155,6 @@ pub struct Knob {
     pub hard: (f64, f64),
     pub scale: Scale,
     pub integer: bool,
-    pub help: &'static str,
     /// `None` when the field does not apply to this scenario (the knob is hidden).
     pub get: fn(&Scenario, usize) -> Option<f64>,
     pub set: fn(&mut Scenario, usize, f64),
@@ -171,7 +170,6 @@ pub struct Choice {
     pub scope: Scope,
     /// (value, label) pairs.
     pub options: &'static [(&'static str, &'static str)],
-    pub help: &'static str,
     pub get: fn(&Scenario, usize) -> Option<&'static str>,
     pub set: fn(&mut Scenario, usize, &str),
 }

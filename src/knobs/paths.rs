@@ -108,8 +108,8 @@ pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Ch
             }
         }
     }
-    switches.sort_by(|a, b| a.0.cmp(&b.0));
-    for (p, c, i) in switches {
+    let order = by_path(&switches.iter().map(|w| w.0.clone()).collect::<Vec<_>>());
+    for (p, c, i) in order.into_iter().map(|k| switches[k].clone()) {
         let Some(want) = (c.get)(s, i) else { continue };
         if (c.get)(&r, i) == Some(want) {
             continue;
@@ -170,8 +170,8 @@ pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Ch
     if s.seed != base.seed {
         out.push(Change { path: "seed".into(), value: s.seed.to_string() });
     }
-    out.sort_by(|a, b| sort_key(&a.path).cmp(&sort_key(&b.path)));
-    out
+    let order = by_path(&out.iter().map(|c| c.path.clone()).collect::<Vec<_>>());
+    order.into_iter().map(|k| out[k].clone()).collect()
 }
 
 /// One change applied to `s`: the new scenario, or what was wrong. An object's members
@@ -194,8 +194,8 @@ fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten, notes
     if text.starts_with('{') {
         let members = flatten(text).ok_or_else(|| format!("is not a JSON object (got {}); kept {}", quote(raw), value_text(s, key)))?;
         let (c, i) = switch_at(s, key).filter(|(c, _)| !has_number(c)).ok_or_else(|| no_knob(s, key))?;
-        let mut members: Vec<(String, String)> = members;
-        members.sort_by(|a, b| sort_key(&a.0).cmp(&sort_key(&b.0)));
+        let order = by_path(&members.iter().map(|m| m.0.clone()).collect::<Vec<_>>());
+        let members: Vec<(String, String)> = order.into_iter().map(|k| members[k].clone()).collect();
         let kind = c.path.ends_with(".kind");
         let on = if kind {
             let (_, k) =
@@ -433,8 +433,17 @@ fn under(s: &Scenario, prefix: &str, i: usize) -> Vec<(&'static Field, String)> 
             out.push((f, rel.to_string()));
         }
     }
-    out.sort_by(|a, b| sort_key(&a.1).cmp(&sort_key(&b.1)));
-    out
+    let order = by_path(&out.iter().map(|u| u.1.clone()).collect::<Vec<_>>());
+    order.into_iter().map(|k| out[k].clone()).collect()
+}
+
+/// The order of `paths` (positions into it) as [`sort_key`] sorts them. One sort for every
+/// list of paths here: each `sort_by` on another element type would add its own copy of
+/// the sorting code to the page's download.
+fn by_path(paths: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..paths.len()).collect();
+    order.sort_unstable_by(|&a, &b| sort_key(&paths[a]).cmp(&sort_key(&paths[b])).then(a.cmp(&b)));
+    order
 }
 
 /// A choice's option as a JSON value: a string, or a boolean.

@@ -106,14 +106,13 @@ describe('embeds', () => {
       await page.keyboard.press('Escape');
       assert.ok(!(await page.locator('[data-testid=embed-dialog]').isVisible()));
       assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'embed-open', 'the focus is back on its button');
-      if (!SHARE) {
-        // The shipped page's links carry the preset, seed and view: a changed knob is
-        // said to be left out.
-        await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 300);
-        await page.click('[data-testid=embed-open]');
-        await page.locator('[data-testid=embed-uncarried]').waitFor();
-        await page.keyboard.press('Escape');
-      }
+      // A changed knob is carried by the snippet's link, as `--set` writes it.
+      await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 300);
+      await page.click('[data-testid=embed-open]');
+      const changed = await page.locator('[data-testid=embed-snippet]').inputValue();
+      assert.match(changed, /consumer\.workers=\d+/, changed);
+      assert.equal(await page.locator('[data-testid=embed-uncarried]').count(), 0, 'a knob change is carried');
+      await page.keyboard.press('Escape');
     }, { query: '?preset=credits&seed=2' });
     await withPage(chromium.browser, '34-embed-from-snippet', async (page) => {
       assert.ok(await page.locator('[data-testid=embed]').isVisible());

@@ -160,17 +160,18 @@ describe('exports', { skip: SKIP }, () => {
 });
 
 describe('links in the shipped page', { skip: SHIPPED_SKIP }, () => {
-  test('a link opens its preset, seed and view; other changes are named as not applied', async () => {
-    const query = '?v=1&preset=credits&seed=9&consumer.workers=3&speed=200&chart=latency&theme=dark&t=abc';
+  test('a link opens its preset, seed, knob changes and view; what cannot apply is named', async () => {
+    const query = '?v=1&preset=credits&seed=9&consumer.workers=3&stages=[{"kind":"topic"}]&speed=200&chart=latency&theme=dark&t=abc';
     await withPage(chromium.browser, '24-link-shipped', async (page) => {
       const box = page.locator('[data-testid=link-problems]');
       await box.waitFor();
       const items = await box.locator('li').allInnerTexts();
-      assert.deepEqual(items.map((t) => t.split(':')[0]).sort(), ['consumer.workers', 't'], items.join('\n'));
-      assert.ok(items.some((t) => /^consumer\.workers: .*not applied/.test(t)), items.join('\n'));
+      assert.deepEqual(items.map((t) => t.split(':')[0]).sort(), ['stages', 't'], items.join('\n'));
+      assert.ok(items.some((t) => /^stages: .*bplab run --link/.test(t)), items.join('\n'));
       assert.ok(items.some((t) => /^t: must be a number/.test(t)), items.join('\n'));
       assert.ok((await page.textContent('[data-testid=preset-title]')).startsWith('Credit-based'));
       assert.equal(await page.inputValue('[data-testid=seed]'), '9');
+      assert.equal(await page.inputValue('[data-testid=knob-workers] input[type=number]'), '3');
       assert.equal(await page.textContent('[data-testid=speed-value]'), '200×');
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
       await page.click('[data-testid=link-problems-dismiss]');

@@ -14,8 +14,14 @@ fn view_strategy() -> BoxedStrategy<ViewState> {
         proptest::option::of(proptest::sample::select(bplab_engine::experiment::CHARTS)),
         proptest::option::of(prop_oneof![Just(Theme::Light), Just(Theme::Dark)]),
     );
-    (numbers, flags, names)
-        .prop_map(|((t_s, speed, window_s), (play, compare, embed), (chart, theme))| ViewState {
+    let teaching = (
+        proptest::option::of(prop_oneof![Just("incident-106"), Just("class_2/week-3.json")]),
+        proptest::option::of(1usize..40),
+        proptest::option::of(prop_oneof![Just("credits"), Just("mine.json")]),
+        any::<bool>(),
+    );
+    (numbers, flags, names, teaching)
+        .prop_map(|((t_s, speed, window_s), (play, compare, embed), (chart, theme), (lesson, step, challenge, present))| ViewState {
             t_s,
             speed,
             play,
@@ -24,6 +30,10 @@ fn view_strategy() -> BoxedStrategy<ViewState> {
             chart: chart.map(str::to_string),
             theme,
             embed,
+            lesson: lesson.map(str::to_string),
+            step,
+            challenge: challenge.map(str::to_string),
+            present,
         })
         .boxed()
 }

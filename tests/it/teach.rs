@@ -3,7 +3,8 @@
 //! passes with a known solution; locked knobs fail a solution that would pass otherwise;
 //! every lesson (`content/lessons`) validates, every numeric prediction's answer is what
 //! the engine gives, and every wrong answer's disproving link shows what it claims; every
-//! preset has its explanation in `content/presets.json`, and nothing else is there.
+//! preset has its explanation in `content/presets.json` and every knob its help in
+//! `content/knobs.json`, and nothing else is there.
 
 use bplab_engine::challenge::{Challenge, Task};
 use bplab_engine::lesson::{Lesson, Prediction};
@@ -41,6 +42,19 @@ fn every_preset_and_only_presets_have_an_explanation() {
     let ids: Vec<&str> = bplab_engine::PRESETS.iter().map(|p| p.id).collect();
     for id in all.keys() {
         assert!(ids.contains(&id.as_str()), "content/presets.json explains {id}, which is no preset");
+    }
+}
+
+#[test]
+fn every_knob_and_only_knobs_have_help() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content/knobs.json");
+    let all: std::collections::BTreeMap<String, String> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ids: Vec<&str> = bplab_app::knobs::FIELDS.iter().map(|f| f.id()).collect();
+    for id in &ids {
+        assert!(all.get(*id).is_some_and(|h| h.len() > 10), "content/knobs.json needs help for the knob {id}");
+    }
+    for id in all.keys() {
+        assert!(ids.contains(&id.as_str()), "content/knobs.json has help for {id}, which is no knob");
     }
 }
 
@@ -221,7 +235,7 @@ fn every_lesson_task_has_a_kept_solution_that_passes() {
 /// The run digests of the `buffers` challenge's start and solution, pinned: `tests/web.rs`
 /// computes the same two in the browser (wasm32) and compares with the same values, so the
 /// page and `bplab check` agree (`scripts/test.sh` runs both).
-pub const BUFFERS_DIGESTS: (&str, &str) = ("5c85672b140d1f0d", "81bb4d66968b1b2b");
+pub const BUFFERS_DIGESTS: (&str, &str) = ("dac7dfb15eeef5ff", "eccb0b95d844c009");
 
 #[test]
 fn the_run_digest_is_pinned() {

@@ -667,7 +667,17 @@ mod tests {
         assert!(q.view.present);
         assert_eq!(q.view.challenge.as_deref(), Some("class/week_3.json"));
         assert_eq!(read(&write("credits", &[], &q.view)).view, q.view);
-        for bad in ["https://evil.example/x.json", "//evil.example/x.json", "../x.json", "/x.json", "a/../../x.json", "x.toml", "", "a b", "javascript:x"] {
+        for bad in [
+            "https://evil.example/x.json",
+            "//evil.example/x.json",
+            "../x.json",
+            "/x.json",
+            "a/../../x.json",
+            "x.toml",
+            "",
+            "a b",
+            "javascript:x",
+        ] {
             let q = read(&format!("lesson={bad}&challenge={bad}"));
             assert_eq!((q.view.lesson, q.view.challenge), (None, None), "{bad}");
             assert_eq!(q.problems.len(), 2, "{bad}: {:?}", q.problems);

@@ -18,10 +18,10 @@
 //!
 //! Evaluation is a pass over the series' points (at most `max_points`), nothing per message.
 
+use crate::experiment::{json_number, Numbers};
 use crate::series::{Point, Series};
 use crate::snapshot::Summary;
 use serde::Serialize;
-use crate::experiment::{json_number, Numbers};
 use std::fmt;
 
 /// A comparison.

@@ -147,7 +147,12 @@ impl NumberCheck {
     }
 
     /// [`NumberCheck::read`], with numbers read by `number` (see [`goal::parse_with`]).
-    pub fn read_with(metric: &str, answer: &str, tolerance: &str, number: fn(&str) -> Option<f64>) -> Result<NumberCheck, (&'static str, String)> {
+    pub fn read_with(
+        metric: &str,
+        answer: &str,
+        tolerance: &str,
+        number: fn(&str) -> Option<f64>,
+    ) -> Result<NumberCheck, (&'static str, String)> {
         let (asked, name) = goal::split_when(metric);
         let (when, dim) = goal::metric_kind(name, asked).map_err(|e| ("metric", e.0))?;
         let answer = goal::parse_value_with(answer, dim, number).map_err(|e| ("answer", e))?;

@@ -85,7 +85,7 @@ fn inline(t: &str, out: &mut String) {
             '`' => wrap(after, "`", "code", out, false),
             '*' if after.starts_with('*') => wrap(&after[1..], "**", "strong", out, true),
             // `_` inside a word (snake_case) is a letter, not emphasis.
-            '*' | '_' if !after.starts_with(' ') && !(c == '_' && prev.is_alphanumeric()) => {
+            '*' | '_' if !(after.starts_with(' ') || c == '_' && prev.is_alphanumeric()) => {
                 wrap(after, if c == '*' { "*" } else { "_" }, "em", out, true)
             }
             '[' => link(after, out),
