@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Performance figures of the built page (dist/, from `trunk build --release`), printed, not
+// Performance figures of the built page (dist/, from `scripts/trunk-release.sh`), printed, not
 // asserted: headless Chromium plays a preset at a speed, and the page's animation loop
 // reports its frame timings in `window.__bplab_stats` (src/stats.rs). By default four runs:
 // incident-106 and consumer-group, each at 100× and at 1000× real time. For each it prints
@@ -92,7 +92,7 @@ async function serve() {
 
 const s = sizes();
 if (!s) {
-  console.error('bench-page: no dist/ (run `trunk build --release` first)');
+  console.error('bench-page: no dist/ (run `scripts/trunk-release.sh` first)');
   process.exit(1);
 }
 const served = process.env.BPLAB_URL ? null : await serve();

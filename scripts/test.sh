@@ -5,7 +5,7 @@
 #                    page), cargo test --workspace, scripts/check-handbook.py
 #   3. wasm          cargo test --target wasm32-unknown-unknown -p backpressure-lab
 #                    (wasm-bindgen-test-runner, headless Chromium through chromedriver)
-#   4. site          scripts/build-site.sh: trunk build --release -> dist/, then the whole
+#   4. site          scripts/build-site.sh: scripts/trunk-release.sh -> dist/, then the whole
 #                    static site (app, examples, handbook, content, service worker, CSP)
 #                    -> site/
 #   5. size          scripts/check-size.sh: wasm + JS gzip -9 against the 360,000-byte
@@ -114,7 +114,7 @@ cargo test --target wasm32-unknown-unknown -p backpressure-lab --lib --bins --te
 end
 
 # --- 4. release build ---------------------------------------------------------------------
-begin site "scripts/build-site.sh (trunk build --release, handbook, service worker, CSP) -> site/"
+begin site "scripts/build-site.sh (scripts/trunk-release.sh, handbook, service worker, CSP) -> site/"
 BPLAB_SETUP_DONE=1 bash "$ROOT/scripts/build-site.sh" "$ROOT/site"
 WASM_FILE="$(find "$ROOT/site" -maxdepth 1 -name '*.wasm' -print -quit)"
 [ -n "$WASM_FILE" ] || { echo "test.sh: no .wasm in site/ after build-site.sh" >&2; exit 1; }

@@ -1,6 +1,6 @@
 // The static site (scripts/build-site.sh): served under a sub-path, with a strict
 // Content-Security-Policy, and offline after the first visit (a service worker keeps the
-// site's own files). scripts/test.sh serves the site at http://127.0.0.1:PORT/backpressure-lab/;
+// site's own files: the simulator, a lesson, an embed, the handbook). scripts/test.sh serves the site at http://127.0.0.1:PORT/backpressure-lab/;
 // against a plain `trunk build` (no service worker, no CSP) these tests are skipped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,12 +83,19 @@ describe('the static site', () => {
       assert.ok(await poll(async () => (await value(page, 'sim-time')) > 5, 15_000), 'the simulator did not run offline');
       await page.click('[data-testid=play]');
       await page.screenshot({ path: join(SCREENSHOTS, '40-offline.png') });
-      // The lessons and challenges the page fetches from its own origin are there too.
+      // The lessons and challenges the page fetches from its own origin are there too: a
+      // lesson opens offline, with its first step and its prediction.
       const lesson = await page.evaluate(async () => {
         const r = await fetch('content/lessons/incident-106.toml');
         return r.ok ? (await r.text()).slice(0, 200) : `HTTP ${r.status}`;
       });
       assert.match(lesson, /title = /, 'the incident lesson is not available offline');
+      await page.goto(URL + '?lesson=buffers&step=1');
+      await waitForApp(page);
+      await page.locator('[data-testid=course-title]').waitFor({ timeout: 15_000 });
+      assert.ok((await page.textContent('[data-testid=step-prose]')).length > 50, 'the lesson step has its prose offline');
+      assert.ok((await page.textContent('[data-testid=preset-explanation]')).length > 100, 'the preset explanation is there offline');
+      await page.screenshot({ path: join(SCREENSHOTS, '42-offline-lesson.png') });
 
       const example = await chromium.browser.newPage();
       watch(example);
