@@ -140,6 +140,10 @@ pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Ch
                     members.push((rel, text));
                 }
             }
+            // Keys in alphabetical order, as the engine writes an object's JSON: the same
+            // canonical link (and run digest) from the page and from `bplab`.
+            let order = by_key(&members.iter().map(|m| m.0.clone()).collect::<Vec<_>>(), false);
+            let members: Vec<(String, String)> = order.into_iter().map(|k| members[k].clone()).collect();
             out.push(Change { path: p, value: object(&members) });
         }
     }
@@ -437,12 +441,22 @@ fn under(s: &Scenario, prefix: &str, i: usize) -> Vec<(&'static Field, String)> 
     order.into_iter().map(|k| out[k].clone()).collect()
 }
 
-/// The order of `paths` (positions into it) as [`sort_key`] sorts them. One sort for every
+/// The order of `paths` (positions into it): segment by segment, each `kind` before its
+/// siblings. One sort for every
 /// list of paths here: each `sort_by` on another element type would add its own copy of
 /// the sorting code to the page's download.
 fn by_path(paths: &[String]) -> Vec<usize> {
+    by_key(paths, true)
+}
+
+/// [`by_path`], with `kind` first among its siblings or (`false`) in its alphabetical place,
+/// as the engine's JSON objects (and so its links' object values) keep their keys.
+fn by_key(paths: &[String], kind_first: bool) -> Vec<usize> {
+    let key = |p: &str| -> Vec<String> {
+        p.split('.').map(|seg| if kind_first && seg == "kind" { String::new() } else { seg.to_string() }).collect()
+    };
     let mut order: Vec<usize> = (0..paths.len()).collect();
-    order.sort_unstable_by(|&a, &b| sort_key(&paths[a]).cmp(&sort_key(&paths[b])).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| key(&paths[a]).cmp(&key(&paths[b])).then(a.cmp(&b)));
     order
 }
 
@@ -481,11 +495,6 @@ fn object(members: &[(String, String)]) -> String {
     }
     out.push('}');
     out
-}
-
-/// Paths in order, each `kind` before its siblings.
-fn sort_key(path: &str) -> Vec<&str> {
-    path.split('.').map(|seg| if seg == "kind" { "" } else { seg }).collect()
 }
 
 /// The value at `key` in `s` as a message says it.

@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, withPage, value, poll, axe, URL } from './lib.mjs';
@@ -36,6 +37,21 @@ function cliDigest(challenge, link) {
     out = e.stdout; // exit 1: the solution fails; the digest is printed all the same
   }
   return /digest: ([0-9a-f]{16})/.exec(out)[1];
+}
+
+/** Each shipped challenge's id and its kept solution (`SOLVED` in tests/it/teach.rs). */
+function solutions() {
+  const rs = readFileSync(join(ROOT, 'tests', 'it', 'teach.rs'), 'utf8');
+  const body = rs.slice(rs.indexOf('const SOLVED'), rs.indexOf('];', rs.indexOf('const SOLVED')));
+  return [...body.matchAll(/\(\s*"([a-z-]+)",\s*&\[[^\]]*\],\s*(?:"([^"]+)"|r#"(.+?)"#)\s*,?\s*\)/g)].map((m) => [m[1], m[2] ?? m[3]]);
+}
+
+/** A link's query with each value percent-encoded (JSON values hold quotes and braces). */
+function query(link) {
+  return link.split('&').map((kv) => {
+    const at = kv.indexOf('=');
+    return `${kv.slice(0, at)}=${encodeURIComponent(kv.slice(at + 1))}`;
+  }).join('&');
 }
 
 describe('lessons and challenges', () => {
@@ -112,6 +128,26 @@ describe('lessons and challenges', () => {
       assert.match(share, /stages\.0\.capacity=100/);
       assert.equal(await page.textContent('[data-testid=digest]'), cliDigest('buffers', share));
     }, { query: '?challenge=buffers&preset=buffer-bloat&stages.0.capacity=100&speed=1000' });
+  });
+
+  test('every shipped challenge fails from its start and passes with its solution, with the digest bplab check gives', async (t) => {
+    if (!isSite) return t.skip('no content/challenges/*.json');
+    const solved = solutions();
+    assert.equal(solved.length, 8, `solutions found: ${solved.map((s) => s[0])}`);
+    for (const [id, solution] of solved) {
+      const start = JSON.parse(execFileSync(BPLAB, ['challenges', id], { encoding: 'utf8' })).link;
+      for (const [link, pass] of [[start, false], [solution, true]]) {
+        await withPage(chromium.browser, `55-challenge-${id}-${pass ? 'solved' : 'start'}`, async (page) => {
+          await page.locator('[data-testid=course-title]').waitFor();
+          await page.click('[data-testid=play]');
+          const verdict = page.locator('[data-testid=verdict]');
+          await verdict.waitFor({ timeout: 90_000 });
+          assert.match(await verdict.textContent(), pass ? /PASS/ : /FAIL/, `${id}: ${link}`);
+          if (!pass) assert.match(await page.textContent('[data-testid=goals]'), /broke at/, `${id}: a failed goal says when it broke`);
+          assert.equal(await page.textContent('[data-testid=digest]'), cliDigest(id, link), `${id}: the page's digest is the CLI's for ${link}`);
+        }, { query: `?challenge=${id}&${query(link)}&speed=1000`, fullPage: false });
+      }
+    }
   });
 
   test('presenter mode: large print, knobs away, arrows and Page Down step, n shows the notes', async (t) => {

@@ -456,7 +456,7 @@ fn check_names_a_locked_knob() {
     let o = bplab(&["check", "buffers", "--link", &format!("{BUFFERS_SOLUTION}&consumer.rate_per_worker=600")]);
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
-    assert!(out.contains("LOCKED  consumer.rate_per_worker=600.0: consumer.rate_per_worker is locked"), "{out}");
+    assert!(out.contains("LOCKED  consumer.rate_per_worker=600: consumer.rate_per_worker is locked"), "{out}");
     assert!(out.contains("verdict: FAIL (1 locked knobs changed, 0 of 3 goals not met)"), "{out}");
 }
 

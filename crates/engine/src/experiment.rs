@@ -516,10 +516,49 @@ fn read_value(raw: &str) -> Value {
 fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) if serde_json::from_str::<Value>(s).is_err() => s.clone(),
-        // Whole numbers without a fraction (`200`, not `200.0`): the page writes numbers so
-        // too, and a canonical link (a run digest's input) must be the same from both.
-        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0 && x.abs() < 1e15) => number(n.as_f64().unwrap_or(0.0)),
+        // Whole numbers without a fraction (`200`, not `200.0`), also inside objects and
+        // arrays: the page writes numbers so too, and a canonical link (a run digest's
+        // input) must be the same from both.
+        Value::Number(_) | Value::Object(_) | Value::Array(_) => {
+            let mut out = String::new();
+            compact(v, &mut out);
+            out
+        }
         _ => v.to_string(),
+    }
+}
+
+/// `v` as compact JSON (keys in order, as the map keeps them), whole numbers written
+/// without a fraction.
+fn compact(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => out.push_str(&number(x)),
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                compact(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, x)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                compact(x, out);
+            }
+            out.push('}');
+        }
+        _ => out.push_str(&v.to_string()),
     }
 }
 
@@ -720,7 +759,7 @@ mod tests {
         let mut s = preset("incident-106").unwrap();
         s.stages.remove(0);
         let q = encode("incident-106", &s, &ViewState::default());
-        assert!(q.starts_with("v=1&preset=incident-106&stages=[{%22fetch_latency_ms%22:1.0,%22kind%22:%22topic%22,"), "{q}");
+        assert!(q.starts_with("v=1&preset=incident-106&stages=[{%22fetch_latency_ms%22:1,%22kind%22:%22topic%22,"), "{q}");
         let d = decode(&q);
         assert_eq!(d.problems, vec![]);
         assert_eq!(d.experiment.scenario, s);
