@@ -289,13 +289,11 @@ fn field_view(f: &'static Field, index: usize) -> AnyView {
             (!open).then(|| format!("Locked: this task frees only {}", free.join(", ")))
         })
     };
-    let locked_title = move || locked().is_some().then_some("locked by the task");
     let inner = match f {
         Field::Num(k) => view! { <KnobView knob=k index=index /> }.into_any(),
         Field::Pick(c) => view! { <ChoiceView choice=c index=index /> }.into_any(),
     };
-    view! { <div class="field" class:locked=move || locked().is_some() inert=move || locked().is_some() title=locked data-locked=locked_title>{inner}</div> }
-        .into_any()
+    view! { <div class="field" inert=move || locked().is_some() title=locked>{inner}</div> }.into_any()
 }
 
 #[component]

@@ -66,6 +66,8 @@ struct Panel {
     nudge: RwSignal<Option<String>>,
     hints: RwSignal<usize>,
     notes: RwSignal<bool>,
+    /// Runs of this step graded so far (a task's explanation waits for a second try, or a pass).
+    tries: RwSignal<u32>,
 }
 
 impl Panel {
@@ -82,7 +84,9 @@ impl Panel {
         let Some(step) = self.course.with_untracked(|c| c.as_ref().and_then(|c| c.steps.get(i).cloned())) else { return };
         self.step.set(i);
         self.guess.set(None);
+        mark_readout("", None);
         self.graded.set(None);
+        self.tries.set(0);
         self.nudge.set(None);
         let problems = open_link(lab, &step.link, step.duration_s);
         lab.link_problems.set(problems);
@@ -373,7 +377,12 @@ fn after_html(p: &Panel) -> String {
             ));
         }
     }
-    if graded.is_some() && !step.explanation.is_empty() {
+    // A task's explanation is its answer: it waits for a pass or a second try.
+    let explained = match (&graded, &step.task) {
+        (Some(g), Some(_)) if step.prediction.is_none() => (g.locked.is_empty() && g.goals.iter().all(|o| o.pass)) || p.tries.get() > 1,
+        (g, _) => g.is_some(),
+    };
+    if explained && !step.explanation.is_empty() {
         h.raw("<div class=\"explained\" data-testid=\"step-explanation\">").md(&step.explanation).raw("</div>");
         if let (Some(Prediction::Choice { choices, .. }), Some(Guess::Choice(i))) = (&step.prediction, p.guess.get()) {
             if choices.get(i).is_some_and(|c| c.disproved_by.is_some()) {
@@ -382,6 +391,43 @@ fn after_html(p: &Panel) -> String {
         }
     }
     h.0
+}
+
+/// The readout a metric is shown in (`first_oom_s`: "First OOM at"), if there is one.
+fn readout_of(metric: &str) -> Option<&'static str> {
+    let name = goal::split_when(metric).1;
+    Some(match name {
+        "first_oom_s" => "first-oom",
+        "oom_kills" => "oom-kills",
+        "producer_oom_kills" => "producer-oom-kills",
+        "max_heap_bytes" | "heap_bytes" => "max-heap",
+        "max_in_flight" | "in_flight" => "max-in-flight",
+        "max_lag" | "lag" => "max-lag",
+        "latency_p50_s" => "latency-p50",
+        "latency_p99_s" => "latency-p99",
+        "throughput_msgs_per_s" => "throughput",
+        "dropped" | "dropped_fraction" => "dropped",
+        "lost" | "lost_fraction" => "lost",
+        "duplicated" => "duplicated",
+        "rebalances" => "rebalances",
+        "call_rtt_p99_s" => "call-rtt-p99",
+        _ => return None,
+    })
+}
+
+/// Marks the readout of `metric` with what the learner said; `None`: unmarks every readout.
+fn mark_readout(metric: &str, said: Option<&str>) {
+    let found = match said {
+        Some(_) => readout_of(metric).map(|id| format!("[data-testid=readout-{id}]")),
+        None => Some("[data-said] > dd".to_string()),
+    };
+    let cell = found.and_then(|sel| document().query_selector(&sel).ok().flatten()).and_then(|dd| dd.parent_element());
+    if let Some(cell) = cell {
+        let _ = match said {
+            Some(text) => cell.set_attribute("data-said", text),
+            None => cell.remove_attribute("data-said"),
+        };
+    }
 }
 
 /// The element the event started on, or the nearest around it, that has `data-act`.
@@ -404,6 +450,7 @@ pub fn CoursePanel() -> impl IntoView {
         nudge: RwSignal::new(None),
         hints: RwSignal::new(0),
         notes: RwSignal::new(false),
+        tries: RwSignal::new(0),
     };
     let (lesson, is_challenge, first, present) = lab.link_view.with_value(|v| {
         let c = v.challenge.clone();
@@ -459,7 +506,7 @@ pub fn CoursePanel() -> impl IntoView {
         let Some(step) = p.current() else { return };
         let end = lab.scenario.with_untracked(|s| s.duration_s);
         let waiting = step.prediction.is_some() && !guessed;
-        if t + 1e-9 < end || waiting || p.graded.get_untracked().is_some() || lab.replaying.get().is_some() {
+        if t + 1e-9 < end || waiting || p.graded.with(Option::is_some) || lab.replaying.get().is_some() {
             return;
         }
         lab.playing.set(false);
@@ -475,7 +522,21 @@ pub fn CoursePanel() -> impl IntoView {
             }
             _ => "Run over".into(),
         });
+        // The prediction, marked on the readout it is about.
+        if let (Some(Prediction::Number { metric, .. }), Some(_)) = (&step.prediction, g.as_ref().and_then(|g| g.said.as_ref())) {
+            mark_readout(metric, Some(&format!("you said {}", p.said.get_untracked())));
+        }
         p.graded.set(g);
+        p.tries.update(|n| *n += 1);
+    });
+
+    // A task is tried again after each change: the changed run replays to the step's end
+    // and is graded anew.
+    Effect::new(move |_| {
+        lab.scenario.track();
+        if p.current().is_some_and(|s| s.task.is_some()) && p.graded.get_untracked().is_some() {
+            p.graded.set(None);
+        }
     });
 
     // Presenter keys: a clicker sends arrows and Page Up/Down.

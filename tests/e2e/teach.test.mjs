@@ -78,6 +78,8 @@ describe('lessons and challenges', () => {
       await result.waitFor({ timeout: 60_000 });
       assert.match(await result.textContent(), /you said 30 s; the run gave 48\.3 s \(18\.3 s more than you said\)/);
       assert.match(await page.textContent('[data-testid=step-explanation]'), /448 MiB/);
+      // The prediction is marked on the readout it is about.
+      assert.equal(await page.getAttribute('.readout:has([data-testid=readout-first-oom])', 'data-said'), 'you said 30 s');
       assert.ok((await value(page, 'sim-time')) >= 60 - 1e-6);
       assert.ok(await page.locator('[data-testid=prediction-number]').isDisabled(), 'the prediction is locked in');
       // Progress is kept in this browser only.
@@ -148,6 +150,22 @@ describe('lessons and challenges', () => {
         }, { query: `?challenge=${id}&${query(link)}&speed=1000`, fullPage: false });
       }
     }
+  });
+
+  test('a task is graded again after each change to a free knob; its explanation waits for a pass or a second try', async (t) => {
+    if (!isSite) return t.skip('no content/lessons/*.json');
+    await withPage(chromium.browser, '56-lesson-task', async (page) => {
+      await page.locator('[data-testid=course-title]').waitFor();
+      await page.click('[data-testid=play]');
+      const verdict = page.locator('[data-testid=verdict]');
+      await verdict.waitFor({ timeout: 60_000 });
+      assert.match(await verdict.textContent(), /FAIL/);
+      assert.equal(await page.locator('[data-testid=step-explanation]').count(), 0, 'no answer after one failed try');
+      // The free knob: a full channel blocks the producer instead of dropping.
+      await page.selectOption('[data-testid=knob-s0-on-full] select', 'block');
+      assert.ok(await poll(async () => /PASS/.test((await verdict.count()) ? await verdict.textContent() : ''), 60_000), 'the changed run is graded again and passes');
+      await page.locator('[data-testid=step-explanation]').waitFor();
+    }, { query: '?lesson=buffers&step=5&speed=1000' });
   });
 
   test('presenter mode: large print, knobs away, arrows and Page Down step, n shows the notes', async (t) => {
