@@ -165,7 +165,7 @@ pub fn current_query(lab: &Lab, at_t: bool) -> String {
         lesson: carried.lesson,
         step: None,
         challenge: carried.challenge,
-        present: false,
+        present: carried.present,
     };
     #[cfg(feature = "share")]
     return lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)));
@@ -173,7 +173,6 @@ pub fn current_query(lab: &Lab, at_t: bool) -> String {
     lab.scenario.with(|s| lab.preset.with(|id| experiment::write_with(id, &carried_changes(id, s), &view, crate::format::LINK_NUMBERS)))
 }
 
-#[cfg(feature = "share")]
 /// Keeps the address bar on the experiment on show: every change replaces the current
 /// history entry (a slider's ticks do not fill the Back button). While the run plays its
 /// moment is left out (it changes every frame); paused, the link opens where it stands.

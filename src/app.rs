@@ -3,8 +3,9 @@
 //! the address bar) and holds the help dialog. Views (`controls`, `stage`, `compare`) know nothing
 //! of this module.
 
+use crate::address::keep_address;
 #[cfg(feature = "share")]
-use crate::address::{keep_address, CopyLink};
+use crate::address::CopyLink;
 use crate::address::{open_from_address, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
@@ -26,15 +27,13 @@ pub fn App() -> impl IntoView {
     let lab = Lab::new(PRESETS[0].id);
     provide_context(lab);
     fetch_texts("content/knobs.json", lab.knob_help);
-    // A link's preset, seed and view (and embed=1); the `share` build also applies its
-    // scenario changes, keeps the address bar on the experiment and takes scenario files
-    // (docs/links.md; not yet within the download budget, see ARCHITECTURE.md).
+    // A link's preset, knob changes and view (and embed=1, a lesson, a challenge); the
+    // address bar then follows the experiment. The `share` build also applies every other
+    // change and takes scenario files (docs/links.md; not yet within the download budget).
     open_from_address(&lab);
+    keep_address(lab);
     #[cfg(feature = "share")]
-    {
-        keep_address(lab);
-        accept_dropped_files(lab);
-    }
+    accept_dropped_files(lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
     Effect::new(move |_| {

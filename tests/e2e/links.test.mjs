@@ -176,6 +176,17 @@ describe('links in the shipped page', { skip: SHIPPED_SKIP }, () => {
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
       await page.click('[data-testid=link-problems-dismiss]');
       assert.equal(await box.count(), 0);
+      // The address bar follows the experiment (replaceState: no new history entry), so a
+      // reload or a copied address reproduces it.
+      const entries = await page.evaluate(() => history.length);
+      await setInput(page.locator('[data-testid=knob-workers] input[type=number]'), '5');
+      assert.ok(await poll(async () => /consumer\.workers=5/.test(page.url()), 5_000), page.url());
+      assert.match(page.url(), /preset=credits/);
+      assert.match(page.url(), /seed=9/);
+      assert.equal(await page.evaluate(() => history.length), entries, 'no history entry per change');
+      await page.reload();
+      await page.locator('[data-testid=knob-workers]').waitFor();
+      assert.equal(await page.inputValue('[data-testid=knob-workers] input[type=number]'), '5');
     }, { query });
   });
 });
