@@ -33,7 +33,7 @@
 use super::field::{Choice, Scope, StageKind, CONSUMER};
 use super::{Field, FIELDS};
 use crate::format;
-use bplab_engine::experiment::{number_with, Change, Problem};
+use bplab_engine::experiment::{json_number, number_with, take_back, Change, Problem};
 use bplab_engine::{LimiterSpec, Scenario};
 
 /// Choice options that mean an `Option` field is `null`.
@@ -65,22 +65,8 @@ pub fn apply(base: &Scenario, changes: &[Change], parse: Parse, flatten: Flatten
         if kept.is_empty() {
             return (base.clone(), problems);
         }
-        // The change a validation error is about: the last one on its path (or under it).
-        let related = |c: &&Change, field: &str| {
-            c.path == field || field.starts_with(&format!("{}.", c.path)) || c.path.starts_with(&format!("{field}."))
-        };
-        let (index, error) = e
-            .errors
-            .iter()
-            .find_map(|err| kept.iter().rposition(|c| related(c, &err.field)).map(|i| (i, err)))
-            .unwrap_or((kept.len() - 1, &e.errors[0]));
+        let (index, message) = take_back(&e, &kept, |path| value_text(base, path));
         let dropped = kept.remove(index);
-        let was = value_text(base, &dropped.path);
-        let message = if error.field == dropped.path {
-            format!("{}; kept {was}", error.message)
-        } else {
-            format!("{}: {}; kept {was}", error.field, error.message)
-        };
         problems.push(problem(&dropped.path, message));
         s = base.clone();
         for c in &kept {
@@ -533,37 +519,4 @@ fn problem(key: &str, message: String) -> Problem {
     let cut: String = key.chars().take(80).collect();
     let more = if cut.len() < key.len() { "…" } else { "" };
     Problem { key: format!("{cut}{more}"), message }
-}
-
-/// JSON's number syntax: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn json_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i - start
-    };
-    let whole = i;
-    if digits(&mut i) == 0 || (b[whole] == b'0' && i - whole > 1) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
 }

@@ -383,29 +383,40 @@ fn apply(base: &Scenario, given: &[Change], problems: &mut Vec<Problem>) -> Scen
     loop {
         let scenario = from_value(doc.clone()).expect("every kept change deserialises");
         let Err(e) = scenario.validate() else { return scenario };
-        // The change a validation error is about: the last one on its path (or under it).
-        let related = |c: &&Change, field: &str| {
-            c.path == field || field.starts_with(&format!("{}.", c.path)) || c.path.starts_with(&format!("{field}."))
-        };
-        let (index, error) = e
-            .errors
-            .iter()
-            .find_map(|err| kept.iter().rposition(|c| related(c, &err.field)).map(|i| (i, err)))
-            .unwrap_or((kept.len() - 1, &e.errors[0]));
+        let (index, message) = take_back(&e, &kept, |path| {
+            let mut old = start.clone();
+            locate(&mut old, path).map(|v| text_of(v)).unwrap_or_default()
+        });
         let dropped = kept.remove(index);
-        let mut old = start.clone();
-        let was = locate(&mut old, &dropped.path).map(|v| text_of(v)).unwrap_or_default();
-        let message = if error.field == dropped.path {
-            format!("{}; kept {was}", error.message)
-        } else {
-            format!("{}: {}; kept {was}", error.field, error.message)
-        };
         problems.push(problem(&dropped.path, message));
         doc = start.clone();
         for c in &kept {
             *locate(&mut doc, &c.path).expect("a kept path exists") = read_value(&c.value);
         }
     }
+}
+
+/// Which of the `kept` changes (applied in order) a scenario's validation errors are about,
+/// to be taken back: the last one on an error's path or under it (for a rule between
+/// fields, the last change of all); and the problem's message, ending with what was kept
+/// (`was(path)`: the base's value there). The page's knob-table applier follows the same rule.
+pub fn take_back(e: &crate::ScenarioError, kept: &[&Change], was: impl Fn(&str) -> String) -> (usize, String) {
+    let related = |c: &&Change, field: &str| {
+        c.path == field || field.starts_with(&format!("{}.", c.path)) || c.path.starts_with(&format!("{field}."))
+    };
+    let (index, error) = e
+        .errors
+        .iter()
+        .find_map(|err| kept.iter().rposition(|c| related(c, &err.field)).map(|i| (i, err)))
+        .unwrap_or((kept.len() - 1, &e.errors[0]));
+    let path = &kept[index].path;
+    let was = was(path);
+    let message = if error.field == *path {
+        format!("{}; kept {was}", error.message)
+    } else {
+        format!("{}: {}; kept {was}", error.field, error.message)
+    };
+    (index, message)
 }
 
 /// A problem with `key`; keys and messages (which may quote a value) are cut short.
@@ -623,7 +634,7 @@ fn rust_show(x: f64) -> String {
 }
 
 /// JSON's number syntax: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-pub(crate) fn json_number(text: &str) -> bool {
+pub fn json_number(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = usize::from(b.first() == Some(&b'-'));
     let digits = |i: &mut usize| {
