@@ -384,6 +384,12 @@ fn after_html(p: &Panel) -> String {
     };
     if explained && !step.explanation.is_empty() {
         h.raw("<div class=\"explained\" data-testid=\"step-explanation\">").md(&step.explanation).raw("</div>");
+        // A lesson that ends in a challenge says so, with the way in.
+        if let Some(c) = &step.challenge {
+            h.raw("<p><a class=\"primary\" data-testid=\"step-challenge\" href=\"?challenge=")
+                .text(c)
+                .raw("\">Take the challenge →</a></p>");
+        }
         if let (Some(Prediction::Choice { choices, .. }), Some(Guess::Choice(i))) = (&step.prediction, p.guess.get()) {
             if choices.get(i).is_some_and(|c| c.disproved_by.is_some()) {
                 h.raw("<button data-act=\"disproof\" data-testid=\"disproof\">Run the experiment that disproves it</button>");

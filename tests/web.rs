@@ -34,6 +34,16 @@ fn document() -> Document {
 
 /// A new empty `<div>` appended to `<body>`, to mount one component into.
 fn container() -> HtmlElement {
+    // The page keeps its address on the experiment (history.replaceState): each test starts
+    // from the runner's bare address, not from the previous test's experiment.
+    let location = web_sys::window().expect("a window").location();
+    let bare = location.pathname().expect("a path");
+    web_sys::window()
+        .expect("a window")
+        .history()
+        .expect("history")
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare))
+        .expect("replaceState");
     let doc = document();
     let div = doc.create_element("div").expect("create <div>");
     doc.body().expect("a <body>").append_child(&div).expect("append <div> to <body>");

@@ -99,6 +99,22 @@ describe('lessons and challenges', () => {
     }, { query: '?lesson=incident-106&speed=1000' });
   });
 
+  test('the Incident 106 lesson ends in a challenge, one click away', async (t) => {
+    if (!isSite) return t.skip('no content/lessons/*.json');
+    await withPage(chromium.browser, '57-lesson-to-challenge', async (page) => {
+      await page.locator('[data-testid=course-title]').waitFor();
+      assert.match(await page.textContent('[data-testid=step-title]'), /end-to-end design/);
+      await page.fill('[data-testid=prediction-number]', '30k');
+      await page.click('[data-testid=prediction-commit]');
+      const next = page.locator('[data-testid=step-challenge]');
+      await next.waitFor({ timeout: 60_000 });
+      await next.click();
+      await page.locator('[data-testid=course-title]').waitFor();
+      assert.match(await page.textContent('[data-testid=course-title]'), /lag/i);
+      assert.match(page.url(), /challenge=throttle-from-lag/);
+    }, { query: '?lesson=incident-106&step=10&speed=1000' });
+  });
+
   test('a challenge fails from its start saying when each goal broke, and passes with its solution, with the CLI digest', async (t) => {
     if (!isSite) return t.skip('no content/challenges/*.json: scripts/build-site.sh makes them');
     let share;
