@@ -135,6 +135,9 @@ describe('lessons and challenges', () => {
       assert.equal(digest, cliDigest('buffers', 'v=1&preset=buffer-bloat'));
       await page.click('[data-testid=hint-more]');
       assert.equal(await page.locator('[data-testid=hints] li').count(), 1);
+      // The challenge panel, its verdict and the locked knobs pass axe too.
+      const violations = await axe(page);
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
     }, { query: '?challenge=buffers&speed=1000' });
     await withPage(chromium.browser, '52-challenge-solved', async (page) => {
       await page.locator('[data-testid=course-title]').waitFor();
@@ -198,6 +201,8 @@ describe('lessons and challenges', () => {
       assert.equal(await page.locator('[data-testid=notes]').count(), 0, 'notes hidden until n');
       await page.keyboard.press('n');
       await page.locator('[data-testid=notes]').waitFor();
+      const violations = await axe(page);
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
     }, { query: '?lesson=incident-106&step=1&present=1', viewport: { width: 1600, height: 900 } });
   });
 
