@@ -5,9 +5,9 @@
 //! The shipped page reads a link's preset, view (`t`, speed, play, view, window, chart,
 //! theme, embed), seed and every change the knob table can express, through the knob table
 //! (`knobs::paths`, no (de)serialisation of the scenario); structural changes are listed as
-//! not applied. The `share` build also applies them, keeps
-//! the address bar on the experiment (`history.replaceState`, no new history entry) and
-//! offers "Copy link"; it does not fit the download budget yet.
+//! not applied. The address bar then follows the experiment (`history.replaceState`, no new
+//! history entry). The `share` build also applies structural changes and offers "Copy
+//! link"; it does not fit the download budget yet.
 
 use crate::driver::DEFAULT_SPEED;
 use crate::state::{Lab, ThemeChoice, View};
@@ -147,7 +147,9 @@ pub fn has_uncarried_changes(lab: &Lab) -> bool {
 pub fn current_query(lab: &Lab, at_t: bool) -> String {
     let playing = lab.playing.get();
     let carried = lab.link_view.get_value();
-    let clock = if at_t && !playing { lab.clock.get() } else { 0.0 };
+    // The paused moment, once a replay has got there: a replay moves the clock every frame,
+    // and the address bar is not rewritten sixty times a second.
+    let clock = if at_t && !playing && lab.replaying.get().is_none() { lab.clock.get() } else { 0.0 };
     let speed = lab.speed.get();
     let view = ViewState {
         t_s: (clock > 0.0).then_some(clock),

@@ -285,7 +285,8 @@ fn field_view(f: &'static Field, index: usize) -> AnyView {
         lab.free.with(|free| {
             let free = free.as_ref()?;
             let path = lab.scenario.with(|s| knobs::paths::path(f, s, index));
-            let open = free.iter().any(|x| path == *x || path.starts_with(&format!("{x}.")) || x.starts_with(&format!("{path}.")));
+            // A switch whose object holds a free path stays open too (its kind leads there).
+            let open = bplab_engine::challenge::is_free(free, &path) || free.iter().any(|x| x.starts_with(&format!("{path}.")));
             (!open).then(|| format!("Locked: this task frees only {}", free.join(", ")))
         })
     };

@@ -53,8 +53,9 @@ pub struct Driver {
     target_s: f64,
     /// The furthest simulated time this run has reached: the end of the timeline.
     horizon_s: f64,
-    /// Playing stops here (a lesson step's or a challenge's run length), exactly, however
-    /// large the frame's step; `None`: it plays on.
+    /// No frame carries a playing run past this time (a lesson step's or a challenge's run
+    /// length), however large its step: the page pauses there. Played on from there, the
+    /// run goes past it. `None`: no such time.
     stop_s: Option<f64>,
     replaying: bool,
     playing: bool,
@@ -237,7 +238,7 @@ impl Driver {
         self.seek(t_s);
     }
 
-    /// Where playing stops (see `stop_s`): a run that reaches it stays there until played on.
+    /// The time no frame plays past (see `stop_s`).
     pub fn set_stop(&mut self, stop_s: Option<f64>) {
         self.stop_s = stop_s;
     }
@@ -424,6 +425,22 @@ mod tests {
         // A long pause between frames (background tab) is capped.
         d.frame(30.0, u64::MAX);
         assert!((d.sim().now_s() - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_stop_ends_playing_exactly_there_however_large_the_frame() {
+        let mut d = Driver::new(&preset("incident-106").unwrap()).unwrap();
+        d.set_stop(Some(60.0));
+        d.set_speed(1_000.0);
+        d.set_playing(true);
+        // Frames of 0.05 s at 1000×: 50 simulated seconds each; the second would cross 60 s.
+        d.frame(0.05, u64::MAX);
+        assert_eq!(d.sim().now_s(), 50.0);
+        d.frame(0.05, u64::MAX);
+        assert_eq!(d.sim().now_s(), 60.0, "the frame ends at the step's length, not past it");
+        // The page pauses there; played on from there, the run goes past it.
+        d.frame(0.05, u64::MAX);
+        assert_eq!(d.sim().now_s(), 110.0);
     }
 
     #[test]

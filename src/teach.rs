@@ -150,17 +150,15 @@ fn grade(lab: &Lab, step: &Step, guess: Option<&Guess>) -> Option<Graded> {
     }
     let link = experiment::write_with(&preset, &changes, &ViewState::default(), crate::format::LINK_NUMBERS);
     let digest = challenge::digest(&link, scenario.seed, &goals);
-    // The changes the task does not free, from its starting link.
+    // The changes the task does not free, from its starting link, judged as `bplab check`
+    // judges them.
     let locked = match &step.task {
         Some(t) => {
-            let start = crate::address::read_link(&step.link).1;
-            let free = |path: &str| t.free.iter().any(|f| path == f || path.starts_with(&format!("{f}.")));
-            let mut from = start;
+            let mut from = crate::address::read_link(&step.link).1;
             from.duration_s = scenario.duration_s;
-            crate::knobs::paths::changes(&from, &scenario, show)
+            challenge::locked(&t.free, crate::knobs::paths::changes(&from, &scenario, show))
                 .into_iter()
-                .filter(|c| c.path != "seed" && !free(&c.path))
-                .map(|c| format!("{} is locked (only {} may change); it was set to {}", c.path, t.free.join(", "), c.value))
+                .map(|l| format!("{}={}: {}", l.path, l.value, l.reason))
                 .collect()
         }
         None => Vec::new(),
@@ -506,13 +504,20 @@ pub fn CoursePanel() -> impl IntoView {
     });
     // The step's run ends at its length: paused there and graded exactly.
     Effect::new(move |_| {
+        // This runs every frame while the run plays (the clock moves): the cheap checks
+        // first, the step only looked at once the run is at its end.
         let t = lab.clock.get();
+        let end = lab.scenario.with_untracked(|s| s.duration_s);
+        if p.course.with(Option::is_none) || t + 1e-9 < end {
+            return;
+        }
         // A prediction committed at the step's end (a step that opens there) grades at once.
         let guessed = p.guess.with(Option::is_some);
+        if p.graded.with(Option::is_some) || lab.replaying.get().is_some() {
+            return;
+        }
         let Some(step) = p.current() else { return };
-        let end = lab.scenario.with_untracked(|s| s.duration_s);
-        let waiting = step.prediction.is_some() && !guessed;
-        if t + 1e-9 < end || waiting || p.graded.with(Option::is_some) || lab.replaying.get().is_some() {
+        if step.prediction.is_some() && !guessed {
             return;
         }
         lab.playing.set(false);

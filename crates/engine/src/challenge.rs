@@ -232,19 +232,7 @@ impl Task {
     pub fn locked_changes(&self, solution: &Scenario) -> Vec<Locked> {
         let mut start = self.start.clone();
         start.duration_s = self.duration_s;
-        let free = |path: &str| self.free.iter().any(|f| path == f || path.starts_with(&format!("{f}.")));
-        experiment::changes(&start, &self.normalise(solution))
-            .into_iter()
-            .filter(|c| !free(&c.path))
-            .map(|c| {
-                let reason = if self.free.is_empty() {
-                    format!("{} is locked: this task has no free knobs", c.path)
-                } else {
-                    format!("{} is locked: only {} may change", c.path, self.free.join(", "))
-                };
-                Locked { path: c.path, value: c.value, reason }
-            })
-            .collect()
+        locked(&self.free, experiment::changes(&start, &self.normalise(solution)))
     }
 
     /// Runs a solution for the run length and grades it.
@@ -282,6 +270,29 @@ impl Task {
         }
         self.check(&d.experiment.scenario).map_err(|e| Problem { key: e.errors[0].field.clone(), message: e.errors[0].message.clone() })
     }
+}
+
+/// Whether a change at `path` is allowed by the free paths `free`: it is one of them or
+/// lies under one.
+pub fn is_free(free: &[String], path: &str) -> bool {
+    free.iter().any(|f| path == f || path.starts_with(&format!("{f}.")))
+}
+
+/// The `changes` (from a task's start) that lie on no free path, each with its reason: the
+/// rule and the words of `bplab check` and of the page alike.
+pub fn locked(free: &[String], changes: Vec<experiment::Change>) -> Vec<Locked> {
+    changes
+        .into_iter()
+        .filter(|c| !is_free(free, &c.path))
+        .map(|c| {
+            let reason = if free.is_empty() {
+                format!("{} is locked: this task has no free knobs", c.path)
+            } else {
+                format!("{} is locked: only {} may change", c.path, free.join(", "))
+            };
+            Locked { path: c.path, value: c.value, reason }
+        })
+        .collect()
 }
 
 /// Runs a scenario to its end: the summary and series every grading reads.
