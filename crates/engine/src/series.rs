@@ -72,7 +72,58 @@ pub struct Point {
     pub call_rtt_p99_s: Option<f64>,
 }
 
+/// A figure as the outputs write it: a count (a whole number) or a value (`None`: the run
+/// has none, written `null`, an empty CSV cell).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Num {
+    Count(u64),
+    Value(Option<f64>),
+}
+
+impl Num {
+    /// The figure as a number (`None` for no value).
+    pub fn as_f64(self) -> Option<f64> {
+        match self {
+            Num::Count(n) => Some(n as f64),
+            Num::Value(v) => v,
+        }
+    }
+}
+
 impl Point {
+    /// Every field by name, in the order of the CSV's columns (`export::COLUMNS`; a test
+    /// holds both to the fields): what the exports write, without serde.
+    pub fn fields(&self, out: &mut dyn FnMut(&'static str, Num)) {
+        let c = Num::Count;
+        for (name, v) in [
+            ("t_s", Num::Value(Some(self.t_s))),
+            ("produced", c(self.produced)),
+            ("consumed", c(self.consumed)),
+            ("dropped", c(self.dropped)),
+            ("lost", c(self.lost)),
+            ("duplicated", c(self.duplicated)),
+            ("channel_depth", c(self.channel_depth)),
+            ("lag", c(self.lag)),
+            ("unfetched", c(self.unfetched)),
+            ("fetch_cache", c(self.fetch_cache)),
+            ("in_flight", c(self.in_flight)),
+            ("heap_bytes", c(self.heap_bytes)),
+            ("permits", c(self.permits)),
+            ("concurrency_limit", c(self.concurrency_limit)),
+            ("producer_rate_per_s", Num::Value(Some(self.producer_rate_per_s))),
+            ("oom_kills", c(self.oom_kills)),
+            ("producer_heap_bytes", c(self.producer_heap_bytes)),
+            ("producer_oom_kills", c(self.producer_oom_kills)),
+            ("producer_blocked_s", Num::Value(Some(self.producer_blocked_s))),
+            ("latency_p50_s", Num::Value(self.latency_p50_s)),
+            ("latency_p95_s", Num::Value(self.latency_p95_s)),
+            ("latency_p99_s", Num::Value(self.latency_p99_s)),
+            ("call_rtt_p99_s", Num::Value(self.call_rtt_p99_s)),
+        ] {
+            out(name, v);
+        }
+    }
+
     /// Folds the earlier point `a` into the later point `self`.
     fn absorb_earlier(&mut self, a: &Point) {
         self.channel_depth = self.channel_depth.max(a.channel_depth);

@@ -2,6 +2,7 @@
 //! views the diagram draws, and the trace events that drive its animation.
 
 use crate::scenario::{Commit, Mode};
+use crate::series::Num;
 use serde::{Deserialize, Serialize};
 
 /// Why a message was dropped (on purpose, by a policy).
@@ -199,7 +200,11 @@ impl Summary {
     /// than read from the serialised summary, so that the page can check goals without
     /// (de)serialisation code; a test holds it to the JSON.
     pub fn metrics(&self, out: &mut dyn FnMut(&str, Option<f64>)) {
-        let mut n = |name: &str, v: u64| out(name, Some(v as f64));
+        self.fields(&mut |name, v| out(name, v.as_f64()));
+    }
+
+    /// [`Summary::metrics`] with counts told from values: what the exports write.
+    pub fn fields(&self, out: &mut dyn FnMut(&str, Num)) {
         let (d, l, g) = (&self.dropped_by, &self.lost_by_cause, &self.ledger);
         for (name, v) in [
             ("produced", self.produced),
@@ -249,7 +254,7 @@ impl Summary {
             ("ledger.lost_producer_oom", g.lost_producer_oom),
             ("ledger.duplicated", g.duplicated),
         ] {
-            n(name, v);
+            out(name, Num::Count(v));
         }
         for (name, v) in [
             ("t_s", Some(self.t_s)),
@@ -269,7 +274,7 @@ impl Summary {
             ("producer_rate_per_s", Some(self.producer_rate_per_s)),
             ("throughput_msgs_per_s", Some(self.throughput_msgs_per_s)),
         ] {
-            out(name, v);
+            out(name, Num::Value(v));
         }
     }
 }
@@ -307,6 +312,25 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Every field by name, in the order of `export::LEDGER_COLUMNS` (a test holds both to
+    /// the fields).
+    pub fn columns(&self) -> [(&'static str, u64); 12] {
+        [
+            ("generated", self.generated),
+            ("produced", self.produced),
+            ("producer_pending", self.producer_pending),
+            ("in_channels", self.in_channels),
+            ("in_topic", self.in_topic),
+            ("in_cache", self.in_cache),
+            ("in_flight", self.in_flight),
+            ("processed", self.processed),
+            ("dropped", self.dropped),
+            ("lost", self.lost),
+            ("lost_producer_oom", self.lost_producer_oom),
+            ("duplicated", self.duplicated),
+        ]
+    }
+
     /// Every generated message is in exactly one place.
     pub fn balanced(&self) -> bool {
         self.generated
