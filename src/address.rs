@@ -191,18 +191,12 @@ pub fn keep_address(lab: Lab) {
     });
 }
 
-#[cfg(feature = "share")]
 /// The whole link of what the page shows now: this page's address with the query.
 pub fn current_link(lab: &Lab) -> String {
     let location = window().location();
     let origin = location.origin().unwrap_or_default();
     let path = location.pathname().unwrap_or_default();
     format!("{origin}{path}?{}", current_query(lab, true))
-}
-
-#[cfg(feature = "share")]
-fn select_all(ev: leptos::ev::FocusEvent) {
-    event_target::<web_sys::HtmlInputElement>(&ev).select();
 }
 
 /// What was wrong with the link the page was opened with, one line a problem, until
@@ -225,41 +219,3 @@ pub fn LinkProblems() -> impl IntoView {
     }
 }
 
-/// "Copy link": the experiment's link to the clipboard, and shown, selected, to copy by
-/// hand where the clipboard is not allowed.
-#[cfg(feature = "share")]
-#[component]
-pub fn CopyLink() -> impl IntoView {
-    let lab = Lab::from_context();
-    let shown = RwSignal::new(None::<String>);
-    let status = RwSignal::new("");
-    let copy = move |_| {
-        let link = current_link(&lab);
-        // Where the clipboard is refused (an old browser, an iframe without permission), the
-        // link below is there to copy by hand; the refusal is handled, not logged.
-        let failed = wasm_bindgen::closure::Closure::once(move |_: wasm_bindgen::JsValue| status.set("Select the link and copy it"));
-        let _ = window().navigator().clipboard().write_text(&link).catch(&failed);
-        failed.forget();
-        status.set("Link copied");
-        shown.set(Some(link));
-        set_timeout(move || status.set(""), std::time::Duration::from_secs(3));
-    };
-    view! {
-        <div class="copy-link">
-            <button data-testid="copy-link" title="Copy a link to this experiment: preset, changes, speed and moment" on:click=copy>
-                "Copy link"
-            </button>
-            <span class="status" role="status" data-testid="copy-status">{move || status.get()}</span>
-            <Show when=move || shown.with(Option::is_some)>
-                <input
-                    class="link-text"
-                    readonly=true
-                    aria-label="Link to this experiment"
-                    data-testid="link-text"
-                    prop:value=move || shown.get().unwrap_or_default()
-                    on:focus=select_all
-                />
-            </Show>
-        </div>
-    }
-}

@@ -4,8 +4,6 @@
 //! of this module.
 
 use crate::address::keep_address;
-#[cfg(feature = "share")]
-use crate::address::CopyLink;
 use crate::address::{open_from_address, LinkProblems};
 use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
@@ -148,7 +146,7 @@ pub fn App() -> impl IntoView {
         });
     }
     #[cfg(feature = "share")]
-    let (share_tools, exports) = (view! { <CopyLink /> <EmbedDialog /> }.into_any(), view! { <Exports /> }.into_any());
+    let (share_tools, exports) = (view! { <EmbedDialog /> }.into_any(), view! { <Exports /> }.into_any());
     #[cfg(not(feature = "share"))]
     let (share_tools, exports) = (view! { <EmbedDialog /> }, ());
 

@@ -324,7 +324,7 @@ fn tick(lab: Lab, root: NodeRef<Section>, state: StoredValue<LoopState, LocalSto
                     export: false,
                 };
                 if let Err(e) = chart.draw(&c, &ctx) {
-                    leptos::logging::warn!("lane chart: {e}");
+                    leptos::logging::warn!("lane chart: {e:?}");
                 }
                 s.rota.drawn(i, sim.now_s(), now);
             }

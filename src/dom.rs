@@ -42,10 +42,17 @@ pub fn download(name: &str, href: &str) {
     a.unchecked_into::<web_sys::HtmlElement>().click();
 }
 
-/// Saves `text` as a file called `name` of type `mime`.
+/// Saves `text` as a file called `name` of type `mime`, through a Blob: a run's JSON is
+/// megabytes, past what a `data:` URL may hold.
 pub fn download_text(name: &str, mime: &str, text: &str) {
-    let data: String = js_sys::encode_uri_component(text).into();
-    download(name, &format!("data:{mime};charset=utf-8,{data}"));
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    download(name, &url);
+    // Released once the download has surely started (at once may cancel it in some browsers).
+    leptos::prelude::set_timeout(move || drop(web_sys::Url::revoke_object_url(&url)), std::time::Duration::from_secs(30));
 }
 
 /// The `<canvas data-testid="…">` inside `root`.

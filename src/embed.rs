@@ -1,5 +1,5 @@
-//! Embeds: the compact layout a link with `embed=1` opens in an iframe, and the "Embed"
-//! dialog of the full page that writes the iframe snippet (docs/embedding.md).
+//! Embeds: the compact layout a link with `embed=1` opens in an iframe, and the "Share"
+//! dialog of the full page: the link ("Copy link") and the iframe snippet (docs/embedding.md).
 //!
 //! An embed shows the preset's title, play/pause, step, reset and speed, the diagrams, the
 //! key readouts and one chart (`chart=`, or the one that tells the preset's story), with
@@ -8,9 +8,11 @@
 //! into the iframe's height) and stops moving while it is out of sight
 //! (IntersectionObserver: each embed on a page pauses on its own).
 
-use crate::address::current_query;
+use crate::address::{current_link, current_query};
+use crate::html::esc;
 use crate::controls::Transport;
 use crate::dom::{focus_next_frame, trap_focus};
+use crate::exports::{download_clicked, downloads_html};
 use crate::stage::Stage;
 use crate::state::Lab;
 use bplab_engine::experiment;
@@ -109,8 +111,72 @@ pub fn snippet(address: &str, query: &str, title: &str, height: u32) -> String {
     )
 }
 
-/// "Embed": a dialog with the iframe snippet of the experiment on show and the chart it
-/// shows, to paste into Markdown or HTML.
+/// The `data-act` of the element an event reached (a button of an HTML region).
+fn data_act(ev: &leptos::ev::MouseEvent) -> Option<String> {
+    ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.get_attribute("data-act"))
+}
+
+/// A read-only text field (the link, the snippet) is selected whole when it takes the
+/// focus, to copy by hand.
+fn select_read_only(ev: leptos::ev::FocusEvent) {
+    let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+    if let Some(el) = target.filter(|e| e.has_attribute("readonly")) {
+        // `select()` of an <input>; a <textarea> has the same method.
+        el.unchecked_into::<web_sys::HtmlInputElement>().select();
+    }
+}
+
+/// Says in the dialog's status line what became of a copy.
+fn say_copied(text: &str) {
+    if let Ok(Some(status)) = document().query_selector("[data-testid=copy-status]") {
+        status.set_text_content(Some(text));
+    }
+}
+
+/// The link field, the words about link and snippet, and the chart picker.
+fn link_html(link: &str) -> String {
+    let mut options = String::from("<option value=\"\">the preset's own</option>");
+    for c in experiment::CHARTS {
+        // An option's value is its text.
+        options.push_str("<option>");
+        options.push_str(c);
+        options.push_str("</option>");
+    }
+    format!(
+        "<input class=\"link-text\" readonly aria-label=\"Link to this experiment\" data-testid=\"link-text\" value=\"{}\">\
+         <p class=\"hint\">The link opens this experiment as it stands (so does the address bar). To embed it, paste the snippet below into HTML or Markdown: the script resizes the frame to fit; without it the frame keeps its height.</p>\
+         <label>Chart <select data-testid=\"embed-chart\">{options}</select></label>",
+        esc(link)
+    )
+}
+
+/// The snippet, and a warning when the scenario differs in more than its link carries.
+fn snippet_html(snippet: &str, uncarried: bool) -> String {
+    let warn = if uncarried {
+        "<p class=\"hint warn\" data-testid=\"embed-uncarried\">Some of this scenario is not in this snippet (a change no knob makes): it embeds the preset with the knobs' changes, the seed and the view.</p>"
+    } else {
+        ""
+    };
+    format!(
+        "{warn}<textarea class=\"snippet\" readonly rows=\"6\" data-testid=\"embed-snippet\" aria-label=\"Embed snippet\">{}</textarea>",
+        esc(snippet)
+    )
+}
+
+/// Whether the scenario differs from its preset in more than a link of this build carries.
+fn uncarried(lab: &Lab) -> bool {
+    #[cfg(not(feature = "share"))]
+    return crate::address::has_uncarried_changes(lab);
+    #[cfg(feature = "share")]
+    {
+        let _ = lab;
+        false
+    }
+}
+
+/// "Share": a dialog with the link of the experiment on show ("Copy link"; the address bar
+/// is the same link) and its iframe snippet with the chart it shows, to paste into
+/// Markdown or HTML.
 #[component]
 pub fn EmbedDialog() -> impl IntoView {
     let lab = Lab::from_context();
@@ -118,7 +184,7 @@ pub fn EmbedDialog() -> impl IntoView {
     // Opened, the focus goes into it; closed, back to its button.
     let show = move |on: bool| {
         open.set(on);
-        focus_next_frame(if on { "[data-testid=embed-chart]" } else { "[data-testid=embed-open]" });
+        focus_next_frame(if on { "[data-testid=link-text]" } else { "[data-testid=embed-open]" });
     };
     let chart = RwSignal::new(String::new());
     let text = move || {
@@ -132,12 +198,28 @@ pub fn EmbedDialog() -> impl IntoView {
         let title = lab.preset.with(|id| PRESETS.iter().find(|p| p.id == id).map(|p| p.title).unwrap_or(""));
         snippet(&page_address(), &query, title, 640)
     };
-    let copied = RwSignal::new("");
-    let copy = move |_| {
-        let failed = Closure::once(move |_: JsValue| copied.set("Select the snippet and copy it"));
-        let _ = window().navigator().clipboard().write_text(&text()).catch(&failed);
+    // Where the clipboard is refused (an old browser, an iframe without permission), the
+    // text is there, selected on focus, to copy by hand; the refusal is handled, not logged.
+    let copy = move |is_link: bool| {
+        let (what, done, refused) = if is_link {
+            (current_link(&lab), "Link copied", "Select the link and copy it")
+        } else {
+            (text(), "Snippet copied", "Select the snippet and copy it")
+        };
+        let failed = Closure::once(move |_: JsValue| say_copied(refused));
+        let _ = window().navigator().clipboard().write_text(&what).catch(&failed);
         failed.forget();
-        copied.set("Snippet copied");
+        say_copied(done);
+    };
+    // The dialog's buttons are plain HTML with a `data-act`: one listener for them all.
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        ev.stop_propagation();
+        match data_act(&ev).as_deref() {
+            Some("link") => copy(true),
+            Some("snippet") => copy(false),
+            Some("close") => show(false),
+            _ => download_clicked(lab, &ev),
+        }
     };
     // Escape closes it wherever the focus is; Tab and Shift+Tab go round its own controls.
     let escape = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -154,22 +236,8 @@ pub fn EmbedDialog() -> impl IntoView {
         }
     });
     on_cleanup(move || escape.remove());
-    // The shipped page's links carry the preset, the seed and the view only: say so when
-    // the knobs have changed more.
-    #[cfg(not(feature = "share"))]
-    let uncarried = move || {
-        open.track();
-        crate::address::has_uncarried_changes(&lab).then_some(view! {
-            <p class="hint warn" data-testid="embed-uncarried">
-                "Some of this scenario is not in this snippet (a change no knob makes): it embeds the preset with the knobs' changes, the seed and the view."
-            </p>
-        })
-    };
-    #[cfg(feature = "share")]
-    let uncarried = ();
-    let options = experiment::CHARTS.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view();
     view! {
-        <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| show(true)>"Embed"</button>
+        <button data-testid="embed-open" aria-haspopup="dialog" on:click=move |_| show(true)>"Share"</button>
         <div class="backdrop" hidden=move || !open.get() on:click=move |_| show(false)>
             <div
                 class="dialog embed-dialog"
@@ -177,23 +245,29 @@ pub fn EmbedDialog() -> impl IntoView {
                 aria-modal="true"
                 aria-labelledby="embed-title"
                 data-testid="embed-dialog"
-                on:click=|ev| ev.stop_propagation()
+                on:click=clicked
+                // The chart picker is the dialog's one control that changes.
+                on:change=move |ev| chart.set(event_target_value(&ev))
+                on:focusin=select_read_only
             >
-                <h2 id="embed-title">"Embed this experiment"</h2>
-                <p class="hint">"Paste into HTML or Markdown. The script resizes the frame to fit; without it the frame keeps its height."</p>
-                <label>
-                    "Chart "
-                    <select data-testid="embed-chart" on:change=move |ev| chart.set(event_target_value(&ev))>
-                        <option value="">"the preset's own"</option>
-                        {options}
-                    </select>
-                </label>
-                {uncarried}
-                <textarea class="snippet" readonly=true rows="6" data-testid="embed-snippet" aria-label="Embed snippet" prop:value=text></textarea>
+                <h2 id="embed-title">"Share this experiment"</h2>
+                // Drawn as HTML (the link, the chart's options, the snippet): no view code each.
+                <div inner_html=move || {
+                    open.track();
+                    link_html(&current_link(&lab))
+                }></div>
+                <div inner_html=move || snippet_html(&text(), uncarried(&lab))></div>
                 <div class="dialog-buttons">
-                    <button data-testid="embed-copy" on:click=copy>"Copy snippet"</button>
-                    <span role="status">{move || copied.get()}</span>
-                    <button data-testid="embed-close" on:click=move |_| show(false)>"Close"</button>
+                    <button data-act="link" data-testid="copy-link">"Copy link"</button>
+                    <button data-act="snippet" data-testid="embed-copy">"Copy snippet"</button>
+                    <span role="status" data-testid="copy-status"></span>
+                </div>
+                <div class="downloads" inner_html=move || {
+                    open.track();
+                    downloads_html(&lab)
+                }></div>
+                <div class="dialog-buttons">
+                    <button data-act="close" data-testid="embed-close">"Close"</button>
                 </div>
             </div>
         </div>

@@ -9,9 +9,9 @@
 //! - `state`: the `Lab` and its actions;
 //! - views: `controls`, `readouts`, `observe`, `stage` (the simulator and its loop),
 //!   `compare` (the comparison and its loop), `address` (the experiment as a link: the
-//!   address bar, "Copy link", a link's problems), `exports` (CSV, JSON and PNG
+//!   address bar, a link's problems), `exports` (CSV, JSON and PNG
 //!   downloads, scenario files opened), `embed` (the compact layout of `embed=1` and the
-//!   Embed dialog);
+//!   Share dialog: the link and the snippet);
 //! - `app`: the shell that lays the views out.
 
 pub mod address;
@@ -25,7 +25,6 @@ pub mod diagram;
 pub mod dom;
 pub mod driver;
 pub mod embed;
-#[cfg(feature = "share")]
 pub mod exports;
 pub mod format;
 pub mod html;

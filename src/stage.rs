@@ -345,7 +345,7 @@ fn tick(lab: Lab, parts: Parts) {
         with_chart_ctx(lab, &theme, false, |ctx| {
             for (_, chart, canvas) in &due {
                 if let Err(e) = chart.draw(canvas, ctx) {
-                    leptos::logging::warn!("chart {}: {e}", chart.id());
+                    leptos::logging::warn!("chart {}: {e:?}", chart.id());
                 }
             }
         });
@@ -407,7 +407,7 @@ fn export_png(lab: Lab, chart: Chart) {
     let theme = lab.theme();
     let ok = with_chart_ctx(lab, &theme, true, |ctx| chart.draw(&canvas, ctx));
     if let Err(e) = ok {
-        leptos::logging::warn!("export {}: {e}", chart.id());
+        leptos::logging::warn!("export {}: {e:?}", chart.id());
         return;
     }
     let Ok(url) = canvas.to_data_url() else { return };

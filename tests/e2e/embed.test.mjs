@@ -89,7 +89,7 @@ describe('embeds', () => {
     }, { query: '?preset=fix-sync-poll&seed=4&speed=50&chart=latency&embed=1', viewport: { width: 300, height: 800 } });
   });
 
-  test('the Embed dialog writes a snippet that opens this experiment as an embed', async () => {
+  test('the Share dialog gives the link and writes a snippet that opens this experiment as an embed', async () => {
     let src;
     await withPage(chromium.browser, '33-embed-dialog', async (page) => {
       await page.click('[data-testid=embed-open]');
@@ -100,7 +100,8 @@ describe('embeds', () => {
       src = /src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&');
       assert.equal(await page.locator('[data-testid=embed-uncarried]').count(), 0, 'nothing changed, nothing left out');
       // Modal: the focus is in the dialog and Tab goes round its controls.
-      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'embed-chart');
+      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'link-text');
+      assert.equal(await page.inputValue('[data-testid=link-text]'), await page.evaluate(() => location.href), 'the link is the address bar');
       for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
       assert.ok(await page.evaluate(() => document.activeElement?.closest('[data-testid=embed-dialog]') !== null), 'Tab stays in the dialog');
       await page.keyboard.press('Escape');

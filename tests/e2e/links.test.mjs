@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { launch, withPage, value, setInput, poll, readouts, topSpeed, playUntil } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// These need the page built with `--features share` (links, embeds, exports: not shipped
-// until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
+// Some need the page built with `--features share` (links with structural changes, exports:
+// not shipped until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
 const SKIP = process.env.BPLAB_SHARE === '1' ? false : 'the page is built without the share feature (set BPLAB_SHARE=1 with a share build)';
 // The shipped page reads a link's preset, seed and view only.
 const SHIPPED_SKIP = process.env.BPLAB_SHARE === '1' ? 'a share build applies every change' : false;
@@ -56,8 +56,8 @@ async function download(page, testid) {
   return { name: dl.suggestedFilename(), text: readFileSync(file, 'utf8'), file };
 }
 
-describe('links', { skip: SKIP }, () => {
-  test('a changed experiment reopens from its link at the same moment with the same readouts', async () => {
+describe('links', () => {
+  test('a changed experiment reopens from its Copy link at the same moment with the same readouts', async () => {
     let link;
     let before;
     await withPage(chromium.browser, '20-link-made', async (page) => {
@@ -68,7 +68,10 @@ describe('links', { skip: SKIP }, () => {
       assert.ok(await playUntil(page, (v) => v('sim-time') >= 90, null, 30_000), 'the run did not reach 90 s');
       // playUntil has paused the run where it stopped.
       const t = await value(page, 'sim-time');
+      await page.click('[data-testid=embed-open]');
       await page.click('[data-testid=copy-link]');
+      // Copied, or (a clipboard the browser refuses) shown selected to copy by hand.
+      assert.match(await page.textContent('[data-testid=copy-status]'), /^(Link copied|Select the link and copy it)$/);
       link = await page.inputValue('[data-testid=link-text]');
       const address = await page.evaluate(() => location.href);
       assert.equal(link, address, 'the copied link is the address bar');
@@ -85,7 +88,9 @@ describe('links', { skip: SKIP }, () => {
       assert.equal(await page.locator('[data-testid=link-problems]').count(), 0);
     }, { query: link.slice(link.indexOf('?')) });
   });
+});
 
+describe('links with every change (share build)', { skip: SKIP }, () => {
   test('a bad link names each problem, applies the rest and can be dismissed', async () => {
     const query = '?preset=credits&consumer.workers=0&bogus=1&speed=5000&t=abc&seed=12&seed=13';
     await withPage(chromium.browser, '22-link-problems', async (page) => {
@@ -107,12 +112,12 @@ describe('links', { skip: SKIP }, () => {
   });
 });
 
-describe('exports', { skip: SKIP }, () => {
+describe('exports', () => {
   test('the CSV and JSON downloads are the CLI output for the same link', async () => {
     const query = '?v=1&preset=fix-sync-poll&seed=3&consumer.workers=2&t=25';
     await withPage(chromium.browser, '23-exports', async (page) => {
       assert.ok(await settledAt(page, 25), 'the page did not open at t = 25');
-      await page.click('[data-testid=exports] summary');
+      await page.click('[data-testid=embed-open]');
       const csv = await download(page, 'export-csv');
       const json = await download(page, 'export-json');
       assert.equal(csv.name, 'bplab-fix-sync-poll-25s.csv');
@@ -121,9 +126,14 @@ describe('exports', { skip: SKIP }, () => {
       assert.equal(json.text, bplab(['run', '--link', link, '--duration', '25', '--format', 'json']));
       const shown = await page.textContent('[data-testid=export-command]');
       assert.match(shown, /^bplab run --link '\?v=1&preset=fix-sync-poll&consumer\.workers=2&seed=3' --duration 25 --format csv$/);
+      const png = await download(page, 'export-diagram');
+      assert.equal(png.name, 'bplab-fix-sync-poll-diagram.png');
+      assert.equal(readFileSync(png.file).subarray(1, 4).toString(), 'PNG');
     }, { query });
   });
+});
 
+describe('scenario files (share build)', { skip: SKIP }, () => {
   test('a scenario file goes page → CLI → page; a bad file names its field and changes nothing', async () => {
     await withPage(chromium.browser, '24-scenario-file', async (page) => {
       await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 400);
