@@ -15,7 +15,7 @@
 #     which also provides wasm-bindgen-test-runner
 #   - Debian chromium + chromium-driver (apt-get, only if missing)
 #   - npm devDependencies from package-lock.json (npm ci): playwright-core, binaryen (wasm-opt
-#     132, put first on PATH for Trunk) and axe-core
+#     132, put first on PATH for Trunk), axe-core and esbuild (minifies the page's JS glue)
 #
 # Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen version; the script
 # stops with a message when they differ.
@@ -150,7 +150,8 @@ _bplab_setup() {
     local lock_hash stamp="$root/node_modules/.bplab-lock.sha256"
     lock_hash="$(sha256sum "$root/package-lock.json" | awk '{print $1}')"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ] \
-        && [ -x "$root/node_modules/.bin/wasm-opt" ] && [ -d "$root/node_modules/playwright-core" ]; then
+        && [ -x "$root/node_modules/.bin/wasm-opt" ] && [ -x "$root/node_modules/.bin/esbuild" ] \
+        && [ -d "$root/node_modules/playwright-core" ]; then
         _say "npm packages" "skipped (node_modules matches package-lock.json)"
     else
         (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >/tmp/bplab-npm.log 2>&1) \
