@@ -97,7 +97,7 @@ impl Simulation {
     }
 
     /// The producer's send went out (or is short of a batch): a blocked producer resumes.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn unblock(&mut self) {
         if let Some(since) = self.producer.blocked_since.take() {
             self.producer.blocked_total += self.now - since;
