@@ -172,8 +172,7 @@ impl Simulation {
         match self.group.source {
             Source::Topic => {
                 let mb = &mut self.group.members[m];
-                let n = mb.cache.len();
-                let start = (mb.polls as usize) % n.max(1);
+                let start = mb.poll_start;
                 debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
                 let cache_total = &mut mb.cache_total;
                 // The caches from `start` round to `start - 1`, as two slices: no index
@@ -198,7 +197,7 @@ impl Simulation {
             }
             Source::Push => {}
         }
-        self.group.members[m].polls += 1;
+        self.group.members[m].count_poll();
         self.note(TraceKind::Polled { member: m as u16, n: got });
         let mut accepted = 0;
         for &(p, seg) in &arrived {
@@ -213,8 +212,7 @@ impl Simulation {
     /// does without shedding), in the same order, with the same counts and trace.
     fn poll_topic_unshed(&mut self, m: usize, mut left: u64) {
         let mb = &mut self.group.members[m];
-        let n = mb.cache.len();
-        let start = (mb.polls as usize) % n.max(1);
+        let start = mb.poll_start;
         debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
         let mut got = 0;
         let cache_total = &mut mb.cache_total;
@@ -232,7 +230,7 @@ impl Simulation {
                 queues[p].push_back(seg);
             }
         }
-        mb.polls += 1;
+        mb.count_poll();
         self.note(TraceKind::Polled { member: m as u16, n: got });
         self.after_poll(m, got);
     }
