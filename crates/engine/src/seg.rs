@@ -95,13 +95,17 @@ pub struct SegQueue {
     /// Offsets matter (topic partitions, a topic consumer's queues): only runs with
     /// contiguous offsets ever merge.
     strict: bool,
+    /// `t0` of the front run (`Nanos::MAX` when empty), kept by every change to the queue:
+    /// a consumer picks its oldest queue by this on every start of a worker, and reading it
+    /// here saves following each queue's ring buffer.
+    front_t0: Nanos,
 }
 
 impl SegQueue {
     /// `cap` (at least 2) bounds the number of entries; `merge_span` is the time span
     /// under which consecutive runs are merged eagerly (0 keeps distinct times apart).
     pub fn new(cap: usize, merge_span: Nanos) -> SegQueue {
-        SegQueue { q: VecDeque::new(), total: 0, cap: cap.max(2), merge_span, strict: false }
+        SegQueue { q: VecDeque::new(), total: 0, cap: cap.max(2), merge_span, strict: false, front_t0: Nanos::MAX }
     }
 
     /// A queue whose runs keep exact offsets: neighbours merge only when contiguous. Such a
@@ -130,6 +134,19 @@ impl SegQueue {
         self.q.front()
     }
 
+    /// `t0` of the front run, `Nanos::MAX` when the queue is empty (run times are below it).
+    #[inline]
+    pub fn front_t0(&self) -> Nanos {
+        debug_assert_eq!(self.front_t0, self.q.front().map_or(Nanos::MAX, |s| s.t0));
+        self.front_t0
+    }
+
+    /// Notes the front run's `t0` after a change to the queue.
+    #[inline(always)]
+    fn sync_front(&mut self) {
+        self.front_t0 = self.q.front().map_or(Nanos::MAX, |s| s.t0);
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Seg> {
         self.q.iter()
     }
@@ -145,10 +162,17 @@ impl SegQueue {
         if let Some(back) = self.q.back_mut() {
             if back.end() == seg.off && seg.t1.saturating_sub(back.t0) <= self.merge_span {
                 back.absorb(seg);
+                if self.q.len() == 1 {
+                    // The back is the front.
+                    self.sync_front();
+                }
                 return;
             }
         }
         self.q.push_back(seg);
+        if self.q.len() == 1 {
+            self.front_t0 = seg.t0;
+        }
         if self.q.len() > self.cap {
             self.compact();
         }
@@ -162,10 +186,12 @@ impl SegQueue {
         }
         let taken = if k >= front.n {
             self.q.pop_front();
+            self.sync_front();
             front
         } else {
             let (head, tail) = front.split(k);
             self.q[0] = tail;
+            self.front_t0 = tail.t0;
             head
         };
         self.total -= taken.n;
@@ -192,6 +218,7 @@ impl SegQueue {
         }
         self.total += seg.n;
         self.q.push_front(seg);
+        self.front_t0 = seg.t0;
         if self.q.len() > self.cap {
             self.compact();
         }
@@ -212,6 +239,7 @@ impl SegQueue {
                 break;
             }
         }
+        self.sync_front();
     }
 
     /// Takes every message with an offset at or above `off` out of the queue, into `out` in
@@ -234,6 +262,7 @@ impl SegQueue {
                 out.push(give);
             }
         }
+        self.sync_front();
     }
 
     /// Moves every run of `other` in front of this queue's runs, leaving `other` empty.
@@ -243,6 +272,8 @@ impl SegQueue {
         }
         self.total += other.total;
         other.total = 0;
+        other.front_t0 = Nanos::MAX;
+        self.sync_front();
         if self.q.len() > self.cap {
             self.compact();
         }
@@ -251,6 +282,7 @@ impl SegQueue {
     pub fn clear(&mut self) {
         self.q.clear();
         self.total = 0;
+        self.front_t0 = Nanos::MAX;
     }
 
     /// Shrinks the queue by merging neighbours, cheapest first: a pair costs the time span of
@@ -314,6 +346,7 @@ impl SegQueue {
             }
         }
         self.q.truncate(len);
+        self.sync_front();
         if strict && len > self.cap {
             self.cap = len * 2;
         }

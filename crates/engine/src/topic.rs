@@ -145,7 +145,11 @@ impl Topic {
             self.in_batch += now.n;
             if self.in_batch == self.batch {
                 self.in_batch = 0;
-                self.rr = (self.rr + 1) % p;
+                // The next partition, round robin (without a division per batch).
+                self.rr += 1;
+                if self.rr == p {
+                    self.rr = 0;
+                }
             }
             match rest {
                 Some(r) => seg = r,

@@ -68,6 +68,9 @@ pub(crate) struct Member {
     pub interval_armed: bool,
     pub timeout_armed: bool,
     pub polls: u64,
+    /// `polls as usize % partitions` (1 without a topic), kept as `polls` counts: the
+    /// partition a poll starts at (see [`Member::count_poll`]).
+    pub poll_start: usize,
     pub window_in_flight: u64,
     pub limiter: Option<Limiter>,
     pub pending_commits: Vec<(u32, u64)>,
@@ -115,12 +118,26 @@ impl Member {
             interval_armed: false,
             timeout_armed: false,
             polls: 0,
+            poll_start: 0,
             window_in_flight: 0,
             limiter: limiter.map(Limiter::new),
             pending_commits: Vec::new(),
             commit_wait: false,
             shed_avg: 0.0,
         }
+    }
+
+    /// Counts a poll: `polls` and `poll_start`, which stays `polls as usize % n` for `n`
+    /// fetch caches (1 when there are none) without a division per poll.
+    #[inline]
+    pub fn count_poll(&mut self) {
+        self.polls += 1;
+        self.poll_start += 1;
+        // `polls as usize` wraps to 0 where usize is 32 bits (the page), and so does the start.
+        if self.poll_start >= self.cache.len().max(1) || self.polls as usize == 0 {
+            self.poll_start = 0;
+        }
+        debug_assert_eq!(self.poll_start, (self.polls as usize) % self.cache.len().max(1));
     }
 
     /// The process dies (OOM kill): every run it held in memory goes to `discarded` as
@@ -177,6 +194,7 @@ impl Member {
             interval_armed,
             timeout_armed,
             polls: _,
+            poll_start: _,
             window_in_flight: _,
             limiter: _,
             pending_commits,
@@ -215,7 +233,7 @@ impl Member {
         // - `last_poll`, `poll_deadline`: read only while the loop is up and waiting or
         //   armed, and set again by the first poll after the restart.
         // - `polls`: a count over the whole run (the summary's and the snapshot's), not
-        //   process state.
+        //   process state; `poll_start` follows it.
         // - `window_in_flight`: the peak in flight since the last sample, for the series;
         //   the peak before the kill did happen in this window. Reset at each sample.
         // - `limiter` and `shed_avg` (RED's moving average): the run keeps them across

@@ -17,9 +17,12 @@ impl Simulation {
         // Speed only (the result is the same either way). In the page too: a constant
         // producer's every tick goes through here, and 1000× real time needs the saving.
         if self.passes_through(j, &seg) {
-            // What queueing the run and `transfer` would do, without the queue round trip.
-            let kept = self.push(j, seg);
-            debug_assert!(kept.is_none(), "the downstream took the whole run");
+            // What queueing the run and `transfer` would do, without the queue round trip:
+            // `push(j, seg)`, which delivers the whole run, as `passes_through` checked (the
+            // link after takes any number, at least `seg.n` now).
+            if seg.n > 0 {
+                self.deliver(j, seg);
+            }
             self.taken_from(j, seg.n);
             return;
         }

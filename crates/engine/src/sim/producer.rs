@@ -63,6 +63,14 @@ impl Simulation {
             self.producer_send_holding(seg);
             return;
         }
+        if seg.n > 0 && self.links[1].unit == 1 && self.space(1) >= seg.n {
+            // The whole run fits now (the usual case): what `push` does then, directly.
+            self.deliver(0, seg);
+            self.producer.produced += seg.n;
+            self.producer.pending = None;
+            self.unblock();
+            return;
+        }
         let before = seg.n;
         let rest = self.push(0, seg);
         let kept = rest.map_or(0, |r| r.n);
@@ -83,13 +91,19 @@ impl Simulation {
             // Sent, or short of a batch: the producer goes on filling it, not blocked.
             filling => {
                 self.producer.pending = filling;
-                if let Some(since) = self.producer.blocked_since.take() {
-                    self.producer.blocked_total += self.now - since;
-                    self.note(TraceKind::Unblocked);
-                    self.producer.gen.restart(self.now);
-                    self.schedule_produce();
-                }
+                self.unblock();
             }
+        }
+    }
+
+    /// The producer's send went out (or is short of a batch): a blocked producer resumes.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn unblock(&mut self) {
+        if let Some(since) = self.producer.blocked_since.take() {
+            self.producer.blocked_total += self.now - since;
+            self.note(TraceKind::Unblocked);
+            self.producer.gen.restart(self.now);
+            self.schedule_produce();
         }
     }
 

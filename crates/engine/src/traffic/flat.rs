@@ -17,6 +17,9 @@ pub(super) struct FlatGen {
     process: Arrivals,
     pub(super) rate: f64,
     gap: f64,
+    /// `1 / gap`: the constant process estimates its next arrival's index with it (the
+    /// estimate is corrected exactly, see `generate_constant`).
+    inv_gap: f64,
     res: Nanos,
     epoch: Nanos,
     k: u64,
@@ -35,6 +38,7 @@ impl FlatGen {
             process,
             rate: 0.0,
             gap: f64::INFINITY,
+            inv_gap: 0.0,
             res,
             epoch: 0,
             k: 0,
@@ -51,6 +55,7 @@ impl FlatGen {
     pub(super) fn set_params(&mut self, rate: f64) {
         self.rate = rate;
         self.gap = if rate > 0.0 { NS_PER_S / rate } else { f64::INFINITY };
+        self.inv_gap = 1.0 / self.gap;
         let per_step = rate * self.res as f64 / NS_PER_S;
         self.step = (self.process == Arrivals::Poisson && self.res > 0 && per_step >= COUNT_MODE_MIN)
             .then(|| rand_distr::Poisson::new(per_step).ok())
@@ -171,7 +176,9 @@ impl FlatGen {
         // rounding, keeping each computed time so that none is computed twice.
         // (For a non-negative quotient `as` truncates exactly as `floor` does, and
         // NaN and infinity convert alike; `floor` is a libm call on baseline x86-64.)
-        let mut end = to_u64(to_f64(now - self.epoch) / self.gap).max(self.k);
+        // (The estimate multiplies by `1 / gap` rather than dividing: it may be one off
+        // either way, which the two loops below correct, so the run is the same.)
+        let mut end = to_u64(to_f64(now - self.epoch) * self.inv_gap).max(self.k);
         let mut next = self.at(end);
         while next <= now {
             end += 1;

@@ -7,10 +7,17 @@ use crate::sim::Simulation;
 use crate::snapshot::TraceKind;
 
 impl Simulation {
+    /// The check inline (every poll makes it), the commit (once an interval) out of line.
+    #[inline]
     pub(super) fn maybe_auto_commit(&mut self, m: usize) {
         if self.group.commit != Commit::Auto || self.now - self.group.members[m].last_auto_commit < self.group.auto_commit_every {
             return;
         }
+        self.auto_commit(m);
+    }
+
+    #[inline(never)]
+    fn auto_commit(&mut self, m: usize) {
         self.group.members[m].last_auto_commit = self.now;
         let Some(t) = &self.topic else { return };
         // The position of what poll() returned so far: fetched minus what waits in the cache.

@@ -162,14 +162,17 @@ impl Simulation {
         self.maybe_auto_commit(m);
         let mut left = self.group.max_poll;
         let mut got = 0;
+        if self.group.source == Source::Topic && self.group.shed.is_none() {
+            self.poll_topic_unshed(m, left);
+            return;
+        }
         // Taken out of `self` while the handler runs, so that polls allocate nothing.
         let mut arrived = std::mem::take(&mut self.arrived_scratch);
         arrived.clear();
         match self.group.source {
             Source::Topic => {
                 let mb = &mut self.group.members[m];
-                let n = mb.cache.len();
-                let start = (mb.polls as usize) % n.max(1);
+                let start = mb.poll_start;
                 debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
                 let cache_total = &mut mb.cache_total;
                 // The caches from `start` round to `start - 1`, as two slices: no index
@@ -194,13 +197,47 @@ impl Simulation {
             }
             Source::Push => {}
         }
-        self.group.members[m].polls += 1;
+        self.group.members[m].count_poll();
         self.note(TraceKind::Polled { member: m as u16, n: got });
         let mut accepted = 0;
         for &(p, seg) in &arrived {
             accepted += self.enqueue(m, p, seg);
         }
         self.arrived_scratch = arrived;
+        self.after_poll(m, accepted);
+    }
+
+    /// `on_poll_done`'s poll of the topic when the group sheds nothing on receipt: each run
+    /// taken from the fetch cache goes straight into its partition's queue (what `enqueue`
+    /// does without shedding), in the same order, with the same counts and trace.
+    fn poll_topic_unshed(&mut self, m: usize, mut left: u64) {
+        let mb = &mut self.group.members[m];
+        let start = mb.poll_start;
+        debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
+        let mut got = 0;
+        let cache_total = &mut mb.cache_total;
+        let queues = &mut mb.queues;
+        let (before, after) = mb.cache.split_at_mut(start);
+        for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
+            if left == 0 || *cache_total == 0 {
+                break;
+            }
+            while left > 0 {
+                let Some(seg) = cache.pop_front(left) else { break };
+                *cache_total -= seg.n;
+                left -= seg.n;
+                got += seg.n;
+                queues[p].push_back(seg);
+            }
+        }
+        mb.count_poll();
+        self.note(TraceKind::Polled { member: m as u16, n: got });
+        self.after_poll(m, got);
+    }
+
+    /// The end of a poll that queued `accepted` messages: accounting, then the loop's next step.
+    #[inline]
+    fn after_poll(&mut self, m: usize, accepted: u64) {
         if self.accept_in_flight(m, accepted) {
             return;
         }

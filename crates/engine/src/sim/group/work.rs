@@ -44,16 +44,15 @@ impl Simulation {
                     best = 0;
                 }
             } else {
+                // The queue whose front is oldest (the first such), skipping busy partitions
+                // under per-partition ordering. (A plain scan: on every start of a worker.)
                 let mut best_t = Nanos::MAX;
-                for (i, q) in mb.queues.iter().enumerate() {
-                    if per_partition && mb.busy_parts[i] {
-                        continue;
-                    }
-                    if let Some(f) = q.front() {
-                        if f.t0 < best_t {
-                            best_t = f.t0;
-                            best = i;
-                        }
+                for (i, (q, &busy)) in mb.queues.iter().zip(&mb.busy_parts).enumerate() {
+                    // An empty queue's is `Nanos::MAX`: never earlier.
+                    let t0 = q.front_t0();
+                    if t0 < best_t && !(per_partition && busy) {
+                        best_t = t0;
+                        best = i;
                     }
                 }
             }
