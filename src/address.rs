@@ -218,4 +218,3 @@ pub fn LinkProblems() -> impl IntoView {
         </Show>
     }
 }
-

@@ -9,10 +9,10 @@
 //! (IntersectionObserver: each embed on a page pauses on its own).
 
 use crate::address::{current_link, current_query};
-use crate::html::esc;
 use crate::controls::Transport;
 use crate::dom::{focus_next_frame, trap_focus};
 use crate::exports::{download_clicked, downloads_html};
+use crate::html::esc;
 use crate::stage::Stage;
 use crate::state::Lab;
 use bplab_engine::experiment;

@@ -359,7 +359,8 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_serde_json_writes_them() {
-        let mut xs = vec![0.0, -0.0, 1.0, -1.0, 0.1, 0.25, 1e-5, 1.5e-5, 1e-4, 0.001234, 9.999e-5, 1e15, 1e16, 1.5e16, 1e17, 123456789012345680.0];
+        let mut xs =
+            vec![0.0, -0.0, 1.0, -1.0, 0.1, 0.25, 1e-5, 1.5e-5, 1e-4, 0.001234, 9.999e-5, 1e15, 1e16, 1.5e16, 1e17, 123456789012345680.0];
         xs.extend([1e21, 1e22, 5e-324, f64::MAX, f64::MIN_POSITIVE, 48.2897, 1.0 / 3.0, 2f64.powi(53), 1234.5, 0.3]);
         xs.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY]);
         // Random bit patterns (every exponent) and random decimals of the sizes runs produce.

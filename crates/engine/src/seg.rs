@@ -135,14 +135,14 @@ impl SegQueue {
     }
 
     /// `t0` of the front run, `Nanos::MAX` when the queue is empty (run times are below it).
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn front_t0(&self) -> Nanos {
         debug_assert_eq!(self.front_t0, self.q.front().map_or(Nanos::MAX, |s| s.t0));
         self.front_t0
     }
 
     /// Notes the front run's `t0` after a change to the queue.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn sync_front(&mut self) {
         self.front_t0 = self.q.front().map_or(Nanos::MAX, |s| s.t0);
     }

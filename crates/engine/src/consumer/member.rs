@@ -129,7 +129,7 @@ impl Member {
 
     /// Counts a poll: `polls` and `poll_start`, which stays `polls as usize % n` for `n`
     /// fetch caches (1 when there are none) without a division per poll.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn count_poll(&mut self) {
         self.polls += 1;
         self.poll_start += 1;

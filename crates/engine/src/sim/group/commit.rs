@@ -8,7 +8,7 @@ use crate::snapshot::TraceKind;
 
 impl Simulation {
     /// The check inline (every poll makes it), the commit (once an interval) out of line.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(super) fn maybe_auto_commit(&mut self, m: usize) {
         if self.group.commit != Commit::Auto || self.now - self.group.members[m].last_auto_commit < self.group.auto_commit_every {
             return;

@@ -236,7 +236,7 @@ impl Simulation {
     }
 
     /// The end of a poll that queued `accepted` messages: accounting, then the loop's next step.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn after_poll(&mut self, m: usize, accepted: u64) {
         if self.accept_in_flight(m, accepted) {
             return;
