@@ -279,6 +279,11 @@ describe('Backpressure Lab page', () => {
         const help = await axe(page);
         assert.deepEqual(help, [], `help dialog:\n${JSON.stringify(help, null, 2)}`);
         await page.keyboard.press('Escape');
+        await page.click('[data-testid=embed-open]');
+        await page.click('[data-testid=copy-link]');
+        const share = await axe(page);
+        assert.deepEqual(share, [], `share dialog:\n${JSON.stringify(share, null, 2)}`);
+        await page.keyboard.press('Escape');
         await page.click('[data-testid=view-compare]');
         await page.waitForSelector('[data-testid=compare-table]');
         await page.waitForTimeout(500);
