@@ -160,7 +160,7 @@ impl Simulation {
             self.group.members[m].last_poll = self.now;
         }
         self.maybe_auto_commit(m);
-        let mut left = self.group.max_poll;
+        let left = self.group.max_poll;
         let mut got = 0;
         if self.group.source == Source::Topic && self.group.shed.is_none() {
             self.poll_topic_unshed(m, left);
@@ -172,25 +172,7 @@ impl Simulation {
         match self.group.source {
             Source::Topic => {
                 let mb = &mut self.group.members[m];
-                let start = mb.poll_start;
-                debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
-                let cache_total = &mut mb.cache_total;
-                // The caches from `start` round to `start - 1`, as two slices: no index
-                // arithmetic or bounds check per partition, most of which are empty.
-                let (before, after) = mb.cache.split_at_mut(start);
-                for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
-                    if left == 0 || *cache_total == 0 {
-                        // Nothing more to take: skip the rest of the caches.
-                        break;
-                    }
-                    while left > 0 {
-                        let Some(seg) = cache.pop_front(left) else { break };
-                        *cache_total -= seg.n;
-                        left -= seg.n;
-                        got += seg.n;
-                        arrived.push((p, seg));
-                    }
-                }
+                got = take_from_caches(&mut mb.cache, &mut mb.cache_total, mb.poll_start, left, |p, seg| arrived.push((p, seg)));
             }
             Source::Channel(node) => {
                 got = self.poll_channel(node, left, &mut arrived);
@@ -210,26 +192,10 @@ impl Simulation {
     /// `on_poll_done`'s poll of the topic when the group sheds nothing on receipt: each run
     /// taken from the fetch cache goes straight into its partition's queue (what `enqueue`
     /// does without shedding), in the same order, with the same counts and trace.
-    fn poll_topic_unshed(&mut self, m: usize, mut left: u64) {
+    fn poll_topic_unshed(&mut self, m: usize, left: u64) {
         let mb = &mut self.group.members[m];
-        let start = mb.poll_start;
-        debug_assert_eq!(mb.cache_total, mb.cache.iter().map(SegQueue::total).sum::<u64>());
-        let mut got = 0;
-        let cache_total = &mut mb.cache_total;
         let queues = &mut mb.queues;
-        let (before, after) = mb.cache.split_at_mut(start);
-        for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
-            if left == 0 || *cache_total == 0 {
-                break;
-            }
-            while left > 0 {
-                let Some(seg) = cache.pop_front(left) else { break };
-                *cache_total -= seg.n;
-                left -= seg.n;
-                got += seg.n;
-                queues[p].push_back(seg);
-            }
-        }
+        let got = take_from_caches(&mut mb.cache, &mut mb.cache_total, mb.poll_start, left, |p, seg| queues[p].push_back(seg));
         mb.count_poll();
         self.note(TraceKind::Polled { member: m as u16, n: got });
         self.after_poll(m, got);
@@ -409,4 +375,28 @@ impl Simulation {
         self.note(TraceKind::Evicted { member: m as u16 });
         self.start_rebalance();
     }
+}
+
+/// A poll's take from a member's fetch caches: up to `left` records, the caches from
+/// partition `start` round to `start - 1`, each run given to `sink` with its partition;
+/// `cache_total` kept. Returns the records taken. Two slices, not an index per partition:
+/// no arithmetic or bounds check for the partitions, most of which are empty.
+fn take_from_caches(caches: &mut [SegQueue], cache_total: &mut u64, start: usize, mut left: u64, mut sink: impl FnMut(usize, Seg)) -> u64 {
+    debug_assert_eq!(*cache_total, caches.iter().map(SegQueue::total).sum::<u64>());
+    let mut got = 0;
+    let (before, after) = caches.split_at_mut(start);
+    for (p, cache) in (start..).zip(after).chain((0..).zip(before)) {
+        if left == 0 || *cache_total == 0 {
+            // Nothing more to take: skip the rest of the caches.
+            break;
+        }
+        while left > 0 {
+            let Some(seg) = cache.pop_front(left) else { break };
+            *cache_total -= seg.n;
+            left -= seg.n;
+            got += seg.n;
+            sink(p, seg);
+        }
+    }
+    got
 }
