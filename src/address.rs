@@ -6,8 +6,8 @@
 //! theme, embed), seed and every change the knob table can express, through the knob table
 //! (`knobs::paths`, no (de)serialisation of the scenario); structural changes are listed as
 //! not applied. The address bar then follows the experiment (`history.replaceState`, no new
-//! history entry). The `share` build also applies structural changes and offers "Copy
-//! link"; it does not fit the download budget yet.
+//! history entry), and the Share dialog copies the same link (`current_link`). The `share`
+//! build also applies structural changes; it does not fit the download budget yet.
 
 use crate::driver::DEFAULT_SPEED;
 use crate::state::{Lab, ThemeChoice, View};

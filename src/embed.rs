@@ -11,7 +11,7 @@
 use crate::address::{current_link, current_query};
 use crate::controls::Transport;
 use crate::dom::{focus_next_frame, trap_focus};
-use crate::exports::{download_clicked, downloads_html};
+use crate::exports::{download_act, downloads_html};
 use crate::html::esc;
 use crate::stage::Stage;
 use crate::state::Lab;
@@ -218,7 +218,8 @@ pub fn EmbedDialog() -> impl IntoView {
             Some("link") => copy(true),
             Some("snippet") => copy(false),
             Some("close") => show(false),
-            _ => download_clicked(lab, &ev),
+            Some(other) => download_act(lab, other),
+            None => {}
         }
     };
     // Escape closes it wherever the focus is; Tab and Shift+Tab go round its own controls.
@@ -252,9 +253,11 @@ pub fn EmbedDialog() -> impl IntoView {
             >
                 <h2 id="embed-title">"Share this experiment"</h2>
                 // Drawn as HTML (the link, the chart's options, the snippet): no view code each.
+                // The link and the downloads are drawn as the dialog opens, and only then: drawn
+                // again, the chart picker would lose its choice and the focus.
                 <div inner_html=move || {
                     open.track();
-                    link_html(&current_link(&lab))
+                    untrack(|| link_html(&current_link(&lab)))
                 }></div>
                 <div inner_html=move || snippet_html(&text(), uncarried(&lab))></div>
                 <div class="dialog-buttons">
@@ -264,7 +267,7 @@ pub fn EmbedDialog() -> impl IntoView {
                 </div>
                 <div class="downloads" inner_html=move || {
                     open.track();
-                    downloads_html(&lab)
+                    untrack(|| downloads_html(&lab))
                 }></div>
                 <div class="dialog-buttons">
                     <button data-act="close" data-testid="embed-close">"Close"</button>

@@ -62,7 +62,7 @@ fn run_export(lab: Lab, csv: bool) {
 }
 
 /// The Share dialog's downloads: what they are, the command that prints the same files,
-/// and a button each (`data-act`, handled by [`download_clicked`]).
+/// and a button each (`data-act`, handled by [`download_act`]).
 pub fn downloads_html(lab: &Lab) -> String {
     format!(
         "<p class=\"hint\">Download the run up to now (the series as CSV, the summary and series as JSON), as this command prints it:</p>\
@@ -74,13 +74,12 @@ pub fn downloads_html(lab: &Lab) -> String {
     )
 }
 
-/// A click in the Share dialog's downloads: the button's `data-act` says which.
-pub fn download_clicked(lab: Lab, ev: &leptos::ev::MouseEvent) {
-    let act = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.get_attribute("data-act"));
-    match act.as_deref() {
-        Some("csv") => run_export(lab, true),
-        Some("json") => run_export(lab, false),
-        Some("png") => diagram_png(lab),
+/// A download button of the Share dialog, by its `data-act`: `csv`, `json` or `png`.
+pub fn download_act(lab: Lab, act: &str) {
+    match act {
+        "csv" => run_export(lab, true),
+        "json" => run_export(lab, false),
+        "png" => diagram_png(lab),
         _ => {}
     }
 }
