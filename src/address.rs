@@ -29,7 +29,14 @@ pub fn open_from_address(lab: &Lab) {
 /// Opens a link's experiment (a lesson step's, a challenge's): its preset, changes and view,
 /// run for `duration_s` when given. Returns the link's problems, in words.
 pub fn open_link(lab: &Lab, link: &str, duration_s: Option<f64>) -> Vec<String> {
-    let (preset, mut scenario, view, problems) = read_link(link);
+    let (preset, scenario, view, problems) = read_link(link);
+    show_experiment(lab, preset, scenario, view, duration_s);
+    problems.iter().map(ToString::to_string).collect()
+}
+
+/// Makes an experiment (read from a link or a file) the page's: its preset, its scenario,
+/// run for `duration_s` when given, and its view.
+pub fn show_experiment(lab: &Lab, preset: String, mut scenario: Scenario, view: ViewState, duration_s: Option<f64>) {
     if let Some(d) = duration_s {
         scenario.duration_s = d;
     }
@@ -65,21 +72,27 @@ pub fn open_link(lab: &Lab, link: &str, duration_s: Option<f64>) -> Vec<String> 
         }
     });
     lab.link_view.set_value(view);
-    problems.iter().map(ToString::to_string).collect()
 }
 
-/// The link's preset, its scenario, its view and its problems: every change applied.
-#[cfg(feature = "share")]
+/// The link's preset, its scenario, its view and its problems.
 pub fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
-    let d = experiment::decode(search);
+    read_query(experiment::read_with(search, crate::format::LINK_NUMBERS))
+}
+
+/// A read link's (or experiment file's) preset, scenario, view and problems: every change
+/// applied.
+#[cfg(feature = "share")]
+pub fn read_query(query: experiment::Query) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+    let d = experiment::apply_query(query);
     (d.experiment.preset, d.experiment.scenario, d.experiment.view, d.problems)
 }
 
-/// The link's preset, its scenario, its view and its problems: every change the knob table
-/// can express applied (`knobs::paths`), the others (structural ones) listed as not applied.
+/// A read link's (or experiment file's) preset, scenario, view and problems: every change
+/// the knob table can express applied (`knobs::paths`), the others (structural ones)
+/// listed as not applied.
 #[cfg(not(feature = "share"))]
-pub fn read_link(search: &str) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
-    let experiment::Query { preset, changes, view, mut problems } = experiment::read_with(search, crate::format::LINK_NUMBERS);
+pub fn read_query(query: experiment::Query) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
+    let experiment::Query { preset, changes, view, mut problems } = query;
     let base = bplab_engine::preset(&preset).expect("read gives a known preset");
     let (scenario, more) = crate::knobs::paths::apply(&base, &changes, crate::format::LINK_NUMBERS.parse, flatten_json);
     problems.extend(more);
@@ -124,9 +137,15 @@ fn flatten_json(_: &str) -> Option<Vec<(String, String)>> {
 /// The changes a link of the shipped page carries: every knob field and the seed that differ
 /// from the preset (`knobs::paths::changes`).
 #[cfg(not(feature = "share"))]
-fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Change> {
+pub fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Change> {
     let base = bplab_engine::preset(preset).unwrap_or_default();
     crate::knobs::paths::changes(&base, scenario, crate::format::show_number)
+}
+
+/// The changes a link of the `share` build carries: all of them.
+#[cfg(feature = "share")]
+pub fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Change> {
+    experiment::changes(&bplab_engine::preset(preset).unwrap_or_default(), scenario)
 }
 
 /// Whether the scenario differs from its preset in more than its link carries (a
@@ -169,9 +188,6 @@ pub fn current_query(lab: &Lab, at_t: bool) -> String {
         challenge: carried.challenge,
         present: carried.present,
     };
-    #[cfg(feature = "share")]
-    return lab.scenario.with(|s| lab.preset.with(|id| experiment::encode(id, s, &view)));
-    #[cfg(not(feature = "share"))]
     lab.scenario.with(|s| lab.preset.with(|id| experiment::write_with(id, &carried_changes(id, s), &view, crate::format::LINK_NUMBERS)))
 }
 
@@ -200,21 +216,27 @@ pub fn current_link(lab: &Lab) -> String {
 }
 
 /// What was wrong with the link the page was opened with, one line a problem, until
-/// dismissed.
+/// dismissed. Drawn as HTML (no view code per line); the alert region stays in the page, so
+/// that what appears in it is announced.
 #[component]
 pub fn LinkProblems() -> impl IntoView {
     let lab = Lab::from_context();
-    view! {
-        <Show when=move || lab.link_problems.with(|p| !p.is_empty())>
-            <div class="link-problems" role="alert" data-testid="link-problems">
-                <p>"This link had problems; the rest of it was applied:"</p>
-                <ul>
-                    {move || lab.link_problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
-                </ul>
-                <button data-testid="link-problems-dismiss" on:click=move |_| lab.link_problems.set(Vec::new())>
-                    "Dismiss"
-                </button>
-            </div>
-        </Show>
-    }
+    let html = move || {
+        lab.link_problems.with(|problems| {
+            if problems.is_empty() {
+                return String::new();
+            }
+            let items: String = problems.iter().map(|p| format!("<li>{}</li>", crate::html::esc(p))).collect();
+            format!(
+                "<div class=\"link-problems\" data-testid=\"link-problems\"><p>This link had problems; the rest of it was applied:</p>\
+                 <ul>{items}</ul><button data-act=\"dismiss\" data-testid=\"link-problems-dismiss\">Dismiss</button></div>"
+            )
+        })
+    };
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        if crate::dom::data_act(&ev).as_deref() == Some("dismiss") {
+            lab.link_problems.set(Vec::new());
+        }
+    };
+    view! { <div role="alert" on:click=clicked inner_html=html></div> }
 }

@@ -9,8 +9,7 @@ use crate::compare::Compare;
 use crate::controls::{Controls, PresetPicker, Transport};
 use crate::dom::{on_media_change, trap_focus};
 use crate::embed::{EmbedApp, EmbedDialog};
-#[cfg(feature = "share")]
-use crate::exports::{accept_dropped_files, Exports};
+use crate::exports::accept_dropped_files;
 use crate::narrate::Narrator;
 use crate::stage::Stage;
 use crate::state::{apply_theme, Lab, ThemeChoice, View};
@@ -26,11 +25,11 @@ pub fn App() -> impl IntoView {
     provide_context(lab);
     fetch_texts("content/knobs.json", lab.knob_help);
     // A link's preset, knob changes and view (and embed=1, a lesson, a challenge); the
-    // address bar then follows the experiment. The `share` build also applies every other
-    // change and takes scenario files (docs/links.md; not yet within the download budget).
+    // address bar then follows the experiment. The `share` build also applies structural
+    // changes (docs/links.md; not yet within the download budget). An experiment file
+    // dropped on the page opens.
     open_from_address(&lab);
     keep_address(lab);
-    #[cfg(feature = "share")]
     accept_dropped_files(lab);
 
     // A new scenario rebuilds the run and replays it to the current time.
@@ -145,10 +144,6 @@ pub fn App() -> impl IntoView {
             <EmbedApp />
         });
     }
-    #[cfg(feature = "share")]
-    let (share_tools, exports) = (view! { <EmbedDialog /> }.into_any(), view! { <Exports /> }.into_any());
-    #[cfg(not(feature = "share"))]
-    let (share_tools, exports) = (view! { <EmbedDialog /> }, ());
 
     let (has_course, present) = lab.link_view.with_value(|v| (v.lesson.is_some() || v.challenge.is_some(), v.present));
     Either::Right(view! {
@@ -166,7 +161,7 @@ pub fn App() -> impl IntoView {
                     <PresetPicker />
                 </div>
                 <div class="tools">
-                    {share_tools}
+                    <EmbedDialog />
                     <label class="theme-pick">
                         <span>"Theme"</span>
                         <select
@@ -213,7 +208,6 @@ pub fn App() -> impl IntoView {
                         <Controls />
                         <Stage />
                     </main>
-                    {exports}
                 </div>
             </div>
             <main class="layout-compare" hidden=move || lab.view.get() != View::Compare>

@@ -55,6 +55,41 @@ pub fn download_text(name: &str, mime: &str, text: &str) {
     leptos::prelude::set_timeout(move || drop(web_sys::Url::revoke_object_url(&url)), std::time::Duration::from_secs(30));
 }
 
+/// A JSON object's members in order, through the browser's own `JSON.parse` (no serde in
+/// the download): a string member's text, any other member's JSON, as
+/// `bplab_engine::experiment::file::entries` gives them natively. Errors say why in words.
+pub fn json_members(text: &str) -> Result<Vec<(String, String)>, String> {
+    let value = js_sys::JSON::parse(text).map_err(|e| {
+        let why = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        format!("not JSON: {why}")
+    })?;
+    if !value.is_object() || js_sys::Array::is_array(&value) {
+        return Err("must be a JSON object".into());
+    }
+    let entries = js_sys::Object::entries(value.unchecked_ref());
+    Ok(entries
+        .iter()
+        .map(|entry| {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let value = pair.get(1);
+            let text = value.as_string().or_else(|| js_sys::JSON::stringify(&value).ok().and_then(|s| s.as_string()));
+            (pair.get(0).as_string().unwrap_or_default(), text.unwrap_or_default())
+        })
+        .collect())
+}
+
+/// The `data-act` of the element a click reached (a button of an HTML region).
+pub fn data_act(ev: &web_sys::MouseEvent) -> Option<String> {
+    ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.get_attribute("data-act"))
+}
+
+/// Puts `text` in the element `data-testid=testid` (a dialog's status line).
+pub fn say(testid: &str, text: &str) {
+    if let Ok(Some(status)) = document().query_selector(&format!("[data-testid={testid}]")) {
+        status.set_text_content(Some(text));
+    }
+}
+
 /// The `<canvas data-testid="…">` inside `root`.
 pub fn canvas_by_testid(root: &web_sys::Element, testid: &str) -> Option<HtmlCanvasElement> {
     root.query_selector(&format!("canvas[data-testid={testid}]")).ok().flatten()?.dyn_into().ok()

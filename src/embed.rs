@@ -10,8 +10,8 @@
 
 use crate::address::{current_link, current_query};
 use crate::controls::Transport;
-use crate::dom::{focus_next_frame, trap_focus};
-use crate::exports::{download_act, downloads_html};
+use crate::dom::{data_act, focus_next_frame, trap_focus};
+use crate::exports::{download_act, downloads_html, open_file};
 use crate::html::esc;
 use crate::stage::Stage;
 use crate::state::Lab;
@@ -111,11 +111,6 @@ pub fn snippet(address: &str, query: &str, title: &str, height: u32) -> String {
     )
 }
 
-/// The `data-act` of the element an event reached (a button of an HTML region).
-fn data_act(ev: &leptos::ev::MouseEvent) -> Option<String> {
-    ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.get_attribute("data-act"))
-}
-
 /// A read-only text field (the link, the snippet) is selected whole when it takes the
 /// focus, to copy by hand.
 fn select_read_only(ev: leptos::ev::FocusEvent) {
@@ -128,9 +123,7 @@ fn select_read_only(ev: leptos::ev::FocusEvent) {
 
 /// Says in the dialog's status line what became of a copy.
 fn say_copied(text: &str) {
-    if let Ok(Some(status)) = document().query_selector("[data-testid=copy-status]") {
-        status.set_text_content(Some(text));
-    }
+    crate::dom::say("copy-status", text);
 }
 
 /// The link field, the words about link and snippet, and the chart picker.
@@ -247,8 +240,17 @@ pub fn EmbedDialog() -> impl IntoView {
                 aria-labelledby="embed-title"
                 data-testid="embed-dialog"
                 on:click=clicked
-                // The chart picker is the dialog's one control that changes.
-                on:change=move |ev| chart.set(event_target_value(&ev))
+                // The dialog's controls that change: the chart picker and the file picker.
+                on:change=move |ev| {
+                    let input = event_target::<web_sys::HtmlInputElement>(&ev);
+                    match input.files().and_then(|f| f.get(0)) {
+                        Some(file) => {
+                            open_file(lab, file);
+                            input.set_value("");
+                        }
+                        None => chart.set(input.value()),
+                    }
+                }
                 on:focusin=select_read_only
             >
                 <h2 id="embed-title">"Share this experiment"</h2>

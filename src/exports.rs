@@ -1,21 +1,19 @@
-//! Exports and files: the run's series (CSV) and summary with series (JSON), exactly what
-//! `bplab run --link URL --duration T --format csv|json` prints for the same link (the
-//! engine's `export` module writes both, without serde), and the diagram as a PNG: in the
-//! Share dialog of every build. The `share` build adds scenario files: the scenario as a
-//! JSON file that `bplab run FILE` runs, and a scenario file opened with the file picker
-//! or dropped on the page (an invalid one names each bad field and changes nothing); their
-//! serde code does not fit the download budget yet.
+//! Exports and files, in the Share dialog: the run's series (CSV) and summary with series
+//! (JSON), exactly what `bplab run --link URL --duration T --format csv|json` prints for the
+//! same link (the engine's `export` module writes both, without serde); the diagram as a
+//! PNG; and the experiment as a file (`experiment::file`: the link's keys as JSON), which
+//! `bplab run FILE` runs and the page opens again from the file picker or a drop anywhere
+//! on the page. A file with any problem is refused whole, each problem named, and changes
+//! nothing.
 
-use crate::address::current_query;
-use crate::dom::{download, download_text};
+use crate::address::{carried_changes, current_query, read_query, show_experiment};
+use crate::dom::{download, download_text, json_members, say};
 use crate::state::Lab;
-use bplab_engine::{experiment, export, Simulation};
+use bplab_engine::experiment::{self, file};
+use bplab_engine::{export, Simulation};
 use leptos::prelude::*;
-#[cfg(feature = "share")]
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-#[cfg(feature = "share")]
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The simulated time an export covers: where the run stands, or the scenario's duration
 /// before it has started.
@@ -69,17 +67,25 @@ pub fn downloads_html(lab: &Lab) -> String {
          <code class=\"cli-command\" data-testid=\"export-command\">{}</code>\
          <div class=\"dialog-buttons\"><button data-act=\"csv\" data-testid=\"export-csv\">Series CSV</button>\
          <button data-act=\"json\" data-testid=\"export-json\">Run JSON</button>\
-         <button data-act=\"png\" data-testid=\"export-diagram\">Diagram PNG</button></div>",
+         <button data-act=\"png\" data-testid=\"export-diagram\">Diagram PNG</button></div>\
+         <p class=\"hint\">The experiment as a file (its preset and changes, as in the link), which <code>bplab run FILE</code> runs; open one here or drop it on the page:</p>\
+         <div class=\"dialog-buttons\"><button data-act=\"file\" data-testid=\"export-file\">Experiment file</button>\
+         <label class=\"open-file\">Open a file… <input type=\"file\" accept=\".json,application/json\" data-testid=\"open-file\"></label></div>\
+         <p class=\"hint\" role=\"status\" data-testid=\"file-status\"></p>",
         crate::html::esc(&cli_command(lab, "csv"))
     )
 }
 
-/// A download button of the Share dialog, by its `data-act`: `csv`, `json` or `png`.
+/// A download button of the Share dialog, by its `data-act`: `csv`, `json`, `png` or `file`.
 pub fn download_act(lab: Lab, act: &str) {
     match act {
         "csv" => run_export(lab, true),
         "json" => run_export(lab, false),
         "png" => diagram_png(lab),
+        "file" => {
+            let text = lab.scenario.with_untracked(|s| lab.preset.with_untracked(|id| file::write(id, &carried_changes(id, s))));
+            download_text(&format!("{}-experiment.json", file_stem(&lab)), "application/json", &text);
+        }
         _ => {}
     }
 }
@@ -92,73 +98,37 @@ fn diagram_png(lab: Lab) {
     }
 }
 
-/// Reads a scenario file's text and, if it is a valid scenario, makes it the page's.
-#[cfg(feature = "share")]
+/// Opens an experiment file's text, or refuses it whole, naming each problem (in the
+/// dialog's status line and under the knobs, where a drop shows it).
 fn open_text(lab: Lab, name: &str, text: &str) {
-    match experiment::scenario_from_json(text) {
-        Ok(s) => {
-            lab.preset.set(experiment::closest_preset(&s).to_string());
-            let _ = lab.try_update(|cur| *cur = s);
-            lab.file_status.set(Some(format!("Opened {name}.")));
+    let read = json_members(text).map(|members| read_query(file::read_with(members, crate::format::LINK_NUMBERS)));
+    let problems: Vec<String> = match &read {
+        Ok((.., problems)) => problems.iter().map(file::refusal).collect(),
+        Err(why) => vec![format!("(file): {why}")],
+    };
+    match read {
+        Ok((preset, scenario, view, _)) if problems.is_empty() => {
+            show_experiment(&lab, preset, scenario, view, None);
+            lab.error.set(None);
+            say("file-status", &format!("Opened {name}."));
         }
-        // Engine paths, not knob labels: they are the names in the file.
-        Err(e) => lab.error.set(Some(format!("{name} was not opened (nothing changed): {e}"))),
+        _ => {
+            let message = format!("{name} was not opened (nothing changed): {}", problems.join("; "));
+            say("file-status", &message);
+            lab.error.set(Some(message));
+        }
     }
 }
 
 /// Reads `file` (picked or dropped) and opens it.
-#[cfg(feature = "share")]
-fn open_file(lab: Lab, file: web_sys::File) {
+pub fn open_file(lab: Lab, file: web_sys::File) {
     let name = file.name();
-    if !(name.ends_with(".json") || file.type_() == "application/json") {
-        lab.error.set(Some(format!(
-            "{name} was not opened (nothing changed): the page opens JSON scenario files; convert TOML with 'bplab show' or run it with 'bplab run {name}'"
-        )));
-        return;
-    }
     let done = Closure::once(move |text: JsValue| open_text(lab, &name, &text.as_string().unwrap_or_default()));
     let _ = file.text().then(&done);
     done.forget();
 }
 
-/// Scenario files (the `share` build): the scenario as a file, and the file picker.
-#[cfg(feature = "share")]
-#[component]
-pub fn Exports() -> impl IntoView {
-    let lab = Lab::from_context();
-    let scenario_export = move |_| {
-        // Through the JSON value links use: one serialiser of the scenario in the download.
-        let text =
-            lab.scenario.with_untracked(|s| serde_json::to_string_pretty(&experiment::to_value(s)).expect("plain data serializes") + "\n");
-        download_text(&format!("{}-scenario.json", file_stem(&lab)), "application/json", &text);
-    };
-    let picked = move |ev: leptos::ev::Event| {
-        let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            open_file(lab, file);
-        }
-        input.set_value("");
-    };
-    view! {
-        <details class="exports" data-testid="exports">
-            <summary>"Scenario files"</summary>
-            <div class="export-buttons">
-                <button data-testid="export-scenario" title="The scenario as a file that 'bplab run FILE' runs" on:click=scenario_export>
-                    "Scenario JSON"
-                </button>
-                <label class="open-file">
-                    "Open scenario… "
-                    <input type="file" accept=".json,application/json" data-testid="open-scenario" on:change=picked />
-                </label>
-            </div>
-            <p class="hint">"Also drop a scenario file anywhere on the page to open it."</p>
-            <p class="hint" role="status" data-testid="file-status">{move || lab.file_status.get()}</p>
-        </details>
-    }
-}
-
-/// Opens a scenario file dropped anywhere on the page.
-#[cfg(feature = "share")]
+/// Opens an experiment file dropped anywhere on the page.
 pub fn accept_dropped_files(lab: Lab) {
     let over = window_event_listener(leptos::ev::dragover, |ev| ev.prevent_default());
     let drop = window_event_listener(leptos::ev::drop, move |ev| {

@@ -73,8 +73,6 @@ pub struct Lab {
     pub redraw: RwSignal<u64>,
     /// Whether the simulator is on screen (an embed scrolled away pauses its animation).
     pub on_screen: RwSignal<bool>,
-    /// The last scenario file opened.
-    pub file_status: RwSignal<Option<String>>,
     /// What was wrong with the link the page opened with (shown until dismissed).
     pub link_problems: RwSignal<Vec<String>>,
     /// While a challenge or a lesson task is open: the paths its learner may change (every
@@ -121,7 +119,6 @@ impl Lab {
             link_problems: RwSignal::new(Vec::new()),
             free: RwSignal::new(None),
             knob_help: RwSignal::new(Vec::new()),
-            file_status: RwSignal::new(None),
             on_screen: RwSignal::new(true),
             link_view: StoredValue::new_local(ViewState::default()),
             driver: StoredValue::new_local(driver),

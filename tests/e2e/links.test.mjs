@@ -1,6 +1,6 @@
 // Links and exports: an experiment reopens from its link with the same readouts; a bad link
 // names each problem and applies the rest; the CSV and JSON downloads equal the CLI's output
-// for the same link; a scenario file goes page → CLI → page.
+// for the same link; an experiment file goes page → CLI → page.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { launch, withPage, value, setInput, poll, readouts, topSpeed, playUntil } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// Some need the page built with `--features share` (links with structural changes, exports:
-// not shipped until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
+// Some need the page built with `--features share` (links with structural changes: not
+// shipped until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
 const SKIP = process.env.BPLAB_SHARE === '1' ? false : 'the page is built without the share feature (set BPLAB_SHARE=1 with a share build)';
 // The shipped page reads a link's preset, seed and view only.
 const SHIPPED_SKIP = process.env.BPLAB_SHARE === '1' ? 'a share build applies every change' : false;
@@ -133,38 +133,64 @@ describe('exports', () => {
   });
 });
 
-describe('scenario files (share build)', { skip: SKIP }, () => {
-  test('a scenario file goes page → CLI → page; a bad file names its field and changes nothing', async () => {
-    await withPage(chromium.browser, '24-scenario-file', async (page) => {
+describe('experiment files', () => {
+  test('an experiment file goes page → CLI and CLI → page; a bad file names each problem and changes nothing', async () => {
+    await withPage(chromium.browser, '24-experiment-file', async (page) => {
       await setInput(page.locator('[data-testid=knob-workers] input[type=range]'), 400);
-      await page.click('[data-testid=exports] summary');
-      const file = await download(page, 'export-scenario');
+      await page.click('[data-testid=embed-open]');
+      const file = await download(page, 'export-file');
+      assert.equal(file.name, 'bplab-incident-106-experiment.json');
+      const members = JSON.parse(file.text);
       const address = await page.evaluate(() => location.search);
+      assert.equal(members.preset, 'incident-106');
+      const workers = new URLSearchParams(address).get('consumer.workers');
+      assert.ok(workers > 1, address);
+      assert.equal(members['consumer.workers'], Number(workers));
       // The file runs unchanged in the CLI, as the page's link does.
       assert.equal(bplab(['run', file.file, '--duration', '5']), bplab(['run', '--link', address, '--duration', '5']));
-      // Changed outside the page, opened again.
-      const edited = JSON.parse(file.text);
-      edited.consumer.workers = 3;
-      edited.producer.rate_per_s = 1234;
-      const good = join(dir, 'edited.json');
-      writeFileSync(good, JSON.stringify(edited, null, 2));
-      await page.setInputFiles('[data-testid=open-scenario]', good);
-      await poll(async () => (await page.textContent('[data-testid=file-status]')).includes('Opened edited.json'), 5_000);
-      const after = await page.evaluate(() => location.search);
-      assert.match(after, /consumer\.workers=3/);
-      assert.match(after, /producer\.rate_per_s=1234/);
-      // A bad file: named fields, nothing changed.
-      edited.consumer.workers = 0;
-      edited.sim.max_points = 1;
+
+      // A file the CLI wrote opens in the page, and the page's run of it is the CLI's.
+      const made = join(dir, 'made.json');
+      const set = ['--set', 'consumer.workers=3', '--set', 'producer.rate_per_s=1234', '--set', 'seed=5'];
+      writeFileSync(made, bplab(['link', '--preset', 'credits', ...set, '--format', 'file']));
+      await page.setInputFiles('[data-testid=open-file]', made);
+      await poll(async () => (await page.textContent('[data-testid=file-status]')) === 'Opened made.json.', 5_000);
+      const opened = await page.evaluate(() => location.search);
+      assert.equal(opened, '?v=1&preset=credits&consumer.workers=3&producer.rate_per_s=1234&seed=5');
+      const run = await download(page, 'export-json');
+      assert.equal(run.text, bplab(['run', made, '--format', 'json']));
+
+      // A bad file: each problem named, nothing changed (nor the knobs, nor the address).
       const bad = join(dir, 'bad.json');
-      writeFileSync(bad, JSON.stringify(edited));
-      await page.setInputFiles('[data-testid=open-scenario]', bad);
+      writeFileSync(bad, JSON.stringify({ preset: 'credits', 'consumer.workers': 0, bogus: 1, speed: 'fast' }));
+      await page.setInputFiles('[data-testid=open-file]', bad);
+      const status = page.locator('[data-testid=file-status]');
+      await poll(async () => (await status.textContent()).startsWith('bad.json was not opened'), 5_000);
+      const text = await status.textContent();
+      assert.match(text, /consumer\.workers: must be a whole number from 1 to 10000 \w+ \(got "0"\)(;|$)/);
+      assert.match(text, /bogus: the page has no knob for this path/);
+      assert.match(text, /speed: must be a number from 0\.1 to 1000/);
+      assert.doesNotMatch(text, /kept|ignored/);
+      assert.equal(await page.textContent('[data-testid=scenario-error]'), text);
+      assert.equal(await page.evaluate(() => location.search), opened);
+      assert.equal(await page.locator('[data-testid=knob-workers] input[type=number]').inputValue(), '3');
+      await page.keyboard.press('Escape');
+
+      // Dropped on the page, a file opens too; a whole-scenario file (bplab show) is named.
+      const drop = (name, text) =>
+        page.evaluate(([name, text]) => {
+          const data = new DataTransfer();
+          data.items.add(new File([text], name, { type: 'application/json' }));
+          document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+        }, [name, text]);
+      await drop('whole.json', bplab(['show', '--preset', 'credits', '--format', 'json']));
       const error = page.locator('[data-testid=scenario-error]');
-      await poll(async () => (await error.textContent()).includes('bad.json'), 5_000);
-      const text = await error.textContent();
-      assert.match(text, /consumer\.workers: must be a whole number from 1/);
-      assert.match(text, /sim\.max_points: must be/);
-      assert.equal(await page.evaluate(() => location.search), after);
+      await poll(async () => (await error.textContent()).startsWith('whole.json was not opened'), 5_000);
+      assert.match(await error.textContent(), /preset: missing: an experiment file names the preset it starts from/);
+      await drop('again.json', file.text);
+      await poll(async () => (await page.evaluate(() => location.search)).includes('preset=incident-106'), 5_000);
+      assert.equal(await page.evaluate(() => location.search), address);
+      assert.equal(await error.textContent(), '');
     });
   });
 });

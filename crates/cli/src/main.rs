@@ -44,7 +44,7 @@ enum Command {
     /// Print the page link of a scenario: its preset plus the changes, as docs/links.md
     /// describes. A file is written against the preset it is closest to (or --preset's).
     Link {
-        /// A scenario file (.toml or .json); or use --preset.
+        /// A scenario file (.toml or .json, or an experiment file: docs/links.md); or use --preset.
         #[arg(value_name = "SCENARIO_FILE", required_unless_present = "preset")]
         file: Option<String>,
         /// The preset the link starts from.
@@ -56,6 +56,10 @@ enum Command {
         /// The page's address, prepended to the query (default: the query alone, '?v=1&...').
         #[arg(long, value_name = "URL")]
         base: Option<String>,
+        /// `link`, or `file`: the same experiment as an experiment file (JSON), which the
+        /// page opens and every command taking a scenario file runs.
+        #[arg(long, value_enum, default_value_t = LinkFormat::Link)]
+        format: LinkFormat,
     },
     /// Grade a solution to a challenge: each goal PASS or FAIL with the value measured, the
     /// margin and when it first broke, then the verdict and the run digest. Exit 0 pass, 1
@@ -64,7 +68,7 @@ enum Command {
         /// A challenge file (.toml) or the id of a shipped one (see 'bplab challenges').
         #[arg(value_name = "CHALLENGE")]
         challenge: String,
-        /// The solution as a scenario file (.toml or .json); or use --link or --links.
+        /// The solution as a scenario file (.toml, .json or an experiment file); or use --link or --links.
         #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["link", "links"], required_unless_present_any = ["link", "links"])]
         file: Option<String>,
         /// The solution as a page link (the whole URL or its query).
@@ -91,7 +95,7 @@ enum Command {
     },
     /// Run a scenario over a grid of one or two fields and print a metric table (docs/sweeps.md).
     Sweep {
-        /// A scenario file (.toml or .json); or use --preset or --link (a sweep link's
+        /// A scenario file (.toml, .json or an experiment file); or use --preset or --link (a sweep link's
         /// `vary` and `metric` are used too).
         #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
         file: Option<String>,
@@ -174,6 +178,14 @@ enum LessonAction {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum LinkFormat {
+    /// The page's link (its query, after --base).
+    Link,
+    /// An experiment file: the link's keys and values as a JSON object.
+    File,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum LessonFormat {
     Json,
@@ -205,7 +217,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
 /// Where `run` and `theory` take their scenario from, and the changes made to it.
 #[derive(Args)]
 struct Source {
-    /// A scenario file (.toml or .json); or use --preset or --link.
+    /// A scenario file (.toml or .json, or an experiment file: docs/links.md); or use --preset or --link.
     #[arg(value_name = "SCENARIO_FILE", conflicts_with_all = ["preset", "link"], required_unless_present_any = ["preset", "link"])]
     file: Option<String>,
     #[arg(long, value_name = "ID", conflicts_with = "link")]
@@ -522,7 +534,7 @@ fn run(cli: Cli) -> Result<String, String> {
                 ShowFormat::Json => Ok(serde_json::to_string_pretty(&s).expect("plain data serializes") + "\n"),
             }
         }
-        Command::Link { file, preset: id, set, base } => {
+        Command::Link { file, preset: id, set, base, format } => {
             let mut scenario = match (&file, &id) {
                 (Some(path), _) => load(path)?,
                 (None, Some(id)) => find_preset(id)?,
@@ -544,6 +556,15 @@ fn run(cli: Cli) -> Result<String, String> {
             let back = experiment::decode(&query);
             if !back.problems.is_empty() || back.experiment.scenario != scenario {
                 return Err(format!("the link does not read back as this scenario: {query}"));
+            }
+            if format == LinkFormat::File {
+                let base_scenario = find_preset(&base_id)?;
+                let text = experiment::file::write(&base_id, &experiment::changes(&base_scenario, &scenario));
+                // So is a file.
+                if from_experiment_file("(file)", &text).ok() != Some(scenario) {
+                    return Err(format!("the file does not read back as this scenario:\n{text}"));
+                }
+                return Ok(text);
             }
             Ok(format!("{}?{query}\n", base.unwrap_or_default()))
         }
@@ -812,6 +833,14 @@ fn find_preset(id: &str) -> Result<Scenario, String> {
 
 fn load(path: &str) -> Result<Scenario, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if path.ends_with(".json") {
+        match experiment::file::entries(&text) {
+            Ok(members) if members.iter().any(|(k, _)| k == "preset") => return from_experiment_file(path, &text),
+            // Not JSON, or not an object (serde would read a struct from an array).
+            Err(p) => return Err(format!("{path}: {}", p.message)),
+            _ => {}
+        }
+    }
     let parsed = if path.ends_with(".json") {
         Scenario::deserialize_named(&mut serde_json::Deserializer::from_str(&text))
     } else {
@@ -926,6 +955,18 @@ fn from_link(link: &str) -> Result<Scenario, String> {
         Some(p) => Err(format!("link: {p} (and {} more problems)", d.problems.len() - 1)),
         None => Ok(d.experiment.scenario),
     }
+}
+
+/// An experiment file's scenario (docs/links.md): its preset with its changes. A file with
+/// a problem is refused, every problem named.
+fn from_experiment_file(path: &str, text: &str) -> Result<Scenario, String> {
+    let members = experiment::file::entries(text).map_err(|p| format!("{path}: {p}"))?;
+    let d = experiment::apply_query(experiment::file::read_with(members, experiment::Numbers::RUST));
+    if d.problems.is_empty() {
+        return Ok(d.experiment.scenario);
+    }
+    let problems: Vec<String> = d.problems.iter().map(experiment::file::refusal).collect();
+    Err(format!("{path} was not run: {}", problems.join("; ")))
 }
 
 /// A TOML document as `T`; errors name the field (dotted path) and the line:

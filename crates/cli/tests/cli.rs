@@ -212,6 +212,46 @@ fn a_scenario_file_links_from_its_closest_preset() {
 }
 
 #[test]
+fn an_experiment_file_runs_as_its_link_and_a_bad_one_is_refused_whole() {
+    let dir = std::env::temp_dir().join(format!("bplab-expfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let set = ["--set", "consumer.mode=sync", "--set", "seed=7", "--set", "producer.throttle={\"kind\":\"aimd\"}"];
+    let o = bplab(&[&["link", "--preset", "incident-106", "--format", "file"][..], &set].concat());
+    let text = stdout(&o);
+    assert!(text.starts_with("{\n  \"v\": 1,\n  \"preset\": \"incident-106\",\n"), "{text}{}", stderr(&o));
+    let file = dir.join("mine.json");
+    std::fs::write(&file, &text).unwrap();
+    let link = stdout(&bplab(&[&["link", "--preset", "incident-106"][..], &set].concat()));
+    let direct = bplab(&["run", file.to_str().unwrap(), "--duration", "5"]);
+    assert_eq!(stdout(&direct), stdout(&bplab(&["run", "--link", link.trim(), "--duration", "5"])), "{}", stderr(&direct));
+    // A whole scenario file converts; it reads back as the same run.
+    let whole = dir.join("whole.json");
+    std::fs::write(
+        &whole,
+        stdout(&bplab(&["show", "--preset", "credits", "--format", "json"])).replace("\"workers\": 1", "\"workers\": 3"),
+    )
+    .unwrap();
+    std::fs::write(&file, stdout(&bplab(&["link", whole.to_str().unwrap(), "--format", "file"]))).unwrap();
+    assert_eq!(
+        stdout(&bplab(&["run", file.to_str().unwrap(), "--duration", "5"])),
+        stdout(&bplab(&["run", whole.to_str().unwrap(), "--duration", "5"]))
+    );
+    // Every problem named, with nothing said of what a link would have used instead.
+    std::fs::write(&file, r#"{"preset": "credits", "consumer.workers": 0, "bogus": 1}"#).unwrap();
+    let o = bplab(&["run", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("was not run: bogus: unknown parameter; consumer.workers: must be a whole number from 1"), "{err}");
+    assert!(!err.contains("kept") && !err.contains("ignored") && err.lines().count() == 1, "{err}");
+    for bad in ["[1, 2]", "{\"preset\":", "{\"consumer.mode\": \"sync\"}"] {
+        std::fs::write(&file, bad).unwrap();
+        let o = bplab(&["run", file.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stdout(&o));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn set_and_scenario_files_change_the_run() {
     let o = bplab(&["run", "--preset", "incident-106", "--duration", "60", "--set", "consumer.mode=sync"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -13,6 +13,8 @@
 //! [`Problem`] naming it, what was wrong and what was used instead, and the rest of the
 //! link still applies. `decode(encode(x)) == x` for every valid scenario (a property test).
 
+pub mod file;
+
 use crate::presets::{preset, PRESETS};
 use crate::scenario::{limits, Scenario};
 use serde_json::Value;
@@ -211,7 +213,13 @@ pub struct Query {
 
 /// Reads a link: a whole URL, a query with or without its `?`, or nothing. Never fails.
 pub fn decode(link: &str) -> Decoded {
-    let Query { preset: id, changes, view, mut problems } = read(link);
+    apply_query(read(link))
+}
+
+/// The second half of [`decode`]: a read link's (or experiment file's) changes applied to
+/// its preset, with every problem met.
+pub fn apply_query(query: Query) -> Decoded {
+    let Query { preset: id, changes, view, mut problems } = query;
     let base = preset(&id).expect("a known preset");
     let scenario = apply(&base, &changes, &mut problems);
     limit(&mut problems);
@@ -253,14 +261,37 @@ impl Numbers {
 pub fn read_with(link: &str, numbers: Numbers) -> Query {
     let query = link.split_once('?').map_or(link, |(_, q)| q);
     let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let pairs = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let (preset_id, mut query) = read_pairs(pairs, numbers);
+    query.preset = match preset_id {
+        Some(id) if preset(&id).is_some() => id,
+        Some(id) => {
+            let message = format!("no preset {}; started from {} (known: {})", quote(&id), PRESETS[0].id, known_presets());
+            query.problems.push(problem("preset", message));
+            PRESETS[0].id.to_string()
+        }
+        None => PRESETS[0].id.to_string(),
+    };
+    query
+}
+
+/// The preset ids, comma-separated.
+pub(crate) fn known_presets() -> String {
+    PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", ")
+}
+
+/// The keys and values of a link (or of an experiment file, `file`) sorted into its changes,
+/// its view and its problems; the preset named, if any, is returned as given (the query's
+/// `preset` is left empty for the caller to decide). Not generic: one copy in the page.
+pub(crate) fn read_pairs(pairs: Vec<(String, String)>, numbers: Numbers) -> (Option<String>, Query) {
     let mut problems = Vec::new();
     let mut preset_id: Option<String> = None;
     let mut view = ViewState::default();
     let mut given: Vec<Change> = Vec::new();
     let mut seen: Vec<(String, usize)> = Vec::new();
 
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        let (key, value) = (key.trim().to_string(), value.into_owned());
+    for (key, value) in pairs {
+        let key = key.trim().to_string();
         if key.is_empty() {
             if !value.is_empty() {
                 problems.push(problem("(empty key)", format!("a value without a key ({}); ignored", quote(&value))));
@@ -324,17 +355,7 @@ pub fn read_with(link: &str, numbers: Numbers) -> Query {
         problems.push(problem(key, format!("given {n} times; the last one was used")));
     }
 
-    let id = match preset_id {
-        Some(id) if preset(&id).is_some() => id,
-        Some(id) => {
-            let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
-            let message = format!("no preset {}; started from {} (known: {})", quote(&id), PRESETS[0].id, known.join(", "));
-            problems.push(problem("preset", message));
-            PRESETS[0].id.to_string()
-        }
-        None => PRESETS[0].id.to_string(),
-    };
-    Query { preset: id, changes: given, view, problems }
+    (preset_id, Query { preset: String::new(), changes: given, view, problems })
 }
 
 /// A lesson or challenge a link names: a shipped one's id (`incident-106`) or a path to a
@@ -420,7 +441,7 @@ pub fn take_back(e: &crate::ScenarioError, kept: &[&Change], was: impl Fn(&str) 
 }
 
 /// A problem with `key`; keys and messages (which may quote a value) are cut short.
-fn problem(key: &str, message: String) -> Problem {
+pub(crate) fn problem(key: &str, message: String) -> Problem {
     Problem { key: cut(key, 80), message: cut(&message, 300) }
 }
 
@@ -451,57 +472,12 @@ pub fn to_value(s: &Scenario) -> Value {
 }
 
 /// The scenario a JSON document holds, or the key where it goes wrong (when the message
-/// names one) and why. One deserialiser (`serde_json::Value`) for links, `--set` and the
-/// page's files, without a path-tracking wrapper: the page pays for the scenario's
-/// deserialisation code once (the wrapper alone was ~50 KB of its download). The caller
-/// knows the path of what it changed.
+/// names one) and why. One deserialiser (`serde_json::Value`) for links and `--set`, without
+/// a path-tracking wrapper: the `share` build pays for the scenario's deserialisation code
+/// once (the wrapper alone was ~50 KB of its download). The caller knows the path of what it
+/// changed.
 fn from_value(doc: Value) -> Result<Scenario, (String, String)> {
     serde_json::from_value(doc).map_err(|e| Scenario::error_field("", &e.to_string()))
-}
-
-/// Reads a scenario file's JSON as the page does (see [`from_value`]) and validates it.
-/// Errors name the field: validation's by their paths, a wrong key or value by where it is
-/// found in the document.
-pub fn scenario_from_json(text: &str) -> Result<Scenario, crate::ScenarioError> {
-    let fail = |field: String, message: String| crate::ScenarioError { errors: vec![crate::FieldError { field, message }] };
-    let doc: Value = serde_json::from_str(text).map_err(|e| fail("(file)".into(), e.to_string()))?;
-    let s = from_value(doc.clone()).map_err(|(key, message)| {
-        let wanted = offending_value(&message);
-        let path = find_path(&doc, &mut String::new(), &|k, v| (!key.is_empty() && k == key) || wanted.as_ref() == Some(v));
-        fail(path.unwrap_or_else(|| if key.is_empty() { "(scenario)".into() } else { key.clone() }), message)
-    })?;
-    s.validate()?;
-    Ok(s)
-}
-
-/// The value a serde message quotes (`invalid type: string "four", expected u32`,
-/// `invalid value: integer `-1``), to find it in the document.
-fn offending_value(message: &str) -> Option<Value> {
-    let rest = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))?;
-    if let Some(r) = rest.strip_prefix("string \"") {
-        return r.split_once('"').map(|(s, _)| Value::String(s.to_string()));
-    }
-    let quoted = rest.split_once('`')?.1.split_once('`')?.0;
-    serde_json::from_str(quoted).ok()
-}
-
-/// The dotted path of the first member (depth first) that `hit(key, value)` picks.
-fn find_path(v: &Value, path: &mut String, hit: &dyn Fn(&str, &Value) -> bool) -> Option<String> {
-    let visit = |key: &str, child: &Value, path: &mut String| {
-        let len = path.len();
-        if !path.is_empty() {
-            path.push('.');
-        }
-        path.push_str(key);
-        let found = if hit(key, child) { Some(path.clone()) } else { find_path(child, path, hit) };
-        path.truncate(len);
-        found
-    };
-    match v {
-        Value::Object(map) => map.iter().find_map(|(k, c)| visit(k, c, path)),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, c)| visit(&i.to_string(), c, path)),
-        _ => None,
-    }
 }
 
 /// The node at a dotted path (object keys, array indices), if there is one.
@@ -700,7 +676,7 @@ fn read_flag(key: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<bool> 
 }
 
 /// A value from a link, quoted for a message and cut short when long.
-fn quote(raw: &str) -> String {
+pub(crate) fn quote(raw: &str) -> String {
     format!("\"{}\"", cut(raw, 40))
 }
 
@@ -821,25 +797,6 @@ mod tests {
         assert_eq!(d.problems[0].key, "v");
         assert!(d.problems[1].message.contains("started from incident-106"));
         assert!(d.experiment.view.play);
-    }
-
-    #[test]
-    fn a_bad_file_names_the_field() {
-        let mut doc = to_value(&preset("fix-blocking-channel").unwrap());
-        doc["consumer"]["workers"] = Value::String("four".into());
-        let e = scenario_from_json(&doc.to_string()).unwrap_err();
-        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
-        doc["consumer"]["workers"] = Value::from(2);
-        doc["stages"][0]["capacty"] = Value::from(2);
-        let e = scenario_from_json(&doc.to_string()).unwrap_err();
-        assert_eq!(e.errors[0].field, "stages.0.capacty", "{e}");
-        doc["stages"][0].as_object_mut().unwrap().remove("capacty");
-        doc["consumer"]["workers"] = Value::from(0);
-        let e = scenario_from_json(&doc.to_string()).unwrap_err();
-        assert_eq!(e.errors[0].field, "consumer.workers", "{e}");
-        doc["consumer"]["workers"] = Value::from(2);
-        assert_eq!(scenario_from_json(&doc.to_string()).unwrap().consumer.workers, 2);
-        assert_eq!(scenario_from_json("{").unwrap_err().errors[0].field, "(file)");
     }
 
     #[test]
