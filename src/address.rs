@@ -3,11 +3,12 @@
 //! rest of the link opens anyway).
 //!
 //! The shipped page reads a link's preset, view (`t`, speed, play, view, window, chart,
-//! theme, embed), seed and every change the knob table can express, through the knob table
-//! (`knobs::paths`, no (de)serialisation of the scenario); structural changes are listed as
-//! not applied. The address bar then follows the experiment (`history.replaceState`, no new
-//! history entry), and the Share dialog copies the same link (`current_link`). The `share`
-//! build also applies structural changes; it does not fit the download budget yet.
+//! theme, embed), seed, every change the knob table can express and structural changes (a
+//! pipeline of other stages), through the knob table (`knobs::paths`, no (de)serialisation
+//! of the scenario); fields without a knob (`duration_s`) are listed as not applied. The
+//! address bar then follows the experiment (`history.replaceState`, no new history entry),
+//! and the Share dialog copies the same link (`current_link`). The `share` build applies
+//! every change through the scenario's serde code; it does not fit the download budget yet.
 
 use crate::driver::DEFAULT_SPEED;
 use crate::state::{Lab, ThemeChoice, View};
@@ -88,8 +89,8 @@ pub fn read_query(query: experiment::Query) -> (String, Scenario, ViewState, Vec
 }
 
 /// A read link's (or experiment file's) preset, scenario, view and problems: every change
-/// the knob table can express applied (`knobs::paths`), the others (structural ones)
-/// listed as not applied.
+/// the knob table can express applied (`knobs::paths`, structural ones included), the others
+/// (fields without a knob) listed as not applied.
 #[cfg(not(feature = "share"))]
 pub fn read_query(query: experiment::Query) -> (String, Scenario, ViewState, Vec<experiment::Problem>) {
     let experiment::Query { preset, changes, view, mut problems } = query;
@@ -100,7 +101,8 @@ pub fn read_query(query: experiment::Query) -> (String, Scenario, ViewState, Vec
     (preset, scenario, view, problems)
 }
 
-/// A JSON object's leaf members as (dotted key, raw JSON value), through the browser's own
+/// A JSON object's leaf members as (dotted key, raw JSON value; an array's elements keyed by
+/// their index), through the browser's own
 /// `JSON.parse` (no serde in the download); `None` when `text` is not a JSON object.
 #[cfg(all(not(feature = "share"), target_arch = "wasm32"))]
 fn flatten_json(text: &str) -> Option<Vec<(String, String)>> {
@@ -111,7 +113,8 @@ fn flatten_json(text: &str) -> Option<Vec<(String, String)>> {
             let key = pair.get(0).as_string().unwrap_or_default();
             let key = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
             let value = pair.get(1);
-            if value.is_object() && !js_sys::Array::is_array(&value) {
+            // Arrays too, their elements as members "0", "1", … (`stages=[…]`).
+            if value.is_object() {
                 walk(&key, value.unchecked_ref(), out);
             } else {
                 let raw = js_sys::JSON::stringify(&value).ok().and_then(|s| s.as_string()).unwrap_or_default();
@@ -148,8 +151,8 @@ pub fn carried_changes(preset: &str, scenario: &Scenario) -> Vec<experiment::Cha
     experiment::changes(&bplab_engine::preset(preset).unwrap_or_default(), scenario)
 }
 
-/// Whether the scenario differs from its preset in more than its link carries (a
-/// structural change, a field the page hides): what a link of the shipped page leaves out.
+/// Whether the scenario differs from its preset in more than its link carries (a field
+/// without a knob, a field the page hides): what a link of the shipped page leaves out.
 #[cfg(not(feature = "share"))]
 pub fn has_uncarried_changes(lab: &Lab) -> bool {
     lab.scenario.with(|s| {

@@ -25,9 +25,8 @@ pub fn App() -> impl IntoView {
     provide_context(lab);
     fetch_texts("content/knobs.json", lab.knob_help);
     // A link's preset, knob changes and view (and embed=1, a lesson, a challenge); the
-    // address bar then follows the experiment. The `share` build also applies structural
-    // changes (docs/links.md; not yet within the download budget). An experiment file
-    // dropped on the page opens.
+    // address bar then follows the experiment (docs/links.md). An experiment file dropped on
+    // the page opens.
     open_from_address(&lab);
     keep_address(lab);
     accept_dropped_files(lab);
@@ -280,7 +279,7 @@ fn HelpDialog() -> impl IntoView {
         ("Escape", "close this help; stop a replay (after a seek) where it has got to"),
         ("Tab, arrows", "move between and adjust every control; the timeline takes ← → and Page Up/Down"),
     ];
-    let rows = keys.iter().map(|(k, what)| view! { <tr><th scope="row"><kbd>{*k}</kbd></th><td>{*what}</td></tr> }).collect_view();
+    let rows: String = keys.iter().map(|(k, what)| format!("<tr><th scope=\"row\"><kbd>{k}</kbd></th><td>{what}</td></tr>")).collect();
     view! {
         <div class="backdrop" hidden=move || !lab.help_open.get() on:click=move |_| lab.show_help(false)>
             <div
@@ -293,7 +292,7 @@ fn HelpDialog() -> impl IntoView {
             >
                 <h2 id="help-title">"Keyboard shortcuts"</h2>
                 <table class="keys">
-                    <tbody>{rows}</tbody>
+                    <tbody inner_html=rows></tbody>
                 </table>
                 <p class="hint">"Shortcuts do nothing while you type into a field."</p>
                 <button data-testid="help-close" on:click=move |_| lab.show_help(false)>

@@ -59,7 +59,7 @@ pub fn Compare() -> impl IntoView {
         ids.into_iter()
             .enumerate()
             .map(|(k, id)| {
-                let options = PRESETS.iter().map(|p| view! { <option value=p.id selected=p.id == id>{p.title}</option> }).collect_view();
+                let options = crate::html::preset_options(id, false);
                 view! {
                     <div class="lane-pick">
                         <label>
@@ -74,9 +74,8 @@ pub fn Compare() -> impl IntoView {
                                         set_lanes(&ids);
                                     }
                                 }
-                            >
-                                {options}
-                            </select>
+                                inner_html=options
+                            ></select>
                         </label>
                         <button
                             data-testid=format!("lane-remove-{}", k + 1)

@@ -8,39 +8,23 @@ use crate::driver::SPEED_RANGE;
 use crate::format;
 use crate::knobs::{self, Choice, Field, Knob, Section, StageKind, SLIDER_STEPS};
 use crate::state::{Lab, View};
-use bplab_engine::{Family, PRESETS};
 use leptos::prelude::*;
 
 #[component]
 pub fn PresetPicker() -> impl IntoView {
     let lab = Lab::from_context();
-    let mut families: Vec<Family> = Vec::new();
-    for p in PRESETS {
-        if !families.contains(&p.family) {
-            families.push(p.family);
-        }
-    }
-    let groups = families
-        .into_iter()
-        .map(|f| {
-            let options = PRESETS
-                .iter()
-                .filter(|p| p.family == f)
-                .map(|p| view! { <option value=p.id selected=move || lab.preset.get() == p.id>{p.title}</option> })
-                .collect_view();
-            view! { <optgroup label=f.label()>{options}</optgroup> }
-        })
-        .collect_view();
+    // Options as HTML, grouped by family (the presets come family by family), the one on
+    // show marked; `prop:value` follows the preset from then on.
+    let options = lab.preset.with_untracked(|id| crate::html::preset_options(id, true));
     view! {
         <label class="preset">
             <span>"Scenario"</span>
             <select
                 data-testid="preset-select"
+                inner_html=options
                 prop:value=move || lab.preset.get()
                 on:change=move |ev| lab.load_preset(&event_target_value(&ev))
-            >
-                {groups}
-            </select>
+            ></select>
         </label>
     }
 }

@@ -1,5 +1,6 @@
-//! HTML text for the tables the page builds as text (observability, the comparison's
-//! summary): escaping and header rows. Pure, tested natively.
+//! HTML text for the tables and lists the page builds as text (observability, the
+//! comparison's summary, the presets' options): escaping, header rows, options. Pure, tested
+//! natively.
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -13,6 +14,28 @@ pub fn esc(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
+    }
+    out
+}
+
+/// The presets as `<option>`s (in `<optgroup>`s by family when `grouped`), `selected` the
+/// one marked so.
+pub fn preset_options(selected: &str, grouped: bool) -> String {
+    let mut out = String::new();
+    let mut family = None;
+    for p in bplab_engine::PRESETS {
+        if grouped && family != Some(p.family) {
+            if family.is_some() {
+                out.push_str("</optgroup>");
+            }
+            out.push_str(&format!("<optgroup label=\"{}\">", esc(p.family.label())));
+            family = Some(p.family);
+        }
+        let mark = if p.id == selected { " selected" } else { "" };
+        out.push_str(&format!("<option value=\"{}\"{mark}>{}</option>", p.id, esc(p.title)));
+    }
+    if family.is_some() {
+        out.push_str("</optgroup>");
     }
     out
 }

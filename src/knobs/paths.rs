@@ -17,14 +17,16 @@
 //! [`Problem`] naming it; then, while the result does not validate, the change an error is
 //! about is taken back. A JSON object (`producer.throttle={"kind":"aimd",…}`) switches the
 //! option (to the page's defaults, which are the engine's) and then applies its members; a
-//! member without a knob (`probe_multiplier`) is a problem. Structural changes (`stages=[…]`,
-//! a stage's kind) are problems that say `bplab run --link` applies them. Where the engine
+//! member without a knob (`probe_multiplier`) is a problem. Structural changes (the whole
+//! pipeline, `stages=[…]`; a stage replaced, `stages.1={…}`, or of another kind) build each
+//! new stage from its kind's defaults, the engine's, then apply its members. Where the engine
 //! refuses a change for its shape the page is more lenient: a tag alone
 //! (`producer.throttle.kind=pid`) or an object short of a member switches to the page's
 //! defaults for the rest.
 //!
 //! [`changes`] writes the changes from one scenario to another over every field the table
-//! has, plus the seed, sorted by path: a switched option as a whole JSON object (or
+//! has, plus the seed, sorted by path: another pipeline as its stages' kinds
+//! (`stages=[{"kind":"channel"},{"kind":"topic"}]`, then the stages' knobs leaf by leaf), a switched option as a whole JSON object (or
 //! `null`), as the engine reads it, other fields leaf by leaf. A field the page hides in the
 //! scenario (the consumer's link under a topic, the auto-commit interval without
 //! auto-commit …) is not written. `apply(base, &changes(base, s)) == s` whenever `s`
@@ -34,15 +36,15 @@ use super::field::{Choice, Scope, StageKind, CONSUMER};
 use super::{Field, FIELDS};
 use crate::format;
 use bplab_engine::experiment::{json_number, number_with, take_back, Change, Problem};
-use bplab_engine::{LimiterSpec, Scenario};
+use bplab_engine::{LimiterSpec, Scenario, StageSpec};
 
 /// Choice options that mean an `Option` field is `null`.
 const OFF: [&str; 5] = ["none", "off", "forever", "unlimited", "unbounded"];
 
 /// Reads a number in JSON syntax (the page: `parseFloat`).
 pub type Parse = fn(&str) -> Option<f64>;
-/// A JSON object's leaf members as (dotted key, raw JSON value), `None` when the text is not
-/// a JSON object.
+/// A JSON object's leaf members as (dotted key, raw JSON value; an array's elements keyed by
+/// their index: `stages.0.kind`), `None` when the text is not a JSON object.
 pub type Flatten = fn(&str) -> Option<Vec<(String, String)>>;
 
 /// `base` with the link's `changes` applied in order, and a problem for each change that
@@ -82,6 +84,13 @@ pub fn apply(base: &Scenario, changes: &[Change], parse: Parse, flatten: Flatten
 pub fn changes(base: &Scenario, s: &Scenario, show: fn(f64) -> String) -> Vec<Change> {
     let mut out = Vec::new();
     let mut r = base.clone();
+    // Another pipeline: its stages' kinds, each from its defaults; the knobs say the rest.
+    let kinds: Vec<&str> = s.stages.iter().map(kind_name).collect();
+    if kinds != base.stages.iter().map(kind_name).collect::<Vec<_>>() {
+        r.stages = kinds.iter().filter_map(|k| default_stage(k)).collect();
+        let list: Vec<String> = kinds.iter().map(|k| format!("{{\"kind\":\"{k}\"}}")).collect();
+        out.push(Change { path: "stages".into(), value: format!("[{}]", list.join(",")) });
+    }
     // Switched options first, outer before inner (`consumer.downstream` before
     // `consumer.downstream.service`): an object or `null`.
     let mut switches: Vec<(String, &Choice, usize)> = Vec::new();
@@ -173,6 +182,9 @@ fn one(s: &Scenario, key: &str, raw: &str, parse: Parse, flatten: Flatten, notes
             Some(seed) => Ok(Scenario { seed, ..s.clone() }),
             None => Err(format!("must be a whole number from 0 to {} (got {}); kept {}", u64::MAX, quote(raw), s.seed)),
         };
+    }
+    if let Some(restaged) = restage(s, key, text, parse, flatten, notes) {
+        return restaged;
     }
     let mut next = s.clone();
     if text == "null" {
@@ -374,6 +386,96 @@ fn no_knob(s: &Scenario, key: &str) -> String {
     } else {
         "the page has no knob for this path in this scenario (bplab run --link applies every change); ignored".into()
     }
+}
+
+/// A stage's kind as the engine names it (`kafka_producer`).
+fn kind_name(stage: &StageSpec) -> &'static str {
+    match stage {
+        StageSpec::Channel(_) => "channel",
+        StageSpec::Map(_) => "map",
+        StageSpec::Filter(_) => "filter",
+        StageSpec::KafkaProducer(_) => "kafka_producer",
+        StageSpec::Topic(_) => "topic",
+    }
+}
+
+/// A stage of kind `name` with the engine's defaults.
+fn default_stage(name: &str) -> Option<StageSpec> {
+    Some(match name {
+        "channel" => StageSpec::Channel(Default::default()),
+        "map" => StageSpec::Map(Default::default()),
+        "filter" => StageSpec::Filter(Default::default()),
+        "kafka_producer" => StageSpec::KafkaProducer(Default::default()),
+        "topic" => StageSpec::Topic(Default::default()),
+        _ => return None,
+    })
+}
+
+/// A structural change, which no knob makes: the whole pipeline (`stages=[{"kind":"channel",
+/// "capacity":100},{"kind":"topic"}]`), a stage replaced (`stages.1={"kind":"topic",…}`) or
+/// given another kind (`stages.1.kind=topic`; its own kind again changes nothing). Each new
+/// stage starts from its kind's defaults (the engine's), then its members apply as changes of
+/// their own; a member without a knob is a problem in `notes`. `None`: not such a change.
+fn restage(
+    s: &Scenario,
+    key: &str,
+    text: &str,
+    parse: Parse,
+    flatten: Flatten,
+    notes: &mut Vec<Problem>,
+) -> Option<Result<Scenario, String>> {
+    let whole = key == "stages";
+    let leaves: Vec<(String, String)> = if whole {
+        // An array's elements flatten as members "0", "1", …
+        let leaves = flatten(&format!("{{\"stages\":{text}}}")).filter(|_| text.starts_with('['));
+        match leaves {
+            Some(l) => l,
+            None => return Some(Err(format!("must be a JSON array of stages (got {}); ignored", quote(text)))),
+        }
+    } else {
+        let (n, tail) = key.strip_prefix("stages.")?.split_once('.').map_or((&key[7..], ""), |(n, t)| (n, t));
+        let n: usize = n.parse().ok().filter(|n| *n < s.stages.len())?;
+        match tail {
+            "" if text.starts_with('{') => flatten(text)?.into_iter().map(|(k, v)| (format!("stages.{n}.{k}"), v)).collect(),
+            "kind" if unquote(text) == kind_name(&s.stages[n]) => return Some(Ok(s.clone())),
+            "kind" => vec![(key.to_string(), text.to_string())],
+            _ => return None,
+        }
+    };
+    let mut next = s.clone();
+    if whole {
+        next.stages.clear();
+    }
+    let kind_of = |k: &str| k.strip_suffix(".kind").and_then(|k| k.strip_prefix("stages.")).and_then(|i| i.parse::<usize>().ok());
+    for (k, v) in &leaves {
+        let Some(i) = kind_of(k) else { continue };
+        let Some(stage) = default_stage(unquote(v)) else {
+            return Some(Err(format!("{k}: must be one of channel, map, filter, kafka_producer, topic (got {}); ignored", quote(v))));
+        };
+        if whole && i == next.stages.len() {
+            next.stages.push(stage);
+        } else if !whole && i < next.stages.len() {
+            next.stages[i] = stage;
+        } else {
+            return Some(Err(format!("{k}: stages must come in order, each with its kind; ignored")));
+        }
+    }
+    let counted = leaves.iter().filter_map(|(k, _)| k.strip_prefix("stages.")?.split('.').next()?.parse::<usize>().ok()).max();
+    if whole && counted.map_or(0, |n| n + 1) != next.stages.len() {
+        return Some(Err("each stage needs a \"kind\" (channel, map, filter, kafka_producer, topic); ignored".into()));
+    }
+    let order = by_path(&leaves.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
+    for (k, v) in order.into_iter().map(|i| &leaves[i]).filter(|(k, _)| kind_of(k).is_none()) {
+        if matching(&next, k, false).is_empty() && matching(&next, k, true).is_empty() && !k.ends_with(".kind") {
+            notes.push(problem(k, format!("the page has no knob for it; kept the default (got {})", quote(v))));
+            continue;
+        }
+        match one(&next, k, v, parse, flatten, notes) {
+            Ok(t) => next = t,
+            Err(m) => return Some(Err(format!("{k}: {m}"))),
+        }
+    }
+    Some(Ok(next))
 }
 
 /// Sets a switch to `on` from its defaults: off (or another kind) first.

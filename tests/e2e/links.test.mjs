@@ -14,7 +14,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Some need the page built with `--features share` (links with structural changes: not
 // shipped until they fit the download budget): BPLAB_SHARE=1 with such a build runs them.
 const SKIP = process.env.BPLAB_SHARE === '1' ? false : 'the page is built without the share feature (set BPLAB_SHARE=1 with a share build)';
-// The shipped page reads a link's preset, seed and view only.
+// The shipped page applies a link's knob and structural changes; the share build every change.
 const SHIPPED_SKIP = process.env.BPLAB_SHARE === '1' ? 'a share build applies every change' : false;
 let chromium;
 let dir;
@@ -196,15 +196,19 @@ describe('experiment files', () => {
 });
 
 describe('links in the shipped page', { skip: SHIPPED_SKIP }, () => {
-  test('a link opens its preset, seed, knob changes and view; what cannot apply is named', async () => {
-    const query = '?v=1&preset=credits&seed=9&consumer.workers=3&stages=[{"kind":"topic"}]&speed=200&chart=latency&theme=dark&t=abc';
+  test('a link opens its preset, seed, knob and structural changes and view; what cannot apply is named', async () => {
+    const stages = 'stages=[{"kind":"channel","capacity":200}]';
+    const query = `?v=1&preset=credits&seed=9&consumer.workers=3&${stages}&duration_s=30&speed=200&chart=latency&theme=dark&t=abc`;
     await withPage(chromium.browser, '24-link-shipped', async (page) => {
       const box = page.locator('[data-testid=link-problems]');
       await box.waitFor();
       const items = await box.locator('li').allInnerTexts();
-      assert.deepEqual(items.map((t) => t.split(':')[0]).sort(), ['stages', 't'], items.join('\n'));
-      assert.ok(items.some((t) => /^stages: .*bplab run --link/.test(t)), items.join('\n'));
+      assert.deepEqual(items.map((t) => t.split(':')[0]).sort(), ['duration_s', 't'], items.join('\n'));
+      assert.ok(items.some((t) => /^duration_s: .*bplab run --link/.test(t)), items.join('\n'));
       assert.ok(items.some((t) => /^t: must be a number/.test(t)), items.join('\n'));
+      // The structural change applied: a channel of 200 before the consumer, in the link.
+      assert.equal(await page.inputValue('[data-testid=knob-s0-capacity] input[type=number]'), '200');
+      assert.match(decodeURIComponent(await page.evaluate(() => location.search)), /&stages=\[\{"kind":"channel"\}\]&stages\.0\.capacity=200/);
       assert.ok((await page.textContent('[data-testid=preset-title]')).startsWith('Credit-based'));
       assert.equal(await page.inputValue('[data-testid=seed]'), '9');
       assert.equal(await page.inputValue('[data-testid=knob-workers] input[type=number]'), '3');
@@ -223,6 +227,7 @@ describe('links in the shipped page', { skip: SHIPPED_SKIP }, () => {
       await page.reload();
       await page.locator('[data-testid=knob-workers]').waitFor();
       assert.equal(await page.inputValue('[data-testid=knob-workers] input[type=number]'), '5');
+      assert.equal(await page.inputValue('[data-testid=knob-s0-capacity] input[type=number]'), '200');
     }, { query });
   });
 });

@@ -15,16 +15,20 @@ fn parse(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-/// The test's `flatten`: a JSON object's leaves with dotted keys, through serde_json.
+/// The test's `flatten`: a JSON object's leaves with dotted keys (arrays' elements by index),
+/// through serde_json, as the page's `JSON.parse` walk does.
 fn flatten(text: &str) -> Option<Vec<(String, String)>> {
     fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
-        if let Value::Object(map) = v {
-            for (k, c) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                match c {
-                    Value::Object(_) => walk(&key, c, out),
-                    _ => out.push((key, c.to_string())),
-                }
+        let members: Vec<(String, &Value)> = match v {
+            Value::Object(map) => map.iter().map(|(k, c)| (k.clone(), c)).collect(),
+            Value::Array(items) => items.iter().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
+            _ => return,
+        };
+        for (k, c) in members {
+            let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
+            match c {
+                Value::Object(_) | Value::Array(_) => walk(&key, c, out),
+                _ => out.push((key, c.to_string())),
             }
         }
     }
@@ -239,8 +243,10 @@ fn bad_values_are_one_problem_each_naming_the_key() {
         ("consumer.workers", "[1]", "a whole number"),
         ("consumer.shed", "[1,2]", "JSON object or null"),
         ("seed", "-1", "whole number"),
-        ("stages", r#"[{"kind":"topic"}]"#, "bplab run --link"),
-        ("stages.0.kind", "topic", "bplab run --link"),
+        ("stages", r#"[{"kind":"pipe"}]"#, "must be one of channel, map"),
+        ("stages", r#"{"kind":"topic"}"#, "a JSON array of stages"),
+        ("stages", r#"[{"capacity":1}]"#, "needs a \"kind\""),
+        ("stages.0.kind", "pipe", "must be one of channel, map"),
         ("producer.throttle", r#"{"kind":"bogus"}"#, "aimd, pid"),
         ("consumer.pause.high", "100", "not in this scenario"),
     ];
@@ -331,5 +337,38 @@ fn every_lesson_and_challenge_link_applies_as_the_engine_applies_it() {
         assert_eq!(d.problems, vec![], "{file}: {link}");
         assert_eq!(problems, vec![], "{file}: {link}");
         assert_eq!(got, d.experiment.scenario, "{file}: {link}");
+    }
+}
+
+#[test]
+fn structural_changes_build_the_pipeline_the_engine_builds() {
+    let cases = [
+        ("incident-106", r#"stages=[{"kind":"channel","capacity":100},{"kind":"topic","partitions":4}]"#),
+        ("fix-blocking-channel", r#"stages.0={"kind":"topic","partitions":3}"#),
+        ("fix-blocking-channel", r#"stages=[{"kind":"map"},{"kind":"filter","pass_ratio":0.25},{"kind":"channel","capacity":50}]"#),
+        ("incident-106", "stages=[]"),
+        ("fix-blocking-channel", "stages.0.kind=channel"),
+    ];
+    for (id, change_text) in cases {
+        let base = preset(id).unwrap();
+        let link = format!("preset={id}&{change_text}");
+        let d = experiment::decode(&link);
+        assert!(d.problems.is_empty(), "{link}: the engine says {:?}", d.problems);
+        let q = experiment::read(&link);
+        let (got, problems) = apply(&base, &q.changes);
+        assert!(problems.is_empty(), "{link}: {problems:?}");
+        assert_eq!(got, d.experiment.scenario, "{link}");
+        // The engine's own link for it (whole stages as JSON) applies the same.
+        let canonical = experiment::encode(id, &got, &Default::default());
+        let (again, problems) = apply(&base, &experiment::read(&canonical).changes);
+        assert!(problems.is_empty(), "{canonical}: {problems:?}");
+        assert_eq!(again, got, "{canonical}");
+        // And the page writes it back: the kinds, then the knobs.
+        let written = paths::changes(&base, &got, experiment::number);
+        let (back, problems) = apply(&base, &written);
+        assert!(problems.is_empty(), "{written:?}: {problems:?}");
+        assert_eq!(back, got, "{written:?}");
+        let engine_reads = experiment::decode(&experiment::write(id, &written, &Default::default()));
+        assert_eq!(engine_reads.experiment.scenario, got, "{written:?}: {:?}", engine_reads.problems);
     }
 }

@@ -392,12 +392,18 @@ fn apply(base: &Scenario, given: &[Change], problems: &mut Vec<Problem>) -> Scen
             continue;
         };
         let old = std::mem::replace(node, read_value(&c.value));
-        if let Err((field, message)) = from_value(doc.clone()) {
-            let node = locate(&mut doc, &c.path).expect("just found");
-            let kept_text = text_of(&old);
-            *node = old;
-            problems.push(problem(&c.path, format!("{}; kept {kept_text}", at_field(&c.path, &field, &message))));
-            continue;
+        match from_value(doc.clone()) {
+            // With every default filled in, as `--set` leaves it: a later change may name a
+            // member an object given in part left out (`stages=[{"kind":"topic"}]`, then
+            // `stages.0.partitions=3`).
+            Ok(s) => doc = to_value(&s),
+            Err((field, message)) => {
+                let node = locate(&mut doc, &c.path).expect("just found");
+                let kept_text = text_of(&old);
+                *node = old;
+                problems.push(problem(&c.path, format!("{}; kept {kept_text}", at_field(&c.path, &field, &message))));
+                continue;
+            }
         }
         kept.push(c);
     }
@@ -411,9 +417,26 @@ fn apply(base: &Scenario, given: &[Change], problems: &mut Vec<Problem>) -> Scen
         let dropped = kept.remove(index);
         problems.push(problem(&dropped.path, message));
         doc = start.clone();
-        for c in &kept {
-            *locate(&mut doc, &c.path).expect("a kept path exists") = read_value(&c.value);
+        let mut still = Vec::new();
+        for c in kept {
+            // A change into what a change taken back had made (a stage it added) goes too.
+            let Some(node) = locate(&mut doc, &c.path) else {
+                problems.push(problem(&c.path, format!("no such field once {} was taken back; ignored", dropped.path)));
+                continue;
+            };
+            let old = std::mem::replace(node, read_value(&c.value));
+            match from_value(doc.clone()) {
+                Ok(s) => {
+                    doc = to_value(&s);
+                    still.push(c);
+                }
+                Err(_) => {
+                    *locate(&mut doc, &c.path).expect("just found") = old;
+                    problems.push(problem(&c.path, format!("does not apply once {} was taken back; ignored", dropped.path)));
+                }
+            }
         }
+        kept = still;
     }
 }
 
