@@ -77,7 +77,7 @@ impl Seg {
     }
 
     /// Joins `next`, which comes after `self`, into one run.
-    fn absorb(&mut self, next: Seg) {
+    pub(crate) fn absorb(&mut self, next: Seg) {
         self.n += next.n;
         self.t0 = self.t0.min(next.t0);
         self.t1 = self.t1.max(next.t1);
@@ -114,6 +114,12 @@ impl SegQueue {
     pub fn strict(mut self) -> SegQueue {
         self.strict = true;
         self
+    }
+
+    /// Would [`push_back`](Self::push_back) merge `seg` into `back`, this queue's last run?
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn merges(&self, back: &Seg, seg: &Seg) -> bool {
+        back.end() == seg.off && seg.t1.saturating_sub(back.t0) <= self.merge_span
     }
 
     /// Messages held.

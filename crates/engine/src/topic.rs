@@ -235,25 +235,59 @@ impl Topic {
             if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) || !cache.is_empty() {
                 continue;
             }
-            // Only what the log held when the request reached the broker.
-            let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
-            let mut take = per_partition.min(left).min(upto.saturating_sub(part.position));
-            while take > 0 {
-                let Some(seg) = part.unfetched.pop_front(take) else { break };
-                part.uncommitted.push_back(seg);
-                part.position = seg.end();
-                cache.push_back(seg);
-                take -= seg.n;
-                left -= seg.n;
-                got += seg.n;
-            }
+            got += fetch_from(part, request, per_partition, &mut left, |seg| cache.push_back(seg));
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
-        // The request is answered: later appends are for the next one.
+        self.answered(m);
+        got
+    }
+
+    /// How many records [`fetch`](Self::fetch) would bring member `m` now, every fetch cache
+    /// being empty; `None` when a partition's unfetched records are in more runs than a
+    /// fetch cache holds before it compacts (then its runs could be merged on the way).
+    /// Changes nothing.
+    pub fn fetch_size(&self, m: u16, per_partition: u64, max: u64) -> Option<u64> {
+        let mut left = max;
+        let request = self.request.get(usize::from(m)).copied().unwrap_or(0);
+        for part in &self.parts {
+            if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) {
+                continue;
+            }
+            if part.unfetched.entries() > QUEUE_CAP {
+                return None;
+            }
+            let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
+            // `fetch_from` pops until it has `take` records or the log runs out.
+            let take = per_partition.min(left).min(upto.saturating_sub(part.position)).min(part.unfetched.total());
+            left -= take;
+        }
+        Some(max - left)
+    }
+
+    /// [`fetch`](Self::fetch) when every fetch cache of member `m` is empty, each run fetched
+    /// handed to `sink` with its partition (in the order `fetch` pushes them into the caches)
+    /// instead of being cached. Returns how many records it brought.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub fn fetch_each(&mut self, m: u16, per_partition: u64, max: u64, mut sink: impl FnMut(usize, Seg)) -> u64 {
+        let (mut left, mut got) = (max, 0);
+        let request = self.request.get(usize::from(m)).copied().unwrap_or(0);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) {
+                continue;
+            }
+            got += fetch_from(part, request, per_partition, &mut left, |seg| sink(p, seg));
+            self.unfetched_parts -= part.unfetched.is_empty() as usize;
+        }
+        self.answered(m);
+        got
+    }
+
+    /// Member `m`'s fetch request is answered: later appends are for the next one.
+    #[inline]
+    fn answered(&mut self, m: u16) {
         if let Some(at) = self.broker_at.get_mut(usize::from(m)) {
             *at = Nanos::MAX;
         }
-        got
     }
 
     /// Offsets `[a, b)` of partition `p` have been handled (processed or shed); returns how
@@ -347,4 +381,25 @@ impl Topic {
     pub fn lag(&self) -> u64 {
         self.parts.iter().map(Partition::lag).sum()
     }
+}
+
+/// One partition's part of a fetch (request number `request`): up to `per_partition`
+/// records and `left` (kept), only what the log held when the request reached the broker;
+/// each run moved to the uncommitted records and given to `sink`. Returns the records taken.
+#[inline(always)]
+fn fetch_from(part: &mut Partition, request: u64, per_partition: u64, left: &mut u64, mut sink: impl FnMut(Seg)) -> u64 {
+    // Only what the log held when the request reached the broker.
+    let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
+    let mut take = per_partition.min(*left).min(upto.saturating_sub(part.position));
+    let mut got = 0;
+    while take > 0 {
+        let Some(seg) = part.unfetched.pop_front(take) else { break };
+        part.uncommitted.push_back(seg);
+        part.position = seg.end();
+        sink(seg);
+        take -= seg.n;
+        *left -= seg.n;
+        got += seg.n;
+    }
+    got
 }

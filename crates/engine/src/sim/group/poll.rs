@@ -5,7 +5,7 @@
 
 use crate::consumer::{LoopState, Source};
 use crate::event::Event;
-use crate::scenario::Mode;
+use crate::scenario::{Commit, Mode};
 use crate::seg::{Seg, SegQueue};
 use crate::shed;
 use crate::sim::Simulation;
@@ -114,7 +114,9 @@ impl Simulation {
     }
 
     pub(crate) fn on_fetch_done(&mut self, m: usize, gen: u32) {
-        let Some(t) = &mut self.topic else { return };
+        if self.topic.is_none() {
+            return;
+        }
         let (part_fetch, fetch_max) = (self.group.part_fetch, self.group.fetch_max);
         let mb = &mut self.group.members[m];
         if gen != mb.fetch_gen || !mb.up {
@@ -124,6 +126,11 @@ impl Simulation {
         if mb.paused || mb.evicted || self.group.rebalancing {
             return;
         }
+        if mb.state == LoopState::Waiting && mb.cache_total == 0 && self.group.shed.is_none() && self.fetch_and_poll(m) {
+            return;
+        }
+        let Some(t) = &mut self.topic else { return };
+        let mb = &mut self.group.members[m];
         let got = t.fetch(m as u16, &mut mb.cache, part_fetch, fetch_max);
         mb.cache_total += got;
         if got == 0 {
@@ -143,6 +150,60 @@ impl Simulation {
             mb.state = LoopState::Fetching;
             self.on_poll_done(m);
         }
+    }
+
+    /// `on_fetch_done` for a member whose poll waits for this fetch with an empty fetch
+    /// cache, when the poll takes the whole fetch (the usual case of a caught-up consumer:
+    /// a fetch every tick). The runs go straight to the partition queues, merged as the
+    /// fetch cache would have merged them on the way, so queues, counts, heap peaks and
+    /// trace are those of the fetch, the heap check and the poll one after the other.
+    /// Returns false, having changed nothing, when that does not apply: nothing to fetch,
+    /// more than a poll takes, an OOM kill on arrival, or an auto-commit due at this poll
+    /// (it reads the cache).
+    fn fetch_and_poll(&mut self, m: usize) -> bool {
+        let Some(t) = &mut self.topic else { return false };
+        let g = &mut self.group;
+        let mb = &mut g.members[m];
+        if g.commit == Commit::Auto && self.now - mb.last_auto_commit >= g.auto_commit_every {
+            return false;
+        }
+        let Some(got) = t.fetch_size(m as u16, g.part_fetch, g.fetch_max) else { return false };
+        if got == 0 || got > g.max_poll {
+            return false;
+        }
+        let heap = g.baseline.saturating_add(g.per_message.saturating_mul(mb.in_flight + got));
+        if !g.heap_inert && heap > g.limit {
+            return false;
+        }
+        // The fetch cache's merging, one partition at a time (the cache is empty, and holds
+        // no more runs than the log: it does not compact).
+        let cache = &mb.cache[0];
+        let queues = &mut mb.queues;
+        let mut held: Option<(usize, Seg)> = None;
+        let fetched = t.fetch_each(m as u16, g.part_fetch, g.fetch_max, |p, seg| match &mut held {
+            Some((hp, h)) if *hp == p && cache.merges(h, &seg) => h.absorb(seg),
+            _ => {
+                if let Some((hp, h)) = held.replace((p, seg)) {
+                    queues[hp].push_back(h);
+                }
+            }
+        });
+        if let Some((hp, h)) = held {
+            queues[hp].push_back(h);
+        }
+        debug_assert_eq!(fetched, got);
+        mb.state = LoopState::Fetching;
+        self.note(TraceKind::Fetched { member: m as u16, n: got });
+        if !self.group.heap_inert {
+            self.stats.max_heap = self.stats.max_heap.max(heap);
+        }
+        // The poll (`on_poll_done`, with no commit due).
+        let mb = &mut self.group.members[m];
+        mb.last_poll = self.now;
+        mb.count_poll();
+        self.note(TraceKind::Polled { member: m as u16, n: got });
+        self.after_poll(m, got);
+        true
     }
 
     /// A `PollDone` event: the poll completes unless it was overtaken.
