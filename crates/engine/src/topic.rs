@@ -66,6 +66,9 @@ pub(crate) struct Topic {
     /// partitions when there are none (counted where records are appended and fetched;
     /// recounted after rewinds and retention).
     unfetched_parts: usize,
+    /// Unfetched records over all partitions (kept with `unfetched_parts`): a bound on what
+    /// a fetch brings.
+    unfetched_records: u64,
     /// Per member: when its fetch in flight reaches (reached) the broker (`Nanos::MAX`: none
     /// in flight), and that request's number (unique over all members, from 1). Kept per
     /// member, not per partition, so that a request and a fetch cost the same whatever the
@@ -101,6 +104,7 @@ impl Topic {
             retention: spec.retention_ms.map(time::from_millis),
             retention_records: spec.retention_bytes.map(|b| (b / msg_bytes).max(1)),
             unfetched_parts: 0,
+            unfetched_records: 0,
             broker_at: Vec::new(),
             request: Vec::new(),
             requests: 0,
@@ -141,6 +145,7 @@ impl Topic {
             }
             self.unfetched_parts += part.unfetched.is_empty() as usize;
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
+            self.unfetched_records += now.n;
             part.log_end += now.n;
             self.in_batch += now.n;
             if self.in_batch == self.batch {
@@ -238,6 +243,7 @@ impl Topic {
             got += fetch_from(part, request, per_partition, &mut left, |seg| cache.push_back(seg));
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
+        self.unfetched_records -= got;
         self.answered(m);
         got
     }
@@ -278,6 +284,7 @@ impl Topic {
             got += fetch_from(part, request, per_partition, &mut left, |seg| sink(p, seg));
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
+        self.unfetched_records -= got;
         self.answered(m);
         got
     }
@@ -369,9 +376,17 @@ impl Topic {
         self.recount_unfetched();
     }
 
-    /// Counts the partitions with unfetched records afresh.
+    /// Counts the partitions with unfetched records, and the records, afresh.
     pub fn recount_unfetched(&mut self) {
         self.unfetched_parts = self.parts.iter().filter(|p| !p.unfetched.is_empty()).count();
+        self.unfetched_records = self.unfetched();
+    }
+
+    /// Unfetched records over all partitions: at least what any fetch brings now.
+    #[inline]
+    pub fn unfetched_records(&self) -> u64 {
+        debug_assert_eq!(self.unfetched_records, self.unfetched());
+        self.unfetched_records
     }
 
     pub fn unfetched(&self) -> u64 {
