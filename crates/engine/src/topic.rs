@@ -248,28 +248,6 @@ impl Topic {
         got
     }
 
-    /// How many records [`fetch`](Self::fetch) would bring member `m` now, every fetch cache
-    /// being empty; `None` when a partition's unfetched records are in more runs than a
-    /// fetch cache holds before it compacts (then its runs could be merged on the way).
-    /// Changes nothing.
-    pub fn fetch_size(&self, m: u16, per_partition: u64, max: u64) -> Option<u64> {
-        let mut left = max;
-        let request = self.request.get(usize::from(m)).copied().unwrap_or(0);
-        for part in &self.parts {
-            if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) {
-                continue;
-            }
-            if part.unfetched.entries() > QUEUE_CAP {
-                return None;
-            }
-            let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
-            // `fetch_from` pops until it has `take` records or the log runs out.
-            let take = per_partition.min(left).min(upto.saturating_sub(part.position)).min(part.unfetched.total());
-            left -= take;
-        }
-        Some(max - left)
-    }
-
     /// [`fetch`](Self::fetch) when every fetch cache of member `m` is empty, each run fetched
     /// handed to `sink` with its partition (in the order `fetch` pushes them into the caches)
     /// instead of being cached. Returns how many records it brought.

@@ -157,9 +157,9 @@ impl Simulation {
     /// a fetch every tick). The runs go straight to the partition queues, merged as the
     /// fetch cache would have merged them on the way, so queues, counts, heap peaks and
     /// trace are those of the fetch, the heap check and the poll one after the other.
-    /// Returns false, having changed nothing, when that does not apply: nothing to fetch,
-    /// more than a poll takes, an OOM kill on arrival, or an auto-commit due at this poll
-    /// (it reads the cache).
+    /// Returns false, having changed nothing, unless every unfetched record of the log
+    /// would fit this poll (and the fetch cache, and the heap) and no auto-commit is due at
+    /// this poll (it reads the cache).
     fn fetch_and_poll(&mut self, m: usize) -> bool {
         let Some(t) = &mut self.topic else { return false };
         let g = &mut self.group;
@@ -167,16 +167,14 @@ impl Simulation {
         if g.commit == Commit::Auto && self.now - mb.last_auto_commit >= g.auto_commit_every {
             return false;
         }
-        // What the fetch brings is at most what the log holds unfetched: when that passes the
-        // checks below, so does the fetch, which need not be sized first.
+        // What the fetch brings is at most what the log holds unfetched: when that fits one
+        // poll, a fetch cache without compacting and the heap, so does the fetch.
         let bound = t.unfetched_records();
-        let heap_at = |n: u64| g.baseline.saturating_add(g.per_message.saturating_mul(mb.in_flight + n));
-        let sure = bound <= g.max_poll && bound <= QUEUE_CAP as u64 && (g.heap_inert || heap_at(bound) <= g.limit);
-        if !sure {
-            let Some(got) = t.fetch_size(m as u16, g.part_fetch, g.fetch_max) else { return false };
-            if got == 0 || got > g.max_poll || !g.heap_inert && heap_at(got) > g.limit {
-                return false;
-            }
+        if bound > g.max_poll
+            || bound > QUEUE_CAP as u64
+            || !g.heap_inert && g.baseline.saturating_add(g.per_message.saturating_mul(mb.in_flight + bound)) > g.limit
+        {
+            return false;
         }
         // The fetch cache's merging, one partition at a time (the cache is empty, and holds
         // no more runs than the log: it does not compact).
