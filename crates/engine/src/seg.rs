@@ -77,7 +77,7 @@ impl Seg {
     }
 
     /// Joins `next`, which comes after `self`, into one run.
-    fn absorb(&mut self, next: Seg) {
+    pub(crate) fn absorb(&mut self, next: Seg) {
         self.n += next.n;
         self.t0 = self.t0.min(next.t0);
         self.t1 = self.t1.max(next.t1);
@@ -114,6 +114,12 @@ impl SegQueue {
     pub fn strict(mut self) -> SegQueue {
         self.strict = true;
         self
+    }
+
+    /// Would [`push_back`](Self::push_back) merge `seg` into `back`, this queue's last run?
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    pub(crate) fn merges(&self, back: &Seg, seg: &Seg) -> bool {
+        back.end() == seg.off && seg.t1.saturating_sub(back.t0) <= self.merge_span
     }
 
     /// Messages held.
@@ -296,13 +302,6 @@ impl SegQueue {
     #[inline(never)]
     fn compact(&mut self) {
         let strict = self.strict;
-        let cost = |a: &Seg, b: &Seg| {
-            if strict && a.end() != b.off {
-                None
-            } else {
-                Some(a.t1.max(b.t1) - a.t0.min(b.t0))
-            }
-        };
         let runs = self.q.make_contiguous();
         let n = runs.len();
         if n < 2 {
@@ -328,19 +327,7 @@ impl SegQueue {
         let mean = (sum / count as u128) as Nanos;
         let mut len = n;
         for threshold in [mean, Nanos::MAX] {
-            let (mut w, mut r) = (0, 0);
-            while r < len {
-                let mut a = runs[r];
-                if r + 1 < len && cost(&a, &runs[r + 1]).is_some_and(|c| c <= threshold) {
-                    a.absorb(runs[r + 1]);
-                    r += 2;
-                } else {
-                    r += 1;
-                }
-                runs[w] = a;
-                w += 1;
-            }
-            len = w;
+            len = merge_pass(&mut runs[..len], strict, threshold);
             if len * 4 <= self.cap * 3 {
                 break;
             }
@@ -353,9 +340,89 @@ impl SegQueue {
     }
 }
 
+/// One left-to-right pass of [`SegQueue::compact`]: each run merged with the next when they
+/// may merge (contiguous offsets, in a strict queue) into a run spanning at most `threshold`,
+/// each run at most once; the runs left are moved to the front. Returns how many are left.
+#[inline(always)]
+fn merge_pass(runs: &mut [Seg], strict: bool, threshold: Nanos) -> usize {
+    let len = runs.len();
+    let merges = |a: &Seg, b: &Seg| (!strict || a.end() == b.off) && a.t1.max(b.t1) - a.t0.min(b.t0) <= threshold;
+    // Up to the first merge every run stays where it is.
+    let mut r = 0;
+    while r + 1 < len && !merges(&runs[r], &runs[r + 1]) {
+        r += 1;
+    }
+    let mut w = r;
+    while r + 1 < len {
+        let mut a = runs[r];
+        let b = runs[r + 1];
+        if merges(&a, &b) {
+            a.absorb(b);
+            r += 2;
+        } else {
+            r += 1;
+        }
+        runs[w] = a;
+        w += 1;
+    }
+    if r < len {
+        // The last run, with no neighbour left to merge with.
+        runs[w] = runs[r];
+        w += 1;
+    }
+    w
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_pass_is_the_plain_greedy_pass() {
+        // The pass as first written: every run copied, merged or not.
+        fn reference(runs: &mut [Seg], strict: bool, threshold: Nanos) -> usize {
+            let len = runs.len();
+            let (mut w, mut r) = (0, 0);
+            while r < len {
+                let mut a = runs[r];
+                let b = runs.get(r + 1).copied();
+                if b.is_some_and(|b| (!strict || a.end() == b.off) && a.t1.max(b.t1) - a.t0.min(b.t0) <= threshold) {
+                    a.absorb(b.expect("checked"));
+                    r += 2;
+                } else {
+                    r += 1;
+                }
+                runs[w] = a;
+                w += 1;
+            }
+            w
+        }
+        let mut x = 7u64;
+        let mut rand = |m: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        for case in 0..3_000 {
+            let n = rand(40) as usize;
+            let (mut off, mut t) = (rand(100), rand(1_000));
+            let runs: Vec<Seg> = (0..n)
+                .map(|_| {
+                    let k = 1 + rand(5);
+                    let t0 = t + rand(30);
+                    let s = Seg { n: k, t0, t1: t0 + rand(20), off };
+                    off += k + (rand(4) == 0) as u64 * rand(3);
+                    t = t0;
+                    s
+                })
+                .collect();
+            for strict in [false, true] {
+                let threshold = if case % 7 == 0 { Nanos::MAX } else { rand(60) };
+                let (mut a, mut b) = (runs.clone(), runs.clone());
+                let (la, lb) = (merge_pass(&mut a, strict, threshold), reference(&mut b, strict, threshold));
+                assert_eq!((la, &a[..la]), (lb, &b[..lb]), "case {case}, strict {strict}");
+            }
+        }
+    }
 
     #[test]
     fn split_keeps_counts_offsets_and_times() {

@@ -66,6 +66,9 @@ pub(crate) struct Topic {
     /// partitions when there are none (counted where records are appended and fetched;
     /// recounted after rewinds and retention).
     unfetched_parts: usize,
+    /// Unfetched records over all partitions (kept with `unfetched_parts`): a bound on what
+    /// a fetch brings.
+    unfetched_records: u64,
     /// Per member: when its fetch in flight reaches (reached) the broker (`Nanos::MAX`: none
     /// in flight), and that request's number (unique over all members, from 1). Kept per
     /// member, not per partition, so that a request and a fetch cost the same whatever the
@@ -101,6 +104,7 @@ impl Topic {
             retention: spec.retention_ms.map(time::from_millis),
             retention_records: spec.retention_bytes.map(|b| (b / msg_bytes).max(1)),
             unfetched_parts: 0,
+            unfetched_records: 0,
             broker_at: Vec::new(),
             request: Vec::new(),
             requests: 0,
@@ -141,6 +145,7 @@ impl Topic {
             }
             self.unfetched_parts += part.unfetched.is_empty() as usize;
             part.unfetched.push_back(Seg { off: part.log_end, ..now });
+            self.unfetched_records += now.n;
             part.log_end += now.n;
             self.in_batch += now.n;
             if self.in_batch == self.batch {
@@ -235,25 +240,39 @@ impl Topic {
             if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) || !cache.is_empty() {
                 continue;
             }
-            // Only what the log held when the request reached the broker.
-            let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
-            let mut take = per_partition.min(left).min(upto.saturating_sub(part.position));
-            while take > 0 {
-                let Some(seg) = part.unfetched.pop_front(take) else { break };
-                part.uncommitted.push_back(seg);
-                part.position = seg.end();
-                cache.push_back(seg);
-                take -= seg.n;
-                left -= seg.n;
-                got += seg.n;
-            }
+            got += fetch_from(part, request, per_partition, &mut left, |seg| cache.push_back(seg));
             self.unfetched_parts -= part.unfetched.is_empty() as usize;
         }
-        // The request is answered: later appends are for the next one.
+        self.unfetched_records -= got;
+        self.answered(m);
+        got
+    }
+
+    /// [`fetch`](Self::fetch) when every fetch cache of member `m` is empty, each run fetched
+    /// handed to `sink` with its partition (in the order `fetch` pushes them into the caches)
+    /// instead of being cached. Returns how many records it brought.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub fn fetch_each(&mut self, m: u16, per_partition: u64, max: u64, mut sink: impl FnMut(usize, Seg)) -> u64 {
+        let (mut left, mut got) = (max, 0);
+        let request = self.request.get(usize::from(m)).copied().unwrap_or(0);
+        for (p, part) in self.parts.iter_mut().enumerate() {
+            if part.unfetched.is_empty() || left == 0 || part.owner != Some(m) {
+                continue;
+            }
+            got += fetch_from(part, request, per_partition, &mut left, |seg| sink(p, seg));
+            self.unfetched_parts -= part.unfetched.is_empty() as usize;
+        }
+        self.unfetched_records -= got;
+        self.answered(m);
+        got
+    }
+
+    /// Member `m`'s fetch request is answered: later appends are for the next one.
+    #[inline]
+    fn answered(&mut self, m: u16) {
         if let Some(at) = self.broker_at.get_mut(usize::from(m)) {
             *at = Nanos::MAX;
         }
-        got
     }
 
     /// Offsets `[a, b)` of partition `p` have been handled (processed or shed); returns how
@@ -335,9 +354,17 @@ impl Topic {
         self.recount_unfetched();
     }
 
-    /// Counts the partitions with unfetched records afresh.
+    /// Counts the partitions with unfetched records, and the records, afresh.
     pub fn recount_unfetched(&mut self) {
         self.unfetched_parts = self.parts.iter().filter(|p| !p.unfetched.is_empty()).count();
+        self.unfetched_records = self.unfetched();
+    }
+
+    /// Unfetched records over all partitions: at least what any fetch brings now.
+    #[inline]
+    pub fn unfetched_records(&self) -> u64 {
+        debug_assert_eq!(self.unfetched_records, self.unfetched());
+        self.unfetched_records
     }
 
     pub fn unfetched(&self) -> u64 {
@@ -347,4 +374,25 @@ impl Topic {
     pub fn lag(&self) -> u64 {
         self.parts.iter().map(Partition::lag).sum()
     }
+}
+
+/// One partition's part of a fetch (request number `request`): up to `per_partition`
+/// records and `left` (kept), only what the log held when the request reached the broker;
+/// each run moved to the uncommitted records and given to `sink`. Returns the records taken.
+#[inline(always)]
+fn fetch_from(part: &mut Partition, request: u64, per_partition: u64, left: &mut u64, mut sink: impl FnMut(Seg)) -> u64 {
+    // Only what the log held when the request reached the broker.
+    let upto = if request != 0 && part.upto_req == request { part.fetch_upto } else { u64::MAX };
+    let mut take = per_partition.min(*left).min(upto.saturating_sub(part.position));
+    let mut got = 0;
+    while take > 0 {
+        let Some(seg) = part.unfetched.pop_front(take) else { break };
+        part.uncommitted.push_back(seg);
+        part.position = seg.end();
+        sink(seg);
+        take -= seg.n;
+        *left -= seg.n;
+        got += seg.n;
+    }
+    got
 }

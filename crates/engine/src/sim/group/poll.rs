@@ -5,8 +5,8 @@
 
 use crate::consumer::{LoopState, Source};
 use crate::event::Event;
-use crate::scenario::Mode;
-use crate::seg::{Seg, SegQueue};
+use crate::scenario::{Commit, Mode};
+use crate::seg::{Seg, SegQueue, QUEUE_CAP};
 use crate::shed;
 use crate::sim::Simulation;
 use crate::snapshot::{DropCause, LossCause, TraceKind};
@@ -114,7 +114,9 @@ impl Simulation {
     }
 
     pub(crate) fn on_fetch_done(&mut self, m: usize, gen: u32) {
-        let Some(t) = &mut self.topic else { return };
+        if self.topic.is_none() {
+            return;
+        }
         let (part_fetch, fetch_max) = (self.group.part_fetch, self.group.fetch_max);
         let mb = &mut self.group.members[m];
         if gen != mb.fetch_gen || !mb.up {
@@ -124,6 +126,11 @@ impl Simulation {
         if mb.paused || mb.evicted || self.group.rebalancing {
             return;
         }
+        if mb.state == LoopState::Waiting && mb.cache_total == 0 && self.group.shed.is_none() && self.fetch_and_poll(m) {
+            return;
+        }
+        let Some(t) = &mut self.topic else { return };
+        let mb = &mut self.group.members[m];
         let got = t.fetch(m as u16, &mut mb.cache, part_fetch, fetch_max);
         mb.cache_total += got;
         if got == 0 {
@@ -143,6 +150,69 @@ impl Simulation {
             mb.state = LoopState::Fetching;
             self.on_poll_done(m);
         }
+    }
+
+    /// `on_fetch_done` for a member whose poll waits for this fetch with an empty fetch
+    /// cache, when the poll takes the whole fetch (the usual case of a caught-up consumer:
+    /// a fetch every tick). The runs go straight to the partition queues, merged as the
+    /// fetch cache would have merged them on the way, so queues, counts, heap peaks and
+    /// trace are those of the fetch, the heap check and the poll one after the other.
+    /// Returns false, having changed nothing, unless every unfetched record of the log
+    /// would fit this poll (and the fetch cache, and the heap) and no auto-commit is due at
+    /// this poll (it reads the cache).
+    fn fetch_and_poll(&mut self, m: usize) -> bool {
+        let Some(t) = &mut self.topic else { return false };
+        let g = &mut self.group;
+        let mb = &mut g.members[m];
+        if g.commit == Commit::Auto && self.now - mb.last_auto_commit >= g.auto_commit_every {
+            return false;
+        }
+        // What the fetch brings is at most what the log holds unfetched: when that fits one
+        // poll, a fetch cache without compacting and the heap, so does the fetch.
+        let bound = t.unfetched_records();
+        if bound > g.max_poll
+            || bound > QUEUE_CAP as u64
+            || !g.heap_inert && g.baseline.saturating_add(g.per_message.saturating_mul(mb.in_flight + bound)) > g.limit
+        {
+            return false;
+        }
+        // The fetch cache's merging, one partition at a time (the cache is empty, and holds
+        // no more runs than the log: it does not compact).
+        let cache = &mb.cache[0];
+        let queues = &mut mb.queues;
+        let mut held: Option<(usize, Seg)> = None;
+        let fetched = t.fetch_each(m as u16, g.part_fetch, g.fetch_max, |p, seg| match &mut held {
+            Some((hp, h)) if *hp == p && cache.merges(h, &seg) => h.absorb(seg),
+            _ => {
+                if let Some((hp, h)) = held.replace((p, seg)) {
+                    queues[hp].push_back(h);
+                }
+            }
+        });
+        if let Some((hp, h)) = held {
+            queues[hp].push_back(h);
+        }
+        let got = fetched;
+        if got == 0 {
+            // As `on_fetch_done` after a fetch that brought nothing.
+            if mb.state == LoopState::Waiting {
+                self.maybe_fetch(m);
+            }
+            return true;
+        }
+        let heap = g.baseline.saturating_add(g.per_message.saturating_mul(mb.in_flight + got));
+        mb.state = LoopState::Fetching;
+        self.note(TraceKind::Fetched { member: m as u16, n: got });
+        if !self.group.heap_inert {
+            self.stats.max_heap = self.stats.max_heap.max(heap);
+        }
+        // The poll (`on_poll_done`, with no commit due).
+        let mb = &mut self.group.members[m];
+        mb.last_poll = self.now;
+        mb.count_poll();
+        self.note(TraceKind::Polled { member: m as u16, n: got });
+        self.after_poll(m, got);
+        true
     }
 
     /// A `PollDone` event: the poll completes unless it was overtaken.
