@@ -57,6 +57,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn preset_options_list_every_preset_once_grouped_by_family_with_one_selected() {
+        let id = bplab_engine::PRESETS[5].id;
+        for grouped in [true, false] {
+            let html = preset_options(id, grouped);
+            assert_eq!(html.matches("<option ").count(), bplab_engine::PRESETS.len());
+            assert_eq!(html.matches(" selected>").count(), 1);
+            assert!(html.contains(&format!("<option value=\"{id}\" selected>")), "{html}");
+            assert_eq!(html.matches("<optgroup ").count(), html.matches("</optgroup>").count());
+            // Families come one after another: one group each.
+            let mut families: Vec<_> = bplab_engine::PRESETS.iter().map(|p| p.family).collect();
+            families.dedup();
+            let mut labels: Vec<&str> = families.iter().map(|f| f.label()).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            assert_eq!(labels.len(), families.len(), "a family's presets are not together in PRESETS");
+            assert_eq!(html.matches("<optgroup ").count(), if grouped { families.len() } else { 0 });
+        }
+    }
+
+    #[test]
     fn text_is_escaped() {
         assert_eq!(esc("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
     }
