@@ -20,10 +20,6 @@ pub(super) struct FlatGen {
     /// `1 / gap`: the constant process estimates its next arrival's index with it (the
     /// estimate is corrected exactly, see `generate_constant`).
     inv_gap: f64,
-    /// `gap` when it is a whole number of nanoseconds, at most 2^32 (10,000 a second:
-    /// 100,000 ns), else 0: then the constant process's arrival times are whole-number
-    /// arithmetic (see `generate_constant`).
-    int_gap: u64,
     res: Nanos,
     epoch: Nanos,
     k: u64,
@@ -43,7 +39,6 @@ impl FlatGen {
             rate: 0.0,
             gap: f64::INFINITY,
             inv_gap: 0.0,
-            int_gap: 0,
             res,
             epoch: 0,
             k: 0,
@@ -61,7 +56,6 @@ impl FlatGen {
         self.rate = rate;
         self.gap = if rate > 0.0 { NS_PER_S / rate } else { f64::INFINITY };
         self.inv_gap = 1.0 / self.gap;
-        self.int_gap = if self.gap >= 1.0 && self.gap <= 4_294_967_296.0 && self.gap.fract() == 0.0 { self.gap as u64 } else { 0 };
         let per_step = rate * self.res as f64 / NS_PER_S;
         self.step = (self.process == Arrivals::Poisson && self.res > 0 && per_step >= COUNT_MODE_MIN)
             .then(|| rand_distr::Poisson::new(per_step).ok())
@@ -178,26 +172,6 @@ impl FlatGen {
     /// The constant process: every arrival due by `now` (the caller checked that one is).
     #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     pub(super) fn generate_constant(&mut self, now: Nanos) -> (u64, Nanos, Nanos) {
-        let since = now.wrapping_sub(self.epoch);
-        if self.int_gap != 0 && self.need == 1.0 && now >= self.epoch && since < 1 << 51 {
-            // A whole-number gap `g` from a restart (`need` is 1): arrival `i` is at
-            // `epoch + (i + 1) · g`, exactly what `at` computes in floating point, where
-            // every value is a whole number below 2^52 (the product is at most `since + g`),
-            // so exact, and `+ 0.5` truncates back to it. The first arrival after `now`
-            // is then `since / g`, the run the one the search below finds.
-            let g = self.int_gap;
-            let at = |i: u64| self.epoch.saturating_add((i + 1) * g);
-            let end = (since / g).max(self.k);
-            debug_assert!(end > self.k && at(end - 1) <= now && at(end) > now);
-            debug_assert_eq!((at(end - 1), at(end)), (self.at(end - 1), self.at(end)));
-            let last = at(end - 1);
-            let next = at(end);
-            let first = if end == self.k + 1 { last } else { self.next_at };
-            let run = (end - self.k, first, last);
-            self.k = end;
-            self.next_at = next;
-            return run;
-        }
         // The first arrival after `now` is `end`: estimate it, then correct for
         // rounding, keeping each computed time so that none is computed twice.
         // (For a non-negative quotient `as` truncates exactly as `floor` does, and
