@@ -83,7 +83,7 @@ impl Simulation {
     /// sheds nothing, holds the run, and is drained by a sender (not polled by the group)
     /// whose link takes the whole run now: queued, it would leave again at once, whole.
     #[inline]
-    pub(super) fn passes_through(&self, j: usize, seg: &Seg) -> bool {
+    fn passes_through(&self, j: usize, seg: &Seg) -> bool {
         let Node::Channel(b) = &self.stages[j - 1] else { return false };
         b.q.is_empty()
             && b.shed.is_none()

@@ -5,7 +5,6 @@ use super::Simulation;
 use crate::event::Event;
 use crate::seg::Seg;
 use crate::snapshot::{DropCause, TraceKind};
-use crate::stage::Node;
 use crate::time::{self, Nanos};
 
 impl Simulation {
@@ -66,7 +65,7 @@ impl Simulation {
         }
         if seg.n > 0 && self.links[1].unit == 1 && self.space(1) >= seg.n {
             // The whole run fits now (the usual case): what `push` does then, directly.
-            self.deliver_first(seg);
+            self.deliver(0, seg);
             self.producer.produced += seg.n;
             self.producer.pending = None;
             self.unblock();
@@ -95,30 +94,6 @@ impl Simulation {
                 self.unblock();
             }
         }
-    }
-
-    /// `deliver(0, seg)`; a run that passes straight through a first channel into the
-    /// topic (a constant producer's every tick) takes the route without its layers: the
-    /// same notes, append, wake-up and space freed, in the same order.
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
-    fn deliver_first(&mut self, seg: Seg) {
-        let straight = self.links[1].window.is_none()
-            && self.links.len() > 2
-            && self.links[2].window.is_none()
-            && matches!(self.stages.get(1), Some(Node::Topic))
-            && matches!(self.stages[0], Node::Channel(_))
-            && self.passes_through(1, &seg);
-        if !straight {
-            self.deliver(0, seg);
-            return;
-        }
-        self.note(TraceKind::Moved { from: 0, to: 1, n: seg.n });
-        self.note(TraceKind::Moved { from: 1, to: 2, n: seg.n });
-        if let Some(t) = &mut self.topic {
-            t.append(seg, self.now);
-        }
-        self.on_data(2);
-        self.taken_from(1, seg.n);
     }
 
     /// The producer's send went out (or is short of a batch): a blocked producer resumes.
