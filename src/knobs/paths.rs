@@ -457,12 +457,12 @@ fn restage(
         } else if !whole && i < next.stages.len() {
             next.stages[i] = stage;
         } else {
-            return Some(Err(format!("{k}: stages must come in order, each with its kind; ignored")));
+            return Some(Err(format!("{k}: out of order; ignored")));
         }
     }
     let counted = leaves.iter().filter_map(|(k, _)| k.strip_prefix("stages.")?.split('.').next()?.parse::<usize>().ok()).max();
     if whole && counted.map_or(0, |n| n + 1) != next.stages.len() {
-        return Some(Err("each stage needs a \"kind\" (channel, map, filter, kafka_producer, topic); ignored".into()));
+        return Some(Err("each stage needs a \"kind\"; ignored".into()));
     }
     let order = by_path(&leaves.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
     for (k, v) in order.into_iter().map(|i| &leaves[i]).filter(|(k, _)| kind_of(k).is_none()) {

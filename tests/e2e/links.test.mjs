@@ -186,7 +186,7 @@ describe('experiment files', () => {
       await drop('whole.json', bplab(['show', '--preset', 'credits', '--format', 'json']));
       const error = page.locator('[data-testid=scenario-error]');
       await poll(async () => (await error.textContent()).startsWith('whole.json was not opened'), 5_000);
-      assert.match(await error.textContent(), /preset: missing: an experiment file names the preset it starts from/);
+      assert.match(await error.textContent(), /preset: missing: an experiment file names its preset/);
       await drop('again.json', file.text);
       await poll(async () => (await page.evaluate(() => location.search)).includes('preset=incident-106'), 5_000);
       assert.equal(await page.evaluate(() => location.search), address);

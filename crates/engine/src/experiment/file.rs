@@ -113,9 +113,9 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// (`; ignored`, `; kept 1`), which does not hold when nothing is opened.
 pub fn refusal(p: &Problem) -> String {
     const FALLBACKS: [&str; 9] = ["ignored", "used", "kept", "started", "opened", "showed", "followed", "the last", "read as"];
-    // A char pattern, not "; ": the page's download has no backwards substring search.
-    let message = match p.message.rsplit_once(';') {
-        Some((head, tail)) if FALLBACKS.iter().any(|f| tail.trim_start().starts_with(f)) => head,
+    // The last ';', found forwards: the page's download has no backwards search.
+    let message = match p.message.match_indices(';').last() {
+        Some((i, _)) if FALLBACKS.iter().any(|f| p.message[i + 1..].trim_start().starts_with(f)) => &p.message[..i],
         _ => &p.message,
     };
     format!("{}: {message}", p.key)
@@ -140,8 +140,7 @@ pub fn read_with(members: Vec<(String, String)>, numbers: Numbers) -> Query {
         }
         None => {
             // A whole scenario, most likely: its members are not changes, and one problem says so.
-            let message = "missing: an experiment file names the preset it starts from (a whole scenario file, as \
-                           'bplab show' prints, runs in the CLI; 'bplab link FILE --format file' turns it into an experiment file)";
+            let message = "missing: an experiment file names its preset (bplab link FILE --format file makes one of a scenario file)";
             query =
                 Query { preset: crate::presets::PRESETS[0].id.to_string(), changes: Vec::new(), view: query.view, problems: Vec::new() };
             query.problems.push(problem("preset", message.into()));
