@@ -113,9 +113,9 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// (`; ignored`, `; kept 1`), which does not hold when nothing is opened.
 pub fn refusal(p: &Problem) -> String {
     const FALLBACKS: [&str; 9] = ["ignored", "used", "kept", "started", "opened", "showed", "followed", "the last", "read as"];
-    // The last ';', found forwards: the page's download has no backwards search.
-    let message = match p.message.match_indices(';').last() {
-        Some((i, _)) if FALLBACKS.iter().any(|f| p.message[i + 1..].trim_start().starts_with(f)) => &p.message[..i],
+    // A char pattern, not "; ": the page's download has no backwards substring search.
+    let message = match p.message.rsplit_once(';') {
+        Some((head, tail)) if FALLBACKS.iter().any(|f| tail.trim_start().starts_with(f)) => head,
         _ => &p.message,
     };
     format!("{}: {message}", p.key)
