@@ -240,7 +240,9 @@ pub fn EmbedDialog() -> impl IntoView {
                 aria-labelledby="embed-title"
                 data-testid="embed-dialog"
                 on:click=clicked
-                // The dialog's controls that change: the chart picker and the file picker.
+                // The dialog's controls that change: the chart picker and the file picker. The
+                // target is read as an <input>: web-sys getters are plain property reads, so a
+                // <select> has no `files` and gives its `value`.
                 on:change=move |ev| {
                     let input = event_target::<web_sys::HtmlInputElement>(&ev);
                     match input.files().and_then(|f| f.get(0)) {
